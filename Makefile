@@ -1,0 +1,51 @@
+# PayCase: the two commands are `make run` and `make test`; everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= dev
+
+.PHONY: run test lint typecheck unit adapters api integration e2e bench reset package deps clean
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Start the whole local stack with demo data (Ctrl-C stops it).
+run: deps
+	$(PY) -m devstack run
+
+## Every test tier; starts and stops DynamoDB Local itself.
+test: deps lint typecheck
+	$(PY) -m pytest -q tests
+
+lint: deps
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: deps
+	$(PY) -m mypy chalicelib
+
+unit adapters api integration e2e: deps
+	$(PY) -m pytest -q tests/$@
+
+bench: deps
+	$(PY) -m bench
+
+## Wipe the local stack's data (stop `make run` first).
+reset:
+	rm -rf .local
+
+## CloudFormation for a deployed stage: build/$(STAGE)/sam.json (see README, Deployment).
+package: deps
+	$(PY) -m devstack package --stage $(STAGE) --out build/$(STAGE)
+
+clean:
+	rm -rf $(VENV) node_modules build .local .pytest_cache .mypy_cache .ruff_cache
