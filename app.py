@@ -1,0 +1,43 @@
+"""PayCase on AWS Chalice: wiring only. Views live in chalicelib.api, use cases in
+chalicelib.services; nothing here touches AWS at import."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib import handlers
+from chalicelib.api import customer, staff, system
+from chalicelib.settings import LOCAL_STAGE, PLACEHOLDER_STREAM_ARN
+
+app = Chalice(app_name="paycase")
+app.register_blueprint(system.bp)
+app.register_blueprint(customer.bp)
+app.register_blueprint(staff.bp)
+
+if os.environ.get("PAYCASE_STAGE", LOCAL_STAGE) == LOCAL_STAGE:
+    from chalicelib.api import dev
+
+    app.register_blueprint(dev.bp)
+
+
+@app.lambda_function(name="sla_timer")
+def sla_timer(event: Any, context: Any) -> dict[str, str]:
+    return handlers.sla_timer(event)
+
+
+@app.on_dynamodb_record(
+    stream_arn=os.environ.get("PAYCASE_OUTBOX_STREAM_ARN", PLACEHOLDER_STREAM_ARN),
+    batch_size=25,
+    starting_position="TRIM_HORIZON",
+    name="outbox_consumer",
+)
+def outbox_consumer(event: Any) -> dict[str, list[dict[str, str]]]:
+    return handlers.outbox_records(event)
+
+
+@app.schedule("rate(5 minutes)", name="outbox_redrive")
+def outbox_redrive(event: Any) -> dict[str, int]:
+    return handlers.outbox_redrive()

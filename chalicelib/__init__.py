@@ -1,0 +1,1 @@
+"""PayCase: complaint-and-dispute backend for a payment wallet."""

@@ -1,0 +1,54 @@
+"""Clocks: the system clock, and the local stage's test clock that a person can move forward."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chalicelib.domain.errors import ValidationFailed
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class OffsetFileClock:
+    """Wall time plus an offset kept in a small JSON file, so the API process and the local
+    runner share one application clock. The offset only grows: time never goes back."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._cached: tuple[float, float] | None = None  # (file mtime, offset seconds)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset())
+
+    def offset(self) -> float:
+        try:
+            mtime = self._path.stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+        if self._cached is None or self._cached[0] != mtime:
+            data = json.loads(self._path.read_text() or "{}")
+            self._cached = (mtime, float(data.get("offset_seconds", 0.0)))
+        return self._cached[1]
+
+    def set(self, target: datetime) -> datetime:
+        current = self.now()
+        if target < current:
+            raise ValidationFailed({"set": "the test clock only moves forward"})
+        return self._write((target - datetime.now(UTC)).total_seconds())
+
+    def advance(self, seconds: float) -> datetime:
+        return self._write(self.offset() + seconds)
+
+    def _write(self, offset: float) -> datetime:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"offset_seconds": offset}))
+        os.replace(tmp, self._path)
+        self._cached = None
+        return self.now()

@@ -1,0 +1,201 @@
+"""Translation between domain objects and PynamoDB models."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import MapAttribute
+
+from chalicelib.adapters.dynamo.models import (
+    OUTBOX_SHARDS,
+    WAKE_SHARDS,
+    CaseModel,
+    ContactAttr,
+    OutboxModel,
+    PaymentAttr,
+    ScheduleAttr,
+    TimelineModel,
+)
+from chalicelib.domain.case import Case, OutboxEvent, Status, TimelineEntry, Visibility
+from chalicelib.domain.complaint import PaymentRef
+from chalicelib.domain.contact import Contact
+from chalicelib.domain.policy import Category, Deadlines
+from chalicelib.domain.schedule import ScheduleState
+
+
+def shard(value: str, shards: int, prefix: str) -> str:
+    return f"{prefix}{zlib.crc32(value.encode()) % shards}"
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def case_to_model(case: Case) -> CaseModel:
+    contact = case.contact
+    payment = case.payment
+    sched = case.schedule
+    model = CaseModel(
+        case.case_id,
+        case_number=case.case_number,
+        category=case.category.value,
+        status=case.status.value,
+        description=case.description,
+        channel=case.channel,
+        contact=ContactAttr(
+            phone=contact.phone,
+            email=contact.email,
+            language=contact.language,
+            channels=list(contact.channels),
+            sms_opt_out=contact.sms_opt_out,
+        ),
+        payment=PaymentAttr(
+            transaction_id=payment.transaction_id,
+            merchant_id=payment.merchant_id,
+            order_id=payment.order_id,
+            amount_fen=payment.amount_fen,
+            currency=payment.currency,
+            paid_at=payment.paid_at,
+        )
+        if payment
+        else None,
+        merchant_id=case.merchant_id,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        first_response_due=case.deadlines.first_response_due,
+        resolution_due=case.deadlines.resolution_due,
+        regulatory_due=case.deadlines.regulatory_due,
+        deadlines_provisional=case.deadlines.provisional,
+        policy_version=case.policy_version,
+        access_token_hash=case.access_token_hash,
+        assignee=case.assignee,
+        sla_fired=set(case.sla_fired) or None,
+        schedule=ScheduleAttr(
+            epoch=sched.epoch,
+            gen=sched.gen,
+            gen_epoch=sched.gen_epoch,
+            live_at=sched.live_at,
+            timer=sched.timer,
+            due_at=sched.due_at,
+        ),
+        last_public_update_at=case.last_public_update_at,
+    )
+    if case.is_open and sched.live_at is not None:
+        model.wake_shard = shard(case.case_id, WAKE_SHARDS, "w")
+        model.wake_at = sched.live_at
+    return model
+
+
+def case_from_model(model: CaseModel) -> Case:
+    c, p, s = model.contact, model.payment, model.schedule
+    return Case(
+        case_id=model.case_id,
+        case_number=model.case_number,
+        category=Category(model.category),
+        status=Status(model.status),
+        description=model.description,
+        channel=model.channel,
+        contact=Contact(
+            phone=c.phone,
+            email=c.email,
+            language=c.language,
+            channels=tuple(str(channel) for channel in c.channels or ()),
+            sms_opt_out=bool(c.sms_opt_out),
+        ),
+        payment=PaymentRef(
+            transaction_id=p.transaction_id,
+            merchant_id=p.merchant_id,
+            order_id=p.order_id,
+            amount_fen=int(p.amount_fen) if p.amount_fen is not None else None,
+            currency=p.currency or "CNY",
+            paid_at=_utc(p.paid_at),
+        )
+        if p is not None
+        else None,
+        created_at=model.created_at,
+        updated_at=model.updated_at,
+        deadlines=Deadlines(
+            first_response_due=model.first_response_due,
+            resolution_due=model.resolution_due,
+            regulatory_due=model.regulatory_due,
+            provisional=bool(model.deadlines_provisional),
+        ),
+        policy_version=int(model.policy_version),
+        access_token_hash=model.access_token_hash,
+        version=int(model.version or 0),
+        assignee=model.assignee,
+        sla_fired=frozenset(model.sla_fired or ()),
+        schedule=ScheduleState(
+            epoch=int(s.epoch),
+            gen=int(s.gen),
+            gen_epoch=int(s.gen_epoch),
+            live_at=s.live_at,
+            timer=s.timer,
+            due_at=s.due_at,
+        ),
+        last_public_update_at=model.last_public_update_at,
+    )
+
+
+def entry_to_model(entry: TimelineEntry) -> TimelineModel:
+    return TimelineModel(
+        entry.case_id,
+        entry.entry_id,
+        at=entry.at,
+        type=entry.type,
+        actor=entry.actor,
+        visibility=entry.visibility.value,
+        text=entry.text,
+        data=dict(entry.data),
+    )
+
+
+def entry_from_model(model: TimelineModel) -> TimelineEntry:
+    return TimelineEntry(
+        case_id=model.case_id,
+        entry_id=model.entry_id,
+        at=model.at,
+        type=model.type,
+        actor=model.actor,
+        visibility=Visibility(model.visibility),
+        text=model.text,
+        data=plain(model.data),
+    )
+
+
+def event_to_model(event: OutboxEvent) -> OutboxModel:
+    return OutboxModel(
+        event.case_id,
+        event.event_id,
+        kind=event.kind,
+        name=event.name,
+        payload=dict(event.payload),
+        created_at=event.created_at,
+        pending_shard=shard(f"{event.case_id}:{event.event_id}", OUTBOX_SHARDS, "p"),
+    )
+
+
+def event_from_model(model: OutboxModel) -> OutboxEvent:
+    return OutboxEvent(
+        case_id=model.case_id,
+        event_id=model.event_id,
+        kind=model.kind,
+        name=model.name,
+        payload=plain(model.payload),
+        created_at=model.created_at,
+    )
+
+
+def plain(value: Any) -> Any:
+    """A raw MapAttribute (or nested value) as plain dicts, lists and numbers."""
+    if isinstance(value, MapAttribute):
+        return {k: plain(v) for k, v in value.as_dict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,235 @@
+"""PynamoDB models: one class per table, one class per index.
+
+Table names, region and endpoint are bound at runtime by `bind()`, so one code base serves every
+stage and the tests; `infra/resources.json` declares the same tables for CloudFormation (a test
+keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+WAKE_SHARDS = 4
+OUTBOX_SHARDS = 4
+
+
+class ContactAttr(MapAttribute[str, Any]):
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    language = UnicodeAttribute()
+    channels = ListAttribute(of=UnicodeAttribute)
+    sms_opt_out = BooleanAttribute(default=False)
+
+
+class PaymentAttr(MapAttribute[str, Any]):
+    transaction_id = UnicodeAttribute(null=True)
+    merchant_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    amount_fen = NumberAttribute(null=True)
+    currency = UnicodeAttribute(default="CNY")
+    paid_at = UTCDateTimeAttribute(null=True)
+
+
+class ScheduleAttr(MapAttribute[str, Any]):
+    epoch = NumberAttribute(default=0)
+    gen = NumberAttribute(default=0)
+    gen_epoch = NumberAttribute(default=0)
+    live_at = UTCDateTimeAttribute(null=True)
+    timer = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+
+
+class WakeIndex(GlobalSecondaryIndex["CaseModel"]):
+    """Open cases by next wake-up: finds timers whose schedule went missing."""
+
+    class Meta:
+        index_name = "wake"
+        projection = KeysOnlyProjection()
+
+    wake_shard = UnicodeAttribute(hash_key=True)
+    wake_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CaseModel(Model):
+    class Meta:
+        table_name = "cases"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    case_number = UnicodeAttribute()
+    category = UnicodeAttribute()
+    status = UnicodeAttribute()
+    description = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    contact = ContactAttr()
+    payment = PaymentAttr(null=True)
+    merchant_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    first_response_due = UTCDateTimeAttribute()
+    resolution_due = UTCDateTimeAttribute()
+    regulatory_due = UTCDateTimeAttribute()
+    deadlines_provisional = BooleanAttribute(default=False)
+    policy_version = NumberAttribute(default=1)
+    access_token_hash = UnicodeAttribute()
+    version = VersionAttribute()
+    assignee = UnicodeAttribute(null=True)
+    sla_fired = UnicodeSetAttribute(null=True)
+    schedule = ScheduleAttr()
+    last_public_update_at = UTCDateTimeAttribute(null=True)
+    wake_shard = UnicodeAttribute(null=True)
+    wake_at = UTCDateTimeAttribute(null=True)
+
+    wake_index = WakeIndex()
+
+
+class TimelineModel(Model):
+    class Meta:
+        table_name = "timeline"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    type = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    visibility = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    data = MapAttribute[str, Any](default=dict)
+
+
+class PendingIndex(GlobalSecondaryIndex["OutboxModel"]):
+    """Sparse: only events not yet handled carry `pending_shard`."""
+
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OutboxModel(Model):
+    class Meta:
+        table_name = "outbox"
+        stream_view_type = "NEW_IMAGE"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    name = UnicodeAttribute()
+    payload = MapAttribute[str, Any](default=dict)
+    created_at = UTCDateTimeAttribute()
+    pending_shard = UnicodeAttribute(null=True)
+    done_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    pending_index = PendingIndex()
+
+
+class NotificationCaseIndex(GlobalSecondaryIndex["NotificationModel"]):
+    class Meta:
+        index_name = "by_case"
+        projection = AllProjection()
+
+    case_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class NotificationStatusIndex(GlobalSecondaryIndex["NotificationModel"]):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class NotificationModel(Model):
+    class Meta:
+        table_name = "notifications"
+
+    notification_id = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    audience = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    recipient_masked = UnicodeAttribute()
+    language = UnicodeAttribute()
+    params = MapAttribute[str, Any](default=dict)
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    case_index = NotificationCaseIndex()
+    status_index = NotificationStatusIndex()
+
+
+class KeyModel(Model):
+    """Uniqueness, idempotency and token keys; `expires_at` lets DynamoDB TTL remove old ones."""
+
+    class Meta:
+        table_name = "keys"
+
+    key = UnicodeAttribute(hash_key=True)
+    value = MapAttribute[str, Any](default=dict)
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class StaffModel(Model):
+    class Meta:
+        table_name = "staff"
+
+    staff_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    team = UnicodeAttribute(null=True)
+    token_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (
+    CaseModel,
+    TimelineModel,
+    OutboxModel,
+    NotificationModel,
+    KeyModel,
+    StaffModel,
+)
+TTL_MODELS = (OutboxModel, KeyModel)
+
+
+def table_suffix(model: type[Model]) -> str:
+    return str(getattr(model, "_table_suffix", model.Meta.table_name))
+
+
+def bind(prefix: str, region: str, host: str | None = None) -> None:
+    """Point every model at `<prefix><table>` in `region` (and a local endpoint, if any)."""
+    for model in MODELS:
+        if not hasattr(model, "_table_suffix"):
+            model._table_suffix = model.Meta.table_name  # type: ignore[attr-defined]
+        model.Meta.table_name = prefix + table_suffix(model)
+        model.Meta.region = region
+        model.Meta.host = host
+        # PynamoDB caches the connection per model class; drop it so the new binding applies.
+        model._connection = None

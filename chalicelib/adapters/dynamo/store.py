@@ -1,0 +1,207 @@
+"""The case store on DynamoDB: one TransactWriteItems per state change."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.dynamo.mapping import (
+    case_from_model,
+    case_to_model,
+    entry_from_model,
+    entry_to_model,
+    event_from_model,
+    event_to_model,
+    plain,
+)
+from chalicelib.adapters.dynamo.models import (
+    OUTBOX_SHARDS,
+    WAKE_SHARDS,
+    CaseModel,
+    KeyModel,
+    OutboxModel,
+    TimelineModel,
+)
+from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
+from chalicelib.domain.errors import Unavailable, VersionConflict
+from chalicelib.services.ports import Changes, KeyClaim, KeyTaken
+
+log = logging.getLogger(__name__)
+
+DONE_EVENT_RETENTION = timedelta(days=7)
+# DynamoDB answers these when it is overloaded: the client should come back shortly.
+RETRYABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+        "TransactionConflictException",
+    }
+)
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Turn DynamoDB's overload errors into the domain's Unavailable (HTTP 503)."""
+    try:
+        yield
+    except PynamoDBException as exc:
+        if exc.cause_response_code in RETRYABLE:
+            raise Unavailable() from exc
+        raise
+
+
+@dataclass(frozen=True)
+class _Item:
+    """What one transaction item was, to read its cancellation reason."""
+
+    kind: str  # "claim" | "case" | "other"
+    claim: KeyClaim | None = None
+
+
+class DynamoCaseStore:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def commit(self, changes: Changes) -> None:
+        # PynamoDB sends deletes before puts; cancellation reasons come back in that order.
+        deletes = [(KeyModel(key), _Item("other")) for key in changes.releases]
+        puts: list[tuple[Any, Any, _Item]] = []
+        # Claims go first among the puts so the first held key in claim order is reported.
+        for claim in changes.claims:
+            puts.append(
+                (_claim_model(claim, changes.now), _claimable(changes.now), _Item("claim", claim))
+            )
+        for case in changes.new_cases:
+            puts.append((case_to_model(case), CaseModel.case_id.does_not_exist(), _Item("case")))
+        for case, read_version in changes.updated_cases:
+            model = case_to_model(case)
+            model.version = read_version  # PynamoDB checks it and writes read_version + 1
+            puts.append((model, None, _Item("case")))
+        puts += [(entry_to_model(e), None, _Item("other")) for e in changes.timeline]
+        puts += [(event_to_model(e), None, _Item("other")) for e in changes.events]
+        try:
+            with TransactWrite(
+                connection=self._connection, client_request_token=changes.request_token
+            ) as tx:
+                for key_model, _ in deletes:
+                    tx.delete(key_model)
+                for put_model, condition, item in puts:
+                    tx.save(
+                        put_model,
+                        condition=condition,
+                        return_values="ALL_OLD" if item.kind == "claim" else None,
+                    )
+        except TransactWriteError as exc:
+            self._raise_for(exc, [item for _, item in deletes] + [item for *_, item in puts])
+
+    def _raise_for(self, exc: TransactWriteError, items: list[_Item]) -> None:
+        code = exc.cause_response_code
+        if code != "TransactionCanceledException":
+            if code in RETRYABLE:
+                raise Unavailable(retry_after=1) from exc
+            if code == "IdempotentParameterMismatchException":
+                raise VersionConflict() from exc
+            raise exc
+        reasons = exc.cancellation_reasons
+        failed = [(item, r) for item, r in zip(items, reasons, strict=False) if r is not None]
+        for item, reason in failed:
+            if item.kind == "claim" and reason.code == "ConditionalCheckFailed":
+                assert item.claim is not None  # noqa: S101
+                held = KeyModel.from_raw_data(reason.raw_item) if reason.raw_item else None
+                value = plain(held.value) if held else self.get_key(item.claim.key)
+                raise KeyTaken(item.claim.key, value) from exc
+        for item, reason in failed:
+            if item.kind == "case" and reason.code in (
+                "ConditionalCheckFailed",
+                "TransactionConflict",
+            ):
+                raise VersionConflict() from exc
+        log.warning("transaction cancelled: %s", [r.code for _, r in failed])
+        raise Unavailable(retry_after=1) from exc
+
+    def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
+        model = OutboxModel(event.case_id, event.event_id)
+        try:
+            with translated():
+                model.update(
+                    actions=[
+                        OutboxModel.pending_shard.remove(),
+                        OutboxModel.done_at.set(at),
+                        OutboxModel.expires_at.set(at + DONE_EVENT_RETENTION),
+                    ],
+                    condition=OutboxModel.event_id.exists(),
+                )
+        except PynamoDBException as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get_case(self, case_id: str) -> Case | None:
+        try:
+            with translated():
+                return case_from_model(CaseModel.get(case_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]:
+        condition = None if include_internal else TimelineModel.visibility == Visibility.PUBLIC
+        with translated():
+            return [
+                entry_from_model(m)
+                for m in TimelineModel.query(
+                    case_id, filter_condition=condition, consistent_read=True
+                )
+            ]
+
+    def get_key(self, key: str) -> dict[str, Any] | None:
+        try:
+            with translated():
+                model = KeyModel.get(key, consistent_read=True)
+        except DoesNotExist:
+            return None
+        value: dict[str, Any] = plain(model.value)
+        return value
+
+    def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
+        streams = []
+        with translated():
+            for n in range(OUTBOX_SHARDS):
+                query = OutboxModel.pending_index.query(
+                    f"p{n}", OutboxModel.created_at <= older_than, limit=limit
+                )
+                streams.append([event_from_model(m) for m in query])
+        merged = heapq.merge(*streams, key=lambda e: (e.created_at, e.case_id, e.event_id))
+        return list(merged)[:limit]
+
+    def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
+        out: list[tuple[str, datetime]] = []
+        with translated():
+            for n in range(WAKE_SHARDS):
+                query = CaseModel.wake_index.query(f"w{n}", CaseModel.wake_at < before, limit=limit)
+                out += [(m.case_id, m.wake_at) for m in query if m.wake_at is not None]
+        return sorted(out, key=lambda item: item[1])[:limit]
+
+
+def _claim_model(claim: KeyClaim, now: datetime) -> KeyModel:
+    return KeyModel(claim.key, value=dict(claim.value), created_at=now, expires_at=claim.expires_at)
+
+
+def _claimable(now: datetime) -> Any:
+    # A key nobody holds, or one whose holder's time ran out (TTL deletion lags by hours).
+    return KeyModel.key.does_not_exist() | (KeyModel.expires_at < now)

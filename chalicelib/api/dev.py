@@ -1,0 +1,38 @@
+"""The local stage's test clock. Registered only when PAYCASE_STAGE is `local`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib import wiring
+from chalicelib.api.http import endpoint, json_response, read_json
+from chalicelib.api.staff import staff_member
+from chalicelib.domain import validation as v
+from chalicelib.domain.timefmt import to_rfc3339
+
+bp = Blueprint(__name__)
+MAX_ADVANCE = int(timedelta(days=400).total_seconds())
+
+
+@endpoint(bp, "/v1/dev/clock")
+def get_clock() -> Any:
+    return json_response({"now": to_rfc3339(wiring.container().test_clock.now())})
+
+
+@endpoint(bp, "/v1/dev/clock", methods=["POST"])
+def move_clock() -> Any:
+    staff_member("admin")
+    problems = v.Problems()
+    data = v.require_object(read_json(bp.current_request), problems)
+    v.reject_unknown(data, ("set", "advance_seconds"), problems)
+    target = v.timestamp(data, "set", problems)
+    seconds = v.integer(data, "advance_seconds", problems, minimum=1, maximum=MAX_ADVANCE)
+    if data and ("set" in data) == ("advance_seconds" in data):
+        problems.add("body", "give exactly one of set, advance_seconds")
+    problems.raise_if_any()
+    clock = wiring.container().test_clock
+    now = clock.set(target) if target is not None else clock.advance(seconds or 0)
+    return json_response({"now": to_rfc3339(now)})

@@ -1,0 +1,2 @@
+"""Business rules. Imports no AWS library, no PynamoDB and no Chalice; reads time only from a
+Clock."""

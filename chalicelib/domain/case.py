@@ -1,0 +1,99 @@
+"""The case: a complaint's state, and the records a change to it produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.complaint import PaymentRef
+from chalicelib.domain.contact import Contact
+from chalicelib.domain.policy import Category, Deadlines
+from chalicelib.domain.schedule import ScheduleState
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    INVESTIGATING = "investigating"
+    WAITING_CUSTOMER = "waiting_customer"
+    WAITING_MERCHANT = "waiting_merchant"
+    NEGOTIATING = "negotiating"
+    RESOLVED = "resolved"
+    UNRESOLVED = "unresolved"
+    SECOND_REVIEW = "second_review"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.WITHDRAWN})
+OPEN_STATUSES = frozenset(Status) - FINAL_STATUSES
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"  # the customer sees it
+    INTERNAL = "internal"  # staff only
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """An immutable step in a case's history."""
+
+    case_id: str
+    entry_id: str  # ULID: sorts by time
+    at: datetime
+    type: str
+    actor: str  # "customer", "system", "staff:<id>", "merchant:<id>"
+    visibility: Visibility
+    text: str | None = None  # free text written by a person, shown as-is
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """Work that must happen after a change commits (a message, a schedule change).
+
+    `event_id` is deterministic (case id, case version, what) so a retried transaction writes the
+    same event and a consumer can deduplicate on it.
+    """
+
+    case_id: str
+    event_id: str
+    kind: str  # "notify" | "schedule"
+    name: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    case_number: str
+    category: Category
+    status: Status
+    description: str
+    channel: str
+    contact: Contact
+    payment: PaymentRef | None
+    created_at: datetime
+    updated_at: datetime
+    deadlines: Deadlines
+    policy_version: int
+    access_token_hash: str
+    version: int = 1
+    assignee: str | None = None
+    sla_fired: frozenset[str] = frozenset()
+    schedule: ScheduleState = field(default_factory=ScheduleState)
+    last_public_update_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def merchant_id(self) -> str | None:
+        return self.payment.merchant_id if self.payment else None
+
+    def evolve(self, **changes: Any) -> Case:
+        return replace(self, **changes)

@@ -1,0 +1,135 @@
+"""Reading a complaint submission (POST /v1/complaints) into a clean request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain import validation as v
+from chalicelib.domain.contact import (
+    CHANNELS,
+    LANGUAGES,
+    Contact,
+    InvalidContact,
+    normalize_email,
+    normalize_phone,
+)
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.policy import Category
+
+INTAKE_CHANNELS = ("web", "app", "phone", "chat", "email")
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
+MAX_AMOUNT_FEN = 100_000_000_000  # one billion yuan: anything larger is a typo
+# A wallet's success screen may be slightly ahead of our clock; more than this is a mistake.
+PAID_AT_TOLERANCE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PaymentRef:
+    transaction_id: str | None = None
+    merchant_id: str | None = None
+    order_id: str | None = None
+    amount_fen: int | None = None
+    currency: str = "CNY"
+    paid_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ComplaintRequest:
+    category: Category
+    description: str
+    contact: Contact
+    payment: PaymentRef | None
+    channel: str
+
+
+def parse_complaint(body: Any, now: datetime) -> ComplaintRequest:
+    """Validate a complaint body; raises ValidationFailed naming every bad field."""
+    problems = v.Problems()
+    data = v.require_object(body, problems)
+    v.reject_unknown(data, ("category", "description", "contact", "payment", "channel"), problems)
+    category = v.choice(data, "category", [c.value for c in Category], problems, required=True)
+    description = v.text(data, "description", problems, required=True, max_len=4000, multiline=True)
+    channel = v.choice(data, "channel", INTAKE_CHANNELS, problems, default="web")
+    contact = _contact(data.get("contact"), problems)
+    payment = _payment(data.get("payment"), problems, now) if "payment" in data else None
+    if problems or not (category and description and channel and contact):
+        raise ValidationFailed(problems.fields)
+    return ComplaintRequest(Category(category), description, contact, payment, channel)
+
+
+def _contact(raw: Any, problems: v.Problems) -> Contact | None:
+    if raw is None:
+        problems.add("contact", "is required")
+        return None
+    data = v.require_object(raw, problems, "contact")
+    v.reject_unknown(data, ("phone", "email", "language", "channels"), problems, "contact.")
+    phone = _normalized(data, "phone", normalize_phone, problems, max_len=32)
+    email = _normalized(data, "email", normalize_email, problems, max_len=254)
+    language = v.choice(data, "language", LANGUAGES, problems, field="contact.language")
+    if data and "phone" not in data and "email" not in data:
+        problems.add("contact", "needs a phone or an email")
+    channels = _channels(data, phone, email, problems)
+    if problems:
+        return None
+    return Contact(phone=phone, email=email, language=language or "zh-CN", channels=channels)
+
+
+def _normalized(
+    data: Mapping[str, Any], key: str, normalize: Any, problems: v.Problems, max_len: int
+) -> str | None:
+    field = f"contact.{key}"
+    raw = v.text(data, key, problems, field=field, max_len=max_len)
+    if raw is None:
+        return None
+    try:
+        return str(normalize(raw))
+    except InvalidContact as exc:
+        problems.add(field, str(exc))
+        return None
+
+
+def _channels(
+    data: Mapping[str, Any], phone: str | None, email: str | None, problems: v.Problems
+) -> tuple[str, ...]:
+    raw = data.get("channels")
+    if raw is None:
+        return tuple(c for c, point in (("sms", phone), ("email", email)) if point)
+    if not isinstance(raw, list) or not raw or any(c not in CHANNELS for c in raw):
+        problems.add("contact.channels", "must be a non-empty list of: sms, email")
+        return ()
+    if "sms" in raw and not data.get("phone"):
+        problems.add("contact.channels", "sms needs contact.phone")
+    if "email" in raw and not data.get("email"):
+        problems.add("contact.channels", "email needs contact.email")
+    return tuple(c for c in CHANNELS if c in raw)
+
+
+def _payment(raw: Any, problems: v.Problems, now: datetime) -> PaymentRef | None:
+    data = v.require_object(raw, problems, "payment")
+    allowed = ("transaction_id", "merchant_id", "order_id", "amount_fen", "currency", "paid_at")
+    v.reject_unknown(data, allowed, problems, "payment.")
+    refs = {
+        key: v.text(data, key, problems, field=f"payment.{key}", max_len=64, pattern=REFERENCE)
+        for key in ("transaction_id", "merchant_id", "order_id")
+    }
+    amount = v.integer(
+        data, "amount_fen", problems, field="payment.amount_fen", minimum=1, maximum=MAX_AMOUNT_FEN
+    )
+    currency = v.choice(data, "currency", ("CNY",), problems, field="payment.currency")
+    paid_at = v.timestamp(data, "paid_at", problems, field="payment.paid_at")
+    if paid_at is not None and paid_at > now + PAID_AT_TOLERANCE:
+        problems.add("payment.paid_at", "is in the future")
+    if not any(refs.values()) and not any(f.startswith("payment") for f in problems.fields):
+        problems.add("payment", "needs a transaction_id or an order_id")
+    return PaymentRef(
+        transaction_id=refs["transaction_id"],
+        merchant_id=refs["merchant_id"],
+        order_id=refs["order_id"],
+        amount_fen=amount,
+        currency=currency or "CNY",
+        paid_at=paid_at,
+    )

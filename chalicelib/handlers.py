@@ -1,0 +1,52 @@
+"""Entry points that are not HTTP: the Scheduler target and the outbox consumers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import wiring
+
+log = logging.getLogger(__name__)
+
+# The stream handler retries a record before the redrive does; only older events are redriven.
+REDRIVE_MIN_AGE = timedelta(minutes=5)
+
+
+def sla_timer(event: Any) -> dict[str, str]:
+    """EventBridge Scheduler target. Input: {case_id, timer, due_at, clock_epoch}."""
+    payload = json.loads(event) if isinstance(event, str) else event
+    if not isinstance(payload, dict):
+        log.warning("sla_timer: input is not an object: %r", event)
+        return {"outcome": "invalid"}
+    outcome = wiring.container().timers.fire(payload)
+    return {"outcome": outcome.value}
+
+
+def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
+    """DynamoDB stream batch of the outbox table. Handles INSERTs in order and reports the first
+    failure (ReportBatchItemFailures), so Lambda retries from there; every consumer is
+    idempotent, so records before it may safely run again."""
+    from chalicelib.adapters.dynamo.mapping import event_from_model
+    from chalicelib.adapters.dynamo.models import OutboxModel
+
+    consumer = wiring.container().outbox
+    for record in records:
+        if record.event_name != "INSERT" or not record.new_image:
+            continue
+        try:
+            event = event_from_model(OutboxModel.from_raw_data(record.new_image))
+            consumer.handle(event)
+        except Exception:
+            log.exception("outbox: record %s failed", record.sequence_number)
+            return {"batchItemFailures": [{"itemIdentifier": record.sequence_number}]}
+    return {"batchItemFailures": []}
+
+
+def outbox_redrive() -> dict[str, int]:
+    """Every few minutes: events the stream could not finish (e.g. after its retries ran out)."""
+    handled = wiring.container().outbox.redrive(REDRIVE_MIN_AGE)
+    return {"handled": handled}

@@ -1,0 +1,193 @@
+"""Filing a complaint: POST /v1/complaints."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case, Status
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.complaint import ComplaintRequest, parse_complaint
+from chalicelib.domain.contact import Contact
+from chalicelib.domain.errors import (
+    DuplicateOpenCase,
+    IdempotencyKeyReused,
+    Unavailable,
+    ValidationFailed,
+)
+from chalicelib.domain.faq import faq_for
+from chalicelib.domain.ids import (
+    derive_token,
+    fingerprint,
+    hash_token,
+    new_case_number,
+    new_ulid,
+)
+from chalicelib.domain.policy import Category, SlaPolicy, compute_deadlines
+from chalicelib.domain.schedule import ScheduleCommand
+from chalicelib.domain.sla import rearm
+from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.services import events, presenters
+from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_CASE_NUMBER_ATTEMPTS = 3
+CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
+
+
+def open_case_keys(contact: Contact, transaction_id: str | None) -> list[str]:
+    """Keys held while a case is open, one per contact point, so the same person cannot open
+    a second case about the same transaction."""
+    if not transaction_id:
+        return []
+    points = [p for p in (contact.phone, (contact.email or "").lower()) if p]
+    return [f"open-case#{fingerprint(point, transaction_id)}" for point in points]
+
+
+def case_access_token(token_key: bytes, case_id: str) -> str:
+    return derive_token(token_key, CASE_TOKEN_PREFIX, case_id)
+
+
+@dataclass(frozen=True)
+class Filed:
+    body: dict[str, Any]
+    replayed: bool
+
+
+class ComplaintService:
+    def __init__(
+        self,
+        store: CaseStore,
+        clock: Clock,
+        calendar: WorkingCalendar,
+        policies: Mapping[Category, SlaPolicy],
+        token_key: bytes,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._calendar = calendar
+        self._policies = policies
+        self._token_key = token_key
+
+    def file(self, body: Any, idempotency_key: str | None = None) -> Filed:
+        """Open a case. A repeat with the same Idempotency-Key and body returns the first answer
+        and changes nothing; the same key with another body raises IdempotencyKeyReused."""
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise ValidationFailed({"Idempotency-Key": "must be 1-255 visible ASCII characters"})
+        now = self._clock.now()
+        request = parse_complaint(body, now)
+        body_hash = fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False))
+        idem_key = f"idempotency#complaints#{idempotency_key}" if idempotency_key else None
+        for _ in range(_CASE_NUMBER_ATTEMPTS):
+            case, command = self._new_case(request, now)
+            response = self._response(case)
+            changes = self._changes(case, command, now, idem_key, body_hash, response)
+            try:
+                self._store.commit(changes)
+            except KeyTaken as taken:
+                if taken.key == idem_key:
+                    return self._replay(taken.value, body_hash)
+                if taken.key.startswith("open-case#"):
+                    raise DuplicateOpenCase(str(taken.value.get("case_number", ""))) from None
+                if taken.key.startswith("case-number#"):
+                    continue  # two cases drew the same number on the same day; draw again
+                raise
+            return Filed({**response, "access_token": self._token(case.case_id)}, False)
+        raise Unavailable("Could not allocate a case number; try again.")
+
+    def _new_case(
+        self, request: ComplaintRequest, now: datetime
+    ) -> tuple[Case, ScheduleCommand | None]:
+        policy = self._policies[request.category]
+        case_id = new_ulid(now)
+        case = Case(
+            case_id=case_id,
+            case_number=new_case_number(now),
+            category=request.category,
+            status=Status.SUBMITTED,
+            description=request.description,
+            channel=request.channel,
+            contact=request.contact,
+            payment=request.payment,
+            created_at=now,
+            updated_at=now,
+            deadlines=compute_deadlines(policy, now, self._calendar),
+            policy_version=policy.version,
+            access_token_hash=hash_token(self._token(case_id)),
+            last_public_update_at=now,
+        )
+        return rearm(case, now)
+
+    def _changes(
+        self,
+        case: Case,
+        command: ScheduleCommand | None,
+        now: datetime,
+        idem_key: str | None,
+        body_hash: str,
+        response: dict[str, Any],
+    ) -> Changes:
+        ref = {"case_id": case.case_id, "case_number": case.case_number}
+        claims = []
+        if idem_key:
+            value = {"fingerprint": body_hash, "case_id": case.case_id, "response": response}
+            claims.append(KeyClaim(idem_key, value, now + IDEMPOTENCY_TTL))
+        transaction_id = case.payment.transaction_id if case.payment else None
+        claims += [KeyClaim(k, ref) for k in open_case_keys(case.contact, transaction_id)]
+        claims.append(KeyClaim(f"case-number#{case.case_number}", ref))
+
+        params = {
+            "case_number": case.case_number,
+            "category": case.category.value,
+            "expected_by": to_rfc3339(case.deadlines.resolution_due),
+            "first_response_by": to_rfc3339(case.deadlines.first_response_due),
+            "provisional": case.deadlines.provisional,
+        }
+        outbox = [events.notify(case, "case_received", now, params)]
+        if command is not None:
+            outbox.append(events.schedule(case, command, now))
+        submitted = events.entry(
+            case,
+            "submitted",
+            now,
+            actor="customer",
+            data={
+                "case_number": case.case_number,
+                "channel": case.channel,
+                "expected": to_rfc3339(case.deadlines.resolution_due),
+            },
+        )
+        return Changes(
+            now=now,
+            new_cases=[case],
+            timeline=[submitted],
+            events=outbox,
+            claims=claims,
+            request_token=case.case_id,
+        )
+
+    def _response(self, case: Case) -> dict[str, Any]:
+        return {
+            "case_id": case.case_id,
+            "case_number": case.case_number,
+            "status": case.status.value,
+            "category": case.category.value,
+            "created_at": to_rfc3339(case.created_at),
+            "deadlines": presenters.deadlines(case.deadlines),
+            "faq": faq_for(case.category, case.contact.language),
+        }
+
+    def _replay(self, stored: dict[str, Any], body_hash: str) -> Filed:
+        if stored.get("fingerprint") != body_hash:
+            raise IdempotencyKeyReused()
+        response = dict(stored["response"])
+        return Filed({**response, "access_token": self._token(str(stored["case_id"]))}, True)
+
+    def _token(self, case_id: str) -> str:
+        return case_access_token(self._token_key, case_id)

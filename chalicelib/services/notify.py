@@ -1,0 +1,157 @@
+"""Delivering the messages an outbox event asks for, exactly once per (case, event, channel)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.domain.case import Case, OutboxEvent
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.contact import mask_email, mask_phone
+from chalicelib.services.ports import (
+    CaseStore,
+    DeliveryFailed,
+    EmailSender,
+    Notification,
+    NotificationLog,
+    SmsSender,
+)
+
+log = logging.getLogger(__name__)
+
+FINAL = frozenset({"sent", "dead"})
+MAX_ATTEMPTS = 5
+LEASE_SECONDS = 60
+BACKOFF_BASE_SECONDS = 30
+
+
+class Renderer(Protocol):
+    def sms(self, event: str, language: str, params: dict[str, Any]) -> str: ...
+
+    def email(self, event: str, language: str, params: dict[str, Any]) -> Any: ...
+
+
+# Called with (notification, rendered message) after each successful send; the local runner
+# prints messages this way.
+SentObserver = Callable[[Notification, Any], None]
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min ... capped at one hour."""
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: CaseStore,
+        notifications: NotificationLog,
+        sms: SmsSender,
+        email: EmailSender,
+        renderer: Renderer,
+        clock: Clock,
+        observer: SentObserver | None = None,
+    ) -> None:
+        self._store = store
+        self._log = notifications
+        self._sms = sms
+        self._email = email
+        self._renderer = renderer
+        self._clock = clock
+        self._observer = observer
+
+    def handle(self, event: OutboxEvent) -> bool:
+        """Send every message `event` asks for. True when all of them are final (sent or
+        dead), so the event is done; False leaves it pending for a later retry."""
+        case = self._store.get_case(event.case_id)
+        if case is None:
+            log.warning("notify: case %s not found for %s", event.case_id, event.event_id)
+            return True
+        done = True
+        for notification in self._messages(case, event):
+            stored = self._log.create(notification)
+            if stored.status in FINAL:
+                continue
+            outcome = self.deliver(stored)
+            done = done and outcome.status in FINAL
+        return done
+
+    def deliver(self, notification: Notification) -> Notification:
+        """One attempt under a claim; a message claimed by someone else is left alone."""
+        now = self._clock.now()
+        claimed = self._log.claim(notification.notification_id, now, LEASE_SECONDS)
+        if claimed is None:
+            return notification
+        claimed.attempts += 1
+        claimed.updated_at = now
+        claimed.lease_until = None
+        try:
+            rendered, provider_id = self._send(claimed)
+        except DeliveryFailed as failure:
+            self._failed(claimed, failure, now)
+        else:
+            claimed.status, claimed.sent_at, claimed.provider_id = "sent", now, provider_id
+            claimed.last_error = claimed.next_attempt_at = None
+            self._log.save_outcome(claimed)
+            if self._observer is not None:
+                self._observer(claimed, rendered)
+            return claimed
+        self._log.save_outcome(claimed)
+        return claimed
+
+    def _send(self, n: Notification) -> tuple[Any, str]:
+        try:
+            if n.channel == "sms":
+                text = self._renderer.sms(n.event, n.language, n.params)
+                return text, self._sms.send_sms(n.recipient, text)
+            message = self._renderer.email(n.event, n.language, n.params)
+            return message, self._email.send_email(
+                n.recipient, message.subject, message.text, message.html
+            )
+        except DeliveryFailed:
+            raise
+        except Exception as exc:  # a template bug must not block the rest of the batch
+            log.exception("notify: cannot render %s", n.notification_id)
+            raise DeliveryFailed(
+                f"render failed: {exc.__class__.__name__}", permanent=True
+            ) from exc
+
+    def _failed(self, n: Notification, failure: DeliveryFailed, now: datetime) -> None:
+        n.last_error = failure.reason[:500]
+        if failure.permanent or n.attempts >= MAX_ATTEMPTS:
+            n.status, n.next_attempt_at = "dead", None
+            log.warning("notify: %s is dead: %s", n.notification_id, failure.reason)
+        else:
+            n.status, n.next_attempt_at = "failed", now + backoff(n.attempts)
+
+    def _messages(self, case: Case, event: OutboxEvent) -> list[Notification]:
+        payload = event.payload
+        key = str(payload.get("key") or event.name)
+        contact = case.contact
+        params = {
+            **payload.get("params", {}),
+            "phone_masked": mask_phone(contact.phone),
+            "email_masked": mask_email(contact.email),
+        }
+        out = []
+        for channel in contact.reachable_channels():
+            recipient = contact.phone if channel == "sms" else contact.email
+            assert recipient is not None  # noqa: S101 - reachable_channels guarantees it
+            masked = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
+            out.append(
+                Notification(
+                    notification_id=f"{case.case_id}:{key}:{channel}",
+                    case_id=case.case_id,
+                    event=event.name,
+                    channel=channel,
+                    audience=str(payload.get("audience", "customer")),
+                    recipient=recipient,
+                    recipient_masked=masked or "",
+                    language=contact.language,
+                    params=params,
+                    created_at=self._clock.now(),
+                )
+            )
+        return out

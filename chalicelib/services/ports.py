@@ -1,0 +1,174 @@
+"""Ports: what the use cases need from the outside world, as small Protocols.
+
+Adapters in `chalicelib.adapters` implement them on AWS; `tests/fakes.py` implements them in
+memory. Adapters translate AWS errors into the exceptions below or into domain errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry
+
+
+class KeyTaken(Exception):
+    """A uniqueness or idempotency key is already held; `value` is what its holder stored."""
+
+    def __init__(self, key: str, value: dict[str, Any] | None) -> None:
+        super().__init__(key)
+        self.key = key
+        self.value = value or {}
+
+
+class ScheduleExists(Exception):
+    pass
+
+
+class ScheduleMissing(Exception):
+    pass
+
+
+class DeliveryFailed(Exception):
+    """A message was not accepted. `permanent` failures are not retried on the same channel."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """Hold `key` (uniqueness, idempotency, dedup) unless someone holds it and it has not
+    expired."""
+
+    key: str
+    value: dict[str, Any]
+    expires_at: datetime | None = None
+
+
+@dataclass
+class Changes:
+    """Everything one state change writes, committed as ONE DynamoDB transaction."""
+
+    now: datetime
+    new_cases: list[Case] = field(default_factory=list)
+    # (case with its new content, the version it was read at)
+    updated_cases: list[tuple[Case, int]] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    events: list[OutboxEvent] = field(default_factory=list)
+    claims: list[KeyClaim] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
+    # Makes a retried commit idempotent at DynamoDB (ClientRequestToken, 10 minutes).
+    request_token: str | None = None
+
+
+class CaseStore(Protocol):
+    def commit(self, changes: Changes) -> None:
+        """All or nothing. Raises KeyTaken for a held claim, VersionConflict when a case changed
+        since it was read (or a new case id exists), Unavailable when the store is overloaded."""
+        ...
+
+    def get_case(self, case_id: str) -> Case | None: ...
+
+    def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]: ...
+
+    def get_key(self, key: str) -> dict[str, Any] | None: ...
+
+    def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
+        """Outbox events not yet handled, created before `older_than`, oldest first."""
+        ...
+
+    def mark_event_done(self, event: OutboxEvent, at: datetime) -> None: ...
+
+    def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """(case_id, wake-up time) of open cases whose next timer is due before `before`."""
+        ...
+
+
+@dataclass
+class Notification:
+    notification_id: str  # "<case_id>:<event key>:<channel>", the exactly-once key
+    case_id: str
+    event: str
+    channel: str  # "sms" | "email"
+    audience: str  # "customer" | "merchant" | "staff"
+    recipient: str
+    recipient_masked: str
+    language: str
+    params: dict[str, Any]
+    created_at: datetime
+    status: str = "queued"  # queued, deferred, sending, sent, failed, dead
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    provider_id: str | None = None
+    updated_at: datetime | None = None
+
+
+class NotificationLog(Protocol):
+    def create(self, notification: Notification) -> Notification:
+        """Store it unless its id exists; returns the stored record either way."""
+        ...
+
+    def get(self, notification_id: str) -> Notification | None: ...
+
+    def claim(self, notification_id: str, now: datetime, lease_seconds: int) -> Notification | None:
+        """Take the right to send: only from queued/deferred/failed (due), or an expired lease."""
+        ...
+
+    def save_outcome(self, notification: Notification) -> None:
+        """Record the result of an attempt made under a claim."""
+        ...
+
+    def for_case(
+        self, case_id: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[Notification], dict[str, Any] | None]: ...
+
+    def by_status(
+        self, status: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[Notification], dict[str, Any] | None]: ...
+
+
+class Scheduler(Protocol):
+    def create(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        """Raises ScheduleExists."""
+        ...
+
+    def update(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        """Raises ScheduleMissing."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Raises ScheduleMissing."""
+        ...
+
+
+class SmsSender(Protocol):
+    def send_sms(self, phone: str, text: str) -> str:
+        """Returns the provider's message id; raises DeliveryFailed."""
+        ...
+
+
+class EmailSender(Protocol):
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+        """Returns the provider's message id; raises DeliveryFailed."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    staff_id: str
+    name: str
+    role: str
+    team: str | None = None
+
+
+class StaffDirectory(Protocol):
+    def add(self, member: StaffMember, token_hash: str, now: datetime) -> None: ...
+
+    def by_token_hash(self, token_hash: str) -> StaffMember | None: ...

@@ -1,0 +1,70 @@
+"""Staff accounts and bearer-token authentication."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import Forbidden, Unauthorized, ValidationFailed
+from chalicelib.domain.ids import hash_token, new_token
+from chalicelib.domain.validation import Problems, choice, reject_unknown, require_object, text
+from chalicelib.services.ports import StaffDirectory, StaffMember
+
+ROLES = ("agent", "supervisor", "reviewer", "admin")
+STAFF_TOKEN_PREFIX = "st"  # noqa: S105 - a prefix, not a secret
+# agent < supervisor < admin; reviewer stands apart (second reviews only).
+_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
+
+
+def bearer(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header; Unauthorized otherwise."""
+    if not authorization:
+        raise Unauthorized()
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        raise Unauthorized()
+    return token
+
+
+def require_role(member: StaffMember, minimum: str) -> None:
+    """`minimum` in the agent < supervisor < admin order; `reviewer` only admits reviewers
+    and admins."""
+    if minimum == "reviewer":
+        if member.role not in ("reviewer", "admin"):
+            raise Forbidden()
+        return
+    if _RANK.get(member.role, 0) < _RANK[minimum]:
+        raise Forbidden()
+
+
+class StaffService:
+    def __init__(self, directory: StaffDirectory, clock: Clock) -> None:
+        self._directory = directory
+        self._clock = clock
+
+    def authenticate(self, authorization: str | None) -> StaffMember:
+        token = bearer(authorization)
+        if not token.startswith(STAFF_TOKEN_PREFIX + "_"):
+            raise Unauthorized()
+        member = self._directory.by_token_hash(hash_token(token))
+        if member is None:
+            raise Unauthorized()
+        return member
+
+    def create(self, body: Any) -> tuple[StaffMember, str]:
+        """A new staff member and their token; the token is shown once and stored as a hash."""
+        problems = Problems()
+        data: Mapping[str, Any] = require_object(body, problems)
+        reject_unknown(data, ("name", "role", "team"), problems)
+        name = text(data, "name", problems, required=True, max_len=100)
+        role = choice(data, "role", ROLES, problems, required=True)
+        team = text(data, "team", problems, max_len=100)
+        if problems or not (name and role):
+            raise ValidationFailed(problems.fields)
+        member = StaffMember(f"stf_{uuid.uuid4().hex[:16]}", name, role, team)
+        token = new_token(STAFF_TOKEN_PREFIX)
+        self._directory.add(member, hash_token(token), self._clock.now())
+        return member, token

@@ -1,0 +1,78 @@
+"""Settings, read once from the environment (`.chalice/config.json` stages set it in AWS)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LOCAL_STAGE = "local"
+# Used only where no stream exists (local stage, tests); deployed stages get the real ARN from
+# the CloudFormation template (infra/resources.json).
+PLACEHOLDER_STREAM_ARN = (
+    "arn:aws:dynamodb:ap-southeast-1:000000000000:table/paycase-outbox"
+    "/stream/1970-01-01T00:00:00.000"
+)
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    token_key: bytes
+    dynamodb_endpoint: str | None = None
+    aws_endpoint: str | None = None
+    schedule_group: str = "default"
+    schedule_target_arn: str = "arn:aws:lambda:ap-southeast-1:000000000000:function:sla_timer"
+    schedule_role_arn: str = "arn:aws:iam::000000000000:role/paycase-scheduler"
+    schedule_dlq_arn: str | None = None
+    email_from: str = "PayCase <no-reply@paycase.example>"
+    ses_configuration_set: str | None = None
+    sms_sender_id: str | None = None
+    clock_file: str | None = None
+    business_hours: str = "09:00-18:00"
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == LOCAL_STAGE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stage = env.get("PAYCASE_STAGE", LOCAL_STAGE)
+        return cls(
+            stage=stage,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+            table_prefix=env.get("PAYCASE_TABLE_PREFIX", f"paycase-{stage}-"),
+            token_key=_key(env.get("PAYCASE_TOKEN_KEY")),
+            dynamodb_endpoint=env.get("PAYCASE_DYNAMODB_ENDPOINT") or None,
+            aws_endpoint=env.get("PAYCASE_AWS_ENDPOINT") or None,
+            schedule_group=env.get("PAYCASE_SCHEDULE_GROUP", f"paycase-{stage}"),
+            schedule_target_arn=env.get("PAYCASE_SCHEDULE_TARGET_ARN", cls.schedule_target_arn),
+            schedule_role_arn=env.get("PAYCASE_SCHEDULE_ROLE_ARN", cls.schedule_role_arn),
+            schedule_dlq_arn=env.get("PAYCASE_SCHEDULE_DLQ_ARN") or None,
+            email_from=env.get("PAYCASE_EMAIL_FROM", cls.email_from),
+            ses_configuration_set=env.get("PAYCASE_SES_CONFIGURATION_SET") or None,
+            sms_sender_id=env.get("PAYCASE_SMS_SENDER_ID") or None,
+            clock_file=env.get("PAYCASE_CLOCK_FILE") if stage == LOCAL_STAGE else None,
+            business_hours=env.get("PAYCASE_BUSINESS_HOURS", cls.business_hours),
+        )
+
+
+def _key(raw: str | None) -> bytes:
+    """The server key (base64, at least 32 bytes) that signs cursors and derives case tokens."""
+    if not raw:
+        raise SettingsError("PAYCASE_TOKEN_KEY is not set (see README, Configuration)")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError as exc:
+        raise SettingsError("PAYCASE_TOKEN_KEY must be base64") from exc
+    if len(key) < 32:
+        raise SettingsError("PAYCASE_TOKEN_KEY must hold at least 32 bytes")
+    return key

@@ -1,0 +1,246 @@
+"""The composition root: builds every adapter and service once, lazily, from Settings.
+
+Nothing here runs at import. Tests and the local runner build their own Container (with fakes or
+an observer) and install it with `use()`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    from pynamodb.connection import Connection
+
+    from chalicelib.adapters.clock import OffsetFileClock
+    from chalicelib.adapters.dynamo.notifications import DynamoNotificationLog
+    from chalicelib.domain.calendar import WorkingCalendar
+    from chalicelib.domain.clock import Clock
+    from chalicelib.services.cases import CaseQueries
+    from chalicelib.services.complaints import ComplaintService
+    from chalicelib.services.deliveries import DeliveryLog
+    from chalicelib.services.notify import Dispatcher, SentObserver
+    from chalicelib.services.outbox import OutboxConsumer
+    from chalicelib.services.ports import (
+        CaseStore,
+        EmailSender,
+        NotificationLog,
+        Scheduler,
+        SmsSender,
+        StaffDirectory,
+    )
+    from chalicelib.services.schedules import ScheduleSync
+    from chalicelib.services.staff import StaffService
+    from chalicelib.services.timers import TimerService
+
+# Lambda has seconds, not minutes: fail fast and let the caller (or the stream) retry.
+_CONNECT_TIMEOUT = 2
+_READ_TIMEOUT = 5
+_MAX_ATTEMPTS = 3
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        observer: SentObserver | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._observer = observer
+        # Tests replace single adapters (e.g. `sms=FakeSms()`) by name.
+        for name, value in overrides.items():
+            self.__dict__[name] = value
+
+    # -- time and calendar -----------------------------------------------------------------------
+
+    @cached_property
+    def clock(self) -> Clock:
+        if self._clock is not None:
+            return self._clock
+        if self.settings.clock_file:
+            return self.test_clock
+        from chalicelib.adapters.clock import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def test_clock(self) -> OffsetFileClock:
+        """The movable clock of the local stage (GET/POST /v1/dev/clock)."""
+        from chalicelib.adapters.clock import OffsetFileClock
+
+        if not self.settings.clock_file:
+            raise RuntimeError("the test clock exists only in the local stage")
+        return OffsetFileClock(self.settings.clock_file)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        from chalicelib.domain.calendar import BusinessHours, WorkingCalendar
+
+        return WorkingCalendar.shipped(BusinessHours.parse(self.settings.business_hours))
+
+    # -- AWS -------------------------------------------------------------------------------------
+
+    @cached_property
+    def dynamodb(self) -> Connection:
+        from pynamodb.connection import Connection
+
+        from chalicelib.adapters.dynamo.models import bind
+
+        s = self.settings
+        bind(s.table_prefix, s.region, s.dynamodb_endpoint)
+        return Connection(
+            region=s.region,
+            host=s.dynamodb_endpoint,
+            connect_timeout_seconds=_CONNECT_TIMEOUT,
+            read_timeout_seconds=_READ_TIMEOUT,
+            max_retry_attempts=_MAX_ATTEMPTS,
+        )
+
+    def client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            connect_timeout=_CONNECT_TIMEOUT,
+            read_timeout=_READ_TIMEOUT,
+            retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+        )
+        return boto3.session.Session().client(
+            service,
+            region_name=self.settings.region,
+            endpoint_url=self.settings.aws_endpoint,
+            config=config,
+        )
+
+    @cached_property
+    def store(self) -> CaseStore:
+        from chalicelib.adapters.dynamo.store import DynamoCaseStore
+
+        return DynamoCaseStore(self.dynamodb)
+
+    @cached_property
+    def notifications(self) -> NotificationLog:
+        return self._dynamo_notifications()
+
+    def _dynamo_notifications(self) -> DynamoNotificationLog:
+        from chalicelib.adapters.dynamo.notifications import DynamoNotificationLog
+
+        _ = self.dynamodb  # binds the models
+        return DynamoNotificationLog()
+
+    @cached_property
+    def staff_directory(self) -> StaffDirectory:
+        from chalicelib.adapters.dynamo.staff import DynamoStaffDirectory
+
+        return DynamoStaffDirectory(self.dynamodb)
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        from chalicelib.adapters.scheduler import EventBridgeScheduler
+
+        s = self.settings
+        return EventBridgeScheduler(
+            self.client("scheduler"),
+            group=s.schedule_group,
+            target_arn=s.schedule_target_arn,
+            role_arn=s.schedule_role_arn,
+            dlq_arn=s.schedule_dlq_arn,
+        )
+
+    @cached_property
+    def sms(self) -> SmsSender:
+        from chalicelib.adapters.messaging import SnsSms
+
+        return SnsSms(self.client("sns"), self.settings.sms_sender_id)
+
+    @cached_property
+    def email(self) -> EmailSender:
+        from chalicelib.adapters.messaging import SesEmail
+
+        s = self.settings
+        return SesEmail(self.client("sesv2"), s.email_from, s.ses_configuration_set)
+
+    # -- use cases -------------------------------------------------------------------------------
+
+    @cached_property
+    def complaints(self) -> ComplaintService:
+        from chalicelib.domain.policy import DEFAULT_POLICIES
+        from chalicelib.services.complaints import ComplaintService
+
+        return ComplaintService(
+            self.store, self.clock, self.calendar, DEFAULT_POLICIES, self.settings.token_key
+        )
+
+    @cached_property
+    def cases(self) -> CaseQueries:
+        from chalicelib.services.cases import CaseQueries
+
+        return CaseQueries(self.store, self.clock, self.calendar)
+
+    @cached_property
+    def timers(self) -> TimerService:
+        from chalicelib.services.timers import TimerService
+
+        return TimerService(self.store, self.clock)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from chalicelib.notifications.render import TemplateRenderer
+        from chalicelib.services.notify import Dispatcher
+
+        return Dispatcher(
+            self.store,
+            self.notifications,
+            self.sms,
+            self.email,
+            TemplateRenderer(),
+            self.clock,
+            observer=self._observer,
+        )
+
+    @cached_property
+    def schedule_sync(self) -> ScheduleSync:
+        from chalicelib.services.schedules import ScheduleSync
+
+        return ScheduleSync(self.store, self.scheduler)
+
+    @cached_property
+    def outbox(self) -> OutboxConsumer:
+        from chalicelib.services.outbox import OutboxConsumer
+
+        return OutboxConsumer(self.store, self.dispatcher, self.schedule_sync, self.clock)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        from chalicelib.services.staff import StaffService
+
+        return StaffService(self.staff_directory, self.clock)
+
+    @cached_property
+    def deliveries(self) -> DeliveryLog:
+        from chalicelib.services.deliveries import DeliveryLog
+
+        return DeliveryLog(self.notifications, self.settings.token_key)
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    """The process's container, built from the environment on first use."""
+    global _container
+    if _container is None:
+        _container = Container(Settings.from_env())
+    return _container
+
+
+def use(replacement: Container | None) -> None:
+    """Install a container (tests, the local runner); None rebuilds from the environment."""
+    global _container
+    _container = replacement
