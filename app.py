@@ -38,6 +38,6 @@ def outbox_consumer(event: Any) -> dict[str, list[dict[str, str]]]:
     return handlers.outbox_records(event)
 
 
-@app.schedule("rate(5 minutes)", name="outbox_redrive")
-def outbox_redrive(event: Any) -> dict[str, int]:
-    return handlers.outbox_redrive()
+@app.schedule("rate(5 minutes)", name="sweeper")
+def sweeper(event: Any) -> dict[str, int]:
+    return handlers.sweeper()

@@ -12,8 +12,8 @@ from chalicelib import wiring
 
 log = logging.getLogger(__name__)
 
-# The stream handler retries a record before the redrive does; only older events are redriven.
-REDRIVE_MIN_AGE = timedelta(minutes=5)
+# The stream and the Scheduler retry first; the sweeper only takes what is this overdue.
+SWEEP_MIN_AGE = timedelta(minutes=5)
 
 
 def sla_timer(event: Any) -> dict[str, str]:
@@ -46,7 +46,11 @@ def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
     return {"batchItemFailures": []}
 
 
-def outbox_redrive() -> dict[str, int]:
-    """Every few minutes: events the stream could not finish (e.g. after its retries ran out)."""
-    handled = wiring.container().outbox.redrive(REDRIVE_MIN_AGE)
-    return {"handled": handled}
+def sweeper() -> dict[str, int]:
+    """Every few minutes, the safety net: outbox events the stream could not finish (its retries
+    ran out) and case timers whose schedule never fired."""
+    container = wiring.container()
+    return {
+        "events": container.outbox.redrive(SWEEP_MIN_AGE),
+        "timers": container.timers.sweep(SWEEP_MIN_AGE),
+    }

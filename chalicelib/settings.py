@@ -37,6 +37,8 @@ class Settings:
     sms_sender_id: str | None = None
     clock_file: str | None = None
     business_hours: str = "09:00-18:00"
+    kms_key_id: str | None = None
+    local_secret_key: bytes | None = None
 
     @property
     def is_local(self) -> bool:
@@ -50,7 +52,7 @@ class Settings:
             stage=stage,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
             table_prefix=env.get("PAYCASE_TABLE_PREFIX", f"paycase-{stage}-"),
-            token_key=_key(env.get("PAYCASE_TOKEN_KEY")),
+            token_key=_key(env.get("PAYCASE_TOKEN_KEY"), "PAYCASE_TOKEN_KEY"),
             dynamodb_endpoint=env.get("PAYCASE_DYNAMODB_ENDPOINT") or None,
             aws_endpoint=env.get("PAYCASE_AWS_ENDPOINT") or None,
             schedule_group=env.get("PAYCASE_SCHEDULE_GROUP", f"paycase-{stage}"),
@@ -62,17 +64,23 @@ class Settings:
             sms_sender_id=env.get("PAYCASE_SMS_SENDER_ID") or None,
             clock_file=env.get("PAYCASE_CLOCK_FILE") if stage == LOCAL_STAGE else None,
             business_hours=env.get("PAYCASE_BUSINESS_HOURS", cls.business_hours),
+            kms_key_id=env.get("PAYCASE_KMS_KEY_ID") or None,
+            local_secret_key=(
+                _key(env["PAYCASE_LOCAL_SECRET_KEY"], "PAYCASE_LOCAL_SECRET_KEY")
+                if env.get("PAYCASE_LOCAL_SECRET_KEY")
+                else None
+            ),
         )
 
 
-def _key(raw: str | None) -> bytes:
-    """The server key (base64, at least 32 bytes) that signs cursors and derives case tokens."""
+def _key(raw: str | None, name: str) -> bytes:
+    """A server key given as base64 of at least 32 bytes."""
     if not raw:
-        raise SettingsError("PAYCASE_TOKEN_KEY is not set (see README, Configuration)")
+        raise SettingsError(f"{name} is not set (see README, Configuration)")
     try:
         key = base64.b64decode(raw, validate=True)
     except ValueError as exc:
-        raise SettingsError("PAYCASE_TOKEN_KEY must be base64") from exc
+        raise SettingsError(f"{name} must be base64") from exc
     if len(key) < 32:
-        raise SettingsError("PAYCASE_TOKEN_KEY must hold at least 32 bytes")
+        raise SettingsError(f"{name} must hold at least 32 bytes")
     return key

@@ -6,6 +6,7 @@ an observer) and install it with `use()`.
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +22,16 @@ if TYPE_CHECKING:
     from chalicelib.services.cases import CaseQueries
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.deliveries import DeliveryLog
+    from chalicelib.services.merchants import MerchantService
     from chalicelib.services.notify import Dispatcher, SentObserver
     from chalicelib.services.outbox import OutboxConsumer
     from chalicelib.services.ports import (
         CaseStore,
         EmailSender,
+        MerchantDirectory,
         NotificationLog,
         Scheduler,
+        SecretBox,
         SmsSender,
         StaffDirectory,
     )
@@ -91,6 +95,10 @@ class Container:
         from pynamodb.connection import Connection
 
         from chalicelib.adapters.dynamo.models import bind
+
+        # Both libraries log routine set-up at INFO, which `chalice local` would print per request.
+        logging.getLogger("pynamodb.settings").setLevel(logging.WARNING)
+        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
 
         s = self.settings
         bind(s.table_prefix, s.region, s.dynamodb_endpoint)
@@ -166,6 +174,26 @@ class Container:
         s = self.settings
         return SesEmail(self.client("sesv2"), s.email_from, s.ses_configuration_set)
 
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        s = self.settings
+        if s.kms_key_id:
+            from chalicelib.adapters.secrets import KmsSecretBox
+
+            return KmsSecretBox(self.client("kms"), s.kms_key_id)
+        if s.local_secret_key is None:
+            raise RuntimeError("set PAYCASE_KMS_KEY_ID (AWS) or PAYCASE_LOCAL_SECRET_KEY (local)")
+        from chalicelib.adapters.secrets import LocalSecretBox
+
+        return LocalSecretBox(s.local_secret_key[:32])
+
+    @cached_property
+    def merchant_directory(self) -> MerchantDirectory:
+        from chalicelib.adapters.dynamo.merchants import DynamoMerchantDirectory
+
+        _ = self.dynamodb  # binds the models
+        return DynamoMerchantDirectory()
+
     # -- use cases -------------------------------------------------------------------------------
 
     @cached_property
@@ -221,6 +249,12 @@ class Container:
         from chalicelib.services.staff import StaffService
 
         return StaffService(self.staff_directory, self.clock)
+
+    @cached_property
+    def merchants(self) -> MerchantService:
+        from chalicelib.services.merchants import MerchantService
+
+        return MerchantService(self.merchant_directory, self.secret_box, self.clock)
 
     @cached_property
     def deliveries(self) -> DeliveryLog:

@@ -46,3 +46,17 @@ def list_notifications() -> Any:
         cursor=query_param(request, "cursor"),
     )
     return json_response(page)
+
+
+@endpoint(bp, "/v1/admin/merchants", methods=["POST"])
+def register_merchant() -> Any:
+    staff_member("admin")
+    merchant, secret = wiring.container().merchants.register(read_json(bp.current_request))
+    body = {
+        "merchant_id": merchant.merchant_id,
+        "name": merchant.name,
+        "email": merchant.email,
+        "phone": merchant.phone,
+        "secret": secret,
+    }
+    return json_response(body, 201)

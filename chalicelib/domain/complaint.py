@@ -13,7 +13,6 @@ from chalicelib.domain.contact import (
     CHANNELS,
     LANGUAGES,
     Contact,
-    InvalidContact,
     normalize_email,
     normalize_phone,
 )
@@ -67,8 +66,10 @@ def _contact(raw: Any, problems: v.Problems) -> Contact | None:
         return None
     data = v.require_object(raw, problems, "contact")
     v.reject_unknown(data, ("phone", "email", "language", "channels"), problems, "contact.")
-    phone = _normalized(data, "phone", normalize_phone, problems, max_len=32)
-    email = _normalized(data, "email", normalize_email, problems, max_len=254)
+    phone = v.normalized(
+        data, "phone", normalize_phone, problems, field="contact.phone", max_len=32
+    )
+    email = v.normalized(data, "email", normalize_email, problems, field="contact.email")
     language = v.choice(data, "language", LANGUAGES, problems, field="contact.language")
     if data and "phone" not in data and "email" not in data:
         problems.add("contact", "needs a phone or an email")
@@ -76,20 +77,6 @@ def _contact(raw: Any, problems: v.Problems) -> Contact | None:
     if problems:
         return None
     return Contact(phone=phone, email=email, language=language or "zh-CN", channels=channels)
-
-
-def _normalized(
-    data: Mapping[str, Any], key: str, normalize: Any, problems: v.Problems, max_len: int
-) -> str | None:
-    field = f"contact.{key}"
-    raw = v.text(data, key, problems, field=field, max_len=max_len)
-    if raw is None:
-        return None
-    try:
-        return str(normalize(raw))
-    except InvalidContact as exc:
-        problems.add(field, str(exc))
-        return None
 
 
 def _channels(

@@ -7,7 +7,7 @@ path, so a client learns about all its mistakes in one `validation_failed` answe
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -173,3 +173,23 @@ def boolean(
         problems.add(field or key, "must be true or false")
         return None
     return value
+
+
+def normalized(
+    obj: Mapping[str, Any],
+    key: str,
+    normalize: Callable[[str], str],
+    problems: Problems,
+    *,
+    field: str | None = None,
+    max_len: int = 254,
+) -> str | None:
+    """A string passed through `normalize`; its ValueError message becomes the field's reason."""
+    raw = text(obj, key, problems, field=field, max_len=max_len)
+    if raw is None:
+        return None
+    try:
+        return normalize(raw)
+    except ValueError as exc:
+        problems.add(field or key, str(exc))
+        return None

@@ -172,3 +172,29 @@ class StaffDirectory(Protocol):
     def add(self, member: StaffMember, token_hash: str, now: datetime) -> None: ...
 
     def by_token_hash(self, token_hash: str) -> StaffMember | None: ...
+
+
+class SecretBox(Protocol):
+    """Encryption at rest for secrets we must read back (merchant signing secrets)."""
+
+    def seal(self, plaintext: bytes, context: dict[str, str]) -> str: ...
+
+    def open(self, sealed: str, context: dict[str, str]) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: str
+    name: str
+    email: str | None
+    phone: str | None
+    sealed_secret: str
+    created_at: datetime
+
+
+class MerchantDirectory(Protocol):
+    def add(self, merchant: Merchant) -> None:
+        """Raises KeyTaken when the merchant id exists."""
+        ...
+
+    def get(self, merchant_id: str) -> Merchant | None: ...

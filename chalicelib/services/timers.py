@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +51,20 @@ class TimerService:
                 continue  # the case changed under us; look again
         raise VersionConflict("The case kept changing while its timer fired.")
 
+    def sweep(self, min_age: timedelta, limit: int = 100) -> int:
+        """Fire the timers of open cases whose schedule should have fired `min_age` ago but did
+        not (a lost schedule, or a local scheduler that restarted empty). Returns how many."""
+        cutoff = self._clock.now() - min_age
+        fired_count = 0
+        for case_id, _ in self._store.due_wakeups(cutoff, limit):
+            case = self._store.get_case(case_id)  # the index may lag; the case decides
+            live_at = case.schedule.live_at if case else None
+            if case is None or live_at is None or live_at > cutoff:
+                continue
+            self.fire({"case_id": case_id, "clock_epoch": case.schedule.epoch})
+            fired_count += 1
+        return fired_count
+
     def _fire_once(self, case_id: str, epoch: int) -> Outcome:
         case = self._store.get_case(case_id)
         if case is None:
@@ -69,6 +84,8 @@ class TimerService:
             sla_fired=case.sla_fired | {t.name for t in due},
         )
         changed, command = rearm(changed, now)
+        if not due and command is None and changed.schedule == case.schedule:
+            return Outcome.NOTHING_DUE  # a repeat with nothing left to do: write nothing
         changes = Changes(now=now, updated_cases=[(changed, case.version)])
         changes.timeline += [self._entry(changed, t.name, to_rfc3339(t.due_at), now) for t in due]
         if command is not None:

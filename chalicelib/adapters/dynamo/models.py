@@ -208,6 +208,18 @@ class StaffModel(Model):
     created_at = UTCDateTimeAttribute()
 
 
+class MerchantModel(Model):
+    class Meta:
+        table_name = "merchants"
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    sealed_secret = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
     CaseModel,
     TimelineModel,
@@ -215,6 +227,7 @@ MODELS: tuple[type[Model], ...] = (
     NotificationModel,
     KeyModel,
     StaffModel,
+    MerchantModel,
 )
 TTL_MODELS = (OutboxModel, KeyModel)
 

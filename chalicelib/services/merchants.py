@@ -1,0 +1,52 @@
+"""Merchant accounts: registration by an admin, signing secrets sealed at rest."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.domain import validation as v
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.contact import normalize_email, normalize_phone
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.services.ports import KeyTaken, Merchant, MerchantDirectory, SecretBox
+
+MERCHANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{2,63}")
+SECRET_PREFIX = "msk"  # noqa: S105 - a prefix, not a secret
+
+
+def secret_context(merchant_id: str) -> dict[str, str]:
+    return {"purpose": "merchant-signing-secret", "merchant_id": merchant_id}
+
+
+class MerchantService:
+    def __init__(self, directory: MerchantDirectory, box: SecretBox, clock: Clock) -> None:
+        self._directory = directory
+        self._box = box
+        self._clock = clock
+
+    def register(self, body: Any) -> tuple[Merchant, str]:
+        """A new merchant and its signing secret; the secret is shown once."""
+        problems = v.Problems()
+        data: Mapping[str, Any] = v.require_object(body, problems)
+        v.reject_unknown(data, ("merchant_id", "name", "email", "phone"), problems)
+        merchant_id = v.text(data, "merchant_id", problems, required=True, max_len=64,
+                             pattern=MERCHANT_ID)  # fmt: skip
+        name = v.text(data, "name", problems, required=True, max_len=200)
+        email = v.normalized(data, "email", normalize_email, problems)
+        phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
+        if problems or not (merchant_id and name):
+            raise ValidationFailed(problems.fields)
+        secret = f"{SECRET_PREFIX}_{secrets.token_urlsafe(32)}"
+        sealed = self._box.seal(secret.encode(), secret_context(merchant_id))
+        merchant = Merchant(merchant_id, name, email, phone, sealed, self._clock.now())
+        try:
+            self._directory.add(merchant)
+        except KeyTaken:
+            raise ValidationFailed({"merchant_id": "is already registered"}) from None
+        return merchant, secret
+
+    def secret(self, merchant: Merchant) -> bytes:
+        return self._box.open(merchant.sealed_secret, secret_context(merchant.merchant_id))

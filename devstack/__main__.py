@@ -1,0 +1,85 @@
+"""`python -m devstack run`: the whole local stack in the foreground; Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from types import FrameType
+
+from devstack.engines import (
+    Child,
+    StackError,
+    ensure_ports_free,
+    start_api,
+    start_dynamodb,
+    start_moto,
+    start_runner,
+)
+from devstack.env import LocalEnv
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(env: LocalEnv) -> int:
+    ensure_ports_free(env)
+    signal.signal(signal.SIGTERM, _terminate)
+    children: list[Child] = []
+    try:
+        print(f"Starting DynamoDB Local (data in {env.data_dir / 'dynamodb'}) ...", flush=True)
+        children.append(start_dynamodb(env))
+        print("Starting moto server (EventBridge Scheduler, SNS, SES) ...", flush=True)
+        children.append(start_moto(env))
+        credentials, demo = _prepare(env)
+        print("Starting chalice local ...", flush=True)
+        children.append(start_api(env))
+        children.append(start_runner(env))
+        from devstack.bootstrap import banner
+
+        print(banner(credentials, demo), flush=True)
+        while all(child.alive() for child in children):
+            time.sleep(0.5)
+        dead = [child.name for child in children if not child.alive()]
+        print(f"Stopping: {', '.join(dead)} exited unexpectedly.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping the local stack ...", flush=True)
+        return 0
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for child in reversed(children):
+            child.stop()
+        print("Stopped.", flush=True)
+
+
+def _prepare(env: LocalEnv) -> tuple[dict[str, object], dict[str, object] | None]:
+    """Create the tables and resources, seed the demo data (in this process)."""
+    os.environ.update(env.app_environment())
+    from chalicelib.settings import Settings
+    from chalicelib.wiring import Container
+    from devstack.bootstrap import demo_complaint, provision, seed
+
+    container = Container(Settings.from_env())
+    provision(container)
+    credentials = seed(container, env)
+    return credentials, demo_complaint(container)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the local stack (make run)")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(LocalEnv.from_environ())
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

