@@ -26,7 +26,8 @@ DEMO_MERCHANT = {
 }
 DEMO_COMPLAINT = {
     "category": "payment_anomaly",
-    "description": "扣款成功但订单仍显示待支付，请帮忙核实。Charged but the order still shows unpaid.",
+    "description": "扣款成功但订单仍显示待支付，请帮忙核实。"
+    "Charged but the order still shows unpaid.",
     "contact": {"phone": "13800138000", "email": "zhang.san@example.com", "language": "zh-CN"},
     "payment": {"transaction_id": "DEMO-TXN-0001", "merchant_id": "M100001", "amount_fen": 3880},
     "channel": "app",

@@ -108,7 +108,7 @@ class Child:
 
 def log_file(env: LocalEnv, name: str) -> IO[bytes]:
     env.logs.mkdir(parents=True, exist_ok=True)
-    return open(env.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+    return open(env.logs / f"{name}.log", "ab")
 
 
 def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
