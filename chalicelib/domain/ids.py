@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import datetime
 
 from chalicelib.domain.timefmt import SHANGHAI
@@ -14,12 +15,23 @@ from chalicelib.domain.timefmt import SHANGHAI
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_ulid_lock = threading.Lock()
+_last_ulid = 0
+
+
 def new_ulid(at: datetime) -> str:
     """A ULID (https://github.com/ulid/spec): 48-bit millisecond time + 80 random bits, 26 chars,
-    lexicographically sortable by creation time. Hand-written because the `python-ulid` import
-    costs ~60 ms of Lambda cold start; tests check the format against that library."""
+    lexicographically sortable by creation time. Monotonic within a process: ids made in the same
+    millisecond (e.g. the timeline entries of one change) sort in the order they were made.
+    Hand-written because the `python-ulid` import costs ~60 ms of Lambda cold start; tests check
+    the format against that library."""
+    global _last_ulid
     millis = int(at.timestamp() * 1000)
-    value = (millis << 80) | secrets.randbits(80)
+    with _ulid_lock:
+        value = (millis << 80) | secrets.randbits(80)
+        if value >> 80 == _last_ulid >> 80 and value <= _last_ulid:
+            value = _last_ulid + 1
+        _last_ulid = value
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 

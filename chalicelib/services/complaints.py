@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,7 +68,9 @@ class ComplaintService:
         calendar: WorkingCalendar,
         policies: Mapping[Category, SlaPolicy],
         token_key: bytes,
+        numbers: Callable[[datetime], str] = new_case_number,
     ) -> None:
+        self._numbers = numbers
         self._store = store
         self._clock = clock
         self._calendar = calendar
@@ -108,7 +110,7 @@ class ComplaintService:
         case_id = new_ulid(now)
         case = Case(
             case_id=case_id,
-            case_number=new_case_number(now),
+            case_number=self._numbers(now),
             category=request.category,
             status=Status.SUBMITTED,
             description=request.description,

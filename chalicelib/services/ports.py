@@ -84,7 +84,7 @@ class CaseStore(Protocol):
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None: ...
 
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
-        """(case_id, wake-up time) of open cases whose next timer is due before `before`."""
+        """(case_id, wake-up time) of open cases whose next wake-up is at or before `before`."""
         ...
 
 

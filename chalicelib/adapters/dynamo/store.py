@@ -193,7 +193,9 @@ class DynamoCaseStore:
         out: list[tuple[str, datetime]] = []
         with translated():
             for n in range(WAKE_SHARDS):
-                query = CaseModel.wake_index.query(f"w{n}", CaseModel.wake_at < before, limit=limit)
+                query = CaseModel.wake_index.query(
+                    f"w{n}", CaseModel.wake_at <= before, limit=limit
+                )
                 out += [(m.case_id, m.wake_at) for m in query if m.wake_at is not None]
         return sorted(out, key=lambda item: item[1])[:limit]
 

@@ -1,0 +1,86 @@
+"""Test data: cases, complaint bodies and the containers the tiers run on."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case, OutboxEvent, Status, TimelineEntry, Visibility
+from chalicelib.domain.complaint import PaymentRef
+from chalicelib.domain.contact import Contact
+from chalicelib.domain.ids import hash_token, new_case_number, new_ulid
+from chalicelib.domain.policy import DEFAULT_POLICIES, Category, compute_deadlines
+from chalicelib.domain.schedule import ScheduleState
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A Monday morning in Beijing: an ordinary working day, far from any holiday.
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
+
+COMPLAINT = {
+    "category": "payment_anomaly",
+    "description": "扣款成功但订单仍显示待支付 😟 Charged but the order is unpaid.",
+    "contact": {"phone": "13800138000", "email": "zhang.san@example.com"},
+    "payment": {
+        "transaction_id": "TXN-20261123-0001",
+        "merchant_id": "M100001",
+        "amount_fen": 3880,
+    },
+}
+
+
+def complaint(**changes: Any) -> dict[str, Any]:
+    """A valid complaint body; keyword arguments replace top-level fields (None removes)."""
+    body = copy.deepcopy(COMPLAINT)
+    for key, value in changes.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def make_case(now: datetime = MONDAY_10AM, **changes: Any) -> Case:
+    category = changes.pop("category", Category.PAYMENT_ANOMALY)
+    case = Case(
+        case_id=new_ulid(now),
+        case_number=new_case_number(now),
+        category=category,
+        status=Status.SUBMITTED,
+        description="测试 complaint",
+        channel="web",
+        contact=Contact(phone="+8613800138000", email="zhang.san@example.com"),
+        payment=PaymentRef(transaction_id="TXN-1", merchant_id="M100001", amount_fen=100),
+        created_at=now,
+        updated_at=now,
+        deadlines=compute_deadlines(DEFAULT_POLICIES[category], now, WorkingCalendar.shipped()),
+        policy_version=1,
+        access_token_hash=hash_token("ct_test"),
+    )
+    return case.evolve(**changes)
+
+
+def make_entry(
+    case: Case, at: datetime, visibility: Visibility, type_: str = "note"
+) -> TimelineEntry:
+    return TimelineEntry(
+        case.case_id, new_ulid(at), at, type_, "system", visibility, None, {"n": 1}
+    )
+
+
+def make_event(case: Case, at: datetime, suffix: str = "notify:x") -> OutboxEvent:
+    return OutboxEvent(
+        case.case_id, f"v{case.version:06d}:{suffix}", "notify", "x", {"k": [1, "二"]}, at
+    )
+
+
+def live(case: Case, at: datetime) -> Case:
+    """The case with a live wake-up schedule at `at`."""
+    return case.evolve(schedule=ScheduleState(epoch=1, gen=1, gen_epoch=1, live_at=at,
+                                              timer="first_response_due", due_at=at))  # fmt: skip
+
+
+def later(at: datetime, **delta: float) -> datetime:
+    return at + timedelta(**delta)

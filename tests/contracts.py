@@ -1,0 +1,153 @@
+"""The CaseStore contract. Each tier subclasses it with its own `store` fixture: the in-memory
+fake (services), DynamoDB under moto (adapters) and DynamoDB Local (integration), so the fake
+cannot drift from the real thing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain.case import Status, Visibility
+from chalicelib.domain.errors import VersionConflict
+from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
+from tests.builders import MONDAY_10AM, live, make_case, make_entry, make_event
+
+NOW = MONDAY_10AM
+
+
+class CaseStoreContract:
+    store: CaseStore
+
+    def test_store_new_case_reads_back_equal_at_version_1(self, store: CaseStore) -> None:
+        # GIVEN a new case with a timeline entry and an outbox event
+        case = make_case()
+        entry = make_entry(case, NOW, Visibility.PUBLIC)
+        # WHEN it is committed
+        store.commit(Changes(now=NOW, new_cases=[case], timeline=[entry],
+                             events=[make_event(case, NOW)]))  # fmt: skip
+        # THEN everything reads back as written
+        stored = store.get_case(case.case_id)
+        assert stored == case.evolve(version=1)
+        assert store.timeline(case.case_id, include_internal=True) == [entry]
+        [event] = store.pending_events(NOW, 10)
+        assert (event.event_id, event.payload) == ("v000001:notify:x", {"k": [1, "二"]})
+
+    def test_store_unknown_case_is_none(self, store: CaseStore) -> None:
+        assert store.get_case(make_case().case_id) is None
+
+    def test_store_new_case_with_existing_id_conflicts(self, store: CaseStore) -> None:
+        # GIVEN a stored case
+        case = make_case()
+        store.commit(Changes(now=NOW, new_cases=[case]))
+        # WHEN a second case with the same id is committed THEN it conflicts
+        with pytest.raises(VersionConflict):
+            store.commit(Changes(now=NOW, new_cases=[case.evolve(description="other")]))
+        assert store.get_case(case.case_id).description == case.description  # type: ignore[union-attr]
+
+    def test_store_update_at_read_version_bumps_version(self, store: CaseStore) -> None:
+        case = make_case()
+        store.commit(Changes(now=NOW, new_cases=[case]))
+        # WHEN the case is updated at the version it was read at
+        changed = case.evolve(status=Status.ACCEPTED, version=2)
+        store.commit(Changes(now=NOW, updated_cases=[(changed, 1)]))
+        # THEN it is stored at the next version
+        stored = store.get_case(case.case_id)
+        assert stored is not None
+        assert (stored.status, stored.version) == (Status.ACCEPTED, 2)
+
+    def test_store_stale_update_changes_nothing(self, store: CaseStore) -> None:
+        # GIVEN a case at version 2
+        case = make_case()
+        store.commit(Changes(now=NOW, new_cases=[case]))
+        store.commit(Changes(now=NOW, updated_cases=[(case.evolve(version=2), 1)]))
+        # WHEN an update read at version 1 arrives with a timeline entry and an event
+        stale = Changes(
+            now=NOW,
+            updated_cases=[(case.evolve(status=Status.WITHDRAWN, version=2), 1)],
+            timeline=[make_entry(case, NOW, Visibility.PUBLIC)],
+            events=[make_event(case, NOW, "stale")],
+        )
+        # THEN it conflicts and none of it is written
+        with pytest.raises(VersionConflict):
+            store.commit(stale)
+        assert store.get_case(case.case_id).status is Status.SUBMITTED  # type: ignore[union-attr]
+        assert store.timeline(case.case_id, include_internal=True) == []
+        assert store.pending_events(NOW, 10) == []
+
+    def test_store_held_claim_reports_holder_and_writes_nothing(self, store: CaseStore) -> None:
+        # GIVEN a held key
+        first = make_case()
+        store.commit(Changes(now=NOW, new_cases=[first],
+                             claims=[KeyClaim("open-case#abc", {"case_number": "PC1", "n": 3})]))  # fmt: skip
+        # WHEN another change claims the same key
+        second = make_case()
+        with pytest.raises(KeyTaken) as taken:
+            store.commit(Changes(now=NOW, new_cases=[second],
+                                 claims=[KeyClaim("open-case#abc", {"case_number": "PC2"})]))  # fmt: skip
+        # THEN the holder's value is reported and the second case was not written
+        assert taken.value.key == "open-case#abc"
+        assert taken.value.value == {"case_number": "PC1", "n": 3}
+        assert store.get_case(second.case_id) is None
+
+    def test_store_first_held_claim_in_order_is_reported(self, store: CaseStore) -> None:
+        store.commit(
+            Changes(now=NOW, claims=[KeyClaim("b", {"v": "b"}), KeyClaim("a", {"v": "a"})])
+        )
+        with pytest.raises(KeyTaken) as taken:
+            store.commit(Changes(now=NOW, claims=[KeyClaim("a", {}), KeyClaim("b", {})]))
+        assert taken.value.key == "a"
+
+    def test_store_expired_claim_can_be_taken_again(self, store: CaseStore) -> None:
+        # GIVEN a key whose holder's time ran out
+        store.commit(
+            Changes(now=NOW, claims=[KeyClaim("idem#1", {"v": 1}, NOW + timedelta(hours=1))])
+        )
+        later = NOW + timedelta(hours=2)
+        # WHEN it is claimed after that THEN the new value holds
+        store.commit(
+            Changes(now=later, claims=[KeyClaim("idem#1", {"v": 2}, later + timedelta(hours=1))])
+        )
+        assert store.get_key("idem#1") == {"v": 2}
+
+    def test_store_released_claim_can_be_taken_again(self, store: CaseStore) -> None:
+        store.commit(Changes(now=NOW, claims=[KeyClaim("open-case#x", {"v": 1})]))
+        store.commit(Changes(now=NOW, releases=["open-case#x"]))
+        store.commit(Changes(now=NOW, claims=[KeyClaim("open-case#x", {"v": 2})]))
+        assert store.get_key("open-case#x") == {"v": 2}
+
+    def test_store_timeline_hides_internal_entries_from_customers(self, store: CaseStore) -> None:
+        case = make_case()
+        public = make_entry(case, NOW, Visibility.PUBLIC)
+        internal = make_entry(case, NOW + timedelta(seconds=1), Visibility.INTERNAL)
+        store.commit(Changes(now=NOW, new_cases=[case], timeline=[internal, public]))
+        assert store.timeline(case.case_id, include_internal=False) == [public]
+        assert store.timeline(case.case_id, include_internal=True) == [public, internal]
+
+    def test_store_done_events_leave_the_pending_list(self, store: CaseStore) -> None:
+        # GIVEN two pending events created a second apart
+        case = make_case()
+        early, late = make_event(case, NOW, "a"), make_event(case, NOW + timedelta(seconds=1), "b")
+        store.commit(Changes(now=NOW, new_cases=[case], events=[late, early]))
+        # THEN they are pending oldest first, and only those old enough
+        assert [e.event_id for e in store.pending_events(NOW + timedelta(seconds=5), 10)] == [
+            early.event_id,
+            late.event_id,
+        ]
+        assert [e.event_id for e in store.pending_events(NOW, 10)] == [early.event_id]
+        # WHEN one is done THEN only the other is pending
+        store.mark_event_done(early, NOW)
+        assert [e.event_id for e in store.pending_events(NOW + timedelta(seconds=5), 10)] == [
+            late.event_id
+        ]
+
+    def test_store_due_wakeups_lists_open_cases_past_their_schedule(self, store: CaseStore) -> None:
+        # GIVEN an open case due in an hour, one due in two hours and a closed one due in an hour
+        soon = live(make_case(), NOW + timedelta(hours=1))
+        later = live(make_case(), NOW + timedelta(hours=2))
+        closed = live(make_case(status=Status.CLOSED), NOW + timedelta(hours=1))
+        store.commit(Changes(now=NOW, new_cases=[soon, later, closed]))
+        # WHEN asking for what is due before 90 minutes from now
+        due = store.due_wakeups(NOW + timedelta(minutes=90), 10)
+        # THEN only the open case due in an hour is listed
+        assert [case_id for case_id, _ in due] == [soon.case_id]

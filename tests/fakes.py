@@ -1,0 +1,235 @@
+"""In-memory fakes of the ports. They record what was sent instead of mocking calls, and keep
+the same contracts as the AWS adapters (tests/contracts.py runs against both)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
+from chalicelib.domain.errors import VersionConflict
+from chalicelib.services.ports import (
+    Changes,
+    DeliveryFailed,
+    KeyTaken,
+    Merchant,
+    Notification,
+    ScheduleExists,
+    ScheduleMissing,
+    StaffMember,
+)
+
+
+class FakeStore:
+    """All-or-nothing commits with the same conditions as the DynamoDB transaction."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+        self.timelines: dict[str, list[TimelineEntry]] = {}
+        self.events: dict[tuple[str, str], tuple[OutboxEvent, datetime | None]] = {}
+        self.keys: dict[str, tuple[dict[str, Any], datetime | None]] = {}
+        self.commits = 0
+
+    def commit(self, changes: Changes) -> None:
+        for claim in changes.claims:
+            held = self.keys.get(claim.key)
+            if held is not None and (held[1] is None or held[1] >= changes.now):
+                raise KeyTaken(claim.key, copy.deepcopy(held[0]))
+        for case in changes.new_cases:
+            if case.case_id in self.cases:
+                raise VersionConflict()
+        for case, read_version in changes.updated_cases:
+            stored = self.cases.get(case.case_id)
+            if stored is None or stored.version != read_version:
+                raise VersionConflict()
+        self.commits += 1
+        for key in changes.releases:
+            self.keys.pop(key, None)
+        for claim in changes.claims:
+            self.keys[claim.key] = (copy.deepcopy(claim.value), claim.expires_at)
+        for case in changes.new_cases:
+            self.cases[case.case_id] = replace(case, version=1)
+        for case, read_version in changes.updated_cases:
+            self.cases[case.case_id] = replace(case, version=read_version + 1)
+        for entry in changes.timeline:
+            self.timelines.setdefault(entry.case_id, []).append(entry)
+        for event in changes.events:
+            self.events[(event.case_id, event.event_id)] = (event, None)
+
+    def get_case(self, case_id: str) -> Case | None:
+        return self.cases.get(case_id)
+
+    def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]:
+        entries = sorted(self.timelines.get(case_id, []), key=lambda e: e.entry_id)
+        if include_internal:
+            return entries
+        return [e for e in entries if e.visibility is Visibility.PUBLIC]
+
+    def get_key(self, key: str) -> dict[str, Any] | None:
+        held = self.keys.get(key)
+        return copy.deepcopy(held[0]) if held else None
+
+    def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
+        pending = [e for e, done in self.events.values() if done is None]
+        pending = [e for e in pending if e.created_at <= older_than]
+        return sorted(pending, key=lambda e: (e.created_at, e.case_id, e.event_id))[:limit]
+
+    def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
+        key = (event.case_id, event.event_id)
+        if key in self.events:
+            self.events[key] = (self.events[key][0], at)
+
+    def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
+        due = [
+            (c.case_id, c.schedule.live_at)
+            for c in self.cases.values()
+            if c.is_open and c.schedule.live_at is not None and c.schedule.live_at <= before
+        ]
+        return sorted(due, key=lambda item: item[1])[:limit]  # type: ignore[arg-type,return-value]
+
+
+class FakeNotificationLog:
+    def __init__(self) -> None:
+        self.items: dict[str, Notification] = {}
+
+    def create(self, notification: Notification) -> Notification:
+        if notification.notification_id not in self.items:
+            self.items[notification.notification_id] = copy.deepcopy(notification)
+        return copy.deepcopy(self.items[notification.notification_id])
+
+    def get(self, notification_id: str) -> Notification | None:
+        item = self.items.get(notification_id)
+        return copy.deepcopy(item) if item else None
+
+    def claim(self, notification_id: str, now: datetime, lease_seconds: int) -> Notification | None:
+        n = self.items.get(notification_id)
+        if n is None:
+            return None
+        due = n.next_attempt_at is None or n.next_attempt_at <= now
+        claimable = n.status in ("queued", "deferred", "failed") and due
+        expired = n.status == "sending" and n.lease_until is not None and n.lease_until < now
+        if not (claimable or expired):
+            return None
+        n.status, n.lease_until = "sending", now + timedelta(seconds=lease_seconds)
+        return copy.deepcopy(n)
+
+    def save_outcome(self, notification: Notification) -> None:
+        if self.items[notification.notification_id].status == "sending":
+            notification.lease_until = None
+            self.items[notification.notification_id] = copy.deepcopy(notification)
+
+    def for_case(
+        self, case_id: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[Notification], dict[str, Any] | None]:
+        items = sorted(
+            (n for n in self.items.values() if n.case_id == case_id),
+            key=lambda n: (n.created_at, n.notification_id),
+        )
+        return _page(items, limit, cursor)
+
+    def by_status(
+        self, status: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[Notification], dict[str, Any] | None]:
+        items = sorted(
+            (n for n in self.items.values() if n.status == status),
+            key=lambda n: (n.created_at, n.notification_id),
+            reverse=True,
+        )
+        return _page(items, limit, cursor)
+
+
+def _page(
+    items: list[Notification], limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[Notification], dict[str, Any] | None]:
+    start = int(cursor["offset"]) if cursor else 0
+    page = items[start : start + limit]
+    more = start + limit < len(items)
+    return [copy.deepcopy(n) for n in page], ({"offset": start + limit} if more else None)
+
+
+class FakeScheduler:
+    """Live schedules by name, and every call made."""
+
+    def __init__(self) -> None:
+        self.schedules: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def create(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        self.calls.append(("create", name))
+        if name in self.schedules:
+            raise ScheduleExists(name)
+        self.schedules[name] = (at, dict(payload))
+
+    def update(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        self.calls.append(("update", name))
+        if name not in self.schedules:
+            raise ScheduleMissing(name)
+        self.schedules[name] = (at, dict(payload))
+
+    def delete(self, name: str) -> None:
+        self.calls.append(("delete", name))
+        if self.schedules.pop(name, None) is None:
+            raise ScheduleMissing(name)
+
+    def due(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:
+        items = sorted(self.schedules.items(), key=lambda item: item[1][0])
+        return [(name, payload) for name, (at, payload) in items if at <= now]
+
+    def fire_due(self, now: datetime, handler: Any) -> int:
+        """What EventBridge does: invoke, then delete (ActionAfterCompletion DELETE)."""
+        fired = 0
+        for name, payload in self.due(now):
+            handler(payload)
+            self.schedules.pop(name, None)
+            fired += 1
+        return fired
+
+
+class FakeSms:
+    def __init__(self, failures: list[DeliveryFailed] | None = None) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.failures = list(failures or [])
+
+    def send_sms(self, phone: str, text: str) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((phone, text))
+        return f"sms-{len(self.sent)}"
+
+
+class FakeEmail:
+    def __init__(self, failures: list[DeliveryFailed] | None = None) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.failures = list(failures or [])
+
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append({"to": to, "subject": subject, "text": text, "html": html})
+        return f"email-{len(self.sent)}"
+
+
+class FakeStaffDirectory:
+    def __init__(self) -> None:
+        self.by_hash: dict[str, StaffMember] = {}
+
+    def add(self, member: StaffMember, token_hash: str, now: datetime) -> None:
+        self.by_hash[token_hash] = member
+
+    def by_token_hash(self, token_hash: str) -> StaffMember | None:
+        return self.by_hash.get(token_hash)
+
+
+class FakeMerchantDirectory:
+    def __init__(self) -> None:
+        self.merchants: dict[str, Merchant] = {}
+
+    def add(self, merchant: Merchant) -> None:
+        if merchant.merchant_id in self.merchants:
+            raise KeyTaken(f"merchant#{merchant.merchant_id}", {})
+        self.merchants[merchant.merchant_id] = merchant
+
+    def get(self, merchant_id: str) -> Merchant | None:
+        return self.merchants.get(merchant_id)

@@ -1,0 +1,82 @@
+"""Service tests: the real composition root with in-memory adapters and a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chalicelib import wiring
+from chalicelib.domain.clock import FixedClock
+from chalicelib.settings import Settings
+from tests.builders import MONDAY_10AM
+from tests.fakes import (
+    FakeEmail,
+    FakeMerchantDirectory,
+    FakeNotificationLog,
+    FakeScheduler,
+    FakeSms,
+    FakeStaffDirectory,
+    FakeStore,
+)
+
+
+@dataclass
+class Desk:
+    """Everything a service test needs to drive and observe the system."""
+
+    container: wiring.Container
+    clock: FixedClock
+    store: FakeStore
+    notifications: FakeNotificationLog
+    scheduler: FakeScheduler
+    sms: FakeSms
+    email: FakeEmail
+
+    def drain(self) -> int:
+        """Run every pending outbox event, as the stream would."""
+        return self.container.outbox.redrive()
+
+    def fire_due(self) -> int:
+        """Fire every due schedule, as EventBridge Scheduler would, until none is due."""
+        total = 0
+        while True:
+            self.drain()
+            fired = self.scheduler.fire_due(self.clock.now(), self.container.timers.fire)
+            if not fired:
+                return total
+            total += fired
+
+    def file(self, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+        return self.container.complaints.file(body, key).body
+
+
+def make_desk(**overrides: Any) -> Desk:
+    clock = FixedClock(MONDAY_10AM)
+    parts: dict[str, Any] = {
+        "store": FakeStore(),
+        "notifications": FakeNotificationLog(),
+        "scheduler": FakeScheduler(),
+        "sms": FakeSms(),
+        "email": FakeEmail(),
+        "staff_directory": FakeStaffDirectory(),
+        "merchant_directory": FakeMerchantDirectory(),
+        **overrides,
+    }
+    container = wiring.Container(Settings.from_env(), clock=clock, **parts)
+    return Desk(
+        container,
+        clock,
+        parts["store"],
+        parts["notifications"],
+        parts["scheduler"],
+        parts["sms"],
+        parts["email"],
+    )
+
+
+@pytest.fixture
+def desk() -> Iterator[Desk]:
+    yield make_desk()

@@ -1,0 +1,98 @@
+"""Notifications from the outbox: exactly one message per (case, event, channel)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.notifications.render import sms_segments
+from chalicelib.services.ports import DeliveryFailed
+from tests.builders import complaint
+from tests.fakes import FakeEmail, FakeSms
+from tests.services.conftest import Desk, make_desk
+
+
+def _statuses(desk: Desk) -> dict[str, str]:
+    return {n.channel: n.status for n in desk.notifications.items.values()}
+
+
+def test_dispatch_acknowledges_by_sms_and_email(desk: Desk) -> None:
+    # WHEN a complaint is filed and the outbox drained
+    body = desk.file(complaint())
+    desk.drain()
+    # THEN one SMS and one email went out, in Chinese, with the case number and category
+    [(phone, sms)] = desk.sms.sent
+    [email] = desk.email.sent
+    assert phone == "+8613800138000"
+    assert sms.startswith("【PayCase】") and body["case_number"] in sms and "支付异常" in sms
+    assert sms_segments(sms) <= 2
+    assert body["case_number"] in email["subject"] and "138****8000" in email["text"]
+    # AND no message carries the full phone number
+    assert "13800138000" not in sms + email["text"] + email["html"]
+    assert _statuses(desk) == {"sms": "sent", "email": "sent"}
+    assert desk.store.pending_events(desk.clock.now(), 10) == []
+
+
+def test_dispatch_repeated_event_sends_nothing_twice(desk: Desk) -> None:
+    desk.file(complaint())
+    [event] = [e for e in desk.store.pending_events(desk.clock.now(), 10) if e.kind == "notify"]
+    for _ in range(3):
+        desk.container.outbox.handle(event)
+    assert (len(desk.sms.sent), len(desk.email.sent)) == (1, 1)
+
+
+def test_dispatch_english_on_request(desk: Desk) -> None:
+    desk.file(
+        complaint(contact={"phone": "13800138000", "email": "a@example.com", "language": "en"})
+    )
+    desk.drain()
+    [(_, sms)] = desk.sms.sent
+    assert "We received your complaint" in sms
+    assert desk.email.sent[0]["subject"].startswith("We received your complaint")
+
+
+def test_dispatch_channels_limit_what_is_sent(desk: Desk) -> None:
+    desk.file(complaint(contact={"phone": "13800138000", "email": "a@example.com",
+                                 "channels": ["email"]}))  # fmt: skip
+    desk.drain()
+    assert (len(desk.sms.sent), len(desk.email.sent)) == (0, 1)
+
+
+def test_dispatch_transient_failure_retries_after_backoff() -> None:
+    # GIVEN SMS throttled once
+    desk = make_desk(sms=FakeSms([DeliveryFailed("Throttling", permanent=False)]))
+    desk.file(complaint())
+    # WHEN the outbox is drained
+    desk.drain()
+    # THEN email is sent, SMS waits for a retry and the event stays pending
+    assert (len(desk.sms.sent), len(desk.email.sent)) == (0, 1)
+    assert _statuses(desk) == {"sms": "failed", "email": "sent"}
+    assert len(desk.store.pending_events(desk.clock.now(), 10)) == 1
+    # WHEN drained again before the back-off ends THEN nothing is attempted
+    desk.drain()
+    assert len(desk.sms.sent) == 0
+    # WHEN drained after the back-off THEN the SMS goes out once and email is not repeated
+    desk.clock.advance(timedelta(minutes=1).total_seconds())
+    desk.drain()
+    assert (len(desk.sms.sent), len(desk.email.sent)) == (1, 1)
+    assert _statuses(desk) == {"sms": "sent", "email": "sent"}
+    assert desk.store.pending_events(desk.clock.now(), 10) == []
+
+
+def test_dispatch_permanent_failure_is_dead_at_once() -> None:
+    desk = make_desk(email=FakeEmail([DeliveryFailed("MessageRejected", permanent=True)]))
+    desk.file(complaint())
+    desk.drain()
+    assert _statuses(desk) == {"sms": "sent", "email": "dead"}
+    assert desk.store.pending_events(desk.clock.now(), 10) == []
+
+
+def test_dispatch_gives_up_after_bounded_attempts() -> None:
+    failures = [DeliveryFailed("Throttling", permanent=False) for _ in range(10)]
+    desk = make_desk(sms=FakeSms(failures))
+    desk.file(complaint())
+    for _ in range(10):
+        desk.drain()
+        desk.clock.advance(3600)
+    [sms] = [n for n in desk.notifications.items.values() if n.channel == "sms"]
+    assert (sms.status, sms.attempts) == ("dead", 5)
+    assert desk.sms.sent == []

@@ -1,0 +1,14 @@
+"""The fake store keeps the CaseStore contract (the same tests run on DynamoDB)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contracts import CaseStoreContract
+from tests.fakes import FakeStore
+
+
+class TestFakeCaseStore(CaseStoreContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()

@@ -1,0 +1,146 @@
+"""SLA wake-ups: one live schedule per open case, fired at least once, acted on once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.domain.case import Status
+from chalicelib.services.timers import Outcome
+from tests.builders import complaint
+from tests.services.conftest import Desk
+
+
+def _internal_types(desk: Desk, case_id: str) -> list[str]:
+    return [e.type for e in desk.store.timeline(case_id, include_internal=True)]
+
+
+def test_timer_filing_arms_one_schedule_at_first_response(desk: Desk) -> None:
+    # WHEN a complaint is filed and its outbox drained
+    body = desk.file(complaint())
+    desk.drain()
+    # THEN exactly one schedule exists, with one Scheduler call, for the first-response deadline
+    assert desk.scheduler.calls == [("create", f"{body['case_id']}-1")]
+    [(name, (at, payload))] = desk.scheduler.schedules.items()
+    assert payload["timer"] == "first_response_due"
+    assert payload["due_at"] == body["deadlines"]["first_response_due"]
+    assert payload["clock_epoch"] == 1 and payload["case_id"] == body["case_id"]
+
+
+def test_timer_first_response_due_is_recorded_and_resolution_armed(desk: Desk) -> None:
+    # GIVEN a filed complaint
+    body = desk.file(complaint())
+    desk.drain()
+    # WHEN time reaches the first-response deadline (Tuesday 18:00 Beijing) and it fires
+    desk.clock.set(desk.clock.now() + timedelta(days=1, hours=8))
+    assert desk.fire_due() == 1
+    # THEN the breach is on the internal timeline and the next schedule is for resolution
+    assert _internal_types(desk, body["case_id"]) == ["submitted", "sla_due"]
+    [(name, (at, payload))] = desk.scheduler.schedules.items()
+    assert (name, payload["timer"]) == (f"{body['case_id']}-2", "resolution_due")
+    # AND customers never see the internal entry
+    assert [e.type for e in desk.store.timeline(body["case_id"], include_internal=False)] == [
+        "submitted"
+    ]
+
+
+def test_timer_delivered_three_times_has_one_effect(desk: Desk) -> None:
+    # GIVEN the first-response schedule's payload at its due time
+    body = desk.file(complaint())
+    desk.drain()
+    [(_, (_, payload))] = desk.scheduler.schedules.items()
+    desk.clock.set(desk.clock.now() + timedelta(days=1, hours=8))
+    # WHEN EventBridge delivers it three times
+    outcomes = [desk.container.timers.fire(payload) for _ in range(3)]
+    desk.drain()
+    # THEN only the first acts: one timeline entry, one new schedule
+    assert outcomes == [Outcome.HANDLED, Outcome.SUPERSEDED, Outcome.SUPERSEDED]
+    assert _internal_types(desk, body["case_id"]).count("sla_due") == 1
+    assert [name for name in desk.scheduler.schedules] == [
+        f"{body['case_id']}-1",  # the fired one; EventBridge deletes it after the invocation
+        f"{body['case_id']}-2",
+    ]
+
+
+def test_timer_late_firing_catches_up_in_due_order(desk: Desk) -> None:
+    # GIVEN a complaint whose schedule fires only after both deadlines passed
+    body = desk.file(complaint())
+    desk.drain()
+    desk.clock.set(desk.clock.now() + timedelta(days=10))
+    # WHEN it fires
+    desk.fire_due()
+    # THEN both deadlines are recorded, first response first, and no schedule is left
+    entries = [e for e in desk.store.timeline(body["case_id"], include_internal=True)]
+    assert [e.data.get("timer") for e in entries if e.type == "sla_due"] == [
+        "first_response_due",
+        "resolution_due",
+    ]
+    assert desk.scheduler.schedules == {}
+
+
+def test_timer_for_a_closed_case_does_nothing(desk: Desk) -> None:
+    body = desk.file(complaint())
+    desk.drain()
+    case = desk.store.get_case(body["case_id"])
+    assert case is not None
+    desk.store.cases[case.case_id] = case.evolve(status=Status.CLOSED)
+    commits = desk.store.commits
+    outcome = desk.container.timers.fire({"case_id": case.case_id, "clock_epoch": 1})
+    assert outcome is Outcome.CLOSED and desk.store.commits == commits
+
+
+def test_timer_malformed_or_unknown_input_is_ignored(desk: Desk) -> None:
+    timers = desk.container.timers
+    assert timers.fire({"case_id": "not-a-ulid", "clock_epoch": 1}) is Outcome.INVALID
+    assert (
+        timers.fire({"case_id": "01M8227EWWW73KQHMQKKVMVN3N", "clock_epoch": "1"})
+        is Outcome.INVALID
+    )
+    assert (
+        timers.fire({"case_id": "01M8227EWWW73KQHMQKKVMVN3N", "clock_epoch": 1}) is Outcome.MISSING
+    )
+    assert desk.store.commits == 0
+
+
+def test_timer_lost_update_re_arms_a_fresh_generation(desk: Desk) -> None:
+    # GIVEN a case whose live schedule (gen 1) was updated to epoch 2, but the update was lost:
+    body = desk.file(complaint())
+    desk.drain()
+    case = desk.store.get_case(body["case_id"])
+    assert case is not None
+    desk.store.cases[case.case_id] = case.evolve(
+        schedule=case.schedule.__class__(**{**case.schedule.__dict__, "epoch": 2})
+    )
+    desk.clock.set(desk.clock.now() + timedelta(days=1, hours=8))
+    # WHEN gen 1 fires with its old epoch 1
+    outcome = desk.container.timers.fire({"case_id": case.case_id, "clock_epoch": 1})
+    desk.drain()
+    # THEN the case acts on it and arms generation 2
+    assert outcome is Outcome.HANDLED
+    assert f"{case.case_id}-2" in desk.scheduler.schedules
+
+
+def test_timer_sweep_fires_a_case_whose_schedule_vanished(desk: Desk) -> None:
+    # GIVEN a filed complaint whose schedule was lost (e.g. a scheduler that restarted empty)
+    body = desk.file(complaint())
+    desk.drain()
+    desk.scheduler.schedules.clear()
+    desk.clock.set(desk.clock.now() + timedelta(days=1, hours=8))
+    # WHEN the sweeper runs
+    assert desk.container.timers.sweep(timedelta(0)) == 1
+    desk.drain()
+    # THEN the deadline is recorded and the next wake-up is armed again
+    assert _internal_types(desk, body["case_id"]) == ["submitted", "sla_due"]
+    assert [p["timer"] for _, p in desk.scheduler.schedules.values()] == ["resolution_due"]
+    # AND a second sweep finds nothing due
+    assert desk.container.timers.sweep(timedelta(0)) == 0
+
+
+def test_timer_repeated_schedule_event_leaves_one_schedule(desk: Desk) -> None:
+    # GIVEN the filing's schedule event
+    desk.file(complaint())
+    [event] = [e for e in desk.store.pending_events(desk.clock.now(), 10) if e.kind == "schedule"]
+    # WHEN the stream delivers it three times
+    for _ in range(3):
+        desk.container.outbox.handle(event)
+    # THEN exactly one schedule exists
+    assert len(desk.scheduler.schedules) == 1
