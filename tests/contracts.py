@@ -78,13 +78,13 @@ class CaseStoreContract:
     def test_store_held_claim_reports_holder_and_writes_nothing(self, store: CaseStore) -> None:
         # GIVEN a held key
         first = make_case()
-        store.commit(Changes(now=NOW, new_cases=[first],
-                             claims=[KeyClaim("open-case#abc", {"case_number": "PC1", "n": 3})]))  # fmt: skip
+        held = KeyClaim("open-case#abc", {"case_number": "PC1", "n": 3})
+        store.commit(Changes(now=NOW, new_cases=[first], claims=[held]))
         # WHEN another change claims the same key
         second = make_case()
         with pytest.raises(KeyTaken) as taken:
-            store.commit(Changes(now=NOW, new_cases=[second],
-                                 claims=[KeyClaim("open-case#abc", {"case_number": "PC2"})]))  # fmt: skip
+            again = KeyClaim("open-case#abc", {"case_number": "PC2"})
+            store.commit(Changes(now=NOW, new_cases=[second], claims=[again]))
         # THEN the holder's value is reported and the second case was not written
         assert taken.value.key == "open-case#abc"
         assert taken.value.value == {"case_number": "PC1", "n": 3}

@@ -33,6 +33,10 @@ class FakeStore:
         self.commits = 0
 
     def commit(self, changes: Changes) -> None:
+        self._check(changes)
+        self._apply(changes)
+
+    def _check(self, changes: Changes) -> None:
         for claim in changes.claims:
             held = self.keys.get(claim.key)
             if held is not None and (held[1] is None or held[1] >= changes.now):
@@ -44,6 +48,8 @@ class FakeStore:
             stored = self.cases.get(case.case_id)
             if stored is None or stored.version != read_version:
                 raise VersionConflict()
+
+    def _apply(self, changes: Changes) -> None:
         self.commits += 1
         for key in changes.releases:
             self.keys.pop(key, None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,5 +77,5 @@ def make_desk(**overrides: Any) -> Desk:
 
 
 @pytest.fixture
-def desk() -> Iterator[Desk]:
-    yield make_desk()
+def desk() -> Desk:
+    return make_desk()

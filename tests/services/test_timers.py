@@ -20,7 +20,7 @@ def test_timer_filing_arms_one_schedule_at_first_response(desk: Desk) -> None:
     desk.drain()
     # THEN exactly one schedule exists, with one Scheduler call, for the first-response deadline
     assert desk.scheduler.calls == [("create", f"{body['case_id']}-1")]
-    [(name, (at, payload))] = desk.scheduler.schedules.items()
+    [(_, (_, payload))] = desk.scheduler.schedules.items()
     assert payload["timer"] == "first_response_due"
     assert payload["due_at"] == body["deadlines"]["first_response_due"]
     assert payload["clock_epoch"] == 1 and payload["case_id"] == body["case_id"]
@@ -35,7 +35,7 @@ def test_timer_first_response_due_is_recorded_and_resolution_armed(desk: Desk) -
     assert desk.fire_due() == 1
     # THEN the breach is on the internal timeline and the next schedule is for resolution
     assert _internal_types(desk, body["case_id"]) == ["submitted", "sla_due"]
-    [(name, (at, payload))] = desk.scheduler.schedules.items()
+    [(name, (_, payload))] = desk.scheduler.schedules.items()
     assert (name, payload["timer"]) == (f"{body['case_id']}-2", "resolution_due")
     # AND customers never see the internal entry
     assert [e.type for e in desk.store.timeline(body["case_id"], include_internal=False)] == [
