@@ -82,8 +82,8 @@ class CaseStoreContract:
         store.commit(Changes(now=NOW, new_cases=[first], claims=[held]))
         # WHEN another change claims the same key
         second = make_case()
+        again = KeyClaim("open-case#abc", {"case_number": "PC2"})
         with pytest.raises(KeyTaken) as taken:
-            again = KeyClaim("open-case#abc", {"case_number": "PC2"})
             store.commit(Changes(now=NOW, new_cases=[second], claims=[again]))
         # THEN the holder's value is reported and the second case was not written
         assert taken.value.key == "open-case#abc"
