@@ -57,6 +57,7 @@ class Container:
         self.settings = settings
         self._clock = clock
         self._observer = observer
+        self._clients: dict[str, Any] = {}
         # Tests replace single adapters (e.g. `sms=FakeSms()`) by name.
         for name, value in overrides.items():
             self.__dict__[name] = value
@@ -111,20 +112,23 @@ class Container:
         )
 
     def client(self, service: str) -> Any:
-        import boto3
-        from botocore.config import Config
+        """A boto3 client for `service`, made once per container (clients are thread-safe)."""
+        if service not in self._clients:
+            import boto3
+            from botocore.config import Config
 
-        config = Config(
-            connect_timeout=_CONNECT_TIMEOUT,
-            read_timeout=_READ_TIMEOUT,
-            retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
-        )
-        return boto3.session.Session().client(
-            service,
-            region_name=self.settings.region,
-            endpoint_url=self.settings.aws_endpoint,
-            config=config,
-        )
+            config = Config(
+                connect_timeout=_CONNECT_TIMEOUT,
+                read_timeout=_READ_TIMEOUT,
+                retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+            )
+            self._clients[service] = boto3.session.Session().client(
+                service,
+                region_name=self.settings.region,
+                endpoint_url=self.settings.aws_endpoint,
+                config=config,
+            )
+        return self._clients[service]
 
     @cached_property
     def store(self) -> CaseStore:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from email.utils import parseaddr
 from typing import Any
 
 from chalicelib.adapters.aws_errors import error_code
 from chalicelib.adapters.dynamo.models import MODELS, TTL_MODELS
 from chalicelib.domain.ids import hash_token
 from chalicelib.wiring import Container
-from devstack.env import SENDER_ADDRESS, LocalEnv
+from devstack.env import LocalEnv
 
 STAFF = {
     "admin": "演示管理员 Demo Admin",
@@ -49,7 +50,8 @@ def provision(container: Container) -> None:
         scheduler.create_schedule_group, "ConflictException", Name=container.settings.schedule_group
     )
     ses = container.client("sesv2")
-    _ignore(ses.create_email_identity, "AlreadyExistsException", EmailIdentity=SENDER_ADDRESS)
+    sender = parseaddr(container.settings.email_from)[1]
+    _ignore(ses.create_email_identity, "AlreadyExistsException", EmailIdentity=sender)
 
 
 def _ignore(call: Any, code: str, **kwargs: Any) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-southeast-1"
 EMAIL_FROM = "PayCase <no-reply@paycase.local>"
-SENDER_ADDRESS = "no-reply@paycase.local"
 
 
 @dataclass(frozen=True)

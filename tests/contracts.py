@@ -4,13 +4,21 @@ cannot drift from the real thing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from chalicelib.domain.case import Status, Visibility
 from chalicelib.domain.errors import VersionConflict
-from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
+from chalicelib.services.ports import (
+    CaseStore,
+    Changes,
+    KeyClaim,
+    KeyTaken,
+    Notification,
+    NotificationLog,
+)
 from tests.builders import MONDAY_10AM, live, make_case, make_entry, make_event
 
 NOW = MONDAY_10AM
@@ -151,3 +159,70 @@ class CaseStoreContract:
         due = store.due_wakeups(NOW + timedelta(minutes=90), 10)
         # THEN only the open case due in an hour is listed
         assert [case_id for case_id, _ in due] == [soon.case_id]
+
+
+def _notification(
+    case_id: str = "01M8227EWWW73KQHMQKKVMVN3N", channel: str = "sms"
+) -> Notification:
+    return Notification(
+        notification_id=f"{case_id}:case_received:{channel}",
+        case_id=case_id,
+        event="case_received",
+        channel=channel,
+        audience="customer",
+        recipient="+8613800138000",
+        recipient_masked="138****8000",
+        language="zh-CN",
+        params={"case_number": "PC20261123-AAAAAA", "n": 1},
+        created_at=NOW,
+    )
+
+
+class NotificationLogContract:
+    """The delivery log: create-once, claims that exclude each other, outcomes, listing."""
+
+    def test_log_create_is_once_per_id(self, log: NotificationLog) -> None:
+        first = log.create(_notification())
+        second = log.create(replace(_notification(), recipient="+8613900139000"))
+        assert second.recipient == first.recipient == "+8613800138000"
+        assert log.get(first.notification_id) == first
+
+    def test_log_claim_excludes_a_second_claim_until_the_lease_ends(
+        self, log: NotificationLog
+    ) -> None:
+        n = log.create(_notification())
+        claimed = log.claim(n.notification_id, NOW, 60)
+        assert claimed is not None and claimed.status == "sending"
+        assert log.claim(n.notification_id, NOW + timedelta(seconds=30), 60) is None
+        assert log.claim(n.notification_id, NOW + timedelta(seconds=61), 60) is not None
+
+    def test_log_sent_is_never_claimed_again(self, log: NotificationLog) -> None:
+        n = log.create(_notification())
+        claimed = log.claim(n.notification_id, NOW, 60)
+        assert claimed is not None
+        claimed.status, claimed.attempts, claimed.sent_at = "sent", 1, NOW
+        log.save_outcome(claimed)
+        assert log.claim(n.notification_id, NOW + timedelta(hours=1), 60) is None
+        stored = log.get(n.notification_id)
+        assert stored is not None and (stored.status, stored.attempts) == ("sent", 1)
+
+    def test_log_failed_is_claimable_only_after_its_back_off(self, log: NotificationLog) -> None:
+        n = log.create(_notification())
+        claimed = log.claim(n.notification_id, NOW, 60)
+        assert claimed is not None
+        claimed.status, claimed.next_attempt_at = "failed", NOW + timedelta(minutes=5)
+        log.save_outcome(claimed)
+        assert log.claim(n.notification_id, NOW + timedelta(minutes=4), 60) is None
+        assert log.claim(n.notification_id, NOW + timedelta(minutes=5), 60) is not None
+
+    def test_log_lists_by_case_and_by_status_in_pages(self, log: NotificationLog) -> None:
+        case_id = "01M8227EWWW73KQHMQKKVMVN3N"
+        for channel in ("sms", "email"):
+            log.create(_notification(case_id, channel))
+        log.create(_notification("01M8227EWWW73KQHMQKKVMVN3P"))
+        first, cursor = log.for_case(case_id, 1, None)
+        assert len(first) == 1 and cursor is not None
+        rest, _ = log.for_case(case_id, 10, cursor)
+        assert {n.channel for n in first + rest} == {"sms", "email"}
+        queued, _ = log.by_status("queued", 10, None)
+        assert len(queued) == 3

@@ -86,6 +86,8 @@ class Case:
     sla_fired: frozenset[str] = frozenset()
     schedule: ScheduleState = field(default_factory=ScheduleState)
     last_public_update_at: datetime | None = None
+    # When the resolution clock stopped for good (resolved, unresolved or withdrawn).
+    resolved_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -71,7 +71,8 @@ def _contact(raw: Any, problems: v.Problems) -> Contact | None:
     )
     email = v.normalized(data, "email", normalize_email, problems, field="contact.email")
     language = v.choice(data, "language", LANGUAGES, problems, field="contact.language")
-    if data and "phone" not in data and "email" not in data:
+    point_errors = any(f in problems.fields for f in ("contact.phone", "contact.email"))
+    if phone is None and email is None and not point_errors:
         problems.add("contact", "needs a phone or an email")
     channels = _channels(data, phone, email, problems)
     if problems:
@@ -110,7 +111,8 @@ def _payment(raw: Any, problems: v.Problems, now: datetime) -> PaymentRef | None
     paid_at = v.timestamp(data, "paid_at", problems, field="payment.paid_at")
     if paid_at is not None and paid_at > now + PAID_AT_TOLERANCE:
         problems.add("payment.paid_at", "is in the future")
-    if not any(refs.values()) and not any(f.startswith("payment") for f in problems.fields):
+    named = refs["transaction_id"] or refs["order_id"]
+    if not named and not any(f.startswith("payment") for f in problems.fields):
         problems.add("payment", "needs a transaction_id or an order_id")
     return PaymentRef(
         transaction_id=refs["transaction_id"],

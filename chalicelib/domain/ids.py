@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.timefmt import SHANGHAI
 
@@ -15,6 +15,7 @@ from chalicelib.domain.timefmt import SHANGHAI
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ulid_lock = threading.Lock()
 _last_ulid = 0
 
@@ -26,7 +27,7 @@ def new_ulid(at: datetime) -> str:
     Hand-written because the `python-ulid` import costs ~60 ms of Lambda cold start; tests check
     the format against that library."""
     global _last_ulid
-    millis = int(at.timestamp() * 1000)
+    millis = (at - _EPOCH) // timedelta(milliseconds=1)  # exact; float timestamps round
     with _ulid_lock:
         value = (millis << 80) | secrets.randbits(80)
         if value >> 80 == _last_ulid >> 80 and value <= _last_ulid:

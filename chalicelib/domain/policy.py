@@ -93,5 +93,6 @@ def compute_deadlines(
         first_response_due=first,
         resolution_due=resolution,
         regulatory_due=outer,
-        provisional=calendar.spans_provisional(submitted_at, max(resolution, outer)),
+        # The outer limit counts calendar days, which no holiday notice can move.
+        provisional=calendar.spans_provisional(submitted_at, resolution),
     )

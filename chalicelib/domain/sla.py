@@ -56,8 +56,8 @@ def sla_state(case: Case, now: datetime, calendar: WorkingCalendar) -> SlaState:
     if case.status is Status.WAITING_CUSTOMER:
         return SlaState.PAUSED
     if case.status in _RESOLUTION_STOPPED:
-        resolved_at = case.updated_at
-        return SlaState.MET if resolved_at <= case.deadlines.resolution_due else SlaState.BREACHED
+        stopped = case.resolved_at or case.updated_at
+        return SlaState.MET if stopped <= case.deadlines.resolution_due else SlaState.BREACHED
     due = (
         case.deadlines.first_response_due
         if case.status is Status.SUBMITTED

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contracts import CaseStoreContract
-from tests.fakes import FakeStore
+from tests.contracts import CaseStoreContract, NotificationLogContract
+from tests.fakes import FakeNotificationLog, FakeStore
 
 
 class TestFakeCaseStore(CaseStoreContract):
     @pytest.fixture
     def store(self) -> FakeStore:
         return FakeStore()
+
+
+class TestFakeNotificationLog(NotificationLogContract):
+    @pytest.fixture
+    def log(self) -> FakeNotificationLog:
+        return FakeNotificationLog()

@@ -81,6 +81,7 @@ def case_to_model(case: Case) -> CaseModel:
             due_at=sched.due_at,
         ),
         last_public_update_at=case.last_public_update_at,
+        resolved_at=case.resolved_at,
     )
     if case.is_open and sched.live_at is not None:
         model.wake_shard = shard(case.case_id, WAKE_SHARDS, "w")
@@ -136,6 +137,7 @@ def case_from_model(model: CaseModel) -> Case:
             due_at=s.due_at,
         ),
         last_public_update_at=model.last_public_update_at,
+        resolved_at=model.resolved_at,
     )
 
 

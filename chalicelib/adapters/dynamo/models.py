@@ -90,6 +90,7 @@ class CaseModel(Model):
     sla_fired = UnicodeSetAttribute(null=True)
     schedule = ScheduleAttr()
     last_public_update_at = UTCDateTimeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
     wake_shard = UnicodeAttribute(null=True)
     wake_at = UTCDateTimeAttribute(null=True)
 
