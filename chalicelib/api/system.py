@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint
 
 from chalicelib.api.http import endpoint, json_response
 
 bp = Blueprint(__name__)
-OPENAPI = Path(__file__).parent / "openapi.json"
 
 
 @endpoint(bp, "/v1/health")
@@ -20,8 +18,6 @@ def health() -> Any:
 
 @endpoint(bp, "/v1/openapi.json")
 def openapi() -> Any:
-    return Response(
-        body=OPENAPI.read_text(encoding="utf-8"),
-        status_code=200,
-        headers={"Content-Type": "application/json; charset=utf-8"},
-    )
+    from chalicelib.api.openapi import document
+
+    return json_response(document())

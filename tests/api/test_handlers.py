@@ -1,0 +1,68 @@
+"""The non-HTTP entry points AWS invokes: sla_timer and the outbox stream consumer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.adapters.dynamo.models import OutboxModel
+from devstack.streams import stream_record
+from tests.api.conftest import Api
+
+
+def _records(api: Api, case_id: str) -> list[dict[str, Any]]:
+    items = list(OutboxModel.query(case_id))
+    return [stream_record(item, n) for n, item in enumerate(items, 1)]
+
+
+def _staff_timeline(api: Api, case_id: str) -> list[str]:
+    return [e.type for e in api.container.store.timeline(case_id, include_internal=True)]
+
+
+def test_stream_batch_delivered_three_times_sends_one_sms_one_email(api: Api) -> None:
+    # GIVEN a filed complaint and its outbox stream records
+    case = api.file().json_body
+    records = _records(api, case["case_id"])
+    assert len(records) == 2
+    # WHEN Lambda delivers the same batch three times
+    results = [api.client.lambda_.invoke("outbox_consumer", {"Records": records}) for _ in range(3)]
+    # THEN nothing failed, and the customer got one SMS, one email and one schedule
+    assert [r.payload for r in results] == [{"batchItemFailures": []}] * 3
+    assert len(api.sms_about(case["case_number"])) == 1
+    assert len(api.emails_about(case["case_number"])) == 1
+    scheduler = api.container.client("scheduler")
+    names = [s["Name"] for s in scheduler.list_schedules(GroupName="paycase-local")["Schedules"]]
+    assert names == [f"{case['case_id']}-1"]
+
+
+def test_stream_ignores_modify_records(api: Api) -> None:
+    case = api.file().json_body
+    [record, _] = _records(api, case["case_id"])
+    record["eventName"] = "MODIFY"
+    result = api.client.lambda_.invoke("outbox_consumer", {"Records": [record]})
+    assert result.payload == {"batchItemFailures": []}
+    assert api.sms_about(case["case_number"]) == []
+
+
+def test_schedule_delivered_three_times_has_one_effect(api: Api) -> None:
+    # GIVEN a filed complaint whose first-response schedule is armed
+    case = api.file().json_body
+    api.drain()
+    scheduler = api.container.client("scheduler")
+    definition = scheduler.get_schedule(Name=f"{case['case_id']}-1", GroupName="paycase-local")
+    payload = __import__("json").loads(definition["Target"]["Input"])
+    # WHEN it falls due and EventBridge invokes sla_timer three times
+    api.clock.set(api.clock.now() + timedelta(days=1, hours=8))
+    outcomes = [api.client.lambda_.invoke("sla_timer", payload).payload for _ in range(3)]
+    api.drain()
+    # THEN only the first acts: one timeline entry and one next schedule
+    assert outcomes == [{"outcome": "handled"}] + [{"outcome": "superseded"}] * 2
+    assert _staff_timeline(api, case["case_id"]) == ["submitted", "sla_due"]
+    listed = scheduler.list_schedules(GroupName="paycase-local")["Schedules"]
+    assert sorted(s["Name"] for s in listed) == [f"{case['case_id']}-1", f"{case['case_id']}-2"]
+
+
+def test_sla_timer_accepts_a_json_string_and_ignores_garbage(api: Api) -> None:
+    invoke = api.client.lambda_.invoke
+    assert invoke("sla_timer", "[1, 2]").payload == {"outcome": "invalid"}
+    assert invoke("sla_timer", {"case_id": 5}).payload == {"outcome": "invalid"}

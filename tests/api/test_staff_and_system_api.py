@@ -1,0 +1,128 @@
+"""Health, the OpenAPI document, staff authentication and the local test clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from chalicelib import wiring
+from tests.api.conftest import Api, error_of
+
+
+def test_health_needs_no_auth(api: Api) -> None:
+    response = api.get("/v1/health")
+    assert (response.status_code, response.json_body) == (200, {"status": "ok"})
+
+
+def test_openapi_lists_every_route(api: Api) -> None:
+    import app
+
+    spec = api.get("/v1/openapi.json").json_body
+    assert spec["openapi"].startswith("3.")
+    methods = {"get", "post", "put", "patch", "delete"}
+    documented = {
+        (path, method.upper())
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in methods
+    }
+    served = {(path, method) for path, methods in app.app.routes.items() for method in methods}
+    assert served == documented
+
+
+@pytest.mark.parametrize("header", [None, "Bearer st_nope", "Basic YWRtaW46YWRtaW4="])
+def test_delivery_log_needs_a_staff_token(api: Api, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = api.client.http.get("/v1/admin/notifications?status=sent", headers=headers)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+
+
+def test_delivery_log_refuses_a_customer_token(api: Api) -> None:
+    case = api.file().json_body
+    response = api.get(f"/v1/admin/notifications?case_id={case['case_id']}", case["access_token"])
+    assert response.status_code == 401
+
+
+def test_delivery_log_filters_and_validates(api: Api) -> None:
+    token = api.staff_token("agent")
+    case = api.file().json_body
+    api.drain()
+    sent = api.get("/v1/admin/notifications?status=sent&limit=1", token).json_body
+    assert len(sent["items"]) == 1 and sent["next_cursor"]
+    rest = api.get(f"/v1/admin/notifications?status=sent&cursor={sent['next_cursor']}", token)
+    assert [i["case_id"] for i in rest.json_body["items"]] == [case["case_id"]]
+    for query in ("status=lost", "limit=500", "cursor=forged", ""):
+        response = api.get(f"/v1/admin/notifications?{query}", token)
+        assert response.status_code == 400, query
+
+
+def test_staff_creation_is_admin_only(api: Api) -> None:
+    body = {"name": "李四", "role": "agent", "team": "refunds"}
+    assert (
+        api.post("/v1/admin/staff", body, _auth(api.staff_token("supervisor"))).status_code == 403
+    )
+    created = api.post("/v1/admin/staff", body, _auth(api.staff_token("admin")))
+    assert created.status_code == 201
+    new_token = created.json_body["token"]
+    assert api.get("/v1/admin/notifications?status=sent", new_token).status_code == 200
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def clock_api(api: Api, tmp_path: Path) -> Api:
+    """The API with the local stage's movable clock instead of a fixed one."""
+    settings = replace(api.container.settings, clock_file=str(tmp_path / "clock.json"))
+    container = wiring.Container(settings, store=api.container.store)
+    wiring.use(container)
+    api.container = container
+    return api
+
+
+def test_test_clock_moves_forward_for_admins_only(clock_api: Api) -> None:
+    api = clock_api
+    before = api.get("/v1/dev/clock").json_body["now"]
+    agent, admin = api.staff_token("agent"), api.staff_token("admin")
+    advance = {"advance_seconds": 86400}
+    assert api.post("/v1/dev/clock", advance, _auth(agent)).status_code == 403
+    moved = api.post("/v1/dev/clock", advance, _auth(admin))
+    assert moved.status_code == 200
+    assert moved.json_body["now"] > before
+    assert api.get("/v1/dev/clock").json_body["now"] >= moved.json_body["now"]
+    back = api.post("/v1/dev/clock", {"set": before}, _auth(admin))
+    assert back.status_code == 400 and "set" in error_of(back)["fields"]
+    both = api.post("/v1/dev/clock", {"set": before, "advance_seconds": 1}, _auth(admin))
+    assert both.status_code == 400
+    assert api.post("/v1/dev/clock", {"advance_seconds": -5}, _auth(admin)).status_code == 400
+
+
+def test_test_clock_is_absent_outside_the_local_stage() -> None:
+    import subprocess
+    import sys
+
+    code = "import app, json; print(json.dumps(sorted(app.app.routes)))"
+    env = {"PAYCASE_STAGE": "prod"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**__import__("os").environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    routes = json.loads(out.stdout)
+    assert "/v1/dev/clock" not in routes and "/v1/complaints" in routes
+
+
+def test_openapi_is_a_valid_openapi_31_document(api: Api) -> None:
+    from openapi_spec_validator import validate
+
+    spec = api.get("/v1/openapi.json").json_body
+    validate(spec)  # raises on any violation of the OpenAPI 3.1 schema
+    assert spec["components"]["schemas"]["Error"]["required"] == ["error"]
