@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -50,7 +51,7 @@ def test_schedule_delivered_three_times_has_one_effect(api: Api) -> None:
     api.drain()
     scheduler = api.container.client("scheduler")
     definition = scheduler.get_schedule(Name=f"{case['case_id']}-1", GroupName="paycase-local")
-    payload = __import__("json").loads(definition["Target"]["Input"])
+    payload = json.loads(definition["Target"]["Input"])
     # WHEN it falls due and EventBridge invokes sla_timer three times
     api.clock.set(api.clock.now() + timedelta(days=1, hours=8))
     outcomes = [api.client.lambda_.invoke("sla_timer", payload).payload for _ in range(3)]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,14 +106,10 @@ def test_test_clock_moves_forward_for_admins_only(clock_api: Api) -> None:
 
 
 def test_test_clock_is_absent_outside_the_local_stage() -> None:
-    import subprocess
-    import sys
-
     code = "import app, json; print(json.dumps(sorted(app.app.routes)))"
-    env = {"PAYCASE_STAGE": "prod"}
     out = subprocess.run(
         [sys.executable, "-c", code],
-        env={**__import__("os").environ, **env},
+        env={**os.environ, "PAYCASE_STAGE": "prod"},
         capture_output=True,
         text=True,
         check=True,
