@@ -78,17 +78,23 @@ class Child:
         args: list[str],
         env: Mapping[str, str] | None = None,
         stdout: IO[bytes] | int | None = None,
+        log: Path | None = None,
     ) -> None:
         self.name = name
-        self.process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=stdout,
-            stderr=subprocess.STDOUT if stdout is not None else None,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        sink = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed below
+        try:
+            self.process = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env={**os.environ, **(env or {})},
+                stdout=sink or stdout,
+                stderr=subprocess.STDOUT if (sink or stdout) is not None else None,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            if sink is not None:
+                sink.close()  # the child has its own copy of the descriptor
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -106,9 +112,9 @@ class Child:
             pass
 
 
-def log_file(env: LocalEnv, name: str) -> IO[bytes]:
+def log_file(env: LocalEnv, name: str) -> Path:
     env.logs.mkdir(parents=True, exist_ok=True)
-    return open(env.logs / f"{name}.log", "ab")
+    return env.logs / f"{name}.log"
 
 
 def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
@@ -120,7 +126,7 @@ def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
     else:
         (env.data_dir / "dynamodb").mkdir(parents=True, exist_ok=True)
         args += ["-dbPath", str(env.data_dir / "dynamodb")]
-    child = Child("dynamodb", args, stdout=log_file(env, "dynamodb"))
+    child = Child("dynamodb", args, log=log_file(env, "dynamodb"))
     wait_until(lambda: tcp_open(env.dynamodb_port) or not child.alive(), "DynamoDB Local")
     if not child.alive():
         raise StackError(
@@ -131,7 +137,7 @@ def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
 
 def start_moto(env: LocalEnv) -> Child:
     args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(env.moto_port)]
-    child = Child("moto", args, stdout=log_file(env, "moto"))
+    child = Child("moto", args, log=log_file(env, "moto"))
     wait_until(lambda: http_ok(f"{env.moto_url}/moto-api/") or not child.alive(), "moto server")
     if not child.alive():
         raise StackError(f"moto server exited; see {env.logs / 'moto.log'}")
