@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 from devstack.engines import (
@@ -75,9 +76,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the local stack (make run)")
+    packaging = commands.add_parser("package", help="CloudFormation for a stage (make package)")
+    packaging.add_argument("--stage", choices=("dev", "prod"), default="dev")
+    packaging.add_argument("--out", type=Path, help="output directory (default build/<stage>)")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(LocalEnv.from_environ())
+    if args.command == "package":
+        from devstack.package import PackageError, package
+
+        try:
+            print(package(args.stage, args.out or Path("build") / args.stage), flush=True)
+        except PackageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     return 2
 
 

@@ -69,8 +69,19 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: on Linux, ask for SIGTERM when the supervisor dies, so
+    even a killed supervisor leaves nothing running. Elsewhere `stop()` is the only guard."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class Child:
-    """A child process in its own session; `stop()` ends its whole process group."""
+    """A child process in its own session (so a terminal's Ctrl-C reaches only the supervisor,
+    which then stops the children in order); `stop()` ends its whole process group."""
 
     def __init__(
         self,
@@ -91,6 +102,7 @@ class Child:
                 stderr=subprocess.STDOUT if (sink or stdout) is not None else None,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         finally:
             if sink is not None:

@@ -1,0 +1,188 @@
+"""The whole local stack, as `make run` starts it: HTTP in, messages and timers out, Ctrl-C, and
+a restart that keeps every case."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.engines import free_port, port_free
+from tests.builders import complaint
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: dict[str, int]
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.ports['PORT']}"
+
+    def start(self) -> None:
+        env = {**os.environ, "PAYCASE_LOCAL_DIR": str(self.data_dir)}
+        env.update({name: str(port) for name, port in self.ports.items()})
+        for name in list(env):
+            if name.startswith("PAYCASE_") and name != "PAYCASE_LOCAL_DIR":
+                env.pop(name)
+        self.stop()
+        self.output = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        wait_for(lambda: "Ctrl-C stops everything" in self.text(), 120, self.text)
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def interrupt(self) -> int:
+        """What Ctrl-C does: SIGINT to the supervisor; returns its exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(60)
+
+    def stop(self) -> None:
+        """Ctrl-C if still running, a kill if that is not enough; then release the pipe."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._reader is not None:
+            self._reader.join(10)  # EOF arrives once every process holding the pipe is gone
+        if self.process.stdout is not None and (
+            self._reader is None or not self._reader.is_alive()
+        ):
+            self.process.stdout.close()
+
+    def credentials(self) -> dict[str, Any]:
+        return dict(json.loads((self.data_dir / "credentials.json").read_text()))
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, Any]:  # fmt: skip
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.api + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+
+def wait_for(check: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out; output so far:\n{describe()[-4000:]}")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    ports = {"PORT": free_port(), "DYNAMODB_PORT": free_port(), "MOTO_PORT": free_port()}
+    s = Stack(tmp_path / "local", ports)
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack: Stack) -> None:
+    # GIVEN the local stack, started as `make run` starts it
+    stack.start()
+    credentials = stack.credentials()
+    assert set(credentials) == {"api", "staff_tokens", "merchants", "webhook_secret"}
+    assert set(credentials["staff_tokens"]) == {"admin", "supervisor", "agent", "reviewer"}
+    admin = credentials["staff_tokens"]["admin"]
+
+    # WHEN a customer files a complaint over HTTP
+    status, case = stack.call(
+        "POST", "/v1/complaints", complaint(), headers={"Idempotency-Key": "e2e-1"}
+    )
+    assert status == 201
+    # THEN the runner sends the acknowledgement SMS and email, and prints them
+    wait_for(lambda: stack.text().count(case["case_number"]) >= 2, 30, stack.text)
+    assert "【PayCase】" in stack.text()
+    log_path = f"/v1/admin/notifications?case_id={case['case_id']}"
+    wait_for(
+        lambda: (
+            {i["status"] for i in stack.call("GET", log_path, token=admin)[1]["items"]} == {"sent"}
+        ),
+        30,
+        stack.text,
+    )
+
+    # WHEN the test clock moves three days ahead
+    status, _ = stack.call("POST", "/v1/dev/clock", {"advance_seconds": 3 * 86400}, token=admin)
+    assert status == 200
+    # THEN the runner fires the case's schedule and the customer sees the breach
+    wait_for(lambda: f"fired {case['case_id']}-1" in stack.text(), 30, stack.text)
+    path = f"/v1/cases/{case['case_id']}"
+    wait_for(
+        lambda: (
+            stack.call("GET", path, token=case["access_token"])[1]["sla"]["state"] == "breached"
+        ),
+        30,
+        stack.text,
+    )
+
+    # WHEN Ctrl-C stops the stack THEN it exits cleanly and leaves nothing running
+    assert stack.interrupt() == 0
+    assert all(port_free(port) for port in stack.ports.values())
+
+    # WHEN it starts again THEN the case, the credentials and the clock survived
+    stack.start()
+    status, view = stack.call("GET", path, token=case["access_token"])
+    assert status == 200
+    assert view["case_number"] == case["case_number"]
+    assert stack.credentials()["staff_tokens"] == credentials["staff_tokens"]
+    # AND, three test-clock days later (past the 24-hour idempotency window), the same request
+    # is no longer a replay but is still recognised as the open case it duplicates
+    status, again = stack.call(
+        "POST", "/v1/complaints", complaint(), headers={"Idempotency-Key": "e2e-1"}
+    )
+    assert status == 409
+    assert again["error"]["case_number"] == case["case_number"]
+    assert stack.interrupt() == 0
