@@ -1,0 +1,522 @@
+"""The CloudFormation template of a deployed stage (`chalice package` + `infra/resources.json`)
+against what the code expects of AWS: tables like the PynamoDB models, the outbox stream wiring,
+settings for every function, and IAM permissions for every call the adapters make."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
+
+from chalicelib.adapters.dynamo.models import MODELS, table_suffix
+from chalicelib.api.http import STATUS
+from chalicelib.services.merchants import secret_context
+from chalicelib.settings import Settings
+from devstack.env import REGION, ROOT
+from devstack.package import package
+from tests.infra.cfn import (
+    allows,
+    dependency_graph,
+    function_by_handler,
+    function_environment,
+    references,
+    resources_of_type,
+    with_stage,
+)
+
+STAGE = "dev"
+ACCOUNT = "123456789012"
+CHALICE_CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+SAM_DYNAMODB_EVENT_PROPERTIES = {
+    "BatchSize", "BisectBatchOnFunctionError", "DestinationConfig", "Enabled", "FilterCriteria",
+    "FunctionResponseTypes", "KmsKeyArn", "MaximumBatchingWindowInSeconds",
+    "MaximumRecordAgeInSeconds", "MaximumRetryAttempts", "MetricsConfig", "ParallelizationFactor",
+    "StartingPosition", "StartingPositionTimestamp", "Stream", "TumblingWindowInSeconds",
+}  # fmt: skip
+# Calls the adapters make on every table: TransactWriteItems is authorized per item as PutItem,
+# UpdateItem, DeleteItem or ConditionCheckItem (TransactGetItems, unused so far, as GetItem).
+TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
+# Settings the template provides on top of the stage's `.chalice/config.json` environment.
+TEMPLATE_ENVIRONMENT = {
+    "PAYCASE_SCHEDULE_TARGET_ARN",
+    "PAYCASE_SCHEDULE_ROLE_ARN",
+    "PAYCASE_SCHEDULE_DLQ_ARN",
+    "PAYCASE_KMS_KEY_ID",
+    "PAYCASE_OUTBOX_STREAM_ARN",
+    "PAYCASE_TOKEN_KEY",
+}
+
+
+def _tables_by_suffix(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    prefix = f"paycase-{STAGE}-"
+    tables = {}
+    for resource in resources_of_type(template, "AWS::DynamoDB::Table").values():
+        name = with_stage(resource["Properties"]["TableName"], STAGE)
+        assert name.startswith(prefix), name
+        tables[name.removeprefix(prefix)] = resource
+    return tables
+
+
+def _keys(key_schema: list[dict[str, str]]) -> dict[str, str]:
+    return {key["KeyType"]: key["AttributeName"] for key in key_schema}
+
+
+def _expected_table(model: type[Model]) -> dict[str, Any]:
+    schema = model._get_schema()
+    return {
+        "attributes": {
+            a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]
+        },
+        "keys": _keys(schema["key_schema"]),
+        "indexes": {
+            index["index_name"]: (_keys(index["key_schema"]), index["projection"])
+            for index in schema["global_secondary_indexes"]
+        },
+        "stream": getattr(model.Meta, "stream_view_type", None),
+        "ttl": [
+            a.attr_name for a in model.get_attributes().values() if isinstance(a, TTLAttribute)
+        ],
+    }
+
+
+def _declared_table(resource: dict[str, Any]) -> dict[str, Any]:
+    properties = resource["Properties"]
+    ttl = properties.get("TimeToLiveSpecification", {"Enabled": False})
+    return {
+        "attributes": {
+            a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]
+        },
+        "keys": _keys(properties["KeySchema"]),
+        "indexes": {
+            index["IndexName"]: (_keys(index["KeySchema"]), index["Projection"])
+            for index in properties.get("GlobalSecondaryIndexes", [])
+        },
+        "stream": properties.get("StreamSpecification", {}).get("StreamViewType"),
+        "ttl": [ttl["AttributeName"]] if ttl["Enabled"] else [],
+    }
+
+
+def test_packaged_template_passes_cfn_lint(dev_template_path: Path) -> None:
+    # GIVEN the dev stage packaged with the merge template
+    # WHEN cfn-lint checks it for the region the project deploys to
+    matches = lint_file(dev_template_path, config=ManualArgs(regions=[REGION]))
+    # THEN it finds no error and no warning (no rule is ignored)
+    problems = [
+        f"{m.rule.id} {m.message} at {'/'.join(map(str, m.path))}"
+        for m in matches
+        if m.rule.severity in {"error", "warning"}
+    ]
+    assert problems == []
+
+
+def test_merge_template_extends_only_generated_resources(
+    dev_template: dict[str, Any], merge_template: dict[str, Any]
+) -> None:
+    # GIVEN the resources the merge template extends instead of declaring (no Type of their own)
+    extended = [name for name, body in merge_template["Resources"].items() if "Type" not in body]
+    # WHEN the dev stage is packaged
+    resources = dev_template["Resources"]
+    # THEN chalice generated each of them (a renamed logical id would leave a typeless resource),
+    # and the outbox event source kept the type chalice gave it
+    assert sorted(extended) == ["OutboxConsumer", "RestAPI", "SlaTimer"]
+    assert all("Type" in resources[name] for name in extended)
+    assert resources["SlaTimer"]["Properties"]["Handler"] == "app.sla_timer"
+    assert resources["OutboxConsumer"]["Properties"]["Handler"] == "app.outbox_consumer"
+    assert resources["RestAPI"]["Type"] == "AWS::Serverless::Api"
+    events = resources["OutboxConsumer"]["Properties"]["Events"]
+    assert events["OutboxConsumerDynamodbEventSource"]["Type"] == "DynamoDB"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_table_matches_pynamodb_model(dev_template: dict[str, Any], model: type[Model]) -> None:
+    # GIVEN a PynamoDB model and the tables of the packaged template
+    tables = _tables_by_suffix(dev_template)
+    # WHEN its table is looked up by name
+    table = tables[table_suffix(model)]
+    # THEN keys, attribute types, indexes with projections, stream and TTL are the model's
+    assert _declared_table(table) == _expected_table(model)
+
+
+def test_tables_declared_only_for_models(dev_template: dict[str, Any]) -> None:
+    # GIVEN the packaged template
+    # WHEN its tables are listed
+    declared = set(_tables_by_suffix(dev_template))
+    # THEN there is one per model and no other
+    assert declared == {table_suffix(model) for model in MODELS}
+
+
+def test_tables_retained_encrypted_and_recoverable(dev_template: dict[str, Any]) -> None:
+    # GIVEN every table of the packaged template
+    for name, table in _tables_by_suffix(dev_template).items():
+        properties = table["Properties"]
+        # THEN it survives stack deletion and replacement, bills on demand, is encrypted at rest
+        # and restorable to a point in time
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain", name
+        assert properties["BillingMode"] == "PAY_PER_REQUEST", name
+        assert properties["SSESpecification"] == {"SSEEnabled": True}, name
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }, name
+
+
+def test_outbox_event_source_bounded_retries_with_dead_letters(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN the function chalice made for `outbox_consumer`
+    consumer = function_by_handler(dev_template, "app.outbox_consumer")
+    # WHEN its DynamoDB event source is read
+    (event,) = dev_template["Resources"][consumer]["Properties"]["Events"].values()
+    source = event["Properties"]
+    # THEN it reads the outbox table's stream from the start, splits failing batches, retries a
+    # bounded number of times, reports partial failures and sends what it gives up on to an SQS
+    # queue (and uses no property SAM does not know: cfn-lint does not check SAM event sources)
+    outbox = next(
+        logical_id
+        for logical_id, table in resources_of_type(dev_template, "AWS::DynamoDB::Table").items()
+        if with_stage(table["Properties"]["TableName"], STAGE) == f"paycase-{STAGE}-outbox"
+    )
+    assert event["Type"] == "DynamoDB"
+    assert set(source) <= SAM_DYNAMODB_EVENT_PROPERTIES
+    assert source["Stream"] == {"Fn::GetAtt": [outbox, "StreamArn"]}
+    assert source["StartingPosition"] == "TRIM_HORIZON"
+    assert source["BisectBatchOnFunctionError"] is True
+    assert 0 <= source["MaximumRetryAttempts"] <= 10
+    assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    (queue,) = references(source["DestinationConfig"]["OnFailure"]["Destination"])
+    assert dev_template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+
+
+def test_functions_environment_complete(dev_template: dict[str, Any]) -> None:
+    # GIVEN every function in the packaged template
+    functions = resources_of_type(dev_template, "AWS::Serverless::Function")
+    assert len(functions) == 4
+    for logical_id in functions:
+        # WHEN SAM merges the Globals into its environment
+        environment = function_environment(dev_template, logical_id)
+        # THEN it gets the stage's settings and the ARNs of the resources the template creates
+        assert set(environment) >= TEMPLATE_ENVIRONMENT, logical_id
+        assert environment["PAYCASE_STAGE"] == STAGE
+        assert environment["PAYCASE_SCHEDULE_ROLE_ARN"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}
+        assert environment["PAYCASE_SCHEDULE_DLQ_ARN"] == {
+            "Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]
+        }
+        assert environment["PAYCASE_KMS_KEY_ID"] == {"Fn::GetAtt": ["MerchantSecretsKey", "Arn"]}
+        assert environment["PAYCASE_OUTBOX_STREAM_ARN"] == {
+            "Fn::GetAtt": ["OutboxTable", "StreamArn"]
+        }
+        token_key = environment["PAYCASE_TOKEN_KEY"]
+        assert token_key["Fn::Sub"].startswith("{{resolve:secretsmanager:")
+        assert references(token_key) == {"TokenKeySecret"}
+
+
+def test_functions_environment_names_read_by_code(merge_template: dict[str, Any]) -> None:
+    # GIVEN the sources that read settings from the environment
+    sources = (ROOT / "chalicelib" / "settings.py").read_text() + (ROOT / "app.py").read_text()
+    # WHEN the template's environment variables are listed
+    names = set(merge_template["Globals"]["Function"]["Environment"]["Variables"])
+    # THEN each is one the code reads (a typo would be silently ignored in AWS)
+    assert names == TEMPLATE_ENVIRONMENT
+    assert {name for name in names if f'"{name}"' not in sources} == set()
+
+
+def test_schedule_target_arn_names_sla_timer(dev_template: dict[str, Any]) -> None:
+    # GIVEN the sla_timer function, which reschedules itself and so cannot GetAtt its own ARN
+    sla_timer = function_by_handler(dev_template, "app.sla_timer")
+    name = dev_template["Resources"][sla_timer]["Properties"]["FunctionName"]
+    # WHEN the target ARN the functions give EventBridge Scheduler is read
+    target = dev_template["Globals"]["Function"]["Environment"]["Variables"][
+        "PAYCASE_SCHEDULE_TARGET_ARN"
+    ]
+    # THEN it is the ARN of that function's fixed name
+    prefix = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    assert target == {"Fn::Sub": prefix + name["Fn::Sub"]}
+    assert with_stage(name, STAGE) == f"paycase-{STAGE}-sla_timer"
+
+
+def test_scheduler_role_invokes_sla_timer_and_dead_letters(dev_template: dict[str, Any]) -> None:
+    # GIVEN the scheduler role and the policies attached to it
+    resources = dev_template["Resources"]
+    role = resources["SchedulerRole"]["Properties"]
+    attached = [
+        policy["Properties"]["PolicyDocument"]
+        for policy in resources_of_type(dev_template, "AWS::IAM::RolePolicy").values()
+        if policy["Properties"]["RoleName"] == {"Ref": "SchedulerRole"}
+    ]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    statements += [s for document in attached for s in document["Statement"]]
+    # WHEN its trust policy and permissions are read
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    granted = {(s["Action"], json.dumps(s["Resource"], sort_keys=True)) for s in statements}
+    # THEN only EventBridge Scheduler of this account may assume it, under the name the Lambda
+    # policy lets the functions pass, and it may invoke sla_timer and dead-letter to its queue
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert with_stage(role["RoleName"], STAGE) == f"paycase-{STAGE}-scheduler"
+    sla_timer = function_by_handler(dev_template, "app.sla_timer")
+    invoke = [{"Fn::GetAtt": [sla_timer, "Arn"]}, {"Fn::Sub": f"${{{sla_timer}.Arn}}:*"}]
+    assert ("lambda:InvokeFunction", json.dumps(invoke, sort_keys=True)) in granted
+    dlq = {"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]}
+    assert ("sqs:SendMessage", json.dumps(dlq, sort_keys=True)) in granted
+
+
+def test_template_dependencies_acyclic(dev_template: dict[str, Any]) -> None:
+    # GIVEN the packaged template (cfn-lint cannot see cycles through SAM resources)
+    graph = dependency_graph(dev_template)
+    # WHEN CloudFormation orders its resources
+    order = list(TopologicalSorter(graph).static_order())
+    # THEN there is an order: no resource waits for itself
+    assert set(dev_template["Resources"]) <= set(order)
+
+
+def test_dependency_graph_function_needing_its_own_arn_cycles(dev_template: dict[str, Any]) -> None:
+    # GIVEN the template with sla_timer's environment naming its own ARN by GetAtt
+    broken = json.loads(json.dumps(dev_template))
+    environment = broken["Resources"]["SlaTimer"]["Properties"]["Environment"]["Variables"]
+    environment["PAYCASE_SCHEDULE_TARGET_ARN"] = {"Fn::GetAtt": ["SlaTimer", "Arn"]}
+    # WHEN its resources are ordered
+    # THEN the cycle is found
+    with pytest.raises(CycleError):
+        TopologicalSorter(dependency_graph(broken)).prepare()
+
+
+def test_gateway_response_unknown_path_not_found(dev_template: dict[str, Any]) -> None:
+    # GIVEN the REST API chalice generated
+    (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
+    # WHEN API Gateway answers a path no route matches (it calls that a missing token)
+    response = api["Properties"]["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+    # THEN the answer is a 404 in the API's error format (SAM puts the response into the
+    # OpenAPI body, so every redeployment of the API carries it)
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert body == {"error": {"code": "not_found", "message": "No such resource."}}
+    assert int(response["StatusCode"]) == STATUS[body["error"]["code"]] == 404
+    assert set(response["ResponseParameters"]) <= {"Headers", "Paths", "QueryStrings"}
+    content_type = response["ResponseParameters"]["Headers"]["Content-Type"]
+    assert content_type.strip("'").startswith("application/json")
+
+
+def test_alarms_watch_dead_letters_lag_errors_and_5xx(dev_template: dict[str, Any]) -> None:
+    # GIVEN the alarms of the packaged template
+    alarms = [
+        a["Properties"] for a in resources_of_type(dev_template, "AWS::CloudWatch::Alarm").values()
+    ]
+    watched = {
+        (a["Namespace"], a["MetricName"], json.dumps(a["Dimensions"], sort_keys=True)): a
+        for a in alarms
+    }
+
+    def alarm(namespace: str, metric: str, **dimensions: Any) -> dict[str, Any]:
+        key = [{"Name": name, "Value": value} for name, value in dimensions.items()]
+        return watched[(namespace, metric, json.dumps(key, sort_keys=True))]
+
+    # WHEN each thing worth waking someone for is looked up
+    queues = resources_of_type(dev_template, "AWS::SQS::Queue")
+    visible = "ApproximateNumberOfMessagesVisible"
+    dead_letters = [
+        alarm("AWS/SQS", visible, QueueName={"Fn::GetAtt": [queue, "QueueName"]})
+        for queue in queues
+    ]
+    consumer = function_by_handler(dev_template, "app.outbox_consumer")
+    lag = alarm("AWS/Lambda", "IteratorAge", FunctionName={"Ref": consumer})
+    errors = [
+        alarm("AWS/Lambda", "Errors", FunctionName={"Ref": function_by_handler(dev_template, h)})
+        for h in ("app.sla_timer", "app.outbox_consumer", "app.app")
+    ]
+    (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
+    names = {"ApiName": api["Properties"]["Name"], "Stage": api["Properties"]["StageName"]}
+    server_errors = alarm("AWS/ApiGateway", "5XXError", **names)
+    # THEN any dead letter, an error or a 5XX alarms, and so does a consumer over 5 minutes behind
+    assert len(queues) == 2
+    for found in [*dead_letters, *errors, server_errors]:
+        assert (found["ComparisonOperator"], found["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert lag["Statistic"] == "Maximum"
+    assert lag["Threshold"] <= 5 * 60 * 1000
+    topic = dev_template["Resources"]["AlarmTopic"]["Properties"]["TopicName"]
+    assert with_stage(topic, STAGE) == f"paycase-{STAGE}-alarms"
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+
+def test_merchant_key_usable_by_api_handler(dev_template: dict[str, Any]) -> None:
+    # GIVEN the merchant secrets key and the role of the API handler (the only code that seals
+    # merchant secrets; chalice gives every function a role of its own)
+    resources = dev_template["Resources"]
+    key = resources["MerchantSecretsKey"]
+    api_handler = function_by_handler(dev_template, "app.app")
+    role = resources[api_handler]["Properties"]["Role"]
+    # WHEN the key policy is read
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    for_role = [s for s in statements if s["Principal"] == {"AWS": role}]
+    # THEN that role may encrypt and decrypt with the context the merchant service uses, the key
+    # rotates, survives the stack, and has the alias of the stage
+    assert role == {"Fn::GetAtt": ["ApiHandlerRole", "Arn"]}
+    (grant,) = for_role
+    assert {"kms:Encrypt", "kms:Decrypt"} <= set(grant["Action"])
+    purpose = secret_context("any-merchant")["purpose"]
+    assert grant["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": purpose}}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    (alias,) = resources_of_type(dev_template, "AWS::KMS::Alias").values()
+    assert with_stage(alias["Properties"]["AliasName"], STAGE) == (
+        f"alias/paycase-{STAGE}-merchant-secrets"
+    )
+
+
+def test_token_key_secret_generates_valid_base64_key(dev_template: dict[str, Any]) -> None:
+    # GIVEN how the template generates PAYCASE_TOKEN_KEY
+    secret = dev_template["Resources"]["TokenKeySecret"]["Properties"]["GenerateSecretString"]
+    # WHEN a value of that shape (letters and digits only, all base64 characters) is generated
+    assert secret["ExcludePunctuation"] is True
+    assert not secret.get("IncludeSpace") and "SecretStringTemplate" not in secret
+    alphabet = string.ascii_letters + string.digits
+    value = "".join(random.Random(7).choice(alphabet) for _ in range(secret["PasswordLength"]))
+    settings = Settings.from_env({"PAYCASE_TOKEN_KEY": value})
+    # THEN the settings accept it (any such string of a length divisible by 4 is valid base64)
+    assert secret["PasswordLength"] % 4 == 0
+    assert len(settings.token_key) >= 32
+
+
+def test_package_pins_stage_parameter(dev_template: dict[str, Any]) -> None:
+    # GIVEN the template packaged for dev
+    # WHEN its Stage parameter is read
+    parameter = dev_template["Parameters"]["Stage"]
+    # THEN it defaults to, and only accepts, the stage chalice baked into the functions
+    assert parameter["Default"] == STAGE
+    assert parameter["AllowedValues"] == [STAGE]
+
+
+def test_package_unknown_stage_rejected(tmp_path: Path) -> None:
+    # GIVEN a stage without resources (`local` runs on DynamoDB Local and moto)
+    # WHEN it is packaged
+    # THEN packaging refuses before running chalice
+    with pytest.raises(ValueError, match="stage must be one of"):
+        package("local", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _required_permissions(stage: str, merge_template: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(action, resource ARN, request context) for every call the adapters make in `stage`."""
+    environment = CHALICE_CONFIG["stages"][stage]["environment_variables"]
+    arn = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
+    resources = merge_template["Resources"]
+    required: list[tuple[Any, ...]] = []
+    for model in MODELS:
+        table = arn.format("dynamodb", f"table/{environment['PAYCASE_TABLE_PREFIX']}")
+        table += table_suffix(model)
+        for action in TABLE_ACTIONS:
+            required.append((f"dynamodb:{action}", table, {}))
+        for index in model._indexes:
+            required.append(("dynamodb:Query", f"{table}/index/{index}", {}))
+        if getattr(model.Meta, "stream_view_type", None):
+            stream = f"{table}/stream/2026-01-01T00:00:00.000"
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"):
+                required.append((f"dynamodb:{action}", stream, {}))
+    group = environment["PAYCASE_SCHEDULE_GROUP"]
+    for action in ("CreateSchedule", "UpdateSchedule", "DeleteSchedule"):
+        required.append(
+            (f"scheduler:{action}", arn.format("scheduler", f"schedule/{group}/c1"), {})
+        )
+    role = with_stage(resources["SchedulerRole"]["Properties"]["RoleName"], stage)
+    required.append(
+        (
+            "iam:PassRole",
+            f"arn:aws:iam::{ACCOUNT}:role/{role}",
+            {"iam:PassedToService": "scheduler.amazonaws.com"},
+        )
+    )
+    required.append(("sns:Publish", "*", {}))  # SMS to a phone number has no resource ARN
+    sender_domain = environment["PAYCASE_EMAIL_FROM"].rstrip(">").split("@")[1]
+    configuration_set = environment["PAYCASE_SES_CONFIGURATION_SET"]
+    for resource in (f"identity/{sender_domain}", f"configuration-set/{configuration_set}"):
+        required.append(("ses:SendEmail", arn.format("ses", resource), {}))
+    for queue in resources_of_type(merge_template, "AWS::SQS::Queue").values():
+        name = with_stage(queue["Properties"]["QueueName"], stage)
+        required.append(("sqs:SendMessage", arn.format("sqs", name), {}))
+    return required
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_iam_policy_allows_adapter_calls(stage: str, merge_template: dict[str, Any]) -> None:
+    # GIVEN the hand-written Lambda policy of the stage
+    policy_file = CHALICE_CONFIG["stages"][stage]["iam_policy_file"]
+    policy = json.loads((ROOT / ".chalice" / policy_file).read_text(encoding="utf-8"))
+    # WHEN each call the adapters and the stream event source make is checked against it
+    missing = [
+        (action, resource)
+        for action, resource, context in _required_permissions(stage, merge_template)
+        if not allows(policy, action, resource, context)
+    ]
+    # THEN every one is allowed (KMS is granted by the key policy instead: see
+    # test_merchant_key_usable_by_api_handler)
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("response_type", "code"),
+    [
+        ("THROTTLED", "rate_limited"),
+        ("REQUEST_TOO_LARGE", "payload_too_large"),
+        ("UNSUPPORTED_MEDIA_TYPE", "unsupported_media_type"),
+    ],
+)
+def test_gateway_responses_use_the_error_format(
+    dev_template: dict[str, Any], response_type: str, code: str
+) -> None:
+    # GIVEN the answers API Gateway gives before a request reaches the app
+    (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
+    response = api["Properties"]["GatewayResponses"][response_type]
+    # THEN they carry the API's code and status, in its error format
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert body["error"]["code"] == code
+    assert int(response["StatusCode"]) == STATUS[code]
+
+
+def test_gateway_default_5xx_keeps_status_but_uses_the_error_format(
+    dev_template: dict[str, Any],
+) -> None:
+    (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
+    response = api["Properties"]["GatewayResponses"]["DEFAULT_5XX"]
+    assert "StatusCode" not in response  # API Gateway's own 5xx status stays
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert set(body["error"]) == {"code", "message"}
+
+
+def test_sla_timer_failures_reach_the_dead_letter_queue(dev_template: dict[str, Any]) -> None:
+    # GIVEN sla_timer, which EventBridge Scheduler invokes asynchronously
+    resources = dev_template["Resources"]
+    configs = resources_of_type(dev_template, "AWS::Lambda::EventInvokeConfig").values()
+    # WHEN its asynchronous invocations run out of retries
+    (config,) = [c for c in configs if c["Properties"]["FunctionName"] == {"Ref": "SlaTimer"}]
+    # THEN the event goes to the scheduler's dead-letter queue, which is alarmed
+    destination = config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["SchedulerDeadLetterQueue", "Arn"]}
+    assert config["Properties"]["MaximumRetryAttempts"] <= 2
+    assert "SchedulerDeadLetterAlarm" in resources
+
+
+def test_alarm_email_subscription_is_optional(dev_template: dict[str, Any]) -> None:
+    subscription = dev_template["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    assert dev_template["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_iam_policy_lets_functions_use_only_the_merchant_key(stage: str) -> None:
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    (grant,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert set(grant["Action"]) == {"kms:Encrypt", "kms:Decrypt"}
+    condition = grant["Condition"]
+    assert condition["StringEquals"] == {
+        "kms:EncryptionContext:purpose": secret_context("m")["purpose"]
+    }
+    assert condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == (
+        f"alias/paycase-{stage}-merchant-secrets"
+    )
