@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= dev
 
-.PHONY: run test lint typecheck unit adapters api integration e2e bench reset package deps clean
+.PHONY: run test lint typecheck unit adapters api integration e2e infra bench reset package deps clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -33,7 +33,13 @@ lint: deps
 typecheck: deps
 	$(PY) -m mypy chalicelib
 
-unit adapters api integration e2e: deps
+## One tier at a time: unit (domain and services on fakes), adapters (moto), api
+## (chalice.test.Client on moto), integration (DynamoDB Local), e2e (the whole local stack),
+## infra (packaged CloudFormation through cfn-lint).
+unit: deps
+	$(PY) -m pytest -q tests/unit tests/services
+
+adapters api integration e2e infra: deps
 	$(PY) -m pytest -q tests/$@
 
 bench: deps

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`. They measure; tests decide correctness."""

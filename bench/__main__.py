@@ -1,0 +1,47 @@
+"""`make bench`: every benchmark in one run, on the real local engines (DynamoDB Local and
+moto's server, started here and stopped afterwards). Prints the figures docs/performance.md
+records."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from moto.server import ThreadedMotoServer
+
+import tests.conftest  # noqa: F401 - the test settings (keys, fake credentials) for the bench too
+from bench import aws_calls, imports
+from devstack.engines import free_port, start_dynamodb
+from devstack.env import LocalEnv
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    return f"{platform.platform()}, {cpus} CPUs, Python {platform.python_version()}"
+
+
+def main() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request log lines
+    print(f"PayCase benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}")
+    results = imports.run()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = LocalEnv(Path(tmp), dynamodb_port=free_port())
+        dynamodb = start_dynamodb(env, in_memory=True)
+        moto_port = free_port()
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        moto.start()
+        try:
+            results |= aws_calls.run(env.dynamodb_url, f"http://127.0.0.1:{moto_port}")
+        finally:
+            moto.stop()
+            dynamodb.stop()
+    return 0 if results["import_ratio"] <= imports.GOAL_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
