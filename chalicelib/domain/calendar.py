@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.timefmt import SHANGHAI
+from .timefmt import SHANGHAI
 
 # Gregorian-fixed statutory holidays (New Year's Day, Labour Day, National Day); the lunar ones
 # (Spring Festival, Qingming, Dragon Boat, Mid-Autumn) are unknown until the official notice.
@@ -93,7 +93,7 @@ class WorkingCalendar:
     @classmethod
     def shipped(cls, hours: BusinessHours | None = None) -> WorkingCalendar:
         """The calendar with the official years shipped in `calendar_data`."""
-        from chalicelib.domain.calendar_data import OFFICIAL_YEARS
+        from .calendar_data import OFFICIAL_YEARS
 
         years = {
             year: YearCalendar.from_iso(year, data["holidays"], data["workdays"])

@@ -7,10 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.complaint import PaymentRef
-from chalicelib.domain.contact import Contact
-from chalicelib.domain.policy import Category, Deadlines
-from chalicelib.domain.schedule import ScheduleState
+from .complaint import PaymentRef
+from .contact import Contact
+from .policy import Category, Deadlines
+from .schedule import ScheduleState
 
 
 class Status(StrEnum):

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import validation as v
-from chalicelib.domain.contact import (
+from . import validation as v
+from .contact import (
     CHANNELS,
     LANGUAGES,
     Contact,
     normalize_email,
     normalize_phone,
 )
-from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.policy import Category
+from .errors import ValidationFailed
+from .policy import Category
 
 INTAKE_CHANNELS = ("web", "app", "phone", "chat", "email")
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")

@@ -1,4 +1,4 @@
-"""Domain errors. `chalicelib.api.errors` maps each one to exactly one HTTP answer.
+"""Domain errors. `chalicelib.api.http` maps each one to exactly one HTTP answer.
 
 PayCaseError
 ├── ValidationFailed        400 validation_failed (with per-field reasons)

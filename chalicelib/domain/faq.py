@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.policy import Category
+from .policy import Category
 
 _GENERAL = {
     "zh-CN": {

@@ -9,7 +9,7 @@ import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.domain.timefmt import SHANGHAI
+from .timefmt import SHANGHAI
 
 # Crockford's base32: no I, L, O or U, so numbers read aloud over the phone survive.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from chalicelib.domain.calendar import WorkingCalendar
+from .calendar import WorkingCalendar
 
 
 class Category(StrEnum):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case, Status
-from chalicelib.domain.schedule import ScheduleCommand, Timer, plan
+from .calendar import WorkingCalendar
+from .case import Case, Status
+from .schedule import ScheduleCommand, Timer, plan
 
 FIRST_RESPONSE_DUE = "first_response_due"
 RESOLUTION_DUE = "resolution_due"

@@ -11,8 +11,8 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.timefmt import parse_rfc3339
+from .errors import ValidationFailed
+from .timefmt import parse_rfc3339
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -31,6 +31,21 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.fields:
             raise ValidationFailed(self.fields)
+
+
+_ABSENT = object()
+
+
+def _present(
+    obj: Mapping[str, Any], key: str, problems: Problems, name: str, required: bool
+) -> Any:
+    """The value at `key`, or _ABSENT (recording "is required" when it must be there)."""
+    value = obj.get(key)
+    if value is None:
+        if required:
+            problems.add(name, "is required")
+        return _ABSENT
+    return value
 
 
 def require_object(body: Any, problems: Problems, field: str = "body") -> Mapping[str, Any]:
@@ -62,10 +77,8 @@ def text(
 ) -> str | None:
     """A string, stripped of surrounding whitespace; Chinese text and emoji are ordinary text."""
     name = field or key
-    value = obj.get(key)
-    if value is None:
-        if required:
-            problems.add(name, "is required")
+    value = _present(obj, key, problems, name, required)
+    if value is _ABSENT:
         return None
     if not isinstance(value, str):
         problems.add(name, "must be a string")
@@ -102,10 +115,8 @@ def integer(
     maximum: int | None = None,
 ) -> int | None:
     name = field or key
-    value = obj.get(key)
-    if value is None:
-        if required:
-            problems.add(name, "is required")
+    value = _present(obj, key, problems, name, required)
+    if value is _ABSENT:
         return None
     # bool is an int in Python and 1.0 is a float in JSON: neither is an integer amount.
     if isinstance(value, bool) or not isinstance(value, int):
@@ -131,10 +142,8 @@ def choice(
     default: str | None = None,
 ) -> str | None:
     name = field or key
-    value = obj.get(key)
-    if value is None:
-        if required:
-            problems.add(name, "is required")
+    value = _present(obj, key, problems, name, required)
+    if value is _ABSENT:
         return default
     if not isinstance(value, str) or value not in options:
         problems.add(name, "must be one of: " + ", ".join(sorted(options)))
@@ -151,10 +160,8 @@ def timestamp(
     required: bool = False,
 ) -> datetime | None:
     name = field or key
-    value = obj.get(key)
-    if value is None:
-        if required:
-            problems.add(name, "is required")
+    value = _present(obj, key, problems, name, required)
+    if value is _ABSENT:
         return None
     try:
         return parse_rfc3339(value)
