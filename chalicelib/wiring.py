@@ -19,16 +19,19 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamo.notifications import DynamoNotificationLog
     from chalicelib.domain.calendar import WorkingCalendar
     from chalicelib.domain.clock import Clock
-    from chalicelib.services.cases import CaseQueries
+    from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.deliveries import DeliveryLog
+    from chalicelib.services.desk import Desk
     from chalicelib.services.merchants import MerchantService
+    from chalicelib.services.metrics import MetricsRecorder, MetricsReport
     from chalicelib.services.notify import Dispatcher, SentObserver
     from chalicelib.services.outbox import OutboxConsumer
     from chalicelib.services.ports import (
         CaseStore,
         EmailSender,
         MerchantDirectory,
+        MetricsStore,
         NotificationLog,
         Scheduler,
         SecretBox,
@@ -36,7 +39,9 @@ if TYPE_CHECKING:
         StaffDirectory,
     )
     from chalicelib.services.schedules import ScheduleSync
+    from chalicelib.services.sessions import Sessions
     from chalicelib.services.staff import StaffService
+    from chalicelib.services.steps import StepWriter
     from chalicelib.services.timers import TimerService
 
 # Lambda has seconds, not minutes: fail fast and let the caller (or the stream) retry.
@@ -210,16 +215,68 @@ class Container:
         )
 
     @cached_property
-    def cases(self) -> CaseQueries:
-        from chalicelib.services.cases import CaseQueries
+    def cases(self) -> CustomerCases:
+        from chalicelib.services.cases import CustomerCases
 
-        return CaseQueries(self.store, self.clock, self.calendar)
+        return CustomerCases(
+            self.writer, self.store, self.sessions, self.clock, self.settings.token_key
+        )
+
+    @cached_property
+    def desk(self) -> Desk:
+        from chalicelib.services.desk import Desk
+
+        return Desk(
+            self.writer, self.store, self.staff_directory, self.clock, self.settings.token_key
+        )
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from chalicelib.services.sessions import Sessions
+
+        return Sessions(self.store, self.clock, self.settings.token_key, self.code_box)
+
+    @cached_property
+    def code_box(self) -> SecretBox:
+        """Seals one-time codes on their way to the SMS sender (a key derived from the token
+        key: no KMS call on the sign-in path)."""
+        import hashlib
+        import hmac
+
+        from chalicelib.adapters.secrets import LocalSecretBox
+
+        derived = hmac.new(self.settings.token_key, b"one-time-codes", hashlib.sha256).digest()
+        return LocalSecretBox(derived)
+
+    @cached_property
+    def metrics_store(self) -> MetricsStore:
+        from chalicelib.adapters.dynamo.metrics import DynamoMetricsStore
+
+        return DynamoMetricsStore(self.dynamodb, self.clock.now)
+
+    @cached_property
+    def metrics(self) -> MetricsRecorder:
+        from chalicelib.services.metrics import MetricsRecorder
+
+        return MetricsRecorder(self.metrics_store, self.store)
+
+    @cached_property
+    def metrics_report(self) -> MetricsReport:
+        from chalicelib.services.metrics import MetricsReport
+
+        return MetricsReport(self.metrics_store, self.clock)
+
+    @cached_property
+    def writer(self) -> StepWriter:
+        from chalicelib.services.steps import StepWriter
+
+        return StepWriter(self.store, self.clock, self.calendar)
 
     @cached_property
     def timers(self) -> TimerService:
         from chalicelib.services.timers import TimerService
 
-        return TimerService(self.store, self.clock)
+        return TimerService(self.store, self.clock, self.writer)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -234,6 +291,7 @@ class Container:
             TemplateRenderer(),
             self.clock,
             observer=self._observer,
+            code_box=self.code_box,
         )
 
     @cached_property
@@ -246,7 +304,9 @@ class Container:
     def outbox(self) -> OutboxConsumer:
         from chalicelib.services.outbox import OutboxConsumer
 
-        return OutboxConsumer(self.store, self.dispatcher, self.schedule_sync, self.clock)
+        return OutboxConsumer(
+            self.store, self.dispatcher, self.schedule_sync, self.metrics, self.clock
+        )
 
     @cached_property
     def staff(self) -> StaffService:

@@ -11,7 +11,9 @@ from typing import Any
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.services.ports import (
+    CaseQuery,
     Changes,
+    LimitReached,
     DeliveryFailed,
     KeyTaken,
     Merchant,
@@ -30,6 +32,7 @@ class FakeStore:
         self.timelines: dict[str, list[TimelineEntry]] = {}
         self.events: dict[tuple[str, str], tuple[OutboxEvent, datetime | None]] = {}
         self.keys: dict[str, tuple[dict[str, Any], datetime | None]] = {}
+        self.counters: dict[str, int] = {}
         self.commits = 0
 
     def commit(self, changes: Changes) -> None:
@@ -37,6 +40,10 @@ class FakeStore:
         self._apply(changes)
 
     def _check(self, changes: Changes) -> None:
+        for counter in changes.counters:
+            held = self.counters.get(counter.key, 0)
+            if held >= counter.limit:
+                raise LimitReached(counter.key)
         for claim in changes.claims:
             held = self.keys.get(claim.key)
             if held is not None and (held[1] is None or held[1] >= changes.now):
@@ -51,6 +58,10 @@ class FakeStore:
 
     def _apply(self, changes: Changes) -> None:
         self.commits += 1
+        for counter in changes.counters:
+            self.counters[counter.key] = self.counters.get(counter.key, 0) + 1
+        for put in changes.key_puts:
+            self.keys[put.key] = (copy.deepcopy(put.value), put.expires_at)
         for key in changes.releases:
             self.keys.pop(key, None)
         for claim in changes.claims:
@@ -87,6 +98,42 @@ class FakeStore:
         if key in self.events:
             self.events[key] = (self.events[key][0], at)
 
+    def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
+        def matches(c: Case) -> bool:
+            wanted = (
+                (query.status, c.status.value),
+                (query.category, c.category.value),
+                (query.assignee, c.assignee),
+                (query.merchant_id, c.merchant_id),
+            )
+            if any(want is not None and want != have for want, have in wanted):
+                return False
+            if query.status is None and not c.is_open:
+                return False  # the open queue
+            if query.sla and query.now is not None:
+                if not c.is_open or c.due_at is None:
+                    return False
+                if query.sla == "breached":
+                    return c.due_at < query.now
+                return c.due_at >= query.now and c.at_risk_at is not None and c.at_risk_at <= query.now
+            return True
+
+        def order(c: Case) -> tuple[datetime, str]:
+            at = c.due_at if c.is_open else (c.closed_at or c.updated_at)
+            return (at or c.created_at, c.case_id)
+
+        found = sorted((c for c in self.cases.values() if matches(c)), key=order)
+        return _offset_page(found, query.limit, query.start)
+
+    def cases_of_contact(
+        self, contact_key: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        from chalicelib.domain.contact import contact_key as key_of
+
+        found = [c for c in self.cases.values() if key_of(c.contact) == contact_key]
+        found.sort(key=lambda c: c.created_at, reverse=True)
+        return _offset_page(found, limit, start)
+
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
         due = [
             (c.case_id, c.schedule.live_at)
@@ -94,6 +141,15 @@ class FakeStore:
             if c.is_open and c.schedule.live_at is not None and c.schedule.live_at <= before
         ]
         return sorted(due, key=lambda item: item[1])[:limit]  # type: ignore[arg-type,return-value]
+
+
+def _offset_page(
+    items: list[Any], limit: int, start: dict[str, Any] | None
+) -> tuple[list[Any], dict[str, Any] | None]:
+    offset = int(start["offset"]) if start else 0
+    page = items[offset : offset + limit]
+    more = offset + limit < len(items)
+    return page, ({"offset": offset + limit} if more else None)
 
 
 class FakeNotificationLog:
@@ -226,6 +282,31 @@ class FakeStaffDirectory:
 
     def by_token_hash(self, token_hash: str) -> StaffMember | None:
         return self.by_hash.get(token_hash)
+
+    def get(self, staff_id: str) -> StaffMember | None:
+        return next((m for m in self.by_hash.values() if m.staff_id == staff_id), None)
+
+
+class FakeMetricsStore:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.applied: set[str] = set()
+
+    def apply(
+        self, change_id: str, day: str, add: dict[str, int], samples: dict[str, list[float]]
+    ) -> bool:
+        if change_id in self.applied:
+            return False
+        self.applied.add(change_id)
+        item = self.items.setdefault(day, {"day": day})
+        for name, amount in add.items():
+            item[name] = item.get(name, 0) + amount
+        for name, values in samples.items():
+            item[name] = [*item.get(name, []), *values]
+        return True
+
+    def days(self, days: list[str]) -> list[dict[str, Any]]:
+        return [copy.deepcopy(self.items[d]) for d in days if d in self.items]
 
 
 class FakeMerchantDirectory:

@@ -22,6 +22,7 @@ SHARED = (
     "notifications",
     "staff_directory",
     "merchant_directory",
+    "metrics_store",
     "scheduler",
     "sms",
     "email",

@@ -1,4 +1,4 @@
-"""Customer endpoints: filing a complaint and following it."""
+"""Customer endpoints: filing a complaint, following and answering it, SMS sign-in."""
 
 from __future__ import annotations
 
@@ -7,18 +7,28 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib import wiring
-from chalicelib.api.http import endpoint, json_response, read_json
-from chalicelib.services.staff import bearer
+from chalicelib.api.http import endpoint, json_response, query_param, read_json
+from chalicelib.services.cursors import page_limit
 
 bp = Blueprint(__name__)
 
 
+def _auth() -> str | None:
+    return bp.current_request.headers.get("authorization")
+
+
+def _idem() -> str | None:
+    return bp.current_request.headers.get("idempotency-key")
+
+
+def _body_or_empty() -> Any:
+    """For calls whose body is optional (a reason): no body at all reads as {}."""
+    return read_json(bp.current_request) if bp.current_request.raw_body else {}
+
+
 @endpoint(bp, "/v1/complaints", methods=["POST"])
 def file_complaint() -> Any:
-    request = bp.current_request
-    filed = wiring.container().complaints.file(
-        read_json(request), request.headers.get("idempotency-key")
-    )
+    filed = wiring.container().complaints.file(read_json(bp.current_request), _idem())
     headers = {"Location": f"/v1/cases/{filed.body['case_id']}"}
     if filed.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -27,5 +37,65 @@ def file_complaint() -> Any:
 
 @endpoint(bp, "/v1/cases/{case_id}")
 def get_case(case_id: str) -> Any:
-    token = bearer(bp.current_request.headers.get("authorization"))
-    return json_response(wiring.container().cases.for_customer(case_id, token))
+    return json_response(wiring.container().cases.view(case_id, _auth()))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/messages", methods=["POST"])
+def customer_message(case_id: str) -> Any:
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().cases.message(case_id, _auth(), body, _idem()), 201)
+
+
+@endpoint(bp, "/v1/cases/{case_id}/proposal/accept", methods=["POST"])
+def accept_proposal(case_id: str) -> Any:
+    cases = wiring.container().cases
+    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty(), True))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/proposal/reject", methods=["POST"])
+def reject_proposal(case_id: str) -> Any:
+    cases = wiring.container().cases
+    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty(), False))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/objection", methods=["POST"])
+def object_to_outcome(case_id: str) -> Any:
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().cases.object(case_id, _auth(), body))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/withdraw", methods=["POST"])
+def withdraw(case_id: str) -> Any:
+    return json_response(wiring.container().cases.withdraw(case_id, _auth(), _body_or_empty()))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/feedback", methods=["POST"])
+def feedback(case_id: str) -> Any:
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().cases.feedback(case_id, _auth(), body, _idem()), 201)
+
+
+@endpoint(bp, "/v1/cases/{case_id}/preferences", methods=["PUT"])
+def preferences(case_id: str) -> Any:
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().cases.preferences(case_id, _auth(), body))
+
+
+@endpoint(bp, "/v1/otp", methods=["POST"])
+def request_code() -> Any:
+    return json_response(
+        wiring.container().sessions.request_code(read_json(bp.current_request)), 202
+    )
+
+
+@endpoint(bp, "/v1/sessions", methods=["POST"])
+def open_session() -> Any:
+    return json_response(wiring.container().sessions.open(read_json(bp.current_request)), 201)
+
+
+@endpoint(bp, "/v1/me/cases")
+def my_cases() -> Any:
+    request = bp.current_request
+    limit = page_limit(query_param(request, "limit"))
+    page = wiring.container().cases.mine(_auth(), limit, query_param(request, "cursor"))
+    return json_response(page)

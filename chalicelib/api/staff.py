@@ -8,17 +8,37 @@ from chalice.app import Blueprint
 
 from chalicelib import wiring
 from chalicelib.api.http import endpoint, json_response, query_param, read_json
+from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.services.cursors import page_limit
 from chalicelib.services.ports import StaffMember
 from chalicelib.services.staff import require_role
 
 bp = Blueprint(__name__)
+QUEUE_FILTERS = ("status", "category", "assignee", "merchant_id", "sla", "limit", "cursor")
 
 
-def staff_member(minimum: str = "agent") -> StaffMember:
+def staff_member(minimum: str | None = "agent") -> StaffMember:
+    """The calling staff member, with at least `minimum`'s role (None: any role)."""
     member = wiring.container().staff.authenticate(bp.current_request.headers.get("authorization"))
-    require_role(member, minimum)
+    if minimum is not None:
+        require_role(member, minimum)
     return member
+
+
+def case_staff_member() -> StaffMember:
+    """Like staff_member, for calls on one case: a token that is not staff gets 404, exactly
+    as a case the caller may not see, so case ids cannot be probed with customer tokens."""
+    header = bp.current_request.headers.get("authorization")
+    try:
+        return wiring.container().staff.authenticate(header)
+    except Unauthorized:
+        if header:
+            raise NotFound() from None
+        raise
+
+
+def _idem() -> str | None:
+    return bp.current_request.headers.get("idempotency-key")
 
 
 @endpoint(bp, "/v1/admin/staff", methods=["POST"])
@@ -35,19 +55,6 @@ def create_staff() -> Any:
     return json_response(body, 201)
 
 
-@endpoint(bp, "/v1/admin/notifications")
-def list_notifications() -> Any:
-    staff_member()
-    request = bp.current_request
-    page = wiring.container().deliveries.list(
-        case_id=query_param(request, "case_id"),
-        status=query_param(request, "status"),
-        limit=page_limit(query_param(request, "limit")),
-        cursor=query_param(request, "cursor"),
-    )
-    return json_response(page)
-
-
 @endpoint(bp, "/v1/admin/merchants", methods=["POST"])
 def register_merchant() -> Any:
     staff_member("admin")
@@ -60,3 +67,83 @@ def register_merchant() -> Any:
         "secret": secret,
     }
     return json_response(body, 201)
+
+
+@endpoint(bp, "/v1/admin/notifications")
+def list_notifications() -> Any:
+    staff_member(None)
+    request = bp.current_request
+    page = wiring.container().deliveries.list(
+        case_id=query_param(request, "case_id"),
+        status=query_param(request, "status"),
+        limit=page_limit(query_param(request, "limit")),
+        cursor=query_param(request, "cursor"),
+    )
+    return json_response(page)
+
+
+@endpoint(bp, "/v1/admin/cases")
+def list_cases() -> Any:
+    staff_member(None)
+    request = bp.current_request
+    params = {name: query_param(request, name) for name in QUEUE_FILTERS}
+    return json_response(wiring.container().desk.queue(params))
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}")
+def get_case(case_id: str) -> Any:
+    case_staff_member()
+    return json_response(wiring.container().desk.view(case_id))
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/transitions", methods=["POST"])
+def transition(case_id: str) -> Any:
+    member = case_staff_member()
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().desk.transition(case_id, body, member))
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/assign", methods=["POST"])
+def assign(case_id: str) -> Any:
+    member = case_staff_member()
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().desk.assign(case_id, body, member))
+
+
+def _entry(case_id: str, kind: str) -> Any:
+    member = case_staff_member()
+    body = read_json(bp.current_request)
+    entry = wiring.container().desk.add_entry(case_id, kind, body, member, _idem())
+    return json_response(entry, 201)
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/notes", methods=["POST"])
+def add_note(case_id: str) -> Any:
+    return _entry(case_id, "notes")
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/messages", methods=["POST"])
+def message_customer(case_id: str) -> Any:
+    return _entry(case_id, "messages")
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/calls", methods=["POST"])
+def log_call(case_id: str) -> Any:
+    return _entry(case_id, "calls")
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/proposals", methods=["POST"])
+def propose(case_id: str) -> Any:
+    member = case_staff_member()
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().desk.propose(case_id, body, member, _idem()), 201)
+
+
+@endpoint(bp, "/v1/admin/metrics")
+def metrics() -> Any:
+    staff_member("supervisor")
+    request = bp.current_request
+    report = wiring.container().metrics_report.read(
+        query_param(request, "from"), query_param(request, "to")
+    )
+    return json_response(report)

@@ -10,6 +10,7 @@ from typing import Any
 from .complaint import PaymentRef
 from .contact import Contact
 from .policy import Category, Deadlines
+from .proposal import Proposal
 from .schedule import ScheduleState
 
 
@@ -67,6 +68,26 @@ class OutboxEvent:
 
 
 @dataclass(frozen=True)
+class CustomerWait:
+    """Asked for more information: remind after 3 working days, close after 5."""
+
+    since: datetime
+    remind_at: datetime
+    close_at: datetime
+    request: str
+
+
+@dataclass(frozen=True)
+class SecondReview:
+    """Round 2 (二次协商): opened by the customer's objection, on its own clock."""
+
+    opened_at: datetime
+    reason: str
+    first_response_due: datetime
+    resolution_due: datetime
+
+
+@dataclass(frozen=True)
 class Case:
     case_id: str
     case_number: str
@@ -88,6 +109,19 @@ class Case:
     last_public_update_at: datetime | None = None
     # When the resolution clock stopped for good (resolved, unresolved or withdrawn).
     resolved_at: datetime | None = None
+    accepted_at: datetime | None = None
+    closed_at: datetime | None = None
+    waiting: CustomerWait | None = None  # while in waiting_customer
+    round: int = 1  # 2 once the customer objected: the second review
+    # Staff who acted on the case in round 1; none of them may decide its second review.
+    handlers: frozenset[str] = frozenset()
+    proposal: Proposal | None = None  # the latest proposal, whatever became of it
+    second_review: SecondReview | None = None
+    rating: int | None = None
+    # Derived for the staff queue on every write: the deadline that makes the case urgent, and
+    # when 80% of that clock's working time is used.
+    due_at: datetime | None = None
+    at_risk_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -94,3 +94,11 @@ class Contact:
 
     def with_preferences(self, **changes: Any) -> Contact:
         return replace(self, **changes)
+
+
+def contact_key(contact: Contact) -> str | None:
+    """How a contact's cases are found (customer sessions, repeat complaints): the phone, else
+    the lower-cased email."""
+    if contact.phone:
+        return contact.phone
+    return contact.email.lower() if contact.email else None

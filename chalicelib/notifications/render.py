@@ -20,12 +20,75 @@ TEMPLATES = Path(__file__).parent / "templates"
 SMS_SIGNATURE = "【PayCase】"
 LANGUAGES = ("zh-CN", "en")
 
+# Display names of the codes messages mention; an unknown code shows as itself.
+REMEDY_NAMES = {
+    "full_refund": {"zh-CN": "全额退款", "en": "full refund"},
+    "partial_refund": {"zh-CN": "部分退款", "en": "partial refund"},
+    "reship": {"zh-CN": "重新发货", "en": "re-shipment"},
+    "installment_plan": {"zh-CN": "分期还款", "en": "instalment plan"},
+    "deferral": {"zh-CN": "延期还款", "en": "deferral"},
+    "fee_waiver": {"zh-CN": "减免费用", "en": "fee waiver"},
+    "explanation": {"zh-CN": "情况说明", "en": "explanation"},
+}
+OUTCOME_NAMES = {
+    "resolved": {"zh-CN": "已解决", "en": "resolved"},
+    "unresolved": {"zh-CN": "未解决", "en": "unresolved"},
+}
+VERDICT_NAMES = {
+    "settled": {"zh-CN": "已到账", "en": "settled"},
+    "pending_settlement": {"zh-CN": "已支付，待结算", "en": "paid, settlement pending"},
+    "failed": {"zh-CN": "支付失败", "en": "payment failed"},
+    "refunded": {"zh-CN": "已退款", "en": "refunded"},
+    "amount_mismatch": {"zh-CN": "金额不符", "en": "amount mismatch"},
+    "not_found": {"zh-CN": "未查到该笔支付", "en": "payment not found"},
+}
+CLOCK_NAMES = {
+    "first_response": {"zh-CN": "受理", "en": "first response"},
+    "resolution": {"zh-CN": "处理", "en": "resolution"},
+    "second_review": {"zh-CN": "二次协商", "en": "second review"},
+    "merchant_response": {"zh-CN": "商户回复", "en": "merchant response"},
+}
+
 
 @dataclass(frozen=True)
 class Email:
     subject: str
     text: str
     html: str
+
+
+def money(fen: int | None, language: str = "zh-CN") -> str:
+    """Fen as yuan with two decimals: `12.80元` (zh-CN) or `CNY 12.80` (en); None renders as ""."""
+    if fen is None:
+        return ""
+    value = int(fen)  # integer arithmetic: no float rounding on large amounts
+    yuan, cents = divmod(abs(value), 100)
+    amount = f"{'-' if value < 0 else ''}{yuan}.{cents:02d}"
+    return f"CNY {amount}" if language == "en" else f"{amount}元"
+
+
+def _name(names: dict[str, dict[str, str]], code: str, language: str) -> str:
+    """The display name of `code`; an unknown code shows as itself, an unknown language as zh-CN."""
+    by_language = names.get(code)
+    if by_language is None:
+        return code
+    return by_language.get(language, by_language["zh-CN"])
+
+
+def remedy_name(kind: str, language: str = "zh-CN") -> str:
+    return _name(REMEDY_NAMES, kind, language)
+
+
+def outcome_name(outcome: str, language: str = "zh-CN") -> str:
+    return _name(OUTCOME_NAMES, outcome, language)
+
+
+def verdict_name(verdict: str, language: str = "zh-CN") -> str:
+    return _name(VERDICT_NAMES, verdict, language)
+
+
+def clock_name(clock: str, language: str = "zh-CN") -> str:
+    return _name(CLOCK_NAMES, clock, language)
 
 
 def sms_segments(text: str) -> int:
@@ -65,7 +128,8 @@ class TemplateRenderer:
 
     def _render(self, name: str, language: str, params: dict[str, Any]) -> str:
         template = self._environment().get_template(name)
-        return str(template.render(**params, language=self._lang(language)))
+        # The language chosen here wins over one a producer may have left in the params.
+        return str(template.render({**params, "language": self._lang(language)}))
 
     def _environment(self) -> Environment:
         if self._env is None:
@@ -83,5 +147,10 @@ class TemplateRenderer:
                 parse_rfc3339(v), lang
             )
             env.filters["category_name"] = category_name
+            env.filters["money"] = money
+            env.filters["remedy_name"] = remedy_name
+            env.filters["outcome_name"] = outcome_name
+            env.filters["verdict_name"] = verdict_name
+            env.filters["clock_name"] = clock_name
             self._env = env
         return self._env

@@ -1,37 +1,220 @@
-"""Reading a case as its customer: GET /v1/cases/{case_id}."""
+"""The customer's side of a case: reading it and answering it.
+
+A case opens with its access token (`ct_...`, that case only) or with an SMS session
+(`ss_...`, every case of the session's phone). Any other token gets 404, so case ids cannot be
+probed; only a missing Authorization header is 401.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case
+from chalicelib.domain import lifecycle
+from chalicelib.domain import validation as v
+from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import NotFound
-from chalicelib.domain.ids import is_ulid, tokens_match
-from chalicelib.domain.sla import sla_state
-from chalicelib.services import presenters
-from chalicelib.services.ports import CaseStore
+from chalicelib.domain.contact import CHANNELS, LANGUAGES
+from chalicelib.domain.errors import NotFound, Unauthorized, ValidationFailed
+from chalicelib.domain.ids import fingerprint, is_ulid, tokens_match
+from chalicelib.domain.lifecycle import Entry, Step
+from chalicelib.services import cursors, presenters
+from chalicelib.services.ports import CaseStore, Changes
+from chalicelib.services.sessions import Sessions
+from chalicelib.services.staff import bearer
+from chalicelib.services.steps import Idempotency, StepWriter
 
 
-class CaseQueries:
-    def __init__(self, store: CaseStore, clock: Clock, calendar: WorkingCalendar) -> None:
+class CustomerCases:
+    def __init__(
+        self,
+        writer: StepWriter,
+        store: CaseStore,
+        sessions: Sessions,
+        clock: Clock,
+        cursor_key: bytes,
+    ) -> None:
+        self._writer = writer
         self._store = store
+        self._sessions = sessions
         self._clock = clock
-        self._calendar = calendar
+        self._cursor_key = cursor_key
 
-    def for_customer(self, case_id: str, access_token: str) -> dict[str, Any]:
-        """The customer's view. Any token but this case's own gives NotFound, so case ids
-        cannot be probed."""
-        case = self._authorized(case_id, access_token)
-        timeline = self._store.timeline(case.case_id, include_internal=False)
-        state = sla_state(case, self._clock.now(), self._calendar)
-        return presenters.customer_case(case, timeline, state.value)
+    # -- access ----------------------------------------------------------------------------
 
-    def _authorized(self, case_id: str, access_token: str) -> Case:
-        if not is_ulid(case_id):
-            raise NotFound()
-        case = self._store.get_case(case_id)
-        if case is None or not tokens_match(access_token, case.access_token_hash):
+    def authorize(self, case_id: str, authorization: str | None) -> Case:
+        token = bearer(authorization)
+        case = self._store.get_case(case_id) if is_ulid(case_id) else None
+        if case is None or not self._opens(token, case):
             raise NotFound()
         return case
+
+    def _opens(self, token: str, case: Case) -> bool:
+        if tokens_match(token, case.access_token_hash):
+            return True
+        phone = self._sessions.phone_of(token, self._clock.now())
+        return phone is not None and phone == case.contact.phone
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def view(self, case_id: str, authorization: str | None) -> dict[str, Any]:
+        return self._present(self.authorize(case_id, authorization))
+
+    def _present(self, case: Case) -> dict[str, Any]:
+        timeline = self._store.timeline(case.case_id, include_internal=False)
+        return presenters.customer_case(case, timeline, self._clock.now(), self._writer.calendar)
+
+    def mine(self, authorization: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+        """GET /v1/me/cases: the session phone's cases, newest first."""
+        token = bearer(authorization)
+        phone = self._sessions.phone_of(token, self._clock.now())
+        if phone is None:
+            raise Unauthorized("Sign in with a one-time code first (POST /v1/otp, /v1/sessions).")
+        scope = f"me:{fingerprint('phone', phone)}"
+        cases, last = self._store.cases_of_contact(
+            phone, limit, cursors.decode(cursor, self._cursor_key, scope)
+        )
+        now, calendar = self._clock.now(), self._writer.calendar
+        return {
+            "items": [presenters.customer_summary(c, now, calendar) for c in cases],
+            "next_cursor": cursors.encode(last, self._cursor_key, scope),
+        }
+
+    # -- answering -------------------------------------------------------------------------
+
+    def _act(
+        self,
+        case_id: str,
+        authorization: str | None,
+        action: Callable[[Case, datetime], Step],
+        idempotency: Idempotency | None = None,
+        respond: Callable[[Case, Changes], dict[str, Any]] | None = None,
+    ) -> tuple[Case, dict[str, Any]]:
+        self.authorize(case_id, authorization)
+        return self._writer.apply(case_id, action, idempotency=idempotency, respond=respond)
+
+    def message(
+        self, case_id: str, authorization: str | None, body: Any, idem: str | None
+    ) -> dict[str, Any]:
+        text = _one_text(body, "text", required=True, max_len=4000)
+        calendar = self._writer.calendar
+        idempotency = Idempotency.of(f"customer-messages:{case_id}", idem, body)
+        _, answer = self._act(
+            case_id,
+            authorization,
+            lambda case, now: lifecycle.customer_message(case, text or "", now, calendar),
+            idempotency,
+            respond=_first_entry("customer_message"),
+        )
+        return answer
+
+    def answer_proposal(
+        self, case_id: str, authorization: str | None, body: Any, accept: bool
+    ) -> dict[str, Any]:
+        reason = _one_text(body, "reason", required=False, max_len=2000)
+        calendar = self._writer.calendar
+        case, _ = self._act(
+            case_id,
+            authorization,
+            lambda c, now: lifecycle.answer_proposal(c, accept, reason, now, calendar),
+        )
+        return self._present(case)
+
+    def object(self, case_id: str, authorization: str | None, body: Any) -> dict[str, Any]:
+        reason = _one_text(body, "reason", required=True, max_len=2000)
+        calendar = self._writer.calendar
+        case, _ = self._act(
+            case_id,
+            authorization,
+            lambda c, now: lifecycle.object_to(c, reason or "", now, calendar),
+        )
+        return self._present(case)
+
+    def withdraw(self, case_id: str, authorization: str | None, body: Any) -> dict[str, Any]:
+        reason = _one_text(body, "reason", required=False, max_len=2000)
+        calendar = self._writer.calendar
+        case, _ = self._act(
+            case_id, authorization, lambda c, now: lifecycle.withdraw(c, reason, now, calendar)
+        )
+        return self._present(case)
+
+    def feedback(
+        self, case_id: str, authorization: str | None, body: Any, idem: str | None
+    ) -> dict[str, Any]:
+        problems = v.Problems()
+        data = v.require_object(body, problems)
+        v.reject_unknown(data, ("rating", "comment"), problems)
+        rating = v.integer(data, "rating", problems, required=True, minimum=1, maximum=5)
+        comment = v.text(data, "comment", problems, max_len=2000, multiline=True)
+        if problems or rating is None:
+            raise ValidationFailed(problems.fields)
+        idempotency = Idempotency.of(f"feedback:{case_id}", idem, body)
+        _, answer = self._act(
+            case_id,
+            authorization,
+            lambda c, now: lifecycle.rate(c, rating, comment, now),
+            idempotency,
+            respond=lambda c, _: {"case_id": c.case_id, "rating": rating, "comment": comment},
+        )
+        return answer
+
+    def preferences(self, case_id: str, authorization: str | None, body: Any) -> dict[str, Any]:
+        problems = v.Problems()
+        data = v.require_object(body, problems)
+        v.reject_unknown(data, ("channels", "language", "sms_opt_out"), problems)
+        language = v.choice(data, "language", LANGUAGES, problems)
+        opt_out = v.boolean(data, "sms_opt_out", problems)
+        channels = data.get("channels")
+        if channels is not None and (
+            not isinstance(channels, list)
+            or not channels
+            or any(c not in CHANNELS for c in channels)
+        ):
+            problems.add("channels", "must be a non-empty list of: sms, email")
+        problems.raise_if_any()
+
+        def act(case: Case, now: datetime) -> Step:
+            changes: dict[str, Any] = {}
+            if language:
+                changes["language"] = language
+            if opt_out is not None:
+                changes["sms_opt_out"] = opt_out
+            if channels is not None:
+                wanted = tuple(c for c in CHANNELS if c in channels)
+                reachable = {"sms": case.contact.phone, "email": case.contact.email}
+                missing = [c for c in wanted if not reachable[c]]
+                if missing:
+                    raise ValidationFailed({"channels": f"no {missing[0]} contact on this case"})
+                changes["channels"] = wanted
+            contact = case.contact.with_preferences(**changes)
+            entry = Entry(
+                "preferences_changed",
+                Visibility.INTERNAL,
+                "customer",
+                None,
+                {"preferences": contact.masked()},
+            )
+            return Step(case.evolve(contact=contact), (entry,))
+
+        case, _ = self._act(case_id, authorization, act)
+        return case.contact.masked()
+
+
+def _one_text(body: Any, key: str, *, required: bool, max_len: int) -> str | None:
+    problems = v.Problems()
+    data: Mapping[str, Any] = (
+        v.require_object(body, problems) if body is not None or required else {}
+    )
+    v.reject_unknown(data, (key,), problems)
+    text = v.text(data, key, problems, required=required, max_len=max_len, multiline=True)
+    problems.raise_if_any()
+    return text
+
+
+def _first_entry(entry_type: str) -> Callable[[Case, Changes], dict[str, Any]]:
+    def respond(case: Case, changes: Changes) -> dict[str, Any]:
+        entry = next(e for e in changes.timeline if e.type == entry_type)
+        return presenters.timeline_entry(entry, case.contact.language, internal=False)
+
+    return respond

@@ -13,7 +13,6 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.complaint import ComplaintRequest, parse_complaint
-from chalicelib.domain.contact import Contact
 from chalicelib.domain.errors import (
     DuplicateOpenCase,
     IdempotencyKeyReused,
@@ -30,24 +29,16 @@ from chalicelib.domain.ids import (
 )
 from chalicelib.domain.policy import Category, SlaPolicy, compute_deadlines
 from chalicelib.domain.schedule import ScheduleCommand
-from chalicelib.domain.sla import rearm
+from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.domain.timefmt import to_rfc3339
-from chalicelib.services import events, presenters
+from chalicelib.services import events, keys, presenters
 from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
+from chalicelib.services.steps import metrics_event
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _CASE_NUMBER_ATTEMPTS = 3
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
-
-
-def open_case_keys(contact: Contact, transaction_id: str | None) -> list[str]:
-    """Keys held while a case is open, one per contact point, so the same person cannot open
-    a second case about the same transaction."""
-    if not transaction_id:
-        return []
-    points = [p for p in (contact.phone, (contact.email or "").lower()) if p]
-    return [f"open-case#{fingerprint(point, transaction_id)}" for point in points]
 
 
 def case_access_token(token_key: bytes, case_id: str) -> str:
@@ -85,7 +76,7 @@ class ComplaintService:
         now = self._clock.now()
         request = parse_complaint(body, now)
         body_hash = fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False))
-        idem_key = f"idempotency#complaints#{idempotency_key}" if idempotency_key else None
+        idem_key = keys.idempotency_key("complaints", idempotency_key) if idempotency_key else None
         for _ in range(_CASE_NUMBER_ATTEMPTS):
             case, command = self._new_case(request, now)
             response = self._response(case)
@@ -124,7 +115,7 @@ class ComplaintService:
             access_token_hash=hash_token(self._token(case_id)),
             last_public_update_at=now,
         )
-        return rearm(case, now)
+        return rearm(with_urgency(case, self._calendar), now)
 
     def _changes(
         self,
@@ -141,8 +132,8 @@ class ComplaintService:
             value = {"fingerprint": body_hash, "case_id": case.case_id, "response": response}
             claims.append(KeyClaim(idem_key, value, now + IDEMPOTENCY_TTL))
         transaction_id = case.payment.transaction_id if case.payment else None
-        claims += [KeyClaim(k, ref) for k in open_case_keys(case.contact, transaction_id)]
-        claims.append(KeyClaim(f"case-number#{case.case_number}", ref))
+        claims += [KeyClaim(k, ref) for k in keys.open_case_keys(case.contact, transaction_id)]
+        claims.append(KeyClaim(keys.case_number_key(case.case_number), ref))
 
         params = {
             "case_number": case.case_number,
@@ -154,6 +145,7 @@ class ComplaintService:
         outbox = [events.notify(case, "case_received", now, params)]
         if command is not None:
             outbox.append(events.schedule(case, command, now))
+        outbox += metrics_event(None, case, now, self._calendar)
         submitted = events.entry(
             case,
             "submitted",

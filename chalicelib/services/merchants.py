@@ -32,8 +32,9 @@ class MerchantService:
         problems = v.Problems()
         data: Mapping[str, Any] = v.require_object(body, problems)
         v.reject_unknown(data, ("merchant_id", "name", "email", "phone"), problems)
-        merchant_id = v.text(data, "merchant_id", problems, required=True, max_len=64,
-                             pattern=MERCHANT_ID)  # fmt: skip
+        merchant_id = v.text(
+            data, "merchant_id", problems, required=True, max_len=64, pattern=MERCHANT_ID
+        )
         name = v.text(data, "name", problems, required=True, max_len=200)
         email = v.normalized(data, "email", normalize_email, problems)
         phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)

@@ -7,15 +7,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain.case import Case, OutboxEvent
+from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.contact import mask_email, mask_phone
+from chalicelib.domain.contact import Contact, mask_email, mask_phone
 from chalicelib.services.ports import (
     CaseStore,
     DeliveryFailed,
     EmailSender,
     Notification,
     NotificationLog,
+    SecretBox,
     SmsSender,
 )
 
@@ -53,7 +54,9 @@ class Dispatcher:
         renderer: Renderer,
         clock: Clock,
         observer: SentObserver | None = None,
+        code_box: SecretBox | None = None,
     ) -> None:
+        self._code_box = code_box
         self._store = store
         self._log = notifications
         self._sms = sms
@@ -65,12 +68,15 @@ class Dispatcher:
     def handle(self, event: OutboxEvent) -> bool:
         """Send every message `event` asks for. True when all of them are final (sent or
         dead), so the event is done; False leaves it pending for a later retry."""
-        case = self._store.get_case(event.case_id)
-        if case is None:
+        audience = str(event.payload.get("audience", "customer"))
+        if audience != "customer":
+            return True  # staff and merchant addresses arrive with their own issues
+        contact = self._recipient(event)
+        if contact is None:
             log.warning("notify: case %s not found for %s", event.case_id, event.event_id)
             return True
         done = True
-        for notification in self._messages(case, event):
+        for notification in self._messages(event, contact):
             stored = self._log.create(notification)
             if stored.status in FINAL:
                 continue
@@ -101,12 +107,31 @@ class Dispatcher:
         self._log.save_outcome(claimed)
         return claimed
 
+    def _recipient(self, event: OutboxEvent) -> Contact | None:
+        """Who an event is for: named in the event (one-time codes), else the case's contact
+        as it is now (so a changed preference counts)."""
+        to = event.payload.get("to")
+        if isinstance(to, dict):
+            channels = tuple(to.get("channels") or ("sms", "email"))
+            return Contact(to.get("phone"), to.get("email"), to.get("language", "zh-CN"), channels)
+        case = self._store.get_case(event.case_id)
+        return case.contact if case else None
+
+    def _params(self, n: Notification) -> dict[str, Any]:
+        """Template values; a sealed secret (a one-time code) is opened only here."""
+        params = {k: v for k, v in n.params.items() if k != "_sealed"}
+        sealed = n.params.get("_sealed")
+        if sealed and self._code_box is not None:
+            params["code"] = self._code_box.open(sealed["code"], sealed["context"]).decode()
+        return params
+
     def _send(self, n: Notification) -> tuple[Any, str]:
         try:
+            params = self._params(n)
             if n.channel == "sms":
-                text = self._renderer.sms(n.event, n.language, n.params)
+                text = self._renderer.sms(n.event, n.language, params)
                 return text, self._sms.send_sms(n.recipient, text)
-            message = self._renderer.email(n.event, n.language, n.params)
+            message = self._renderer.email(n.event, n.language, params)
             return message, self._email.send_email(
                 n.recipient, message.subject, message.text, message.html
             )
@@ -126,15 +151,16 @@ class Dispatcher:
         else:
             n.status, n.next_attempt_at = "failed", now + backoff(n.attempts)
 
-    def _messages(self, case: Case, event: OutboxEvent) -> list[Notification]:
+    def _messages(self, event: OutboxEvent, contact: Contact) -> list[Notification]:
         payload = event.payload
         key = str(payload.get("key") or event.name)
-        contact = case.contact
         params = {
             **payload.get("params", {}),
             "phone_masked": mask_phone(contact.phone),
             "email_masked": mask_email(contact.email),
         }
+        if payload.get("sealed"):
+            params["_sealed"] = payload["sealed"]
         out = []
         for channel in contact.reachable_channels():
             recipient = contact.phone if channel == "sms" else contact.email
@@ -142,8 +168,8 @@ class Dispatcher:
             masked = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
             out.append(
                 Notification(
-                    notification_id=f"{case.case_id}:{key}:{channel}",
-                    case_id=case.case_id,
+                    notification_id=f"{event.case_id}:{key}:{channel}",
+                    case_id=event.case_id,
                     event=event.name,
                     channel=channel,
                     audience=str(payload.get("audience", "customer")),

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
+from chalicelib.services.metrics import MetricsRecorder
 from chalicelib.services.notify import Dispatcher
 from chalicelib.services.ports import CaseStore
 from chalicelib.services.schedules import ScheduleSync
@@ -16,11 +17,17 @@ log = logging.getLogger(__name__)
 
 class OutboxConsumer:
     def __init__(
-        self, store: CaseStore, dispatcher: Dispatcher, schedules: ScheduleSync, clock: Clock
+        self,
+        store: CaseStore,
+        dispatcher: Dispatcher,
+        schedules: ScheduleSync,
+        metrics: MetricsRecorder,
+        clock: Clock,
     ) -> None:
         self._store = store
         self._dispatcher = dispatcher
         self._schedules = schedules
+        self._metrics = metrics
         self._clock = clock
 
     def handle(self, event: OutboxEvent) -> bool:
@@ -30,6 +37,9 @@ class OutboxConsumer:
             done = self._dispatcher.handle(event)
         elif event.kind == "schedule":
             self._schedules.handle(event)
+            done = True
+        elif event.kind == "metrics":
+            self._metrics.handle(event)
             done = True
         else:
             log.error("outbox: unknown event kind %r (%s)", event.kind, event.event_id)

@@ -22,6 +22,14 @@ class KeyTaken(Exception):
         self.value = value or {}
 
 
+class LimitReached(Exception):
+    """A counter in a change reached its limit (rate limits, attempts)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 class ScheduleExists(Exception):
     pass
 
@@ -49,6 +57,15 @@ class KeyClaim:
     expires_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class KeyCount:
+    """Add one to a counter unless it already reached `limit`."""
+
+    key: str
+    limit: int
+    expires_at: datetime | None = None
+
+
 @dataclass
 class Changes:
     """Everything one state change writes, committed as ONE DynamoDB transaction."""
@@ -61,14 +78,39 @@ class Changes:
     events: list[OutboxEvent] = field(default_factory=list)
     claims: list[KeyClaim] = field(default_factory=list)
     releases: list[str] = field(default_factory=list)
+    key_puts: list[KeyClaim] = field(default_factory=list)  # written whether held or not
+    counters: list[KeyCount] = field(default_factory=list)
     # Makes a retried commit idempotent at DynamoDB (ClientRequestToken, 10 minutes).
     request_token: str | None = None
 
 
+@dataclass(frozen=True)
+class CaseQuery:
+    status: str | None = None
+    category: str | None = None
+    assignee: str | None = None
+    merchant_id: str | None = None
+    sla: str | None = None  # "at_risk" | "breached", judged at `now`
+    now: datetime | None = None
+    limit: int = 50
+    start: dict[str, Any] | None = None
+
+
 class CaseStore(Protocol):
     def commit(self, changes: Changes) -> None:
-        """All or nothing. Raises KeyTaken for a held claim, VersionConflict when a case changed
-        since it was read (or a new case id exists), Unavailable when the store is overloaded."""
+        """All or nothing. Raises KeyTaken for a held claim, LimitReached for a full counter,
+        VersionConflict when a case changed since it was read (or a new case id exists),
+        Unavailable when the store is overloaded."""
+        ...
+
+    def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
+        """A page of cases matching `query`, most urgent first, read through an index."""
+        ...
+
+    def cases_of_contact(
+        self, contact_key: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        """A contact's cases, newest first."""
         ...
 
     def get_case(self, case_id: str) -> Case | None: ...
@@ -172,6 +214,20 @@ class StaffDirectory(Protocol):
     def add(self, member: StaffMember, token_hash: str, now: datetime) -> None: ...
 
     def by_token_hash(self, token_hash: str) -> StaffMember | None: ...
+
+    def get(self, staff_id: str) -> StaffMember | None: ...
+
+
+class MetricsStore(Protocol):
+    def apply(
+        self, change_id: str, day: str, add: dict[str, int], samples: dict[str, list[float]]
+    ) -> bool:
+        """Apply a change to a day's metrics once: False when `change_id` was applied before."""
+        ...
+
+    def days(self, days: list[str]) -> list[dict[str, Any]]:
+        """The stored metrics of each day that has any."""
+        ...
 
 
 class SecretBox(Protocol):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.case import Case, TimelineEntry
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case, Status, TimelineEntry
 from chalicelib.domain.complaint import PaymentRef
+from chalicelib.domain.lifecycle import objection_deadline
 from chalicelib.domain.policy import Deadlines
-from chalicelib.domain.timefmt import local_date_text, to_rfc3339
+from chalicelib.domain.sla import sla_state
+from chalicelib.domain.timefmt import local_date_text, parse_rfc3339, to_rfc3339
 
 CATEGORY_NAMES = {
     "payment_anomaly": {"zh-CN": "支付异常", "en": "payment problem"},
@@ -21,20 +24,56 @@ CATEGORY_NAMES = {
     "other": {"zh-CN": "其他问题", "en": "other"},
 }
 
-# What each system timeline entry says; `{...}` names come from the entry's data.
+# What each timeline entry says; `{...}` names come from the entry's data. A person's own words
+# (messages, call summaries, notes) are shown as written.
 _SUMMARIES = {
     "submitted": {
         "zh-CN": "已收到您的投诉（案件编号 {case_number}），预计 {expected} 前处理完毕。",
         "en": "Complaint received (case {case_number}); expected to be resolved by {expected}.",
     },
+    "accepted": {"zh-CN": "您的投诉已受理。", "en": "Your complaint was accepted."},
+    "status_changed": {"zh-CN": "处理状态：{to_name}。", "en": "Status: {to_name}."},
+    "proposal_made": {"zh-CN": "我们提出了解决方案。", "en": "We made you an offer."},
+    "proposal_accepted": {"zh-CN": "您接受了解决方案。", "en": "You accepted the offer."},
+    "proposal_rejected": {"zh-CN": "您拒绝了解决方案。", "en": "You rejected the offer."},
+    "second_review_opened": {
+        "zh-CN": "您的异议已受理，进入二次协商（复核）。",
+        "en": "Your objection opened a second review.",
+    },
+    "second_review_decided": {
+        "zh-CN": "二次协商已作出最终决定：{to_name}。",
+        "en": "The second review reached a final decision: {to_name}.",
+    },
+    "withdrawn": {"zh-CN": "您已撤回投诉。", "en": "You withdrew the complaint."},
+    "closed": {"zh-CN": "案件已结案。", "en": "The case is closed."},
+    "feedback": {"zh-CN": "您的评价：{rating} 分。", "en": "Your rating: {rating} of 5."},
     "sla_due": {
         "zh-CN": "{clock_name}时限已到（{due}）。",
         "en": "The {clock_name} deadline ({due}) has passed.",
     },
+    "assigned": {"zh-CN": "已分派给 {assignee}。", "en": "Assigned to {assignee}."},
+    "reminder_sent": {"zh-CN": "已提醒客户补充材料。", "en": "Reminded the customer."},
 }
+_OWN_WORDS = frozenset(
+    {"customer_message", "message", "call_logged", "chat_logged", "note", "proposal_made"}
+)
 _CLOCK_NAMES = {
     "first_response": {"zh-CN": "受理", "en": "first-response"},
     "resolution": {"zh-CN": "处理", "en": "resolution"},
+    "second_review": {"zh-CN": "二次协商", "en": "second-review"},
+}
+STATUS_NAMES = {
+    "submitted": {"zh-CN": "已提交", "en": "submitted"},
+    "accepted": {"zh-CN": "已受理", "en": "accepted"},
+    "investigating": {"zh-CN": "调查中", "en": "investigating"},
+    "waiting_customer": {"zh-CN": "待您补充材料", "en": "waiting for you"},
+    "waiting_merchant": {"zh-CN": "待商户回复", "en": "waiting for the merchant"},
+    "negotiating": {"zh-CN": "协商中", "en": "negotiating"},
+    "resolved": {"zh-CN": "已解决", "en": "resolved"},
+    "unresolved": {"zh-CN": "未解决", "en": "unresolved"},
+    "second_review": {"zh-CN": "二次协商", "en": "second review"},
+    "closed": {"zh-CN": "已结案", "en": "closed"},
+    "withdrawn": {"zh-CN": "已撤回", "en": "withdrawn"},
 }
 
 
@@ -65,11 +104,11 @@ def payment(value: PaymentRef | None) -> dict[str, Any] | None:
 
 
 def summary(entry: TimelineEntry, language: str) -> str:
-    if entry.text:
+    if entry.text and entry.type in _OWN_WORDS:
         return entry.text
     template = _SUMMARIES.get(entry.type, {}).get(language)
     if template is None:
-        return entry.type.replace("_", " ")
+        return entry.text or entry.type.replace("_", " ")
     data = dict(entry.data)
     if "expected" in data:
         data["expected"] = local_date_text(_parse(data["expected"]), language)
@@ -77,10 +116,13 @@ def summary(entry: TimelineEntry, language: str) -> str:
         data["clock_name"] = _CLOCK_NAMES.get(data["clock"], {}).get(language, data["clock"])
     if "due" in data:
         data["due"] = local_date_text(_parse(data["due"]), language)
+    if "to" in data:
+        data["to_name"] = STATUS_NAMES.get(data["to"], {}).get(language, data["to"])
     try:
-        return template.format(**data)
+        text = template.format(**data)
     except (KeyError, IndexError):
         return entry.type.replace("_", " ")
+    return f"{text} {entry.text}" if entry.text else text
 
 
 def timeline_entry(entry: TimelineEntry, language: str, *, internal: bool) -> dict[str, Any]:
@@ -99,25 +141,119 @@ def timeline_entry(entry: TimelineEntry, language: str, *, internal: bool) -> di
     return out
 
 
-def customer_case(case: Case, timeline: list[TimelineEntry], sla_state: str) -> dict[str, Any]:
-    lang = case.contact.language
+def _time(value: datetime | None) -> str | None:
+    return to_rfc3339(value) if value else None
+
+
+def _case_deadlines(case: Case) -> dict[str, Any]:
+    out = deadlines(case.deadlines)
+    if case.second_review is not None:
+        out["second_review"] = {
+            "opened_at": to_rfc3339(case.second_review.opened_at),
+            "first_response_due": to_rfc3339(case.second_review.first_response_due),
+            "resolution_due": to_rfc3339(case.second_review.resolution_due),
+        }
+    object_by = objection_deadline(case)
+    if object_by is not None and case.status in (Status.RESOLVED, Status.UNRESOLVED):
+        out["object_by"] = to_rfc3339(object_by)
+    if case.waiting is not None:
+        out["reply_by"] = to_rfc3339(case.waiting.close_at)
+    return out
+
+
+def _common(case: Case, now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
     return {
         "case_id": case.case_id,
         "case_number": case.case_number,
         "status": case.status.value,
         "category": case.category.value,
+        "round": case.round,
         "created_at": to_rfc3339(case.created_at),
         "updated_at": to_rfc3339(case.updated_at),
-        "deadlines": deadlines(case.deadlines),
-        "sla": {"state": sla_state},
-        "proposal": None,
+        "deadlines": _case_deadlines(case),
+        "sla": {"state": sla_state(case, now, calendar).value},
+        "proposal": case.proposal.public() if case.proposal else None,
         "payment": payment(case.payment),
+    }
+
+
+def customer_case(
+    case: Case, timeline: list[TimelineEntry], now: datetime, calendar: WorkingCalendar
+) -> dict[str, Any]:
+    lang = case.contact.language
+    return {
+        **_common(case, now, calendar),
         "contact": case.contact.masked(),
+        "rating": case.rating,
         "timeline": [timeline_entry(e, lang, internal=False) for e in timeline],
     }
 
 
-def _parse(value: str) -> datetime:
-    from chalicelib.domain.timefmt import parse_rfc3339
+def customer_summary(case: Case, now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+    return {k: v for k, v in _common(case, now, calendar).items() if k != "payment"}
 
+
+def staff_case(
+    case: Case,
+    timeline: list[TimelineEntry],
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    include_timeline: bool = True,
+) -> dict[str, Any]:
+    """Everything staff need, internal entries included; staff see the full contact, since
+    they call customers back."""
+    contact = case.contact
+    out = {
+        **_common(case, now, calendar),
+        "version": case.version,
+        "assignee": case.assignee,
+        "description": case.description,
+        "channel": case.channel,
+        "merchant_id": case.merchant_id,
+        "contact": {
+            "phone": contact.phone,
+            "email": contact.email,
+            "language": contact.language,
+            "channels": list(contact.channels),
+            "sms_opt_out": contact.sms_opt_out,
+        },
+        "accepted_at": _time(case.accepted_at),
+        "resolved_at": _time(case.resolved_at),
+        "closed_at": _time(case.closed_at),
+        "waiting_for_customer": {
+            "since": to_rfc3339(case.waiting.since),
+            "request": case.waiting.request,
+            "remind_at": to_rfc3339(case.waiting.remind_at),
+            "close_at": to_rfc3339(case.waiting.close_at),
+        }
+        if case.waiting
+        else None,
+        "second_review_reason": case.second_review.reason if case.second_review else None,
+        "round_one_handlers": sorted(case.handlers),
+        "rating": case.rating,
+        "due_at": _time(case.due_at),
+    }
+    if include_timeline:
+        out["timeline"] = [timeline_entry(e, contact.language, internal=True) for e in timeline]
+    return out
+
+
+def queue_item(case: Case, now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id,
+        "case_number": case.case_number,
+        "status": case.status.value,
+        "category": case.category.value,
+        "round": case.round,
+        "assignee": case.assignee,
+        "merchant_id": case.merchant_id,
+        "due_at": _time(case.due_at),
+        "sla": {"state": sla_state(case, now, calendar).value},
+        "created_at": to_rfc3339(case.created_at),
+        "version": case.version,
+    }
+
+
+def _parse(value: str) -> datetime:
     return parse_rfc3339(value)

@@ -8,15 +8,14 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ids import is_ulid
+from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.schedule import Firing, classify_firing, fired
-from chalicelib.domain.sla import due_timers, rearm
-from chalicelib.domain.timefmt import to_rfc3339
-from chalicelib.services import events
-from chalicelib.services.ports import CaseStore, Changes
+from chalicelib.domain.sla import due_timers, on_timer, rearm
+from chalicelib.services.ports import CaseStore
+from chalicelib.services.steps import StepWriter
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 3
@@ -32,9 +31,10 @@ class Outcome(StrEnum):
 
 
 class TimerService:
-    def __init__(self, store: CaseStore, clock: Clock) -> None:
+    def __init__(self, store: CaseStore, clock: Clock, writer: StepWriter) -> None:
         self._store = store
         self._clock = clock
+        self._writer = writer
 
     def fire(self, payload: Mapping[str, Any]) -> Outcome:
         """Handle one delivery of a case's schedule. Deliveries are at least once and may come
@@ -77,29 +77,14 @@ class TimerService:
         if firing is Firing.LOST:
             log.warning("sla_timer: case %s lost its schedule update; re-arming", case_id)
         now = self._clock.now()
-        due = due_timers(case, now)
-        changed = case.evolve(
-            version=case.version + 1,
-            schedule=fired(case.schedule),
-            sla_fired=case.sla_fired | {t.name for t in due},
-        )
-        changed, command = rearm(changed, now)
-        if not due and command is None and changed.schedule == case.schedule:
-            return Outcome.NOTHING_DUE  # a repeat with nothing left to do: write nothing
-        changes = Changes(now=now, updated_cases=[(changed, case.version)])
-        changes.timeline += [self._entry(changed, t.name, to_rfc3339(t.due_at), now) for t in due]
-        if command is not None:
-            changes.events.append(events.schedule(changed, command, now))
-        self._store.commit(changes)
-        return Outcome.HANDLED if due else Outcome.NOTHING_DUE
-
-    @staticmethod
-    def _entry(case: Case, timer: str, due: str, now: Any) -> Any:
-        clock = timer.removesuffix("_due")
-        return events.entry(
-            case,
-            "sla_due",
-            now,
-            visibility=Visibility.INTERNAL,
-            data={"timer": timer, "clock": clock, "due": due},
-        )
+        step = Step(case.evolve(schedule=fired(case.schedule)))
+        handled = 0
+        while due := due_timers(step.case, now):
+            step = step.then(on_timer(step.case, due[0], now, self._writer.calendar))
+            handled += 1
+        if not handled:
+            _, command = rearm(step.case, now)
+            if command is None and step.case.schedule == case.schedule:
+                return Outcome.NOTHING_DUE  # a repeat with nothing left to do: write nothing
+        self._writer.commit(case, step, now)
+        return Outcome.HANDLED if handled else Outcome.NOTHING_DUE

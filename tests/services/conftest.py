@@ -14,6 +14,7 @@ from tests.builders import MONDAY_10AM
 from tests.fakes import (
     FakeEmail,
     FakeMerchantDirectory,
+    FakeMetricsStore,
     FakeNotificationLog,
     FakeScheduler,
     FakeSms,
@@ -62,6 +63,7 @@ def make_desk(**overrides: Any) -> Desk:
         "email": FakeEmail(),
         "staff_directory": FakeStaffDirectory(),
         "merchant_directory": FakeMerchantDirectory(),
+        "metrics_store": FakeMetricsStore(),
         **overrides,
     }
     container = wiring.Container(Settings.from_env(), clock=clock, **parts)

@@ -23,7 +23,7 @@ def test_file_complaint_commits_case_timeline_and_outbox_once(desk: Desk) -> Non
         "submitted"
     ]
     kinds = sorted(e.kind for e in desk.store.pending_events(desk.clock.now(), 10))
-    assert kinds == ["notify", "schedule"]
+    assert kinds == ["metrics", "notify", "schedule"]
     # AND the token in the answer is the one stored as a hash (and only as a hash)
     assert tokens_match(body["access_token"], case.access_token_hash)
     assert body["access_token"] not in repr(case)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pynamodb.attributes import MapAttribute
@@ -13,16 +13,30 @@ from chalicelib.adapters.dynamo.models import (
     WAKE_SHARDS,
     CaseModel,
     ContactAttr,
+    CustomerWaitAttr,
     OutboxModel,
     PaymentAttr,
     ScheduleAttr,
+    SecondReviewAttr,
     TimelineModel,
 )
-from chalicelib.domain.case import Case, OutboxEvent, Status, TimelineEntry, Visibility
+from chalicelib.domain.case import (
+    Case,
+    CustomerWait,
+    OutboxEvent,
+    SecondReview,
+    Status,
+    TimelineEntry,
+    Visibility,
+)
 from chalicelib.domain.complaint import PaymentRef
-from chalicelib.domain.contact import Contact
+from chalicelib.domain.contact import Contact, contact_key
 from chalicelib.domain.policy import Category, Deadlines
+from chalicelib.domain.proposal import Installment, Proposal, ProposalStatus
 from chalicelib.domain.schedule import ScheduleState
+from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
+
+OPEN_QUEUE = "open"
 
 
 def shard(value: str, shards: int, prefix: str) -> str:
@@ -82,7 +96,36 @@ def case_to_model(case: Case) -> CaseModel:
         ),
         last_public_update_at=case.last_public_update_at,
         resolved_at=case.resolved_at,
+        accepted_at=case.accepted_at,
+        closed_at=case.closed_at,
+        waiting=CustomerWaitAttr(
+            since=case.waiting.since,
+            remind_at=case.waiting.remind_at,
+            close_at=case.waiting.close_at,
+            request=case.waiting.request,
+        )
+        if case.waiting
+        else None,
+        round=case.round,
+        handlers=set(case.handlers) or None,
+        proposal=proposal_to_map(case.proposal),
+        second_review=SecondReviewAttr(
+            opened_at=case.second_review.opened_at,
+            reason=case.second_review.reason,
+            first_response_due=case.second_review.first_response_due,
+            resolution_due=case.second_review.resolution_due,
+        )
+        if case.second_review
+        else None,
+        rating=case.rating,
+        due_at=case.due_at,
+        at_risk_at=case.at_risk_at,
+        contact_key=contact_key(case.contact),
     )
+    # Open cases sort by urgency; final ones by when they ended.
+    ordered_by = case.due_at if case.is_open else (case.closed_at or case.updated_at)
+    model.due_key = f"{to_rfc3339(ordered_by or case.created_at)}#{case.case_id}"
+    model.queue = OPEN_QUEUE if case.is_open else None
     if case.is_open and sched.live_at is not None:
         model.wake_shard = shard(case.case_id, WAKE_SHARDS, "w")
         model.wake_at = sched.live_at
@@ -138,6 +181,63 @@ def case_from_model(model: CaseModel) -> Case:
         ),
         last_public_update_at=model.last_public_update_at,
         resolved_at=model.resolved_at,
+        accepted_at=model.accepted_at,
+        closed_at=model.closed_at,
+        waiting=CustomerWait(
+            since=model.waiting.since,
+            remind_at=model.waiting.remind_at,
+            close_at=model.waiting.close_at,
+            request=model.waiting.request or "",
+        )
+        if model.waiting is not None
+        else None,
+        round=int(model.round or 1),
+        handlers=frozenset(model.handlers or ()),
+        proposal=proposal_from_map(plain(model.proposal)) if model.proposal is not None else None,
+        second_review=SecondReview(
+            opened_at=model.second_review.opened_at,
+            reason=model.second_review.reason or "",
+            first_response_due=model.second_review.first_response_due,
+            resolution_due=model.second_review.resolution_due,
+        )
+        if model.second_review is not None
+        else None,
+        rating=int(model.rating) if model.rating is not None else None,
+        due_at=model.due_at,
+        at_risk_at=model.at_risk_at,
+    )
+
+
+def proposal_to_map(proposal: Proposal | None) -> dict[str, Any] | None:
+    if proposal is None:
+        return None
+    return {
+        **proposal.public(),
+        "made_by": proposal.made_by,
+        "made_at": to_rfc3339(proposal.made_at),
+        "answered_at": to_rfc3339(proposal.answered_at) if proposal.answered_at else None,
+        "answer_reason": proposal.answer_reason,
+    }
+
+
+def proposal_from_map(data: dict[str, Any]) -> Proposal:
+    answered = data.get("answered_at")
+    return Proposal(
+        proposal_id=data["proposal_id"],
+        round=int(data["round"]),
+        kind=data["kind"],
+        text=data["text"],
+        made_by=data["made_by"],
+        made_at=parse_rfc3339(data["made_at"]),
+        also=tuple(data.get("also") or ()),
+        amount_fen=data.get("amount_fen"),
+        installments=tuple(
+            Installment(date.fromisoformat(i["due_date"]), int(i["amount_fen"]))
+            for i in data.get("installments") or ()
+        ),
+        status=ProposalStatus(data["status"]),
+        answered_at=parse_rfc3339(answered) if answered else None,
+        answer_reason=data.get("answer_reason"),
     )
 
 

@@ -53,6 +53,53 @@ class ScheduleAttr(MapAttribute[str, Any]):
     due_at = UTCDateTimeAttribute(null=True)
 
 
+class CustomerWaitAttr(MapAttribute[str, Any]):
+    since = UTCDateTimeAttribute()
+    remind_at = UTCDateTimeAttribute()
+    close_at = UTCDateTimeAttribute()
+    request = UnicodeAttribute(default="")
+
+
+class SecondReviewAttr(MapAttribute[str, Any]):
+    opened_at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute(default="")
+    first_response_due = UTCDateTimeAttribute()
+    resolution_due = UTCDateTimeAttribute()
+
+
+def _queue_index(name: str, hash_key: str) -> type[GlobalSecondaryIndex[Any]]:
+    """An index of cases by `hash_key`, most urgent first (`due_key` = due time + case id)."""
+
+    class Meta:
+        index_name = name
+        projection = AllProjection()
+
+    attrs = {
+        "Meta": Meta,
+        hash_key: UnicodeAttribute(hash_key=True),
+        "due_key": UnicodeAttribute(range_key=True),
+    }
+    return type(f"{name.title().replace('_', '')}Index", (GlobalSecondaryIndex,), attrs)
+
+
+OpenQueueIndex = _queue_index("open_queue", "queue")
+StatusIndex = _queue_index("by_status", "status")
+AssigneeIndex = _queue_index("by_assignee", "assignee")
+MerchantIndex = _queue_index("by_merchant", "merchant_id")
+CategoryIndex = _queue_index("by_category", "category")
+
+
+class ContactIndex(GlobalSecondaryIndex["CaseModel"]):
+    """A contact's cases, newest first: customer sessions and repeat complaints."""
+
+    class Meta:
+        index_name = "by_contact"
+        projection = AllProjection()
+
+    contact_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class WakeIndex(GlobalSecondaryIndex["CaseModel"]):
     """Open cases by next wake-up: finds timers whose schedule went missing."""
 
@@ -91,10 +138,30 @@ class CaseModel(Model):
     schedule = ScheduleAttr()
     last_public_update_at = UTCDateTimeAttribute(null=True)
     resolved_at = UTCDateTimeAttribute(null=True)
+    accepted_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    waiting = CustomerWaitAttr(null=True)
+    round = NumberAttribute(default=1)
+    handlers = UnicodeSetAttribute(null=True)
+    proposal = MapAttribute[str, Any](null=True)
+    second_review = SecondReviewAttr(null=True)
+    rating = NumberAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    at_risk_at = UTCDateTimeAttribute(null=True)
+    # Index keys, derived on every write.
+    queue = UnicodeAttribute(null=True)  # "open" while the case is open
+    due_key = UnicodeAttribute(null=True)
+    contact_key = UnicodeAttribute(null=True)
     wake_shard = UnicodeAttribute(null=True)
     wake_at = UTCDateTimeAttribute(null=True)
 
     wake_index = WakeIndex()
+    open_queue_index = OpenQueueIndex()
+    status_index = StatusIndex()
+    assignee_index = AssigneeIndex()
+    merchant_index = MerchantIndex()
+    category_index = CategoryIndex()
+    contact_index = ContactIndex()
 
 
 class TimelineModel(Model):
@@ -193,8 +260,9 @@ class KeyModel(Model):
 
     key = UnicodeAttribute(hash_key=True)
     value = MapAttribute[str, Any](default=dict)
-    created_at = UTCDateTimeAttribute()
+    created_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    counter = NumberAttribute(null=True)  # for rate limits and attempt counters
 
 
 class StaffModel(Model):
@@ -221,6 +289,16 @@ class MerchantModel(Model):
     created_at = UTCDateTimeAttribute()
 
 
+class MetricsModel(Model):
+    """One item per filing day; counters and samples are top-level attributes added by
+    UpdateItem (see adapters/dynamo/metrics.py)."""
+
+    class Meta:
+        table_name = "metrics"
+
+    day = UnicodeAttribute(hash_key=True)
+
+
 MODELS: tuple[type[Model], ...] = (
     CaseModel,
     TimelineModel,
@@ -229,6 +307,7 @@ MODELS: tuple[type[Model], ...] = (
     KeyModel,
     StaffModel,
     MerchantModel,
+    MetricsModel,
 )
 TTL_MODELS = (OutboxModel, KeyModel)
 

@@ -14,10 +14,23 @@ from chalicelib.services.ports import Notification
 
 _CLAIMABLE = ("queued", "deferred", "failed")
 _FIELDS = (
-    "case_id", "event", "channel", "audience", "recipient", "recipient_masked", "language",
-    "status", "attempts", "last_error", "next_attempt_at", "lease_until", "sent_at",
-    "provider_id", "created_at", "updated_at",
-)  # fmt: skip
+    "case_id",
+    "event",
+    "channel",
+    "audience",
+    "recipient",
+    "recipient_masked",
+    "language",
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "lease_until",
+    "sent_at",
+    "provider_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def _to_model(n: Notification) -> NotificationModel:

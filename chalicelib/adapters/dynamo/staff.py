@@ -23,8 +23,12 @@ class DynamoStaffDirectory:
         self._connection = connection
 
     def add(self, member: StaffMember, token_hash: str, now: datetime) -> None:
-        value = {"staff_id": member.staff_id, "name": member.name, "role": member.role,
-                 "team": member.team}  # fmt: skip
+        value = {
+            "staff_id": member.staff_id,
+            "name": member.name,
+            "role": member.role,
+            "team": member.team,
+        }
         with translated(), TransactWrite(connection=self._connection) as tx:
             tx.save(
                 StaffModel(
@@ -50,3 +54,11 @@ class DynamoStaffDirectory:
             return None
         value = plain(model.value)
         return StaffMember(value["staff_id"], value["name"], value["role"], value.get("team"))
+
+    def get(self, staff_id: str) -> StaffMember | None:
+        try:
+            with translated():
+                model = StaffModel.get(staff_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return StaffMember(model.staff_id, model.name, model.role, model.team)

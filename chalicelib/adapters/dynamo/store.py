@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteEr
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo.mapping import (
+    OPEN_QUEUE,
     case_from_model,
     case_to_model,
     entry_from_model,
@@ -33,7 +34,8 @@ from chalicelib.adapters.dynamo.models import (
 )
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
 from chalicelib.domain.errors import Unavailable, VersionConflict
-from chalicelib.services.ports import Changes, KeyClaim, KeyTaken
+from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.services.ports import CaseQuery, Changes, KeyClaim, KeyTaken, LimitReached
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,9 @@ def translated() -> Iterator[None]:
 class _Item:
     """What one transaction item was, to read its cancellation reason."""
 
-    kind: str  # "claim" | "case" | "other"
+    kind: str  # "claim" | "case" | "counter" | "other"
     claim: KeyClaim | None = None
+    key: str | None = None
 
 
 class DynamoCaseStore:
@@ -94,6 +97,7 @@ class DynamoCaseStore:
             puts.append((model, None, _Item("case")))
         puts += [(entry_to_model(e), None, _Item("other")) for e in changes.timeline]
         puts += [(event_to_model(e), None, _Item("other")) for e in changes.events]
+        puts += [(_claim_model(k, changes.now), None, _Item("other")) for k in changes.key_puts]
         try:
             with TransactWrite(
                 connection=self._connection, client_request_token=changes.request_token
@@ -106,8 +110,22 @@ class DynamoCaseStore:
                         condition=condition,
                         return_values="ALL_OLD" if item.kind == "claim" else None,
                     )
+                for counter in changes.counters:
+                    tx.update(
+                        KeyModel(counter.key),
+                        actions=[
+                            KeyModel.counter.add(1),
+                            KeyModel.expires_at.set(counter.expires_at),
+                        ]
+                        if counter.expires_at
+                        else [KeyModel.counter.add(1)],
+                        condition=KeyModel.counter.does_not_exist()
+                        | (KeyModel.counter < counter.limit),
+                    )
         except TransactWriteError as exc:
-            self._raise_for(exc, [item for _, item in deletes] + [item for *_, item in puts])
+            counters = [_Item("counter", key=c.key) for c in changes.counters]
+            items = [item for _, item in deletes] + [item for *_, item in puts] + counters
+            self._raise_for(exc, items)
 
     def _raise_for(self, exc: TransactWriteError, items: list[_Item]) -> None:
         code = exc.cause_response_code
@@ -125,6 +143,9 @@ class DynamoCaseStore:
                 held = KeyModel.from_raw_data(reason.raw_item) if reason.raw_item else None
                 value = plain(held.value) if held else self.get_key(item.claim.key)
                 raise KeyTaken(item.claim.key, value) from exc
+        for item, reason in failed:
+            if item.kind == "counter" and reason.code == "ConditionalCheckFailed":
+                raise LimitReached(str(item.key)) from exc
         for item, reason in failed:
             if item.kind == "case" and reason.code in (
                 "ConditionalCheckFailed",
@@ -189,6 +210,32 @@ class DynamoCaseStore:
         merged = heapq.merge(*streams, key=lambda e: (e.created_at, e.case_id, e.event_id))
         return list(merged)[:limit]
 
+    def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
+        index, partition, range_condition, condition = CaseIndexes.query(query)
+        with translated():
+            result = index.query(
+                partition,
+                range_condition,
+                filter_condition=condition,
+                page_size=query.limit,
+                last_evaluated_key=query.start,
+            )
+            return _bounded_page(result.page_iter, query.limit)
+
+    def cases_of_contact(
+        self, contact_key: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        with translated():
+            result = CaseModel.contact_index.query(
+                contact_key,
+                scan_index_forward=False,
+                limit=limit,
+                page_size=limit,
+                last_evaluated_key=start,
+            )
+            cases = [case_from_model(m) for m in result]
+            return cases, result.last_evaluated_key if len(cases) == limit else None
+
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
         out: list[tuple[str, datetime]] = []
         with translated():
@@ -200,6 +247,25 @@ class DynamoCaseStore:
         return sorted(out, key=lambda item: item[1])[:limit]
 
 
+# A filtered listing reads at most this many index pages per request and then hands the client
+# a cursor, so a rare filter over a long queue costs the page, not the table.
+MAX_PAGES_PER_LIST = 5
+
+
+def _bounded_page(pages: Any, limit: int) -> tuple[list[Case], dict[str, Any] | None]:
+    cases: list[Case] = []
+    for read, page in enumerate(pages, start=1):
+        for raw in page.get("Items", []):
+            cases.append(case_from_model(CaseModel.from_raw_data(raw)))
+            if len(cases) == limit:
+                return cases, {name: raw[name] for name in pages.key_names}
+        if pages.last_evaluated_key is None:
+            return cases, None
+        if read >= MAX_PAGES_PER_LIST:
+            break
+    return cases, pages.last_evaluated_key
+
+
 def _claim_model(claim: KeyClaim, now: datetime) -> KeyModel:
     return KeyModel(claim.key, value=dict(claim.value), created_at=now, expires_at=claim.expires_at)
 
@@ -207,3 +273,43 @@ def _claim_model(claim: KeyClaim, now: datetime) -> KeyModel:
 def _claimable(now: datetime) -> Any:
     # A key nobody holds, or one whose holder's time ran out (TTL deletion lags by hours).
     return KeyModel.key.does_not_exist() | (KeyModel.expires_at < now)
+
+
+class CaseIndexes:
+    """Chooses the index that serves a case query and turns the rest into filters."""
+
+    @staticmethod
+    def query(q: CaseQuery) -> tuple[Any, str, Any, Any]:
+        """(index, partition value, range condition, filter condition)."""
+        m = CaseModel
+        filters = []
+        if q.status:
+            index, partition = m.status_index, q.status
+        elif q.assignee:
+            index, partition = m.assignee_index, q.assignee
+        elif q.merchant_id:
+            index, partition = m.merchant_index, q.merchant_id
+        elif q.category:
+            index, partition = m.category_index, q.category
+        else:
+            index, partition = m.open_queue_index, OPEN_QUEUE
+        for value, attribute in (
+            (q.assignee, m.assignee),
+            (q.merchant_id, m.merchant_id),
+            (q.category, m.category),
+        ):
+            if value and attribute.attr_name != index.Meta.index_name.removeprefix("by_"):
+                filters.append(attribute == value)
+        range_condition = None
+        if q.sla and q.now is not None:
+            now_key = to_rfc3339(q.now)
+            filters.append(m.queue == OPEN_QUEUE)
+            if q.sla == "breached":
+                range_condition = m.due_key < now_key
+            else:  # at_risk: not yet due, but 80% of the working time is used
+                range_condition = m.due_key >= now_key
+                filters.append(m.at_risk_at <= q.now)
+        condition = None
+        for f in filters:
+            condition = f if condition is None else condition & f
+        return index, partition, range_condition, condition

@@ -1,0 +1,427 @@
+"""The case lifecycle: which moves exist, who may make them, what each records and who is told.
+
+    submitted -> accepted -> investigating -> negotiating -> resolved | unresolved -> closed
+    waiting_customer (resolution clock paused), waiting_merchant, second_review, withdrawn
+
+Every function returns a Step: the changed case, the timeline entries to write and the messages
+to send. Services commit a Step as one transaction; nothing here has side effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from .calendar import WorkingCalendar
+from .case import FINAL_STATUSES, Case, CustomerWait, SecondReview, Status, Visibility
+from .errors import Forbidden, InvalidTransition, ValidationFailed
+from .ids import new_ulid
+from .policy import Target
+from .proposal import Proposal, ProposalStatus, ProposalTerms
+from .timefmt import to_rfc3339
+
+S = Status
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset(
+        {S.INVESTIGATING, S.WAITING_CUSTOMER, S.WAITING_MERCHANT, S.NEGOTIATING, S.WITHDRAWN}
+    ),
+    S.INVESTIGATING: frozenset(
+        {S.WAITING_CUSTOMER, S.WAITING_MERCHANT, S.NEGOTIATING, S.WITHDRAWN}
+    ),
+    S.WAITING_CUSTOMER: frozenset({S.INVESTIGATING, S.CLOSED, S.WITHDRAWN}),
+    S.WAITING_MERCHANT: frozenset({S.INVESTIGATING, S.WITHDRAWN}),
+    S.NEGOTIATING: frozenset({S.INVESTIGATING, S.RESOLVED, S.UNRESOLVED, S.WITHDRAWN}),
+    S.RESOLVED: frozenset({S.SECOND_REVIEW, S.CLOSED}),
+    S.UNRESOLVED: frozenset({S.SECOND_REVIEW, S.CLOSED}),
+    S.SECOND_REVIEW: frozenset({S.RESOLVED, S.UNRESOLVED, S.WITHDRAWN}),
+    S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+# The moves staff make with POST /v1/admin/cases/{id}/transitions. The others belong to the
+# customer (accept, reject, object, withdraw), to proposals, or happen by themselves.
+STAFF_MOVES: frozenset[tuple[Status, Status]] = frozenset(
+    {
+        (S.SUBMITTED, S.ACCEPTED),
+        (S.ACCEPTED, S.INVESTIGATING),
+        (S.ACCEPTED, S.WAITING_CUSTOMER),
+        (S.INVESTIGATING, S.WAITING_CUSTOMER),
+        (S.ACCEPTED, S.WAITING_MERCHANT),
+        (S.INVESTIGATING, S.WAITING_MERCHANT),
+        (S.WAITING_CUSTOMER, S.INVESTIGATING),
+        (S.WAITING_MERCHANT, S.INVESTIGATING),
+        (S.NEGOTIATING, S.INVESTIGATING),  # take the offer back to rework it
+        (S.NEGOTIATING, S.UNRESOLVED),  # negotiation failed
+        (S.SECOND_REVIEW, S.RESOLVED),  # the final decision
+        (S.SECOND_REVIEW, S.UNRESOLVED),
+    }
+)
+_WHY_NOT_STAFF = {
+    S.NEGOTIATING: "make a proposal instead (POST .../proposals)",
+    S.RESOLVED: "in round 1 a case is resolved when the customer accepts a proposal",
+    S.SECOND_REVIEW: "a second review opens when the customer objects",
+    S.CLOSED: "cases close by themselves when their waiting or objection time runs out",
+    S.WITHDRAWN: "only the customer can withdraw a complaint",
+}
+OBJECTION_WINDOW = timedelta(days=15)
+CUSTOMER_REMINDER_DAYS = 3
+CUSTOMER_TIMEOUT_DAYS = 5
+MERCHANT_RESPONSE_DAYS = 2
+SECOND_REVIEW_FIRST_RESPONSE = Target(days=3)
+SECOND_REVIEW_RESOLUTION = Target(days=20)
+PROPOSAL_STATUSES = frozenset({S.ACCEPTED, S.INVESTIGATING, S.NEGOTIATING, S.SECOND_REVIEW})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A timeline entry to write."""
+
+    type: str
+    visibility: Visibility
+    actor: str
+    text: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to send; `event` names its templates."""
+
+    event: str
+    params: dict[str, Any] = field(default_factory=dict)
+    audience: str = "customer"
+
+
+@dataclass(frozen=True)
+class Step:
+    case: Case
+    entries: tuple[Entry, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def became_final(self) -> bool:
+        return self.case.status in FINAL_STATUSES
+
+    def then(self, other: Step) -> Step:
+        return Step(other.case, self.entries + other.entries, self.notices + other.notices)
+
+
+def staff_actor(staff_id: str) -> str:
+    return f"staff:{staff_id}"
+
+
+def objection_deadline(case: Case) -> datetime | None:
+    """Until when the customer may object (15 days after the outcome, round 1 only)."""
+    if case.round != 1 or case.resolved_at is None:
+        return None
+    return case.resolved_at + OBJECTION_WINDOW
+
+
+def _base(case: Case) -> dict[str, Any]:
+    return {"case_number": case.case_number, "category": case.category.value}
+
+
+def _handled_by(case: Case, staff_id: str) -> Case:
+    if case.round != 1 or staff_id in case.handlers:
+        return case
+    return replace(case, handlers=case.handlers | {staff_id})
+
+
+def check_recusal(case: Case, staff_id: str) -> None:
+    """Second reviews are decided by someone who did not handle round 1."""
+    if case.round == 2 and staff_id in case.handlers:
+        raise Forbidden(
+            "You handled this case before its second review; another reviewer must decide it."
+        )
+
+
+def move(
+    case: Case,
+    to: Status,
+    actor: str,
+    now: datetime,
+    calendar: WorkingCalendar,
+    note: str | None = None,
+) -> Step:
+    """Any allowed move, with what it sets, records and tells. Raises InvalidTransition."""
+    if to not in TRANSITIONS[case.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[case.status])) or "nothing (the case is final)"
+        raise InvalidTransition(
+            f"A {case.status} case cannot become {to}; it can become: {allowed}."
+        )
+    changed = replace(case, status=to, updated_at=now)
+    entry = Entry(
+        "status_changed",
+        Visibility.PUBLIC,
+        actor,
+        note,
+        {"from": case.status.value, "to": to.value, "round": case.round},
+    )
+    step = Step(changed, (entry,))
+    return _ARRIVALS.get(to, _arrive_plain)(step, case, now, calendar, note)
+
+
+def staff_move(
+    case: Case,
+    to: Status,
+    staff_id: str,
+    now: datetime,
+    calendar: WorkingCalendar,
+    note: str | None = None,
+) -> Step:
+    if to in TRANSITIONS[case.status] and (case.status, to) not in STAFF_MOVES:
+        why = _WHY_NOT_STAFF.get(to, "this move is not made by staff")
+        raise InvalidTransition(f"Staff cannot move a {case.status} case to {to}: {why}.")
+    if to is S.WAITING_CUSTOMER and not note:
+        raise ValidationFailed({"note": "say what the customer needs to provide"})
+    if case.status is S.SECOND_REVIEW:
+        check_recusal(case, staff_id)
+    step = move(case, to, staff_actor(staff_id), now, calendar, note)
+    return replace(step, case=_handled_by(step.case, staff_id))
+
+
+# -- what arriving in a status does ----------------------------------------------------------
+
+
+def _arrive_plain(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    case = step.case
+    if before.status is S.WAITING_CUSTOMER:
+        case = replace(case, waiting=None)
+    if before.status is S.NEGOTIATING and case.proposal and case.proposal.status == "pending":
+        case = replace(case, proposal=replace(case.proposal, status=ProposalStatus.WITHDRAWN))
+    return replace(step, case=case)
+
+
+def _arrive_accepted(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    case = replace(step.case, accepted_at=now)
+    deadlines = replace(case.deadlines, regulatory_due=_outer_limit(calendar, now))
+    case = replace(case, deadlines=deadlines)
+    params = {**_base(case), "expected_by": to_rfc3339(deadlines.resolution_due)}
+    entry = replace(step.entries[0], type="accepted")
+    return Step(case, (entry,), (Notice("case_accepted", params),))
+
+
+def _outer_limit(calendar: WorkingCalendar, accepted_at: datetime) -> datetime:
+    from .policy import REGULATORY_DAYS, regulatory_due
+
+    return regulatory_due(calendar, accepted_at, REGULATORY_DAYS)
+
+
+def _arrive_waiting_customer(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    wait = CustomerWait(
+        since=now,
+        remind_at=calendar.add_working_days(now, CUSTOMER_REMINDER_DAYS),
+        close_at=calendar.add_working_days(now, CUSTOMER_TIMEOUT_DAYS),
+        request=note or "",
+    )
+    case = replace(step.case, waiting=wait)
+    params = {**_base(case), "request": wait.request, "reply_by": to_rfc3339(wait.close_at)}
+    return Step(case, step.entries, (Notice("info_needed", params),))
+
+
+def _arrive_resolution(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    case = _arrive_plain(step, before, now, calendar, note).case
+    case = replace(case, resolved_at=now)
+    params: dict[str, Any] = {**_base(case), "outcome": case.status.value, "note": note or ""}
+    if before.status is S.SECOND_REVIEW:
+        entry = replace(step.entries[0], type="second_review_decided")
+        return Step(case, (entry,), (Notice("second_review_decided", params),))
+    deadline = objection_deadline(case)
+    params["object_by"] = to_rfc3339(deadline) if deadline else None
+    event = "case_resolved" if case.status is S.RESOLVED else "case_unresolved"
+    return Step(case, step.entries, (Notice(event, params),))
+
+
+def _arrive_second_review(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    review = SecondReview(
+        opened_at=now,
+        reason=note or "",
+        first_response_due=SECOND_REVIEW_FIRST_RESPONSE.due(calendar, now),
+        resolution_due=SECOND_REVIEW_RESOLUTION.due(calendar, now),
+    )
+    case = replace(step.case, round=2, second_review=review, assignee=None, resolved_at=None)
+    entry = replace(
+        step.entries[0],
+        type="second_review_opened",
+        data={
+            **step.entries[0].data,
+            "round": 2,
+            "resolution_due": to_rfc3339(review.resolution_due),
+        },
+    )
+    params = {**_base(case), "expected_by": to_rfc3339(review.resolution_due)}
+    return Step(case, (entry,), (Notice("second_review_opened", params),))
+
+
+def _arrive_final(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    case = _arrive_plain(step, before, now, calendar, note).case
+    case = replace(case, closed_at=now)
+    if case.status is S.WITHDRAWN:
+        entry = replace(step.entries[0], type="withdrawn")
+        return Step(replace(case, resolved_at=case.resolved_at or now), (entry,))
+    entry = replace(step.entries[0], type="closed")
+    return Step(case, (entry,), (Notice("survey", _base(case)),))
+
+
+_ARRIVALS = {
+    S.ACCEPTED: _arrive_accepted,
+    S.WAITING_CUSTOMER: _arrive_waiting_customer,
+    S.RESOLVED: _arrive_resolution,
+    S.UNRESOLVED: _arrive_resolution,
+    S.SECOND_REVIEW: _arrive_second_review,
+    S.CLOSED: _arrive_final,
+    S.WITHDRAWN: _arrive_final,
+}
+
+
+# -- proposals --------------------------------------------------------------------------------
+
+
+def propose(
+    case: Case, terms: ProposalTerms, staff_id: str, now: datetime, calendar: WorkingCalendar
+) -> Step:
+    """A new offer; it replaces a pending one. Round 1 moves the case to negotiating."""
+    if case.status not in PROPOSAL_STATUSES:
+        raise InvalidTransition(f"A {case.status} case cannot receive a proposal.")
+    check_recusal(case, staff_id)
+    proposal = Proposal(
+        proposal_id=new_ulid(now),
+        round=case.round,
+        kind=terms.kind,
+        text=terms.text,
+        made_by=staff_id,
+        made_at=now,
+        also=terms.also,
+        amount_fen=terms.amount_fen,
+        installments=terms.installments,
+    )
+    step = Step(case)
+    if case.status in (S.ACCEPTED, S.INVESTIGATING):
+        step = move(case, S.NEGOTIATING, staff_actor(staff_id), now, calendar)
+    changed = _handled_by(replace(step.case, proposal=proposal, updated_at=now), staff_id)
+    entry = Entry(
+        "proposal_made",
+        Visibility.PUBLIC,
+        staff_actor(staff_id),
+        terms.text,
+        {**proposal.public(), "round": case.round},
+    )
+    params = {
+        **_base(case),
+        "kinds": list(proposal.kinds),
+        "amount_fen": terms.amount_fen,
+        "text": terms.text,
+    }
+    return step.then(Step(changed, (entry,), (Notice("proposal_made", params),)))
+
+
+def answer_proposal(
+    case: Case, accept: bool, reason: str | None, now: datetime, calendar: WorkingCalendar
+) -> Step:
+    """The customer's answer: accepting resolves the case, rejecting leaves it unresolved (and,
+    in round 1, open to an objection within 15 days)."""
+    proposal = case.proposal
+    if proposal is None or proposal.status is not ProposalStatus.PENDING:
+        raise InvalidTransition("There is no proposal waiting for an answer.")
+    status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
+    answered = replace(proposal, status=status, answered_at=now, answer_reason=reason)
+    entry = Entry(
+        "proposal_accepted" if accept else "proposal_rejected",
+        Visibility.PUBLIC,
+        "customer",
+        reason,
+        {"proposal_id": proposal.proposal_id, "round": case.round},
+    )
+    outcome = S.RESOLVED if accept else S.UNRESOLVED
+    answered_case = replace(case, proposal=answered)
+    return Step(answered_case, (entry,)).then(
+        move(answered_case, outcome, "customer", now, calendar)
+    )
+
+
+def object_to(case: Case, reason: str, now: datetime, calendar: WorkingCalendar) -> Step:
+    """The customer's objection to a round-1 outcome opens the second review."""
+    deadline = objection_deadline(case)
+    if case.status not in (S.RESOLVED, S.UNRESOLVED) or deadline is None:
+        raise InvalidTransition("Only a first-round outcome can be objected to.")
+    if now > deadline:
+        raise InvalidTransition("The 15-day objection window has passed.")
+    return move(case, S.SECOND_REVIEW, "customer", now, calendar, reason)
+
+
+# -- conversation -----------------------------------------------------------------------------
+
+
+def customer_message(case: Case, text: str, now: datetime, calendar: WorkingCalendar) -> Step:
+    if not case.is_open:
+        raise InvalidTransition("The case is closed; file a new complaint instead.")
+    entry = Entry("customer_message", Visibility.PUBLIC, "customer", text, {"round": case.round})
+    step = Step(replace(case, updated_at=now), (entry,))
+    if case.status is S.WAITING_CUSTOMER:
+        step = step.then(move(step.case, S.INVESTIGATING, "customer", now, calendar))
+    return step
+
+
+def staff_entry(
+    case: Case,
+    type_: str,
+    staff_id: str,
+    now: datetime,
+    text: str,
+    data: dict[str, Any] | None = None,
+) -> Step:
+    """A note (internal), a message to the customer, or a logged call or chat (both public)."""
+    if case.status in FINAL_STATUSES and type_ != "note":
+        raise InvalidTransition("The case is final; only internal notes can be added.")
+    visibility = Visibility.INTERNAL if type_ == "note" else Visibility.PUBLIC
+    entry = Entry(
+        type_, visibility, staff_actor(staff_id), text, {**(data or {}), "round": case.round}
+    )
+    changed = _handled_by(replace(case, updated_at=now), staff_id)
+    notices = (
+        (Notice("staff_message", {**_base(case), "text": text}),) if type_ == "message" else ()
+    )
+    return Step(changed, (entry,), notices)
+
+
+def assign(case: Case, assignee: str, by: str, now: datetime) -> Step:
+    if not case.is_open:
+        raise InvalidTransition("A final case cannot be assigned.")
+    check_recusal(case, assignee)
+    entry = Entry(
+        "assigned",
+        Visibility.INTERNAL,
+        staff_actor(by),
+        None,
+        {"assignee": assignee, "previous": case.assignee, "round": case.round},
+    )
+    changed = _handled_by(replace(case, assignee=assignee, updated_at=now), assignee)
+    return Step(changed, (entry,), (Notice("case_assigned", {**_base(case)}, "staff"),))
+
+
+def rate(case: Case, rating: int, comment: str | None, now: datetime) -> Step:
+    if case.resolved_at is None or case.status is S.WITHDRAWN:
+        raise InvalidTransition("A case can be rated once it has an outcome.")
+    if case.rating is not None:
+        raise InvalidTransition("This case has already been rated.")
+    entry = Entry("feedback", Visibility.PUBLIC, "customer", comment, {"rating": rating})
+    return Step(replace(case, rating=rating), (entry,))
+
+
+def withdraw(case: Case, reason: str | None, now: datetime, calendar: WorkingCalendar) -> Step:
+    if S.WITHDRAWN not in TRANSITIONS[case.status]:
+        raise InvalidTransition(f"A {case.status} case can no longer be withdrawn.")
+    return move(case, S.WITHDRAWN, "customer", now, calendar, reason)

@@ -1,0 +1,124 @@
+"""Desk metrics: recorded from outbox events as cases change, read per filing cohort."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.contact import contact_key
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.timefmt import SHANGHAI, parse_rfc3339
+from chalicelib.services.ports import CaseStore, MetricsStore
+
+REPEAT_WINDOW = timedelta(days=30)
+MAX_RANGE_DAYS = 366
+CLOCKS = ("first_response", "resolution", "second_review")
+
+
+class MetricsRecorder:
+    """The outbox consumer for `metrics` events; each change counts once however often it is
+    delivered."""
+
+    def __init__(self, metrics: MetricsStore, store: CaseStore) -> None:
+        self._metrics = metrics
+        self._store = store
+
+    def handle(self, event: OutboxEvent) -> bool:
+        payload = event.payload
+        add = {str(k): int(v) for k, v in payload.get("add", {}).items()}
+        if payload.get("check_repeat") and self._is_repeat(event.case_id):
+            add["repeat"] = 1
+        samples = {str(k): [float(x) for x in v] for k, v in payload.get("samples", {}).items()}
+        change_id = f"{event.case_id}:{event.event_id}"
+        return self._metrics.apply(change_id, str(payload["day"]), add, samples)
+
+    def _is_repeat(self, case_id: str) -> bool:
+        """Did the same contact file another complaint in the 30 days before this one?"""
+        case = self._store.get_case(case_id)
+        key = contact_key(case.contact) if case else None
+        if case is None or key is None:
+            return False
+        earlier, _ = self._store.cases_of_contact(key, 20, None)
+        since = case.created_at - REPEAT_WINDOW
+        return any(
+            c.case_id != case_id and since <= c.created_at <= case.created_at for c in earlier
+        )
+
+
+def _day(raw: str | None, name: str, default: date) -> date:
+    if raw is None:
+        return default
+    try:
+        if len(raw) == 10:
+            return date.fromisoformat(raw)
+        return parse_rfc3339(raw).astimezone(SHANGHAI).date()
+    except ValueError:
+        raise ValidationFailed({name: "must be a date (2026-11-01) or an RFC 3339 time"}) from None
+
+
+def _percent(met: int, total: int) -> float | None:
+    return round(100 * met / total, 1) if total else None
+
+
+class MetricsReport:
+    def __init__(self, metrics: MetricsStore, clock: Clock) -> None:
+        self._metrics = metrics
+        self._clock = clock
+
+    def read(self, from_raw: str | None, to_raw: str | None) -> dict[str, Any]:
+        """Metrics of the cases filed from `from` to `to` (Asia/Shanghai days, inclusive;
+        default the last 30 days)."""
+        today = self._clock.now().astimezone(SHANGHAI).date()
+        to = _day(to_raw, "to", today)
+        start = _day(from_raw, "from", to - timedelta(days=29))
+        if start > to:
+            raise ValidationFailed({"from": "must not be after to"})
+        if (to - start).days >= MAX_RANGE_DAYS:
+            raise ValidationFailed({"from": f"the range is at most {MAX_RANGE_DAYS} days"})
+        days = [(start + timedelta(days=n)).isoformat() for n in range((to - start).days + 1)]
+        return summarize(self._metrics.days(days), start, to)
+
+
+def _sum(items: Iterable[dict[str, Any]], name: str) -> int:
+    return sum(int(item.get(name, 0)) for item in items)
+
+
+def summarize(items: list[dict[str, Any]], start: date, to: date) -> dict[str, Any]:
+    names = {name for item in items for name in item}
+
+    def group(prefix: str) -> dict[str, int]:
+        found = {n.removeprefix(prefix): _sum(items, n) for n in names if n.startswith(prefix)}
+        return {k: v for k, v in sorted(found.items()) if v}
+
+    filed = _sum(items, "filed")
+    clocks = {}
+    for clock in CLOCKS:
+        met, total = _sum(items, f"{clock}.met"), _sum(items, f"{clock}.total")
+        clocks[clock] = {"met": met, "total": total, "percent_met": _percent(met, total)}
+    medians = {}
+    for clock in ("first_response", "resolution"):
+        values = [v for item in items for v in item.get(f"{clock}_hours", [])]
+        medians[clock] = round(statistics.median(values), 2) if values else None
+    ratings = _sum(items, "csat.count")
+    return {
+        "from": start.isoformat(),
+        "to": to.isoformat(),
+        "cohort": "cases filed on these days (Asia/Shanghai)",
+        "volumes": {
+            "filed": filed,
+            "by_category": group("category."),
+            "by_status": group("status."),
+        },
+        "sla": clocks,
+        "median_working_hours": medians,
+        "csat": {
+            "count": ratings,
+            "average": round(_sum(items, "csat.sum") / ratings, 2) if ratings else None,
+            "distribution": {str(n): _sum(items, f"csat.{n}") for n in range(1, 6)},
+        },
+        "repeat_complaint_rate": round(_sum(items, "repeat") / filed, 3) if filed else None,
+    }

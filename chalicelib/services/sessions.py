@@ -1,0 +1,161 @@
+"""Customer sessions by SMS one-time code: POST /v1/otp, POST /v1/sessions.
+
+Codes are 6 digits, live 5 minutes, allow 5 tries and are stored only as keyed hashes; a phone
+may ask for a code once a minute and 5 times an hour. The code travels to the SMS sender through
+the outbox sealed, so no store or stream holds it readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain import validation as v
+from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.contact import LANGUAGES, normalize_phone
+from chalicelib.domain.errors import RateLimited, Unauthorized, ValidationFailed
+from chalicelib.domain.ids import fingerprint, hash_token, new_token, new_ulid
+from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
+from chalicelib.services.ports import (
+    CaseStore,
+    Changes,
+    KeyClaim,
+    KeyCount,
+    KeyTaken,
+    LimitReached,
+    SecretBox,
+)
+
+CODE_TTL = timedelta(minutes=5)
+CODE_TRIES = 5
+COOLDOWN = timedelta(seconds=60)
+CODES_PER_HOUR = 5
+SESSION_TTL = timedelta(hours=12)
+SESSION_PREFIX = "ss"
+
+
+def otp_context(code_id: str) -> dict[str, str]:
+    return {"purpose": "one-time-code", "code_id": code_id}
+
+
+class Sessions:
+    def __init__(self, store: CaseStore, clock: Clock, key: bytes, box: SecretBox) -> None:
+        self._store = store
+        self._clock = clock
+        self._key = key
+        self._box = box
+
+    def _phone(self, body: Any) -> tuple[str, dict[str, Any]]:
+        problems = v.Problems()
+        data = v.require_object(body, problems)
+        v.reject_unknown(data, ("phone", "code", "language"), problems)
+        phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
+        if phone is None and "phone" not in problems.fields:
+            problems.add("phone", "is required")
+        if problems or phone is None:
+            raise ValidationFailed(problems.fields)
+        return phone, dict(data)
+
+    def _code_hash(self, phone: str, code: str) -> str:
+        return hmac.new(self._key, f"otp:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    def request_code(self, body: Any) -> dict[str, Any]:
+        """Send a code by SMS. The answer is the same whether or not the phone has cases."""
+        phone, data = self._phone(body)
+        language = data.get("language") if data.get("language") in LANGUAGES else "zh-CN"
+        now = self._clock.now()
+        who = fingerprint("phone", phone)
+        code_id = new_ulid(now)
+        code = f"{secrets.randbelow(10**6):06d}"
+        record = {
+            "code_id": code_id,
+            "code_hash": self._code_hash(phone, code),
+            "expires_at": to_rfc3339(now + CODE_TTL),
+        }
+        sealed = self._box.seal(code.encode(), otp_context(code_id))
+        event = OutboxEvent(
+            case_id=f"otp:{who}",
+            event_id=f"{code_id}:notify:otp_code",
+            kind="notify",
+            name="otp_code",
+            payload={
+                "audience": "customer",
+                "key": f"otp_code@{code_id}",
+                "to": {"phone": phone, "language": language, "channels": ["sms"]},
+                "params": {"expires_minutes": int(CODE_TTL.total_seconds() // 60)},
+                "sealed": {"code": sealed, "context": otp_context(code_id)},
+            },
+            created_at=now,
+        )
+        hour = now.strftime("%Y%m%d%H")
+        changes = Changes(
+            now=now,
+            claims=[KeyClaim(f"otp-cooldown#{who}", {}, now + COOLDOWN)],
+            key_puts=[KeyClaim(f"otp#{who}", record, now + CODE_TTL)],
+            counters=[KeyCount(f"otp-rate#{who}#{hour}", CODES_PER_HOUR, now + timedelta(hours=2))],
+            events=[event],
+        )
+        try:
+            self._store.commit(changes)
+        except (KeyTaken, LimitReached):
+            raise RateLimited("Too many codes requested for this phone; try again later.") from None
+        return {"sent": True, "expires_in": int(CODE_TTL.total_seconds())}
+
+    def open(self, body: Any) -> dict[str, Any]:
+        """Trade a valid code for a session token (shown once, stored as a hash)."""
+        phone, data = self._phone(body)
+        code = data.get("code")
+        if not isinstance(code, str) or not (len(code) == 6 and code.isdigit()):
+            raise ValidationFailed({"code": "must be the 6-digit code from the SMS"})
+        who = fingerprint("phone", phone)
+        now = self._clock.now()
+        record = _live(self._store.get_key(f"otp#{who}"), now)
+        expired = Unauthorized("The code is wrong or has expired; request a new one.")
+        if not record:
+            raise expired
+        code_id = str(record["code_id"])
+        try:
+            self._store.commit(Changes(now=now, counters=[
+                KeyCount(f"otp-tries#{code_id}", CODE_TRIES, now + CODE_TTL)
+            ]))  # fmt: skip
+        except LimitReached:
+            raise expired from None
+        if not hmac.compare_digest(str(record["code_hash"]), self._code_hash(phone, code)):
+            raise expired
+        token = new_token(SESSION_PREFIX)
+        expires = now + SESSION_TTL
+        changes = Changes(
+            now=now,
+            claims=[KeyClaim(f"otp-used#{code_id}", {}, now + CODE_TTL)],
+            releases=[f"otp#{who}"],
+            key_puts=[
+                KeyClaim(
+                    f"session#{hash_token(token)}",
+                    {"phone": phone, "expires_at": to_rfc3339(expires)},
+                    expires,
+                )
+            ],
+        )
+        try:
+            self._store.commit(changes)
+        except KeyTaken:
+            raise expired from None  # the code was just used
+        return {"token": token, "expires_at": to_rfc3339(expires)}
+
+    def phone_of(self, token: str, now: datetime) -> str | None:
+        """The phone of a live session token, or None."""
+        if not token.startswith(SESSION_PREFIX + "_"):
+            return None
+        record = _live(self._store.get_key(f"session#{hash_token(token)}"), now)
+        return str(record["phone"]) if record else None
+
+
+def _live(record: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """A stored record unless its time ran out (DynamoDB's TTL deletes only eventually)."""
+    if not record or parse_rfc3339(str(record.get("expires_at"))) <= now:
+        return None
+    return record

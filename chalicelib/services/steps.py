@@ -1,0 +1,179 @@
+"""Committing a lifecycle Step: the one path every change to an existing case takes.
+
+A Step becomes ONE transaction: the case at its next version (conditional on the version it was
+read at), its timeline entries, its outbox events (messages, the schedule change, metrics), and,
+when the case became final, the release of its duplicate-complaint keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case, OutboxEvent, Visibility
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import (
+    IdempotencyKeyReused,
+    NotFound,
+    ValidationFailed,
+    VersionConflict,
+)
+from chalicelib.domain.ids import fingerprint, is_ulid
+from chalicelib.domain.lifecycle import Step
+from chalicelib.domain.metrics import deltas
+from chalicelib.domain.sla import rearm, with_urgency
+from chalicelib.services import events, keys
+from chalicelib.services.keys import open_case_keys
+from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+_RETRIES = 3
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key for one caller and endpoint, and the request body's fingerprint."""
+
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, scope: str, header: str | None, body: Any) -> Idempotency | None:
+        if header is None:
+            return None
+        if not IDEMPOTENCY_KEY.fullmatch(header):
+            raise ValidationFailed({"Idempotency-Key": "must be 1-255 visible ASCII characters"})
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        return cls(keys.idempotency_key(scope, header), fingerprint(canonical))
+
+
+Respond = Callable[[Case, Changes], dict[str, Any]]
+
+
+def metrics_event(
+    before: Case | None, after: Case, now: datetime, calendar: WorkingCalendar
+) -> list[OutboxEvent]:
+    delta = deltas(before, after, calendar)
+    if delta is None:
+        return []
+    return [
+        OutboxEvent(
+            after.case_id,
+            f"v{after.version:06d}:metrics",
+            "metrics",
+            "metrics",
+            delta.payload(),
+            now,
+        )
+    ]
+
+
+class StepWriter:
+    def __init__(self, store: CaseStore, clock: Clock, calendar: WorkingCalendar) -> None:
+        self._store = store
+        self._clock = clock
+        self.calendar = calendar
+
+    def load(self, case_id: str) -> Case:
+        case = self._store.get_case(case_id) if is_ulid(case_id) else None
+        if case is None:
+            raise NotFound()
+        return case
+
+    def apply(
+        self,
+        case_id: str,
+        action: Callable[[Case, datetime], Step],
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+        respond: Respond | None = None,
+    ) -> tuple[Case, dict[str, Any]]:
+        """Read the case, run `action` on it and commit; returns the case and `respond`'s answer.
+        With `expected_version` the caller saw that version and a newer one is a
+        VersionConflict; without, a concurrent change makes the action run again on the fresh
+        case. With `idempotency`, a repeat of the request returns the first answer."""
+        attempts = 1 if expected_version is not None else _RETRIES
+        for _ in range(attempts):
+            case = self.load(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise VersionConflict()
+            now = self._clock.now()
+            try:
+                return self._commit_answering(case, action, now, idempotency, respond)
+            except KeyTaken as taken:
+                if idempotency is None or taken.key != idempotency.key:
+                    raise
+                if taken.value.get("fingerprint") != idempotency.fingerprint:
+                    raise IdempotencyKeyReused() from None
+                return case, dict(taken.value.get("response") or {})
+            except VersionConflict:
+                if expected_version is not None:
+                    raise
+        raise VersionConflict("The case kept changing; try again.")
+
+    def _commit_answering(
+        self,
+        case: Case,
+        action: Callable[[Case, datetime], Step],
+        now: datetime,
+        idempotency: Idempotency | None,
+        respond: Respond | None,
+    ) -> tuple[Case, dict[str, Any]]:
+        if idempotency is not None:
+            # Checked before acting, so a replay is answered even when the action would now be
+            # refused (e.g. a second rating after the first succeeded).
+            held = self._store.get_key(idempotency.key)
+            if held is not None:
+                raise KeyTaken(idempotency.key, held)
+        changes, changed = self.changes(case, action(case, now), now)
+        answer = respond(changed, changes) if respond else {}
+        if idempotency is not None:
+            value = {"fingerprint": idempotency.fingerprint, "response": answer}
+            changes.claims.append(KeyClaim(idempotency.key, value, now + IDEMPOTENCY_TTL))
+        self._store.commit(changes)
+        return changed, answer
+
+    def commit(self, before: Case, step: Step, now: datetime) -> Case:
+        changes, case = self.changes(before, step, now)
+        self._store.commit(changes)
+        return case
+
+    def changes(self, before: Case, step: Step, now: datetime) -> tuple[Changes, Case]:
+        case = step.case.evolve(version=before.version + 1)
+        if any(e.visibility is Visibility.PUBLIC for e in step.entries):
+            case = case.evolve(last_public_update_at=now)
+        case, command = rearm(with_urgency(case, self.calendar), now)
+        outbox = [
+            events.notify(
+                case, n.event, now, n.params, audience=n.audience, key=f"{n.event}@v{case.version}"
+            )
+            for n in step.notices
+        ]
+        if command is not None:
+            outbox.append(events.schedule(case, command, now))
+        outbox += metrics_event(before, case, now, self.calendar)
+        timeline = [
+            events.entry(
+                case, e.type, now, actor=e.actor, visibility=e.visibility, text=e.text, data=e.data
+            )
+            for e in step.entries
+        ]
+        releases = []
+        if step.became_final and before.is_open:
+            txn = case.payment.transaction_id if case.payment else None
+            releases = open_case_keys(case.contact, txn)
+        changes = Changes(
+            now=now,
+            updated_cases=[(case, before.version)],
+            timeline=timeline,
+            events=outbox,
+            releases=releases,
+        )
+        return changes, case
