@@ -397,7 +397,7 @@ def staff_entry(
     return Step(changed, (entry,), notices)
 
 
-def assign(case: Case, assignee: str, by: str, now: datetime) -> Step:
+def assign(case: Case, assignee: str, by: str, now: datetime, assignee_name: str = "") -> Step:
     if not case.is_open:
         raise InvalidTransition("A final case cannot be assigned.")
     check_recusal(case, assignee)
@@ -409,7 +409,9 @@ def assign(case: Case, assignee: str, by: str, now: datetime) -> Step:
         {"assignee": assignee, "previous": case.assignee, "round": case.round},
     )
     changed = _handled_by(replace(case, assignee=assignee, updated_at=now), assignee)
-    return Step(changed, (entry,), (Notice("case_assigned", {**_base(case)}, "staff"),))
+    due = to_rfc3339(case.due_at) if case.due_at else None
+    params = {**_base(case), "staff_name": assignee_name, "due_at": due, "staff_id": assignee}
+    return Step(changed, (entry,), (Notice("case_assigned", params, "staff"),))
 
 
 def rate(case: Case, rating: int, comment: str | None, now: datetime) -> Step:

@@ -22,7 +22,7 @@ from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
 from chalicelib.services.ports import CaseStore, Changes
 from chalicelib.services.sessions import Sessions
-from chalicelib.services.staff import bearer
+from chalicelib.services.staff import bearer, case_bearer
 from chalicelib.services.steps import Idempotency, StepWriter
 
 
@@ -44,7 +44,7 @@ class CustomerCases:
     # -- access ----------------------------------------------------------------------------
 
     def authorize(self, case_id: str, authorization: str | None) -> Case:
-        token = bearer(authorization)
+        token = case_bearer(authorization)
         case = self._store.get_case(case_id) if is_ulid(case_id) else None
         if case is None or not self._opens(token, case):
             raise NotFound()

@@ -119,7 +119,7 @@ class Desk:
 
         def act(case: Case, now: datetime) -> Step:
             self._check_may_assign(case, member, assignee)
-            return lifecycle.assign(case, assignee.staff_id, member.staff_id, now)
+            return lifecycle.assign(case, assignee.staff_id, member.staff_id, now, assignee.name)
 
         case, _ = self._writer.apply(case_id, act, version)
         return self._present(case)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import Forbidden, Unauthorized, ValidationFailed
+from chalicelib.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import hash_token, new_token
 from chalicelib.domain.validation import Problems, choice, reject_unknown, require_object, text
 from chalicelib.services.ports import StaffDirectory, StaffMember
@@ -27,6 +27,17 @@ def bearer(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token or len(token) > 512:
         raise Unauthorized()
     return token
+
+
+def case_bearer(authorization: str | None) -> str:
+    """For calls on one case: a malformed credential is treated like a token that does not
+    open the case (404); only a missing one is 401."""
+    try:
+        return bearer(authorization)
+    except Unauthorized:
+        if authorization:
+            raise NotFound() from None
+        raise
 
 
 def require_role(member: StaffMember, minimum: str) -> None:

@@ -1,0 +1,118 @@
+"""Each role allowed and refused: agents work round 1, reviewers decide second reviews (with
+recusal), supervisors assign and read metrics, admins create staff."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api, error_of
+from tests.api.desk import EXPLANATION, Desk, at_status
+
+
+@pytest.fixture
+def desk(api: Api) -> Desk:
+    return Desk(api)
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("agent", True), ("supervisor", True), ("admin", True), ("reviewer", False)],
+)
+def test_role_round_one_moves(desk: Desk, role: str, allowed: bool) -> None:
+    case = desk.file()
+    response = desk.move(case["case_id"], "accepted", desk.staff(role))
+    assert response.status_code == (200 if allowed else 403), response.body
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("agent", False), ("supervisor", False), ("reviewer", True), ("admin", True)],
+)
+def test_role_second_review_decisions(desk: Desk, role: str, allowed: bool) -> None:
+    case = at_status(desk, "second_review")
+    response = desk.move(case["case_id"], "resolved", desk.staff(role, f"new {role}"))
+    assert response.status_code == (200 if allowed else 403), response.body
+
+
+def test_recusal_refuses_anyone_who_handled_round_one(desk: Desk) -> None:
+    # GIVEN an admin who accepted the case in round 1, and its second review
+    admin = desk.staff("admin", "round-one admin")
+    case = desk.file()
+    desk.must_move(case["case_id"], "accepted", admin)
+    assert desk.propose(case["case_id"], EXPLANATION, admin).status_code == 201
+    desk.customer(case, "proposal/reject")
+    desk.customer(case, "objection", {"reason": "我不接受"})
+    # WHEN that admin tries to decide, propose, or take the review
+    attempts = [
+        desk.move(case["case_id"], "resolved", admin),
+        desk.propose(case["case_id"], EXPLANATION, admin),
+        desk.post(f"/v1/admin/cases/{case['case_id']}/assign",
+                  {"assignee": desk.staff_ids["round-one admin"]}, admin),  # fmt: skip
+    ]
+    # THEN every one is refused, and another reviewer may decide
+    assert [r.status_code for r in attempts] == [403, 403, 403]
+    assert "handled" in error_of(attempts[0])["message"]
+    assert desk.move(case["case_id"], "unresolved", desk.staff("reviewer")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("agent", True), ("supervisor", True), ("admin", True), ("reviewer", False)],
+)
+def test_role_round_one_proposals(desk: Desk, role: str, allowed: bool) -> None:
+    case = at_status(desk, "accepted")
+    response = desk.propose(case["case_id"], EXPLANATION, desk.staff(role))
+    assert response.status_code == (201 if allowed else 403), response.body
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("agent", False), ("reviewer", True)])
+def test_role_second_review_proposals(desk: Desk, role: str, allowed: bool) -> None:
+    case = at_status(desk, "second_review")
+    response = desk.propose(case["case_id"], EXPLANATION, desk.staff(role, f"fresh {role}"))
+    assert response.status_code == (201 if allowed else 403), response.body
+
+
+def test_assignment_rules(desk: Desk) -> None:
+    case = desk.file()
+    path = f"/v1/admin/cases/{case['case_id']}/assign"
+    agent, other = desk.staff("agent"), desk.staff("agent", "other agent")
+    # an agent takes a case, but cannot hand it to a colleague; a supervisor can
+    assert desk.post(path, {"assignee": desk.staff_ids["agent"]}, agent).status_code == 200
+    handing = desk.post(path, {"assignee": desk.staff_ids["other agent"]}, agent)
+    assert handing.status_code == 403
+    supervisor = desk.staff("supervisor")
+    given = desk.post(path, {"assignee": desk.staff_ids["other agent"]}, supervisor)
+    assert (given.status_code, given.json_body["assignee"]) == (200, desk.staff_ids["other agent"])
+    # round-1 cases do not go to reviewers; unknown staff are a validation error
+    desk.staff("reviewer")
+    assert desk.post(path, {"assignee": desk.staff_ids["reviewer"]}, supervisor).status_code == 400
+    assert desk.post(path, {"assignee": "stf_nobody"}, supervisor).status_code == 400
+    # the assignment is internal: staff see it, the customer does not
+    assert "assigned" in [e["type"] for e in desk.staff_view(case["case_id"], other)["timeline"]]
+    assert "assigned" not in [e["type"] for e in desk.customer_view(case)["timeline"]]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("agent", 403), ("reviewer", 403), ("supervisor", 200), ("admin", 200)],
+)
+def test_role_metrics(desk: Desk, role: str, status: int) -> None:
+    assert desk.api.get("/v1/admin/metrics", desk.staff(role)).status_code == status
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "reviewer", "admin"])
+def test_every_role_reads_the_queue_and_writes_notes(desk: Desk, role: str) -> None:
+    case = desk.file()
+    token = desk.staff(role)
+    assert desk.api.get("/v1/admin/cases", token).status_code == 200
+    note = desk.post(f"/v1/admin/cases/{case['case_id']}/notes", {"text": "内部备注"}, token)
+    assert note.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("agent", 403), ("supervisor", 403), ("reviewer", 403), ("admin", 201)],
+)
+def test_role_staff_creation(desk: Desk, role: str, status: int) -> None:
+    body = {"name": "新同事", "role": "agent"}
+    assert desk.post("/v1/admin/staff", body, desk.staff(role)).status_code == status
