@@ -62,14 +62,19 @@ def run(dynamodb_endpoint: str, aws_endpoint: str) -> dict[str, float]:
     body = json.dumps(complaint(payment={"transaction_id": "BENCH-1", "amount_fen": 100}))
     with Client(app.app, stage_name="local") as client:
         # A first request warms lazily built clients; the measured one is a fresh complaint.
-        client.http.post("/v1/complaints", headers={**headers, "Idempotency-Key": "warm"},
-                         body=json.dumps(complaint(payment=None)))  # fmt: skip
+        client.http.post(
+            "/v1/complaints",
+            headers={**headers, "Idempotency-Key": "warm"},
+            body=json.dumps(complaint(payment=None)),
+        )
         with counted(container) as counter:
             response = client.http.post("/v1/complaints", headers=headers, body=body)
     wiring.use(None)
     assert response.status_code == 201, response.body
     calls = sum(counter.sent.values())
     verdict = "meets" if calls <= GOAL_CALLS else "MISSES"
-    print(f"complaint POST: {calls} AWS request(s) {dict(counter.sent)} "
-          f"({verdict} the goal of {GOAL_CALLS}); on DynamoDB Local")  # fmt: skip
+    print(
+        f"complaint POST: {calls} AWS request(s) {dict(counter.sent)} "
+        f"({verdict} the goal of {GOAL_CALLS}); on DynamoDB Local"
+    )
     return {"complaint_post_aws_calls": calls}

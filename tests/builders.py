@@ -78,8 +78,11 @@ def make_event(case: Case, at: datetime, suffix: str = "notify:x") -> OutboxEven
 
 def live(case: Case, at: datetime) -> Case:
     """The case with a live wake-up schedule at `at`."""
-    return case.evolve(schedule=ScheduleState(epoch=1, gen=1, gen_epoch=1, live_at=at,
-                                              timer="first_response_due", due_at=at))  # fmt: skip
+    return case.evolve(
+        schedule=ScheduleState(
+            epoch=1, gen=1, gen_epoch=1, live_at=at, timer="first_response_due", due_at=at
+        )
+    )
 
 
 def later(at: datetime, **delta: float) -> datetime:

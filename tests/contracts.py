@@ -32,8 +32,9 @@ class CaseStoreContract:
         case = make_case()
         entry = make_entry(case, NOW, Visibility.PUBLIC)
         # WHEN it is committed
-        store.commit(Changes(now=NOW, new_cases=[case], timeline=[entry],
-                             events=[make_event(case, NOW)]))  # fmt: skip
+        store.commit(
+            Changes(now=NOW, new_cases=[case], timeline=[entry], events=[make_event(case, NOW)])
+        )
         # THEN everything reads back as written
         stored = store.get_case(case.case_id)
         assert stored == case.evolve(version=1)

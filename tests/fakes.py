@@ -13,9 +13,9 @@ from chalicelib.domain.errors import VersionConflict
 from chalicelib.services.ports import (
     CaseQuery,
     Changes,
-    LimitReached,
     DeliveryFailed,
     KeyTaken,
+    LimitReached,
     Merchant,
     Notification,
     ScheduleExists,
@@ -115,7 +115,9 @@ class FakeStore:
                     return False
                 if query.sla == "breached":
                     return c.due_at < query.now
-                return c.due_at >= query.now and c.at_risk_at is not None and c.at_risk_at <= query.now
+                return (
+                    c.due_at >= query.now and c.at_risk_at is not None and c.at_risk_at <= query.now
+                )
             return True
 
         def order(c: Case) -> tuple[datetime, str]:

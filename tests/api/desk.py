@@ -48,8 +48,14 @@ class Desk:
         assert response.status_code == 200, response.body
         return dict(response.json_body)
 
-    def move(self, case_id: str, to: str, token: str | None = None, note: str | None = None,
-             version: int | None = None) -> Any:  # fmt: skip
+    def move(
+        self,
+        case_id: str,
+        to: str,
+        token: str | None = None,
+        note: str | None = None,
+        version: int | None = None,
+    ) -> Any:
         token = token or self.staff("agent")
         if version is None:
             version = self.staff_view(case_id)["version"]
@@ -58,7 +64,9 @@ class Desk:
             body["note"] = note
         return self.post(f"/v1/admin/cases/{case_id}/transitions", body, token)
 
-    def must_move(self, case_id: str, to: str, token: str | None = None, note: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def must_move(
+        self, case_id: str, to: str, token: str | None = None, note: str | None = None
+    ) -> dict[str, Any]:
         response = self.move(case_id, to, token, note)
         assert response.status_code == 200, response.body
         return dict(response.json_body)
@@ -67,8 +75,11 @@ class Desk:
         return self.post(f"/v1/admin/cases/{case_id}/proposals", body, token or self.staff("agent"))
 
     def customer(self, case: dict[str, Any], action: str, body: Any = None) -> Any:
-        return self.api.post(f"/v1/cases/{case['case_id']}/{action}", body if body is not None else {},
-                             self.auth(case["access_token"]))  # fmt: skip
+        return self.api.post(
+            f"/v1/cases/{case['case_id']}/{action}",
+            body if body is not None else {},
+            self.auth(case["access_token"]),
+        )
 
     def advance(self, **delta: float) -> None:
         """Move time on, then let the Scheduler and the stream catch up, as AWS would."""
@@ -133,7 +144,9 @@ def at_status(desk: Desk, status: str, **changes: Any) -> dict[str, Any]:
         elif step == "closed":
             desk.advance(days=10)
         else:
-            desk.must_move(cid, step, note="请提供银行流水截图" if step == "waiting_customer" else None)
+            desk.must_move(
+                cid, step, note="请提供银行流水截图" if step == "waiting_customer" else None
+            )
     assert desk.staff_view(cid)["status"] == status
     return case
 

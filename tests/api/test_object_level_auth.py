@@ -38,9 +38,10 @@ def _call(api: Api, method: str, path: str, body: Any, token: str | None) -> Any
     if method == "GET":
         return api.client.http.get(path, headers=headers)
     return getattr(api.client.http, method.lower())(
-        path, headers={**headers, "Content-Type": "application/json"},
+        path,
+        headers={**headers, "Content-Type": "application/json"},
         body=__import__("json").dumps(body),
-    )  # fmt: skip
+    )
 
 
 def _session(api: Api, phone: str) -> str:
@@ -84,7 +85,9 @@ def test_customer_endpoints_hide_other_cases(
         # THEN the answer is 404, exactly as for a case that does not exist
         assert response.status_code == 404, (token[:8], response.body)
         assert error_of(response)["code"] == "not_found"
-    missing = _call(api, method, path.format(id="01KJPQ5V3R8Z6W4X2Y0A1B2C3D"), body, mine["access_token"])
+    missing = _call(
+        api, method, path.format(id="01KJPQ5V3R8Z6W4X2Y0A1B2C3D"), body, mine["access_token"]
+    )
     assert missing.status_code == 404
     # AND without credentials it is 401
     assert _call(api, method, url, body, None).status_code == 401

@@ -46,8 +46,11 @@ def test_recusal_refuses_anyone_who_handled_round_one(desk: Desk) -> None:
     attempts = [
         desk.move(case["case_id"], "resolved", admin),
         desk.propose(case["case_id"], EXPLANATION, admin),
-        desk.post(f"/v1/admin/cases/{case['case_id']}/assign",
-                  {"assignee": desk.staff_ids["round-one admin"]}, admin),  # fmt: skip
+        desk.post(
+            f"/v1/admin/cases/{case['case_id']}/assign",
+            {"assignee": desk.staff_ids["round-one admin"]},
+            admin,
+        ),
     ]
     # THEN every one is refused, and another reviewer may decide
     assert [r.status_code for r in attempts] == [403, 403, 403]

@@ -77,7 +77,9 @@ def test_transition_with_a_stale_version_is_a_conflict(desk: Desk) -> None:
 )
 def test_transition_bad_bodies_are_400(desk: Desk, body: dict[str, object]) -> None:
     case = desk.file()
-    response = desk.post(f"/v1/admin/cases/{case['case_id']}/transitions", body, desk.staff("agent"))
+    response = desk.post(
+        f"/v1/admin/cases/{case['case_id']}/transitions", body, desk.staff("agent")
+    )
     assert response.status_code == 400
     assert error_of(response)["code"] == "validation_failed"
 

@@ -94,8 +94,14 @@ class Stack:
     def credentials(self) -> dict[str, Any]:
         return dict(json.loads((self.data_dir / "credentials.json").read_text()))
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, Any]:  # fmt: skip
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.api + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")

@@ -36,11 +36,23 @@ STAGE = "dev"
 ACCOUNT = "123456789012"
 CHALICE_CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
 SAM_DYNAMODB_EVENT_PROPERTIES = {
-    "BatchSize", "BisectBatchOnFunctionError", "DestinationConfig", "Enabled", "FilterCriteria",
-    "FunctionResponseTypes", "KmsKeyArn", "MaximumBatchingWindowInSeconds",
-    "MaximumRecordAgeInSeconds", "MaximumRetryAttempts", "MetricsConfig", "ParallelizationFactor",
-    "StartingPosition", "StartingPositionTimestamp", "Stream", "TumblingWindowInSeconds",
-}  # fmt: skip
+    "BatchSize",
+    "BisectBatchOnFunctionError",
+    "DestinationConfig",
+    "Enabled",
+    "FilterCriteria",
+    "FunctionResponseTypes",
+    "KmsKeyArn",
+    "MaximumBatchingWindowInSeconds",
+    "MaximumRecordAgeInSeconds",
+    "MaximumRetryAttempts",
+    "MetricsConfig",
+    "ParallelizationFactor",
+    "StartingPosition",
+    "StartingPositionTimestamp",
+    "Stream",
+    "TumblingWindowInSeconds",
+}
 # Calls the adapters make on every table: TransactWriteItems is authorized per item as PutItem,
 # UpdateItem, DeleteItem or ConditionCheckItem (TransactGetItems, unused so far, as GetItem).
 TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")

@@ -108,9 +108,13 @@ def test_file_complaint_draws_a_new_number_when_one_is_taken() -> None:
     desk = make_desk()
     c = desk.container
     service = ComplaintService(
-        desk.store, desk.clock, c.calendar, DEFAULT_POLICIES, c.settings.token_key,
+        desk.store,
+        desk.clock,
+        c.calendar,
+        DEFAULT_POLICIES,
+        c.settings.token_key,
         numbers=lambda at: next(numbers),
-    )  # fmt: skip
+    )
     first = service.file(complaint(payment=None)).body
     # WHEN another complaint draws the taken number first
     second = service.file(complaint(payment=None)).body

@@ -51,8 +51,9 @@ def test_dispatch_english_on_request(desk: Desk) -> None:
 
 
 def test_dispatch_channels_limit_what_is_sent(desk: Desk) -> None:
-    desk.file(complaint(contact={"phone": "13800138000", "email": "a@example.com",
-                                 "channels": ["email"]}))  # fmt: skip
+    desk.file(
+        complaint(contact={"phone": "13800138000", "email": "a@example.com", "channels": ["email"]})
+    )
     desk.drain()
     assert (len(desk.sms.sent), len(desk.email.sent)) == (0, 1)
 
