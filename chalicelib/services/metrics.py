@@ -44,9 +44,8 @@ class MetricsRecorder:
             return False
         earlier, _ = self._store.cases_of_contact(key, 20, None)
         since = case.created_at - REPEAT_WINDOW
-        return any(
-            c.case_id != case_id and since <= c.created_at <= case.created_at for c in earlier
-        )
+        this = (case.created_at, case.case_id)  # ULIDs order cases filed in one instant
+        return any(since <= c.created_at and (c.created_at, c.case_id) < this for c in earlier)
 
 
 def _day(raw: str | None, name: str, default: date) -> date:

@@ -49,9 +49,9 @@ def _session(api: Api, phone: str) -> str:
     assert api.post("/v1/otp", {"phone": phone}).status_code == 202
     api.drain()
     sms = [text for number, text in _sms(api) if number == phone]
-    code = re.search(r"\d{6}", sms[-1])
+    code = re.search(r"验证码为(\d{6})", sms[-1])
     assert code is not None
-    response = api.post("/v1/sessions", {"phone": phone, "code": code.group()})
+    response = api.post("/v1/sessions", {"phone": phone, "code": code.group(1)})
     assert response.status_code == 201, response.body
     return str(response.json_body["token"])
 

@@ -11,7 +11,6 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.timefmt import parse_rfc3339
 from tests.api.conftest import Api, error_of
 from tests.api.desk import Desk
-from tests.builders import complaint
 
 CALENDAR = WorkingCalendar.shipped()
 

@@ -1,0 +1,459 @@
+"""The case lifecycle (DOMAIN.md "Case lifecycle", API.md Customer and Staff): which moves exist,
+who makes them, and what each one sets, records and tells."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.domain import lifecycle as lc
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case, Status, Visibility
+from chalicelib.domain.errors import Forbidden, InvalidTransition, ValidationFailed
+from chalicelib.domain.proposal import ProposalStatus, ProposalTerms
+from chalicelib.domain.sla import RESOLUTION_DUE, due_timers, kind_of, on_timer, pending_timers
+from chalicelib.domain.timefmt import to_rfc3339
+from tests.builders import MONDAY_10AM, make_case
+
+S = Status
+SH = ZoneInfo("Asia/Shanghai")
+CAL = WorkingCalendar.shipped()
+NOW = MONDAY_10AM  # Monday 2026-11-23 10:00 Asia/Shanghai
+DAY = timedelta(days=1)
+TERMS = ProposalTerms("partial_refund", "退款 50 元并补发", ("reship",), 50, ())
+
+
+def sh(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=SH).astimezone(UTC)
+
+
+# The tables as DOMAIN.md / API.md describe them, written out independently of the code.
+_W = " withdrawn"  # withdrawal: from every open status except an outcome
+SPEC_TRANSITIONS = {
+    S(a): {S(b) for b in to.split()}
+    for a, to in {
+        "submitted": "accepted" + _W,
+        "accepted": "investigating waiting_customer waiting_merchant negotiating" + _W,
+        "investigating": "waiting_customer waiting_merchant negotiating" + _W,
+        "waiting_customer": "investigating closed" + _W,
+        "waiting_merchant": "investigating" + _W,
+        "negotiating": "investigating resolved unresolved" + _W,
+        "resolved": "second_review closed",
+        "unresolved": "second_review closed",
+        "second_review": "resolved unresolved" + _W,
+        "closed": "",
+        "withdrawn": "",
+    }.items()
+}
+SPEC_STAFF_MOVES = {
+    (S(a), S(b))
+    for a, to in {
+        "submitted": "accepted",
+        "accepted": "investigating waiting_customer waiting_merchant",
+        "investigating": "waiting_customer waiting_merchant",
+        "waiting_customer": "investigating",
+        "waiting_merchant": "investigating",
+        "negotiating": "investigating unresolved",  # rework the offer; negotiation failed
+        "second_review": "resolved unresolved",  # the final decision
+    }.items()
+    for b in to.split()
+}
+# Who makes the moves staff cannot make, as the refusal says.
+WHO = dict(negotiating="proposal", resolved="accepts a proposal", second_review="objects")
+WHO |= dict(closed="by themselves", withdrawn="customer")
+NOT_OUTCOMES = [s for s in S if s not in (S.RESOLVED, S.UNRESOLVED)]
+PAIRS = [(a, b) for a in S for b in S]
+PAIR_IDS = [f"{a}->{b}" for a, b in PAIRS]
+
+
+def in_status(status: Status, **changes: object) -> Case:
+    return make_case(status=status, round=2 if status is S.SECOND_REVIEW else 1, **changes)
+
+
+def outcome(status: Status = S.RESOLVED, **changes: object) -> Case:
+    """A round-1 outcome reached at NOW, handled by agent1."""
+    base = {"resolved_at": NOW, "accepted_at": NOW, "assignee": "agent1"}
+    return make_case(status=status, handlers=frozenset({"agent1"}), **{**base, **changes})
+
+
+def negotiating() -> Case:
+    return lc.propose(make_case(status=S.ACCEPTED), TERMS, "agent1", NOW, CAL).case
+
+
+def waiting(note: str | None = "回单") -> lc.Step:
+    return lc.staff_move(make_case(status=S.ACCEPTED), S.WAITING_CUSTOMER, "a1", NOW, CAL, note)
+
+
+def second_review() -> Case:
+    return lc.object_to(outcome(), "我不同意", NOW + DAY, CAL).case
+
+
+# -- which moves exist, and who makes them -------------------------------------------------------
+
+
+def test_transitions_tables_match_the_spec() -> None:
+    # GIVEN the lifecycle of DOMAIN.md / WHEN / THEN the code's tables are the same
+    assert {a: set(b) for a, b in lc.TRANSITIONS.items()} == SPEC_TRANSITIONS
+    assert set(lc.STAFF_MOVES) == SPEC_STAFF_MOVES
+
+
+@pytest.mark.parametrize(("before", "to"), PAIRS, ids=PAIR_IDS)
+def test_move_every_pair_allowed_exactly_when_in_transitions(before: Status, to: Status) -> None:
+    # GIVEN a case in `before`
+    case = in_status(before)
+    if to not in SPEC_TRANSITIONS[before]:
+        # WHEN / THEN a move the lifecycle lacks is refused, naming the case's status
+        with pytest.raises(InvalidTransition, match=f"A {before} case cannot become {to}"):
+            lc.move(case, to, "system", NOW + DAY, CAL, "note")
+        return
+    # WHEN moving it
+    step = lc.move(case, to, "system", NOW + DAY, CAL, "note")
+    # THEN it is in `to`, on the public timeline, and final (with closed_at) only when closed
+    assert (step.case.status, step.case.updated_at) == (to, NOW + DAY)
+    assert (step.entries[0].visibility, step.entries[0].data["to"]) == (Visibility.PUBLIC, to)
+    assert step.became_final is (to in (S.CLOSED, S.WITHDRAWN))
+    assert (step.case.closed_at == NOW + DAY) is step.became_final
+
+
+@pytest.mark.parametrize(("before", "to"), PAIRS, ids=PAIR_IDS)
+def test_staff_move_every_pair_allowed_exactly_for_staff_moves(before: Status, to: Status) -> None:
+    # GIVEN a case in `before` (with a note, so the waiting_customer rule stays out of the way)
+    case = in_status(before)
+    if (before, to) in SPEC_STAFF_MOVES:
+        # WHEN staff make a staff move THEN it happens and, in round 1, they become a handler
+        step = lc.staff_move(case, to, "agent9", NOW, CAL, note="请提供付款截图")
+        assert (step.case.status, step.entries[0].actor) == (to, "staff:agent9")
+        assert ("agent9" in step.case.handlers) is (case.round == 1)
+        return
+    # WHEN staff try another move THEN it is refused; someone else's move says who makes it
+    with pytest.raises(
+        InvalidTransition, match=WHO[to] if to in SPEC_TRANSITIONS[before] else "cannot"
+    ):
+        lc.staff_move(case, to, "agent9", NOW, CAL, note="x")
+
+
+# -- acceptance, waiting for the customer, timers ------------------------------------------------
+
+
+def test_staff_move_accept_sets_accepted_at_regulatory_due_and_tells_expected_date() -> None:
+    # GIVEN a case filed Monday / WHEN staff accept it on Wednesday 15:00
+    case = make_case()
+    step = lc.staff_move(case, S.ACCEPTED, "agent1", sh(11, 25, 15), CAL)
+    # THEN acceptance is recorded and the outer limit is the end of the 15th day after it
+    assert step.case.accepted_at == sh(11, 25, 15)
+    assert step.case.deadlines.regulatory_due == datetime(2026, 12, 11, tzinfo=SH)
+    assert [e.type for e in step.entries] == ["accepted"]
+    assert [(n.event, n.audience, n.params["expected_by"]) for n in step.notices] == [
+        ("case_accepted", "customer", to_rfc3339(case.deadlines.resolution_due))
+    ]
+
+
+def test_staff_move_waiting_customer_stores_wait_pauses_clock_and_asks() -> None:
+    # GIVEN an accepted case / WHEN staff ask the customer for a receipt on Monday 10:00
+    step = waiting("回单")
+    wait = step.case.waiting
+    # THEN the wait reminds after 3 working days (Thu 18:00) and closes after 5 (next Mon)
+    assert wait is not None
+    assert (wait.since, wait.remind_at, wait.close_at) == (NOW, sh(11, 26, 18), sh(11, 30, 18))
+    assert [(n.event, n.params["request"], n.params["reply_by"]) for n in step.notices] == [
+        ("info_needed", "回单", to_rfc3339(sh(11, 30, 18)))
+    ]
+    # AND only the customer timers are pending: the resolution timer is not
+    assert [(kind_of(t.name), t.due_at) for t in pending_timers(step.case)] == [
+        ("customer_reminder", wait.remind_at),
+        ("customer_timeout", wait.close_at),
+    ]
+    # AND asking without saying what is needed fails validation on the note
+    for note in (None, ""):
+        with pytest.raises(ValidationFailed) as failed:
+            waiting(note)
+        assert set(failed.value.fields) == {"note"}
+
+
+def test_customer_message_returns_waiting_case_to_investigating() -> None:
+    # GIVEN a case waiting for the customer / WHEN the customer replies
+    step = lc.customer_message(waiting().case, "回单已上传", NOW + DAY, CAL)
+    # THEN it is investigated again and the wait is gone, with its timers
+    assert (step.case.status, step.case.waiting) == (S.INVESTIGATING, None)
+    assert [e.type for e in step.entries] == ["customer_message", "status_changed"]
+    assert [t.name for t in pending_timers(step.case)] == [RESOLUTION_DUE]
+    # AND elsewhere a message is only a public entry
+    other = lc.customer_message(make_case(status=S.NEGOTIATING), "还没到账", NOW, CAL)
+    assert (other.case.status, [e.visibility for e in other.entries]) == (S.NEGOTIATING, ["public"])
+
+
+def test_on_timer_waiting_customer_reminds_then_closes_with_survey() -> None:
+    # GIVEN a wait nobody answers / WHEN its timers fall due, in order
+    reminder, timeout = due_timers(waiting().case, sh(12, 1, 9))
+    reminded = on_timer(waiting().case, reminder, sh(11, 26, 18), CAL)
+    # THEN the customer is reminded (the case still waits) and then the case closes
+    assert (reminded.case.status, [n.event for n in reminded.notices]) == (
+        S.WAITING_CUSTOMER,
+        ["customer_reminder"],
+    )
+    assert [t.name for t in pending_timers(reminded.case)] == [timeout.name]
+    closed = on_timer(reminded.case, timeout, sh(11, 30, 18), CAL)
+    assert (closed.case.status, closed.case.closed_at) == (S.CLOSED, sh(11, 30, 18))
+    assert (closed.became_final, [n.event for n in closed.notices]) == (True, ["survey"])
+    assert pending_timers(closed.case) == []
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: resuming from waiting_customer keeps resolution_due")
+def test_customer_message_after_long_wait_resumes_paused_resolution_clock() -> None:
+    # GIVEN a case that waited (clock paused, DOMAIN.md) past its original due, Wed 18:00
+    case = waiting().case
+    assert case.deadlines.resolution_due == sh(11, 25, 18)
+    # WHEN the customer answers on Friday
+    step = lc.customer_message(case, "回单", sh(11, 27, 10), CAL)
+    # THEN the paused time is given back: the case is not breached the moment it resumes
+    assert step.case.deadlines.resolution_due > sh(11, 27, 10)
+    assert due_timers(step.case, sh(11, 27, 10)) == []
+
+
+# -- proposals and answers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [*S], ids=str)
+def test_propose_moves_investigated_case_to_negotiating_and_tells_customer(status: Status) -> None:
+    # GIVEN a case in any status
+    case = in_status(status)
+    if status not in (S.ACCEPTED, S.INVESTIGATING, S.NEGOTIATING, S.SECOND_REVIEW):
+        # WHEN / THEN a case that cannot negotiate takes no proposal
+        with pytest.raises(InvalidTransition, match="cannot receive a proposal"):
+            lc.propose(case, TERMS, "agent1", NOW, CAL)
+        return
+    # WHEN staff propose a partial refund plus re-shipment
+    step = lc.propose(case, TERMS, "agent1", NOW, CAL)
+    # THEN round 1 negotiates (round 2 stays in review) a pending offer, and the customer is told
+    assert step.case.status is (S.SECOND_REVIEW if case.round == 2 else S.NEGOTIATING)
+    assert step.case.proposal is not None
+    assert (step.case.proposal.status, step.case.proposal.round) == ("pending", case.round)
+    moved = ["status_changed"] if status in (S.ACCEPTED, S.INVESTIGATING) else []
+    assert [e.type for e in step.entries] == [*moved, "proposal_made"]
+    assert [(n.event, n.params["kinds"], n.params["amount_fen"]) for n in step.notices] == [
+        ("proposal_made", ["partial_refund", "reship"], 50)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status", "event", "answer"),
+    [
+        (True, S.RESOLVED, "case_resolved", "accepted"),
+        (False, S.UNRESOLVED, "case_unresolved", "rejected"),
+    ],
+    ids=["accept", "reject"],
+)
+def test_answer_proposal_sets_outcome_and_objection_window(
+    accept: bool, status: Status, event: str, answer: ProposalStatus
+) -> None:
+    # GIVEN a pending round-1 offer / WHEN the customer answers it a day later
+    step = lc.answer_proposal(negotiating(), accept, "理由", NOW + DAY, CAL)
+    # THEN the outcome is recorded, the offer answered (once), the objection window announced
+    assert (step.case.status, step.case.resolved_at) == (status, NOW + DAY)
+    assert step.case.proposal is not None
+    assert (step.case.proposal.status, step.case.proposal.answer_reason) == (answer, "理由")
+    assert lc.objection_deadline(step.case) == NOW + 16 * DAY
+    assert [(n.event, n.params["object_by"]) for n in step.notices] == [
+        (event, to_rfc3339(NOW + 16 * DAY))
+    ]
+    with pytest.raises(InvalidTransition, match="no proposal"):
+        lc.answer_proposal(step.case, accept, None, NOW + DAY, CAL)
+    # AND when the window passes unused, the case closes and asks for a rating
+    (timer,) = pending_timers(step.case)
+    assert (kind_of(timer.name), timer.due_at) == ("outcome_final", NOW + 16 * DAY)
+    closed = on_timer(step.case, timer, timer.due_at, CAL)
+    assert (closed.case.status, closed.case.closed_at) == (S.CLOSED, NOW + 16 * DAY)
+    assert [n.event for n in closed.notices] == ["survey"]
+
+
+@pytest.mark.parametrize(
+    "leave",
+    [
+        lambda c: lc.staff_move(c, S.INVESTIGATING, "agent1", NOW, CAL),
+        lambda c: lc.staff_move(c, S.UNRESOLVED, "agent1", NOW, CAL),
+        lambda c: lc.withdraw(c, None, NOW, CAL),
+    ],
+    ids=["rework", "failed", "withdrawn"],
+)
+def test_leaving_negotiation_withdraws_pending_offer(leave: Callable[[Case], lc.Step]) -> None:
+    # GIVEN a pending offer / WHEN the case leaves negotiation / THEN the offer is withdrawn
+    proposal = leave(negotiating()).case.proposal
+    assert proposal is not None and proposal.status is ProposalStatus.WITHDRAWN
+
+
+# -- objection, the second review and recusal ----------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.RESOLVED, S.UNRESOLVED], ids=str)
+def test_object_to_opens_second_review_on_its_own_clock(status: Status) -> None:
+    # GIVEN a round-1 outcome / WHEN the customer objects on Wednesday 10:00
+    step = lc.object_to(outcome(status), "我不同意", sh(11, 25, 10), CAL)
+    case, review = step.case, step.case.second_review
+    # THEN round 2 opens unassigned: first response in 3 working days, decision in 20
+    assert (case.status, case.round, case.assignee) == (S.SECOND_REVIEW, 2, None)
+    assert review is not None
+    assert (review.opened_at, review.reason) == (sh(11, 25, 10), "我不同意")
+    assert (review.first_response_due, review.resolution_due) == (sh(11, 30, 18), sh(12, 23, 18))
+    assert [e.type for e in step.entries] == ["second_review_opened"]
+    assert [(n.event, n.params["expected_by"]) for n in step.notices] == [
+        ("second_review_opened", to_rfc3339(sh(12, 23, 18)))
+    ]
+    # AND the window's last moment is still in time
+    assert lc.object_to(outcome(status), "r", NOW + 15 * DAY, CAL).case.round == 2
+
+
+@pytest.mark.parametrize(
+    ("case", "when"),
+    [
+        (outcome(), NOW + 15 * DAY + timedelta(seconds=1)),  # the window has passed
+        (outcome(round=2), NOW),  # a second-review decision is final
+        (outcome(resolved_at=None), NOW),
+        *((make_case(status=s, resolved_at=NOW), NOW) for s in NOT_OUTCOMES),
+    ],
+    ids=["too-late", "round-2", "no-outcome", *NOT_OUTCOMES],
+)
+def test_object_to_refused_unless_round1_outcome_within_15_days(case: Case, when: datetime) -> None:
+    # GIVEN anything but a round-1 outcome at most 15 days old / WHEN / THEN objecting is refused
+    with pytest.raises(InvalidTransition):
+        lc.object_to(case, "r", when, CAL)
+
+
+@pytest.mark.parametrize("to", [S.RESOLVED, S.UNRESOLVED], ids=str)
+def test_staff_move_round2_decision_is_final_without_objection(to: Status) -> None:
+    # GIVEN a second review / WHEN an uninvolved reviewer decides it
+    step = lc.staff_move(second_review(), to, "rev1", NOW + 2 * DAY, CAL, note="维持原结论")
+    # THEN the decision is announced without a new objection window
+    assert (step.case.status, step.case.resolved_at) == (to, NOW + 2 * DAY)
+    assert [e.type for e in step.entries] == ["second_review_decided"]
+    assert [(n.event, "object_by" in n.params) for n in step.notices] == [
+        ("second_review_decided", False)
+    ]
+    assert lc.objection_deadline(step.case) is None
+
+
+ACTIONS = {
+    "resolve": lambda c, s: lc.staff_move(c, S.RESOLVED, s, NOW, CAL),
+    "unresolve": lambda c, s: lc.staff_move(c, S.UNRESOLVED, s, NOW, CAL),
+    "propose": lambda c, s: lc.propose(c, TERMS, s, NOW, CAL),
+    "assign": lambda c, s: lc.assign(c, s, "sup1", NOW),
+    "move": lambda c, s: lc.staff_move(c, S.INVESTIGATING, s, NOW, CAL),
+    "note": lambda c, s: lc.staff_entry(c, "note", s, NOW, "内部备注"),
+    "call": lambda c, s: lc.staff_entry(c, "call", s, NOW, "电话沟通", {"outcome": "ok"}),
+}
+ROUND1 = ["propose", "assign", "move", "note", "call"]
+DECISIONS = ["resolve", "unresolve", "propose", "assign"]
+
+
+@pytest.mark.parametrize("action", ROUND1)
+def test_recusal_every_round1_staff_action_records_a_handler(action: str) -> None:
+    # GIVEN an accepted round-1 case / WHEN staff act on it (or are assigned it)
+    step = ACTIONS[action](make_case(status=S.ACCEPTED), "agent7")
+    # THEN they are recorded as a round-1 handler
+    assert "agent7" in step.case.handlers
+
+
+@pytest.mark.parametrize("action", DECISIONS)
+def test_recusal_round1_handler_cannot_decide_second_review(action: str) -> None:
+    # GIVEN a second review of a case agent1 handled in round 1
+    case = second_review()
+    # WHEN agent1 tries to decide it THEN it is forbidden
+    with pytest.raises(Forbidden):
+        ACTIONS[action](case, "agent1")
+    # AND an uninvolved reviewer may, without becoming a round-1 handler
+    assert ACTIONS[action](case, "rev1").case.handlers == frozenset({"agent1"})
+
+
+# -- conversation, assignment, rating, withdrawal ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "visibility", "events"),
+    [("note", "internal", []), ("message", "public", ["staff_message"]), ("call", "public", [])],
+)
+def test_staff_entry_visibility_and_notice(type_: str, visibility: str, events: list) -> None:
+    # GIVEN an open case / WHEN staff add an entry
+    step = lc.staff_entry(make_case(status=S.INVESTIGATING), type_, "agent1", NOW, "已联系银行")
+    # THEN notes stay internal and only messages notify the customer
+    assert [(e.type, e.visibility, e.text) for e in step.entries] == [
+        (type_, visibility, "已联系银行")
+    ]
+    assert [n.event for n in step.notices] == events
+
+
+def test_assign_sets_assignee_and_tells_staff() -> None:
+    # GIVEN a case assigned to agent1 / WHEN a supervisor reassigns it to agent2
+    step = lc.assign(make_case(status=S.ACCEPTED, assignee="agent1"), "agent2", "sup1", NOW)
+    # THEN agent2 owns it, the change is internal and staff (not the customer) are told
+    assert step.case.assignee == "agent2"
+    assert [(e.visibility, e.data["previous"]) for e in step.entries] == [("internal", "agent1")]
+    assert [(n.event, n.audience) for n in step.notices] == [("case_assigned", "staff")]
+
+
+@pytest.mark.parametrize("status", [S.CLOSED, S.WITHDRAWN], ids=str)
+def test_final_case_takes_only_internal_notes(status: Status) -> None:
+    # GIVEN a final case
+    case = make_case(status=status)
+    # WHEN staff or the customer try to change it THEN only an internal note is possible
+    assert lc.staff_entry(case, "note", "agent1", NOW, "归档").entries[0].type == "note"
+    for change in (
+        lambda: lc.staff_entry(case, "message", "agent1", NOW, "hello"),
+        lambda: lc.customer_message(case, "还没到账", NOW, CAL),
+        lambda: lc.assign(case, "agent2", "sup1", NOW),
+    ):
+        with pytest.raises(InvalidTransition):
+            change()
+
+
+@pytest.mark.parametrize(
+    ("case", "rating"),
+    [
+        (outcome(S.RESOLVED), 1),
+        (outcome(S.UNRESOLVED), 3),
+        (outcome(S.CLOSED), 5),
+        (make_case(status=S.INVESTIGATING), None),  # no outcome yet
+        (make_case(status=S.WITHDRAWN, resolved_at=NOW), None),
+        (second_review(), None),  # the round-1 outcome is under review
+    ],
+    ids=["resolved", "unresolved", "closed", "no-outcome", "withdrawn", "second-review"],
+)
+def test_rate_only_an_outcome_and_only_once(case: Case, rating: int | None) -> None:
+    # GIVEN a case with an outcome (rating given) or without one (None)
+    if rating is None:
+        # WHEN / THEN rating it is refused
+        with pytest.raises(InvalidTransition):
+            lc.rate(case, 5, None, NOW)
+        return
+    # WHEN the customer rates it THEN the rating is kept and shown; a second one is refused
+    step = lc.rate(case, rating, "很快", NOW)
+    assert step.case.rating == rating
+    assert [(e.type, e.data) for e in step.entries] == [("feedback", {"rating": rating})]
+    with pytest.raises(InvalidTransition, match="already"):
+        lc.rate(step.case, 4, None, NOW)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: lifecycle.rate accepts ratings outside 1-5")
+@pytest.mark.parametrize("rating", [0, 6])
+def test_rate_outside_one_to_five_refused(rating: int) -> None:
+    # GIVEN a resolved case / WHEN rated outside 1-5 / THEN the rating is refused
+    with pytest.raises(ValidationFailed):
+        lc.rate(outcome(), rating, None, NOW)
+
+
+@pytest.mark.parametrize("status", [*S], ids=str)
+def test_withdraw_allowed_from_open_statuses_except_outcomes(status: Status) -> None:
+    # GIVEN a case in any status / WHEN the customer withdraws it
+    case = in_status(status)
+    if status in (S.RESOLVED, S.UNRESOLVED, S.CLOSED, S.WITHDRAWN):
+        with pytest.raises(InvalidTransition, match="no longer be withdrawn"):
+            lc.withdraw(case, "不需要了", NOW, CAL)
+        return
+    step = lc.withdraw(case, "不需要了", NOW, CAL)
+    # THEN it is final and closed now, by the customer, with no clock left running
+    assert (step.case.status, step.case.closed_at, step.became_final) == (S.WITHDRAWN, NOW, True)
+    assert [(e.type, e.actor, e.text) for e in step.entries] == [
+        ("withdrawn", "customer", "不需要了")
+    ]
+    assert (step.notices, pending_timers(step.case)) == ((), [])
