@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         SmsSender,
         StaffDirectory,
     )
+    from chalicelib.services.replays import Replays
     from chalicelib.services.schedules import ScheduleSync
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.staff import StaffService
@@ -238,8 +239,8 @@ class Container:
 
     @cached_property
     def code_box(self) -> SecretBox:
-        """Seals one-time codes on their way to the SMS sender (a key derived from the token
-        key: no KMS call on the sign-in path)."""
+        """Seals one-time codes on their way to the SMS sender, and idempotent answers that hold
+        a secret (a key derived from the token key: no KMS call on those paths)."""
         import hashlib
         import hmac
 
@@ -247,6 +248,12 @@ class Container:
 
         derived = hmac.new(self.settings.token_key, b"one-time-codes", hashlib.sha256).digest()
         return LocalSecretBox(derived)
+
+    @cached_property
+    def replays(self) -> Replays:
+        from chalicelib.services.replays import Replays
+
+        return Replays(self.store, self.clock, self.code_box)
 
     @cached_property
     def metrics_store(self) -> MetricsStore:

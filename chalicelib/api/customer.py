@@ -21,6 +21,10 @@ def _idem() -> str | None:
     return bp.current_request.headers.get("idempotency-key")
 
 
+def _body() -> Any:
+    return read_json(bp.current_request)
+
+
 def _body_or_empty() -> Any:
     """For calls whose body is optional (a reason): no body at all reads as {}."""
     return read_json(bp.current_request) if bp.current_request.raw_body else {}
@@ -42,43 +46,39 @@ def get_case(case_id: str) -> Any:
 
 @endpoint(bp, "/v1/cases/{case_id}/messages", methods=["POST"])
 def customer_message(case_id: str) -> Any:
-    body = read_json(bp.current_request)
-    return json_response(wiring.container().cases.message(case_id, _auth(), body, _idem()), 201)
+    return json_response(wiring.container().cases.message(case_id, _auth(), _body, _idem()), 201)
 
 
 @endpoint(bp, "/v1/cases/{case_id}/proposal/accept", methods=["POST"])
 def accept_proposal(case_id: str) -> Any:
     cases = wiring.container().cases
-    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty(), True))
+    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, True))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/proposal/reject", methods=["POST"])
 def reject_proposal(case_id: str) -> Any:
     cases = wiring.container().cases
-    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty(), False))
+    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, False))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/objection", methods=["POST"])
 def object_to_outcome(case_id: str) -> Any:
-    body = read_json(bp.current_request)
-    return json_response(wiring.container().cases.object(case_id, _auth(), body))
+    return json_response(wiring.container().cases.object(case_id, _auth(), _body))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/withdraw", methods=["POST"])
 def withdraw(case_id: str) -> Any:
-    return json_response(wiring.container().cases.withdraw(case_id, _auth(), _body_or_empty()))
+    return json_response(wiring.container().cases.withdraw(case_id, _auth(), _body_or_empty))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/feedback", methods=["POST"])
 def feedback(case_id: str) -> Any:
-    body = read_json(bp.current_request)
-    return json_response(wiring.container().cases.feedback(case_id, _auth(), body, _idem()), 201)
+    return json_response(wiring.container().cases.feedback(case_id, _auth(), _body, _idem()), 201)
 
 
 @endpoint(bp, "/v1/cases/{case_id}/preferences", methods=["PUT"])
 def preferences(case_id: str) -> Any:
-    body = read_json(bp.current_request)
-    return json_response(wiring.container().cases.preferences(case_id, _auth(), body))
+    return json_response(wiring.container().cases.preferences(case_id, _auth(), _body))
 
 
 @endpoint(bp, "/v1/otp", methods=["POST"])
@@ -90,12 +90,19 @@ def request_code() -> Any:
 
 @endpoint(bp, "/v1/sessions", methods=["POST"])
 def open_session() -> Any:
-    return json_response(wiring.container().sessions.open(read_json(bp.current_request)), 201)
+    body = read_json(bp.current_request)
+    container = wiring.container()
+    answer, _ = container.replays.run(
+        "sessions", _idem(), body, lambda: container.sessions.open(body)
+    )
+    return json_response(answer, 201)
 
 
 @endpoint(bp, "/v1/me/cases")
 def my_cases() -> Any:
     request = bp.current_request
+    cases = wiring.container().cases
+    phone = cases.session_phone(_auth())
     limit = page_limit(query_param(request, "limit"))
-    page = wiring.container().cases.mine(_auth(), limit, query_param(request, "cursor"))
+    page = cases.mine(phone, limit, query_param(request, "cursor"))
     return json_response(page)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
@@ -11,15 +11,26 @@ from chalicelib import wiring
 from chalicelib.api.http import endpoint, json_response, read_json
 from chalicelib.api.staff import staff_member
 from chalicelib.domain import validation as v
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.timefmt import to_rfc3339
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.clock import OffsetFileClock
 
 bp = Blueprint(__name__)
 MAX_ADVANCE = int(timedelta(days=400).total_seconds())
 
 
+def _test_clock() -> OffsetFileClock:
+    container = wiring.container()
+    if not container.settings.clock_file:
+        raise NotFound("No test clock is configured (PAYCASE_CLOCK_FILE).")
+    return container.test_clock
+
+
 @endpoint(bp, "/v1/dev/clock")
 def get_clock() -> Any:
-    return json_response({"now": to_rfc3339(wiring.container().test_clock.now())})
+    return json_response({"now": to_rfc3339(_test_clock().now())})
 
 
 @endpoint(bp, "/v1/dev/clock", methods=["POST"])
@@ -33,6 +44,6 @@ def move_clock() -> Any:
     if data and ("set" in data) == ("advance_seconds" in data):
         problems.add("body", "give exactly one of set, advance_seconds")
     problems.raise_if_any()
-    clock = wiring.container().test_clock
+    clock = _test_clock()
     now = clock.set(target) if target is not None else clock.advance(seconds or 0)
     return json_response({"now": to_rfc3339(now)})

@@ -43,30 +43,41 @@ def _idem() -> str | None:
 
 @endpoint(bp, "/v1/admin/staff", methods=["POST"])
 def create_staff() -> Any:
-    staff_member("admin")
-    member, token = wiring.container().staff.create(read_json(bp.current_request))
-    body = {
-        "staff_id": member.staff_id,
-        "name": member.name,
-        "role": member.role,
-        "team": member.team,
-        "token": token,
-    }
-    return json_response(body, 201)
+    admin = staff_member("admin")
+    body = read_json(bp.current_request)
+
+    def create() -> dict[str, Any]:
+        member, token = wiring.container().staff.create(body)
+        return {
+            "staff_id": member.staff_id,
+            "name": member.name,
+            "role": member.role,
+            "team": member.team,
+            "token": token,
+        }
+
+    answer, _ = wiring.container().replays.run(f"staff:{admin.staff_id}", _idem(), body, create)
+    return json_response(answer, 201)
 
 
 @endpoint(bp, "/v1/admin/merchants", methods=["POST"])
 def register_merchant() -> Any:
-    staff_member("admin")
-    merchant, secret = wiring.container().merchants.register(read_json(bp.current_request))
-    body = {
-        "merchant_id": merchant.merchant_id,
-        "name": merchant.name,
-        "email": merchant.email,
-        "phone": merchant.phone,
-        "secret": secret,
-    }
-    return json_response(body, 201)
+    admin = staff_member("admin")
+    body = read_json(bp.current_request)
+
+    def create() -> dict[str, Any]:
+        merchant, secret = wiring.container().merchants.register(body)
+        return {
+            "merchant_id": merchant.merchant_id,
+            "name": merchant.name,
+            "email": merchant.email,
+            "phone": merchant.phone,
+            "secret": secret,
+        }
+
+    replays = wiring.container().replays
+    answer, _ = replays.run(f"merchants:{admin.staff_id}", _idem(), body, create)
+    return json_response(answer, 201)
 
 
 @endpoint(bp, "/v1/admin/notifications")

@@ -173,7 +173,7 @@ def staff_move(
     if to in TRANSITIONS[case.status] and (case.status, to) not in STAFF_MOVES:
         why = _WHY_NOT_STAFF.get(to, "this move is not made by staff")
         raise InvalidTransition(f"Staff cannot move a {case.status} case to {to}: {why}.")
-    if to is S.WAITING_CUSTOMER and not note:
+    if to in TRANSITIONS[case.status] and to is S.WAITING_CUSTOMER and not note:
         raise ValidationFailed({"note": "say what the customer needs to provide"})
     if case.status is S.SECOND_REVIEW:
         check_recusal(case, staff_id)
@@ -190,7 +190,8 @@ def _arrive_plain(
     case = step.case
     if before.status is S.WAITING_CUSTOMER:
         case = replace(case, waiting=None)
-    if before.status is S.NEGOTIATING and case.proposal and case.proposal.status == "pending":
+    open_offer = case.proposal is not None and case.proposal.status is ProposalStatus.PENDING
+    if open_offer and case.status not in (S.NEGOTIATING, S.SECOND_REVIEW) and case.proposal:
         case = replace(case, proposal=replace(case.proposal, status=ProposalStatus.WITHDRAWN))
     return replace(step, case=case)
 
@@ -273,7 +274,9 @@ def _arrive_final(
         entry = replace(step.entries[0], type="withdrawn")
         return Step(replace(case, resolved_at=case.resolved_at or now), (entry,))
     entry = replace(step.entries[0], type="closed")
-    return Step(case, (entry,), (Notice("survey", _base(case)),))
+    # Only a case with an outcome can be rated; one closed for want of a reply gets no survey.
+    notices = (Notice("survey", _base(case)),) if case.resolved_at is not None else ()
+    return Step(case, (entry,), notices)
 
 
 _ARRIVALS = {
@@ -408,13 +411,17 @@ def assign(case: Case, assignee: str, by: str, now: datetime, assignee_name: str
         None,
         {"assignee": assignee, "previous": case.assignee, "round": case.round},
     )
-    changed = _handled_by(replace(case, assignee=assignee, updated_at=now), assignee)
+    changed = _handled_by(
+        _handled_by(replace(case, assignee=assignee, updated_at=now), assignee), by
+    )
     due = to_rfc3339(case.due_at) if case.due_at else None
     params = {**_base(case), "staff_name": assignee_name, "due_at": due, "staff_id": assignee}
     return Step(changed, (entry,), (Notice("case_assigned", params, "staff"),))
 
 
 def rate(case: Case, rating: int, comment: str | None, now: datetime) -> Step:
+    if not 1 <= rating <= 5:
+        raise ValidationFailed({"rating": "must be a whole number from 1 to 5"})
     if case.resolved_at is None or case.status is S.WITHDRAWN:
         raise InvalidTransition("A case can be rated once it has an outcome.")
     if case.rating is not None:

@@ -172,6 +172,7 @@ def _installment(
     item: Any, name: str, calendar: WorkingCalendar, today: date, problems: v.Problems
 ) -> Installment | None:
     data: Mapping[str, Any] = v.require_object(item, problems, name)
+    v.reject_unknown(data, ("due_date", "amount_fen"), problems, f"{name}.")
     amount = v.integer(
         data, "amount_fen", problems, field=f"{name}.amount_fen", required=True, minimum=1
     )

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from .calendar import WorkingCalendar
 from .case import Case, Status, Visibility
-from .lifecycle import OBJECTION_WINDOW, Entry, Notice, Step, move
+from .lifecycle import OBJECTION_WINDOW, TRANSITIONS, Entry, Notice, Step, move
 from .schedule import ScheduleCommand, Timer, plan
 from .timefmt import to_rfc3339
 
@@ -101,7 +101,7 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
         }
         entry = Entry("reminder_sent", Visibility.INTERNAL, "system", None, {"due": due})
         return Step(fired, (entry,), (Notice("customer_reminder", params),))
-    if kind in (CUSTOMER_TIMEOUT, OUTCOME_FINAL):
+    if kind in (CUSTOMER_TIMEOUT, OUTCOME_FINAL) and Status.CLOSED in TRANSITIONS[case.status]:
         note = "no reply from the customer" if kind == CUSTOMER_TIMEOUT else None
         return move(fired, Status.CLOSED, "system", now, calendar, note)
     return Step(fired)

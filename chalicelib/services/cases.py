@@ -25,6 +25,10 @@ from chalicelib.services.sessions import Sessions
 from chalicelib.services.staff import bearer, case_bearer
 from chalicelib.services.steps import Idempotency, StepWriter
 
+# The request body is read only after the caller is known to open the case, so a caller without
+# access learns nothing, not even whether their body was valid.
+BodyReader = Callable[[], Any]
+
 
 class CustomerCases:
     def __init__(
@@ -65,12 +69,15 @@ class CustomerCases:
         timeline = self._store.timeline(case.case_id, include_internal=False)
         return presenters.customer_case(case, timeline, self._clock.now(), self._writer.calendar)
 
-    def mine(self, authorization: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
-        """GET /v1/me/cases: the session phone's cases, newest first."""
-        token = bearer(authorization)
-        phone = self._sessions.phone_of(token, self._clock.now())
+    def session_phone(self, authorization: str | None) -> str:
+        """The phone of the caller's SMS session; Unauthorized without one."""
+        phone = self._sessions.phone_of(bearer(authorization), self._clock.now())
         if phone is None:
             raise Unauthorized("Sign in with a one-time code first (POST /v1/otp, /v1/sessions).")
+        return phone
+
+    def mine(self, phone: str, limit: int, cursor: str | None) -> dict[str, Any]:
+        """GET /v1/me/cases: the session phone's cases, newest first."""
         scope = f"me:{fingerprint('phone', phone)}"
         cases, last = self._store.cases_of_contact(
             phone, limit, cursors.decode(cursor, self._cursor_key, scope)
@@ -86,23 +93,23 @@ class CustomerCases:
     def _act(
         self,
         case_id: str,
-        authorization: str | None,
         action: Callable[[Case, datetime], Step],
         idempotency: Idempotency | None = None,
         respond: Callable[[Case, Changes], dict[str, Any]] | None = None,
     ) -> tuple[Case, dict[str, Any]]:
-        self.authorize(case_id, authorization)
+        """Commit `action` on a case the caller was already authorised for."""
         return self._writer.apply(case_id, action, idempotency=idempotency, respond=respond)
 
     def message(
-        self, case_id: str, authorization: str | None, body: Any, idem: str | None
+        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None
     ) -> dict[str, Any]:
+        self.authorize(case_id, authorization)
+        body = read()
         text = _one_text(body, "text", required=True, max_len=4000)
         calendar = self._writer.calendar
         idempotency = Idempotency.of(f"customer-messages:{case_id}", idem, body)
         _, answer = self._act(
             case_id,
-            authorization,
             lambda case, now: lifecycle.customer_message(case, text or "", now, calendar),
             idempotency,
             respond=_first_entry("customer_message"),
@@ -110,38 +117,42 @@ class CustomerCases:
         return answer
 
     def answer_proposal(
-        self, case_id: str, authorization: str | None, body: Any, accept: bool
+        self, case_id: str, authorization: str | None, read: BodyReader, accept: bool
     ) -> dict[str, Any]:
+        self.authorize(case_id, authorization)
+        body = read()
         reason = _one_text(body, "reason", required=False, max_len=2000)
         calendar = self._writer.calendar
         case, _ = self._act(
             case_id,
-            authorization,
             lambda c, now: lifecycle.answer_proposal(c, accept, reason, now, calendar),
         )
         return self._present(case)
 
-    def object(self, case_id: str, authorization: str | None, body: Any) -> dict[str, Any]:
+    def object(self, case_id: str, authorization: str | None, read: BodyReader) -> dict[str, Any]:
+        self.authorize(case_id, authorization)
+        body = read()
         reason = _one_text(body, "reason", required=True, max_len=2000)
         calendar = self._writer.calendar
         case, _ = self._act(
             case_id,
-            authorization,
             lambda c, now: lifecycle.object_to(c, reason or "", now, calendar),
         )
         return self._present(case)
 
-    def withdraw(self, case_id: str, authorization: str | None, body: Any) -> dict[str, Any]:
+    def withdraw(self, case_id: str, authorization: str | None, read: BodyReader) -> dict[str, Any]:
+        self.authorize(case_id, authorization)
+        body = read()
         reason = _one_text(body, "reason", required=False, max_len=2000)
         calendar = self._writer.calendar
-        case, _ = self._act(
-            case_id, authorization, lambda c, now: lifecycle.withdraw(c, reason, now, calendar)
-        )
+        case, _ = self._act(case_id, lambda c, now: lifecycle.withdraw(c, reason, now, calendar))
         return self._present(case)
 
     def feedback(
-        self, case_id: str, authorization: str | None, body: Any, idem: str | None
+        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None
     ) -> dict[str, Any]:
+        self.authorize(case_id, authorization)
+        body = read()
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("rating", "comment"), problems)
@@ -152,14 +163,17 @@ class CustomerCases:
         idempotency = Idempotency.of(f"feedback:{case_id}", idem, body)
         _, answer = self._act(
             case_id,
-            authorization,
             lambda c, now: lifecycle.rate(c, rating, comment, now),
             idempotency,
             respond=lambda c, _: {"case_id": c.case_id, "rating": rating, "comment": comment},
         )
         return answer
 
-    def preferences(self, case_id: str, authorization: str | None, body: Any) -> dict[str, Any]:
+    def preferences(
+        self, case_id: str, authorization: str | None, read: BodyReader
+    ) -> dict[str, Any]:
+        self.authorize(case_id, authorization)
+        body = read()
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("channels", "language", "sms_opt_out"), problems)
@@ -197,7 +211,7 @@ class CustomerCases:
             )
             return Step(case.evolve(contact=contact), (entry,))
 
-        case, _ = self._act(case_id, authorization, act)
+        case, _ = self._act(case_id, act)
         return case.contact.masked()
 
 

@@ -49,10 +49,11 @@ class Sessions:
         self._key = key
         self._box = box
 
-    def _phone(self, body: Any) -> tuple[str, dict[str, Any]]:
+    def _phone(self, body: Any, fields: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
         problems = v.Problems()
         data = v.require_object(body, problems)
-        v.reject_unknown(data, ("phone", "code", "language"), problems)
+        v.reject_unknown(data, ("phone", *fields), problems)
+        v.choice(data, "language", LANGUAGES, problems)
         phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
         if phone is None and "phone" not in problems.fields:
             problems.add("phone", "is required")
@@ -65,8 +66,8 @@ class Sessions:
 
     def request_code(self, body: Any) -> dict[str, Any]:
         """Send a code by SMS. The answer is the same whether or not the phone has cases."""
-        phone, data = self._phone(body)
-        language = data.get("language") if data.get("language") in LANGUAGES else "zh-CN"
+        phone, data = self._phone(body, ("language",))
+        language = str(data.get("language") or "zh-CN")
         now = self._clock.now()
         who = fingerprint("phone", phone)
         code_id = new_ulid(now)
@@ -107,7 +108,7 @@ class Sessions:
 
     def open(self, body: Any) -> dict[str, Any]:
         """Trade a valid code for a session token (shown once, stored as a hash)."""
-        phone, data = self._phone(body)
+        phone, data = self._phone(body, ("code",))
         code = data.get("code")
         if not isinstance(code, str) or not (len(code) == 6 and code.isdigit()):
             raise ValidationFailed({"code": "must be the 6-digit code from the SMS"})

@@ -111,3 +111,18 @@ def test_my_session_opens_my_cases_only(api: Api, cases: dict[str, Any]) -> None
     mine = api.get("/v1/me/cases", session).json_body["items"]
     assert [c["case_id"] for c in mine] == [cases["mine"]["case_id"]]
     assert api.get(f"/v1/cases/{cases['theirs']['case_id']}", session).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CUSTOMER_CALLS[1:])
+def test_access_is_checked_before_the_body(
+    api: Api, cases: dict[str, Any], method: str, path: str, body: Any
+) -> None:
+    # GIVEN a malformed body
+    url = path.format(id=cases["mine"]["case_id"])
+    headers = {"Content-Type": "application/json"}
+    call = getattr(api.client.http, method.lower())
+    # WHEN it comes without credentials, or with a token that does not open the case
+    anonymous = call(url, headers=headers, body="{not json")
+    stranger = call(url, headers={**headers, "Authorization": "Bearer ct_x"}, body="{not json")
+    # THEN the caller learns nothing about the body: 401 and 404
+    assert (anonymous.status_code, stranger.status_code) == (401, 404)

@@ -125,3 +125,35 @@ def test_openapi_is_a_valid_openapi_31_document(api: Api) -> None:
     spec = api.get("/v1/openapi.json").json_body
     validate(spec)  # raises on any violation of the OpenAPI 3.1 schema
     assert spec["components"]["schemas"]["Error"]["required"] == ["error"]
+
+
+def test_staff_creation_honours_idempotency_key(api: Api) -> None:
+    admin = {"Authorization": f"Bearer {api.staff_token('admin')}", "Idempotency-Key": "new-1"}
+    body = {"name": "赵六", "role": "agent"}
+    first = api.post("/v1/admin/staff", body, admin)
+    again = api.post("/v1/admin/staff", body, admin)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json_body == again.json_body  # the same member, the same token
+    other = api.post("/v1/admin/staff", {"name": "钱七", "role": "agent"}, admin)
+    assert other.status_code == 422
+
+
+def test_merchant_registration_honours_idempotency_key(api: Api) -> None:
+    admin = {"Authorization": f"Bearer {api.staff_token('admin')}", "Idempotency-Key": "m-1"}
+    body = {"merchant_id": "M200002", "name": "测试商户"}
+    first = api.post("/v1/admin/merchants", body, admin)
+    again = api.post("/v1/admin/merchants", body, admin)
+    assert first.status_code == again.status_code == 201
+    assert first.json_body["secret"] == again.json_body["secret"]
+    without_key = api.post("/v1/admin/merchants", body, _auth(api.staff_token("admin")))
+    assert without_key.status_code == 400  # registered already
+
+
+def test_a_failed_creation_frees_its_idempotency_key(api: Api) -> None:
+    admin = {"Authorization": f"Bearer {api.staff_token('admin')}", "Idempotency-Key": "s-9"}
+    assert api.post("/v1/admin/staff", {"name": "", "role": "agent"}, admin).status_code == 400
+    assert api.post("/v1/admin/staff", {"name": "孙八", "role": "agent"}, admin).status_code == 201
+
+
+def test_test_clock_without_a_clock_file_is_404(api: Api) -> None:
+    assert api.get("/v1/dev/clock").status_code == 404
