@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= dev
 
-.PHONY: run test lint typecheck unit adapters api integration e2e infra bench reset package deps clean
+.PHONY: run test lint typecheck unit adapters api integration e2e infra bench reset package admin deps clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -52,6 +52,10 @@ reset:
 ## CloudFormation for a deployed stage: build/$(STAGE)/sam.json (see README, Deployment).
 package: deps
 	$(PY) -m devstack package --stage $(STAGE) --out build/$(STAGE)
+
+## The first admin of a deployed stage: make admin STAGE=prod NAME="Ops Lead"
+admin: deps
+	$(PY) -m devstack create-admin --stage $(STAGE) --name "$(NAME)"
 
 clean:
 	rm -rf $(VENV) node_modules build .local .pytest_cache .mypy_cache .ruff_cache

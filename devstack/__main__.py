@@ -79,7 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     packaging = commands.add_parser("package", help="CloudFormation for a stage (make package)")
     packaging.add_argument("--stage", choices=("dev", "prod"), default="dev")
     packaging.add_argument("--out", type=Path, help="output directory (default build/<stage>)")
+    admin = commands.add_parser("create-admin", help="the first admin of a deployed stage")
+    admin.add_argument("--stage", choices=("dev", "prod"), required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--team")
     args = parser.parse_args(argv)
+    if args.command == "create-admin":
+        from devstack.admin import create_admin
+
+        member, token = create_admin(args.stage, args.name, args.team)
+        print(f"Created admin {member.name} ({member.staff_id}) in stage {args.stage}.")
+        print(f"Token (shown once, store it safely): {token}")
+        return 0
     if args.command == "run":
         return run(LocalEnv.from_environ())
     if args.command == "package":
