@@ -9,13 +9,15 @@ import os
 import platform
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
 import tests.conftest  # noqa: F401 - the test settings (keys, fake credentials) for the bench too
-from bench import aws_calls, imports
+from bench import aws_calls, imports, queue
+from chalicelib.settings import Settings
 from devstack.engines import free_port, start_dynamodb
 from devstack.env import LocalEnv
 
@@ -37,10 +39,19 @@ def main() -> int:
         moto.start()
         try:
             results |= aws_calls.run(env.dynamodb_url, f"http://127.0.0.1:{moto_port}")
+            local = replace(
+                Settings.from_env(),
+                dynamodb_endpoint=env.dynamodb_url,
+                aws_endpoint=f"http://127.0.0.1:{moto_port}",
+            )
+            results |= queue.run(local)
         finally:
             moto.stop()
             dynamodb.stop()
-    return 0 if results["import_ratio"] <= imports.GOAL_RATIO else 1
+    met = results["import_ratio"] <= imports.GOAL_RATIO and all(
+        value <= queue.GOAL_RATIO for key, value in results.items() if key.startswith("queue_ratio")
+    )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
