@@ -16,10 +16,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pynamodb.attributes import TTLAttribute  # noqa: E402
-from pynamodb.models import Model  # noqa: E402
+from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
 
-from chalicelib.adapters.dynamo.models import MODELS, table_suffix  # noqa: E402
+from chalicelib.adapters.dynamo.models import MODELS, table_suffix
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 
