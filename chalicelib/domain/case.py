@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .clocks import ClockRun
 from .complaint import PaymentRef
 from .contact import Contact
-from .policy import Category, Deadlines
+from .policy import REGULATORY_DAYS, Category, Deadlines, SlaPolicy
 from .proposal import Proposal
 from .schedule import ScheduleState
 
@@ -122,6 +123,14 @@ class Case:
     # when 80% of that clock's working time is used.
     due_at: datetime | None = None
     at_risk_at: datetime | None = None
+    # The SLA policy the case was opened under (a later edit does not move its deadlines).
+    policy: SlaPolicy | None = None
+    # The round-1 resolution clock, paused while waiting for the customer.
+    resolution_run: ClockRun | None = None
+    # The merchant's response clock while waiting for the merchant.
+    merchant_run: ClockRun | None = None
+    # The outer limit in calendar days after acceptance; supervisors may extend it to 30.
+    regulatory_days: int = REGULATORY_DAYS
 
     @property
     def is_open(self) -> bool:

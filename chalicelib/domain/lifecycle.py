@@ -15,9 +15,10 @@ from typing import Any
 
 from .calendar import WorkingCalendar
 from .case import FINAL_STATUSES, Case, CustomerWait, SecondReview, Status, Visibility
+from .clocks import ClockRun
 from .errors import Forbidden, InvalidTransition, ValidationFailed
 from .ids import new_ulid
-from .policy import Target
+from .policy import REGULATORY_MAX_DAYS, Target, regulatory_due
 from .proposal import Proposal, ProposalStatus, ProposalTerms
 from .timefmt import to_rfc3339
 
@@ -91,6 +92,8 @@ class Notice:
     event: str
     params: dict[str, Any] = field(default_factory=dict)
     audience: str = "customer"
+    # For staff: {"staff_ids": [...]} or {"roles": [...]}; customers are the case's contact.
+    to: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,9 @@ def _arrive_plain(
 ) -> Step:
     case = step.case
     if before.status is S.WAITING_CUSTOMER:
-        case = replace(case, waiting=None)
+        case = _resume_resolution(replace(case, waiting=None), now, calendar)
+    if before.status is S.WAITING_MERCHANT:
+        case = replace(case, merchant_run=None)
     open_offer = case.proposal is not None and case.proposal.status is ProposalStatus.PENDING
     if open_offer and case.status not in (S.NEGOTIATING, S.SECOND_REVIEW) and case.proposal:
         case = replace(case, proposal=replace(case.proposal, status=ProposalStatus.WITHDRAWN))
@@ -200,17 +205,12 @@ def _arrive_accepted(
     step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
 ) -> Step:
     case = replace(step.case, accepted_at=now)
-    deadlines = replace(case.deadlines, regulatory_due=_outer_limit(calendar, now))
+    outer = regulatory_due(calendar, now, case.regulatory_days)
+    deadlines = replace(case.deadlines, regulatory_due=outer)
     case = replace(case, deadlines=deadlines)
     params = {**_base(case), "expected_by": to_rfc3339(deadlines.resolution_due)}
     entry = replace(step.entries[0], type="accepted")
     return Step(case, (entry,), (Notice("case_accepted", params),))
-
-
-def _outer_limit(calendar: WorkingCalendar, accepted_at: datetime) -> datetime:
-    from .policy import REGULATORY_DAYS, regulatory_due
-
-    return regulatory_due(calendar, accepted_at, REGULATORY_DAYS)
 
 
 def _arrive_waiting_customer(
@@ -223,8 +223,35 @@ def _arrive_waiting_customer(
         request=note or "",
     )
     case = replace(step.case, waiting=wait)
+    if case.round == 1:  # the resolution clock stops while the customer owes us information
+        run = case.resolution_run or ClockRun.until(
+            case.created_at, case.deadlines.resolution_due, calendar
+        )
+        case = replace(case, resolution_run=run.paused(now, calendar))
     params = {**_base(case), "request": wait.request, "reply_by": to_rfc3339(wait.close_at)}
     return Step(case, step.entries, (Notice("info_needed", params),))
+
+
+def _resume_resolution(case: Case, now: datetime, calendar: WorkingCalendar) -> Case:
+    """Restart a paused resolution clock with the working time it had left."""
+    run = case.resolution_run
+    if run is None or run.running or case.status in FINAL_STATUSES:
+        return case
+    resumed = run.resumed(now)
+    due = resumed.due(calendar) or case.deadlines.resolution_due
+    return replace(
+        case, resolution_run=resumed, deadlines=replace(case.deadlines, resolution_due=due)
+    )
+
+
+def _arrive_waiting_merchant(
+    step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
+) -> Step:
+    due = calendar.add_working_days(now, MERCHANT_RESPONSE_DAYS)
+    case = replace(step.case, merchant_run=ClockRun.until(now, due, calendar))
+    params = {**_base(case), "respond_by": to_rfc3339(due), "merchant_id": case.merchant_id}
+    notices = (Notice("merchant_case_opened", params, "merchant"),) if case.merchant_id else ()
+    return Step(case, step.entries, notices)
 
 
 def _arrive_resolution(
@@ -282,6 +309,7 @@ def _arrive_final(
 _ARRIVALS = {
     S.ACCEPTED: _arrive_accepted,
     S.WAITING_CUSTOMER: _arrive_waiting_customer,
+    S.WAITING_MERCHANT: _arrive_waiting_merchant,
     S.RESOLVED: _arrive_resolution,
     S.UNRESOLVED: _arrive_resolution,
     S.SECOND_REVIEW: _arrive_second_review,
@@ -434,3 +462,33 @@ def withdraw(case: Case, reason: str | None, now: datetime, calendar: WorkingCal
     if S.WITHDRAWN not in TRANSITIONS[case.status]:
         raise InvalidTransition(f"A {case.status} case can no longer be withdrawn.")
     return move(case, S.WITHDRAWN, "customer", now, calendar, reason)
+
+
+def extend(
+    case: Case, days: int, reason: str, staff_id: str, now: datetime, calendar: WorkingCalendar
+) -> Step:
+    """A supervisor extends the outer limit (15 calendar days after acceptance) by `days`, up
+    to 30 in all, with a reason the customer is told."""
+    if not case.is_open or case.status in (S.RESOLVED, S.UNRESOLVED):
+        raise InvalidTransition("Only a case still being decided can have its deadline extended.")
+    total = case.regulatory_days + days
+    if total > REGULATORY_MAX_DAYS:
+        allowed = REGULATORY_MAX_DAYS - case.regulatory_days
+        raise ValidationFailed({"days": f"at most {allowed} more days (30 in all)"})
+    start = case.accepted_at or case.created_at
+    due = regulatory_due(calendar, start, total)
+    changed = replace(
+        case,
+        regulatory_days=total,
+        updated_at=now,
+        deadlines=replace(case.deadlines, regulatory_due=due),
+    )
+    entry = Entry(
+        "regulatory_extended",
+        Visibility.PUBLIC,
+        staff_actor(staff_id),
+        reason,
+        {"regulatory_due": to_rfc3339(due), "days": total, "round": case.round},
+    )
+    params = {**_base(case), "regulatory_due": to_rfc3339(due), "reason": reason}
+    return Step(changed, (entry,), (Notice("regulatory_extended", params),))

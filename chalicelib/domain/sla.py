@@ -1,29 +1,56 @@
-"""SLA clocks and timers of a case: which are pending, what each does when it falls due, and
-the case's `sla.state`."""
+"""SLA clocks and timers of a case: which are running, which timers are pending, what each does
+when it falls due, and the case's `sla.state`.
+
+Every working-time clock (first response, resolution, second review, merchant response) warns
+the assignee at 50% and 80% of its working time, escalates to supervisors when it runs out, and
+escalates again one working day later. The regulatory outer limit (calendar days) escalates when
+it passes. Customers get a periodic update after 2 working days without news.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .calendar import WorkingCalendar
 from .case import Case, Status, Visibility
+from .clocks import ClockRun
 from .lifecycle import OBJECTION_WINDOW, TRANSITIONS, Entry, Notice, Step, move
 from .schedule import ScheduleCommand, Timer, plan
 from .timefmt import to_rfc3339
 
+FIRST_RESPONSE = "first_response"
+RESOLUTION = "resolution"
+SECOND_REVIEW = "second_review"
+MERCHANT_RESPONSE = "merchant_response"
+REGULATORY = "regulatory"
 FIRST_RESPONSE_DUE = "first_response_due"
 RESOLUTION_DUE = "resolution_due"
 SECOND_REVIEW_DUE = "second_review_due"
+REGULATORY_DUE = "regulatory_due"
 CUSTOMER_REMINDER = "customer_reminder"
 CUSTOMER_TIMEOUT = "customer_timeout"
 OUTCOME_FINAL = "outcome_final"
-DEADLINES = (FIRST_RESPONSE_DUE, RESOLUTION_DUE, SECOND_REVIEW_DUE)
+PERIODIC_UPDATE = "periodic_update"
+WARNINGS = ((0.5, "warn50"), (0.8, "warn80"))
+PERIODIC_DAYS = 2
 
 # Statuses in which the resolution clock has stopped for good.
 _RESOLUTION_STOPPED = frozenset(
     {Status.RESOLVED, Status.UNRESOLVED, Status.CLOSED, Status.WITHDRAWN}
+)
+# Statuses in which the desk owes the customer progress (and so periodic updates).
+_IN_PROGRESS = frozenset(
+    {
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.INVESTIGATING,
+        Status.WAITING_MERCHANT,
+        Status.NEGOTIATING,
+        Status.SECOND_REVIEW,
+    }
 )
 AT_RISK_FRACTION = 0.8
 
@@ -41,40 +68,106 @@ def kind_of(timer: str) -> str:
     return timer.split("@", 1)[0]
 
 
-def pending_timers(case: Case) -> list[Timer]:
+# -- clocks ------------------------------------------------------------------------------------
+
+
+def resolution_run(case: Case, calendar: WorkingCalendar) -> ClockRun:
+    if case.resolution_run is not None:
+        return case.resolution_run
+    return ClockRun.until(case.created_at, case.deadlines.resolution_due, calendar)
+
+
+def running_clocks(case: Case, calendar: WorkingCalendar) -> list[tuple[str, ClockRun, str]]:
+    """(clock, run, occurrence) of every clock of an open case."""
+    if not case.is_open:
+        return []
+    clocks: list[tuple[str, ClockRun, str]] = []
+    if case.status is Status.SUBMITTED:
+        run = ClockRun.until(case.created_at, case.deadlines.first_response_due, calendar)
+        clocks.append((FIRST_RESPONSE, run, ""))
+    if case.round == 1 and case.status not in _RESOLUTION_STOPPED:
+        clocks.append((RESOLUTION, resolution_run(case, calendar), ""))
+    review = case.second_review
+    if case.round == 2 and case.status is Status.SECOND_REVIEW and review is not None:
+        clocks.append(
+            (SECOND_REVIEW, ClockRun.until(review.opened_at, review.resolution_due, calendar), "")
+        )
+    if case.status is Status.WAITING_MERCHANT and case.merchant_run is not None:
+        since = case.merchant_run.since or case.updated_at
+        clocks.append((MERCHANT_RESPONSE, case.merchant_run, to_rfc3339(since)))
+    return clocks
+
+
+def _clock_timers(
+    clock: str, run: ClockRun, occurrence: str, calendar: WorkingCalendar
+) -> list[Timer]:
+    due = run.due(calendar)
+    if due is None:
+        return []  # paused
+    suffix = f"@{occurrence}" if occurrence else ""
+    timers = [
+        Timer(f"{clock}_{stage}{suffix}", at)
+        for fraction, stage in WARNINGS
+        if (at := run.point(fraction, calendar)) is not None
+    ]
+    escalation = calendar.add_working_time(due, calendar.hours.seconds_per_day)
+    timers += [
+        Timer(f"{clock}_due{suffix}", due),
+        Timer(f"{clock}_escalation{suffix}", escalation),
+    ]
+    return timers
+
+
+# -- timers ------------------------------------------------------------------------------------
+
+
+def pending_timers(case: Case, calendar: WorkingCalendar) -> list[Timer]:
     """Every timer of `case` that has not fired and still matters, earliest first."""
     if not case.is_open:
         return []
     timers = []
+    for clock, run, occurrence in running_clocks(case, calendar):
+        timers += _clock_timers(clock, run, occurrence, calendar)
     status = case.status
-    if status is Status.SUBMITTED:
-        timers.append(Timer(FIRST_RESPONSE_DUE, case.deadlines.first_response_due))
-    if status not in _RESOLUTION_STOPPED and status is not Status.WAITING_CUSTOMER:
-        if case.round == 1:
-            timers.append(Timer(RESOLUTION_DUE, case.deadlines.resolution_due))
-        elif case.second_review is not None:
-            timers.append(Timer(SECOND_REVIEW_DUE, case.second_review.resolution_due))
+    if status not in (Status.RESOLVED, Status.UNRESOLVED):
+        timers.append(Timer(REGULATORY_DUE, case.deadlines.regulatory_due))
     if status is Status.WAITING_CUSTOMER and case.waiting is not None:
         occurrence = to_rfc3339(case.waiting.since)
         timers.append(Timer(f"{CUSTOMER_REMINDER}@{occurrence}", case.waiting.remind_at))
         timers.append(Timer(f"{CUSTOMER_TIMEOUT}@{occurrence}", case.waiting.close_at))
     if status in (Status.RESOLVED, Status.UNRESOLVED) and case.resolved_at is not None:
-        # Round 1 outcomes wait out the objection window; final outcomes close the same way.
+        # Round-1 outcomes wait out the objection window; final ones close the same way.
         at = case.resolved_at + OBJECTION_WINDOW
         timers.append(Timer(f"{OUTCOME_FINAL}@{to_rfc3339(case.resolved_at)}", at))
+    if status in _IN_PROGRESS:
+        last = case.last_public_update_at or case.created_at
+        at = calendar.add_working_time(last, PERIODIC_DAYS * calendar.hours.seconds_per_day)
+        timers.append(Timer(f"{PERIODIC_UPDATE}@{to_rfc3339(last)}", at))
     return sorted(
         (t for t in timers if t.name not in case.sla_fired), key=lambda t: (t.due_at, t.name)
     )
 
 
-def next_timer(case: Case) -> Timer | None:
-    timers = pending_timers(case)
+def next_timer(case: Case, calendar: WorkingCalendar) -> Timer | None:
+    timers = pending_timers(case, calendar)
     return timers[0] if timers else None
 
 
-def due_timers(case: Case, now: datetime) -> list[Timer]:
+def due_timers(case: Case, now: datetime, calendar: WorkingCalendar) -> list[Timer]:
     """Timers that have fallen due by `now`, in due order (a late firing catches up on all)."""
-    return [t for t in pending_timers(case) if t.due_at <= now]
+    return [t for t in pending_timers(case, calendar) if t.due_at <= now]
+
+
+def _staff(case: Case, *, assignee_first: bool, level: int = 1) -> dict[str, Any]:
+    """Who hears about a clock: warnings go to the assignee (or the supervisors when nobody has
+    the case); breaches to supervisors, and the second level to admins too."""
+    if assignee_first and case.assignee:
+        return {"staff_ids": [case.assignee]}
+    return {"roles": ["supervisor", "admin"] if level == 2 else ["supervisor"]}
+
+
+def _base(case: Case) -> dict[str, Any]:
+    return {"case_number": case.case_number, "category": case.category.value}
 
 
 def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar) -> Step:
@@ -82,60 +175,82 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
     fired = replace(case, sla_fired=case.sla_fired | {timer.name})
     kind = kind_of(timer.name)
     due = to_rfc3339(timer.due_at)
-    if kind in DEADLINES:
-        clock = kind.removesuffix("_due")
-        entry = Entry(
-            "sla_due",
-            Visibility.INTERNAL,
-            "system",
-            None,
-            {"timer": timer.name, "clock": clock, "due": due},
-        )
-        return Step(fired, (entry,))
+    if kind in (CUSTOMER_TIMEOUT, OUTCOME_FINAL):
+        if Status.CLOSED not in TRANSITIONS[case.status]:
+            return Step(fired)
+        note = "no reply from the customer" if kind == CUSTOMER_TIMEOUT else None
+        return move(fired, Status.CLOSED, "system", now, calendar, note)
     if kind == CUSTOMER_REMINDER and case.waiting is not None:
         params = {
-            "case_number": case.case_number,
-            "category": case.category.value,
+            **_base(case),
             "request": case.waiting.request,
             "reply_by": to_rfc3339(case.waiting.close_at),
         }
         entry = Entry("reminder_sent", Visibility.INTERNAL, "system", None, {"due": due})
         return Step(fired, (entry,), (Notice("customer_reminder", params),))
-    if kind in (CUSTOMER_TIMEOUT, OUTCOME_FINAL) and Status.CLOSED in TRANSITIONS[case.status]:
-        note = "no reply from the customer" if kind == CUSTOMER_TIMEOUT else None
-        return move(fired, Status.CLOSED, "system", now, calendar, note)
-    return Step(fired)
+    if kind == PERIODIC_UPDATE:
+        expected = _current_due(case, calendar)
+        params = {**_base(case), "expected_by": to_rfc3339(expected)}
+        entry = Entry(
+            "progress_update", Visibility.PUBLIC, "system", None, {"expected": to_rfc3339(expected)}
+        )
+        return Step(fired, (entry,), (Notice("periodic_update", params),))
+    clock, _, stage = kind.rpartition("_")
+    return Step(fired, *_clock_effect(case, clock, stage, due))
 
 
-def rearm(case: Case, now: datetime) -> tuple[Case, ScheduleCommand | None]:
+def _clock_effect(
+    case: Case, clock: str, stage: str, due: str
+) -> tuple[tuple[Entry, ...], tuple[Notice, ...]]:
+    data: dict[str, Any] = {"clock": clock, "due": due, "round": case.round}
+    params = {**_base(case), "clock": clock, "due_at": due}
+    if stage.startswith("warn"):
+        percent = int(stage.removeprefix("warn"))
+        entry = Entry(
+            "sla_warning", Visibility.INTERNAL, "system", None, {**data, "percent": percent}
+        )
+        notice = Notice(
+            "sla_warning",
+            {**params, "percent": percent},
+            "staff",
+            _staff(case, assignee_first=True),
+        )
+        return (entry,), (notice,)
+    level = 2 if stage == "escalation" else 1
+    entry_type = "sla_escalated" if level == 2 else "sla_due"
+    entry = Entry(entry_type, Visibility.INTERNAL, "system", None, {**data, "level": level})
+    notice = Notice(
+        "sla_breached",
+        {**params, "level": level},
+        "staff",
+        _staff(case, assignee_first=False, level=level),
+    )
+    return (entry,), (notice,)
+
+
+def rearm(
+    case: Case, now: datetime, calendar: WorkingCalendar
+) -> tuple[Case, ScheduleCommand | None]:
     """Point the case's wake-up schedule at its next pending timer (or at nothing)."""
-    state, command = plan(case.schedule, next_timer(case), now)
+    state, command = plan(case.schedule, next_timer(case, calendar), now)
     return case.evolve(schedule=state), command
 
 
-def sla_state(case: Case, now: datetime, calendar: WorkingCalendar) -> SlaState:
-    """The state of the clock that currently matters to the customer."""
-    if case.status is Status.WAITING_CUSTOMER:
-        return SlaState.PAUSED
-    if case.status in _RESOLUTION_STOPPED:
-        stopped = case.resolved_at or case.updated_at
-        due = _resolution_due(case)
-        return SlaState.MET if stopped <= due else SlaState.BREACHED
-    due = _current_due(case)
-    if now >= due:
-        return SlaState.BREACHED
-    start = _clock_start(case)
-    total = calendar.working_seconds_between(start, due)
-    used = calendar.working_seconds_between(start, now)
-    if total and used / total >= AT_RISK_FRACTION:
-        return SlaState.AT_RISK
-    return SlaState.ON_TRACK
+# -- state -------------------------------------------------------------------------------------
 
 
-def _clock_start(case: Case) -> datetime:
+def _current(case: Case, calendar: WorkingCalendar) -> ClockRun:
+    """The clock that matters to the customer now."""
+    if case.status is Status.SUBMITTED:
+        return ClockRun.until(case.created_at, case.deadlines.first_response_due, calendar)
     if case.round == 2 and case.second_review is not None:
-        return case.second_review.opened_at
-    return case.created_at
+        review = case.second_review
+        return ClockRun.until(review.opened_at, review.resolution_due, calendar)
+    return resolution_run(case, calendar)
+
+
+def _current_due(case: Case, calendar: WorkingCalendar) -> datetime:
+    return _current(case, calendar).due(calendar) or case.deadlines.resolution_due
 
 
 def _resolution_due(case: Case) -> datetime:
@@ -144,10 +259,23 @@ def _resolution_due(case: Case) -> datetime:
     return case.deadlines.resolution_due
 
 
-def _current_due(case: Case) -> datetime:
-    if case.status is Status.SUBMITTED:
-        return case.deadlines.first_response_due
-    return _resolution_due(case)
+def sla_state(case: Case, now: datetime, calendar: WorkingCalendar) -> SlaState:
+    """The state of the clock that currently matters to the customer."""
+    if case.status is Status.WAITING_CUSTOMER:
+        return SlaState.PAUSED
+    if case.status in _RESOLUTION_STOPPED:
+        stopped = case.resolved_at or case.updated_at
+        return SlaState.MET if stopped <= _resolution_due(case) else SlaState.BREACHED
+    run = _current(case, calendar)
+    due = run.due(calendar)
+    if due is None:
+        return SlaState.PAUSED
+    if now >= due:
+        return SlaState.BREACHED
+    at_risk = run.point(AT_RISK_FRACTION, calendar)
+    if at_risk is None or now >= at_risk:
+        return SlaState.AT_RISK
+    return SlaState.ON_TRACK
 
 
 def urgency(case: Case, calendar: WorkingCalendar) -> tuple[datetime | None, datetime | None]:
@@ -160,11 +288,10 @@ def urgency(case: Case, calendar: WorkingCalendar) -> tuple[datetime | None, dat
         return case.waiting.close_at, None
     if case.status in (Status.RESOLVED, Status.UNRESOLVED) and case.resolved_at is not None:
         return case.resolved_at + OBJECTION_WINDOW, None
-    due = _current_due(case)
-    start = _clock_start(case)
-    total = calendar.working_seconds_between(start, due)
-    at_risk = calendar.add_working_time(start, total * AT_RISK_FRACTION) if total else due
-    return due, min(at_risk, due)
+    run = _current(case, calendar)
+    due = run.due(calendar) or case.deadlines.resolution_due
+    at_risk = run.point(AT_RISK_FRACTION, calendar)
+    return due, min(at_risk, due) if at_risk else due
 
 
 def with_urgency(case: Case, calendar: WorkingCalendar) -> Case:

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import ComplaintRequest, parse_complaint
 from chalicelib.domain.errors import (
     DuplicateOpenCase,
@@ -115,7 +116,11 @@ class ComplaintService:
             access_token_hash=hash_token(self._token(case_id)),
             last_public_update_at=now,
         )
-        return rearm(with_urgency(case, self._calendar), now)
+        case = case.evolve(
+            policy=policy,
+            resolution_run=ClockRun.until(now, case.deadlines.resolution_due, self._calendar),
+        )
+        return rearm(with_urgency(case, self._calendar), now, self._calendar)
 
     def _changes(
         self,

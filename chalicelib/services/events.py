@@ -19,6 +19,7 @@ def notify(
     *,
     audience: str = "customer",
     key: str | None = None,
+    to: dict[str, Any] | None = None,
 ) -> OutboxEvent:
     """A message to send about `case`. `key` distinguishes repeats of one event (e.g. the n-th
     periodic update); with it, (case, key, channel) is the exactly-once identity of a message."""
@@ -28,7 +29,12 @@ def notify(
         event_id=f"v{case.version:06d}:notify:{event_key}",
         kind="notify",
         name=name,
-        payload={"audience": audience, "key": event_key, "params": params or {}},
+        payload={
+            "audience": audience,
+            "key": event_key,
+            "params": params or {},
+            **({"to": to} if to else {}),
+        },
         created_at=now,
     )
 

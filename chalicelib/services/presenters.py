@@ -53,6 +53,22 @@ _SUMMARIES = {
     },
     "assigned": {"zh-CN": "已分派给 {assignee}。", "en": "Assigned to {assignee}."},
     "reminder_sent": {"zh-CN": "已提醒客户补充材料。", "en": "Reminded the customer."},
+    "regulatory_extended": {
+        "zh-CN": "决定期限延长至 {regulatory_due_date}。",
+        "en": "The decision deadline was extended to {regulatory_due_date}.",
+    },
+    "progress_update": {
+        "zh-CN": "案件仍在处理中，预计 {expected} 前完成。",
+        "en": "Still in progress; expected by {expected}.",
+    },
+    "sla_warning": {
+        "zh-CN": "{clock_name}时限已用去 {percent}%（{due} 到期）。",
+        "en": "{percent}% of the {clock_name} time is used (due {due}).",
+    },
+    "sla_escalated": {
+        "zh-CN": "{clock_name}超时已升级（第 {level} 级）。",
+        "en": "The {clock_name} breach was escalated (level {level}).",
+    },
 }
 _OWN_WORDS = frozenset(
     {"customer_message", "message", "call_logged", "chat_logged", "note", "proposal_made"}
@@ -61,6 +77,8 @@ _CLOCK_NAMES = {
     "first_response": {"zh-CN": "受理", "en": "first-response"},
     "resolution": {"zh-CN": "处理", "en": "resolution"},
     "second_review": {"zh-CN": "二次协商", "en": "second-review"},
+    "merchant_response": {"zh-CN": "商户回复", "en": "merchant-response"},
+    "regulatory": {"zh-CN": "决定", "en": "decision"},
 }
 STATUS_NAMES = {
     "submitted": {"zh-CN": "已提交", "en": "submitted"},
@@ -116,6 +134,8 @@ def summary(entry: TimelineEntry, language: str) -> str:
         data["clock_name"] = _CLOCK_NAMES.get(data["clock"], {}).get(language, data["clock"])
     if "due" in data:
         data["due"] = local_date_text(_parse(data["due"]), language)
+    if "regulatory_due" in data:
+        data["regulatory_due_date"] = local_date_text(_parse(data["regulatory_due"]), language)
     if "to" in data:
         data["to_name"] = STATUS_NAMES.get(data["to"], {}).get(language, data["to"])
     try:

@@ -149,12 +149,20 @@ class StepWriter:
         case = step.case.evolve(version=before.version + 1)
         if any(e.visibility is Visibility.PUBLIC for e in step.entries):
             case = case.evolve(last_public_update_at=now)
-        case, command = rearm(with_urgency(case, self.calendar), now)
+        case, command = rearm(with_urgency(case, self.calendar), now, self.calendar)
+        # A step may send two messages of one kind (two clocks warning in one catch-up); the
+        # position keeps their keys apart and stable across retries of the same step.
         outbox = [
             events.notify(
-                case, n.event, now, n.params, audience=n.audience, key=f"{n.event}@v{case.version}"
+                case,
+                n.event,
+                now,
+                n.params,
+                audience=n.audience,
+                key=f"{n.event}@v{case.version}.{position}",
+                to=n.to,
             )
-            for n in step.notices
+            for position, n in enumerate(step.notices)
         ]
         if command is not None:
             outbox.append(events.schedule(case, command, now))

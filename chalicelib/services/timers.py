@@ -79,11 +79,12 @@ class TimerService:
         now = self._clock.now()
         step = Step(case.evolve(schedule=fired(case.schedule)))
         handled = 0
-        while due := due_timers(step.case, now):
-            step = step.then(on_timer(step.case, due[0], now, self._writer.calendar))
+        calendar = self._writer.calendar
+        while due := due_timers(step.case, now, calendar):
+            step = step.then(on_timer(step.case, due[0], now, calendar))
             handled += 1
         if not handled:
-            _, command = rearm(step.case, now)
+            _, command = rearm(step.case, now, calendar)
             if command is None and step.case.schedule == case.schedule:
                 return Outcome.NOTHING_DUE  # a repeat with nothing left to do: write nothing
         self._writer.commit(case, step, now)

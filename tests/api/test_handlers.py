@@ -56,9 +56,12 @@ def test_schedule_delivered_three_times_has_one_effect(api: Api) -> None:
     api.clock.set(api.clock.now() + timedelta(days=1, hours=8))
     outcomes = [api.client.lambda_.invoke("sla_timer", payload).payload for _ in range(3)]
     api.drain()
-    # THEN only the first acts: one timeline entry and one next schedule
+    # THEN only the first acts: what fell due by then is recorded once (three warnings and the
+    # first-response breach), and one next schedule is armed
     assert outcomes == [{"outcome": "handled"}] + [{"outcome": "superseded"}] * 2
-    assert _staff_timeline(api, case["case_id"]) == ["submitted", "sla_due"]
+    assert _staff_timeline(api, case["case_id"]) == ["submitted"] + ["sla_warning"] * 3 + [
+        "sla_due"
+    ]
     listed = scheduler.list_schedules(GroupName="paycase-local")["Schedules"]
     assert sorted(s["Name"] for s in listed) == [f"{case['case_id']}-1", f"{case['case_id']}-2"]
 

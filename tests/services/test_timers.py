@@ -14,33 +14,53 @@ def _internal_types(desk: Desk, case_id: str) -> list[str]:
     return [e.type for e in desk.store.timeline(case_id, include_internal=True)]
 
 
-def test_timer_filing_arms_one_schedule_at_first_response(desk: Desk) -> None:
-    # WHEN a complaint is filed and its outbox drained
+def _clock_steps(desk: Desk, case_id: str) -> list[str]:
+    """What the SLA clocks did, in order: e.g. 'first_response:50%', 'first_response:breach'."""
+    out = []
+    for e in desk.store.timeline(case_id, include_internal=True):
+        if e.type == "sla_warning":
+            out.append(f"{e.data['clock']}:{e.data['percent']}%")
+        elif e.type in ("sla_due", "sla_escalated"):
+            out.append(f"{e.data['clock']}:level{e.data['level']}")
+    return out
+
+
+def test_timer_filing_arms_one_schedule_at_its_first_warning(desk: Desk) -> None:
+    # WHEN a complaint is filed Monday 10:00 and its outbox drained
     body = desk.file(complaint())
     desk.drain()
-    # THEN exactly one schedule exists, with one Scheduler call, for the first-response deadline
+    # THEN exactly one schedule exists, made with one Scheduler call, for the earliest timer:
+    # half the first-response time (17 working hours to Tuesday 18:00) is used Tuesday 09:30
     assert desk.scheduler.calls == [("create", f"{body['case_id']}-1")]
-    [(_, (_, payload))] = desk.scheduler.schedules.items()
-    assert payload["timer"] == "first_response_due"
-    assert payload["due_at"] == body["deadlines"]["first_response_due"]
+    [(_, (at, payload))] = desk.scheduler.schedules.items()
+    assert payload["timer"] == "first_response_warn50"
+    assert payload["due_at"] == "2026-11-24T01:30:00Z"
     assert payload["clock_epoch"] == 1 and payload["case_id"] == body["case_id"]
 
 
-def test_timer_first_response_due_is_recorded_and_resolution_armed(desk: Desk) -> None:
+def test_timer_first_response_warns_then_breaches(desk: Desk) -> None:
     # GIVEN a filed complaint
     body = desk.file(complaint())
     desk.drain()
-    # WHEN time reaches the first-response deadline (Tuesday 18:00 Beijing) and it fires
+    # WHEN time reaches the first-response deadline (Tuesday 18:00 Beijing) and timers fire
     desk.clock.set(desk.clock.now() + timedelta(days=1, hours=8))
-    assert desk.fire_due() == 1
-    # THEN the breach is on the internal timeline and the next schedule is for resolution
-    assert _internal_types(desk, body["case_id"]) == ["submitted", "sla_due"]
-    [(name, (_, payload))] = desk.scheduler.schedules.items()
-    assert (name, payload["timer"]) == (f"{body['case_id']}-2", "resolution_due")
-    # AND customers never see the internal entry
-    assert [e.type for e in desk.store.timeline(body["case_id"], include_internal=False)] == [
-        "submitted"
+    desk.fire_due()
+    # THEN each clock warned at 50% and 80% of its working time, and the first-response clock
+    # breached, each once and in time order: first response (17 working hours) 50% Tue 09:30,
+    # resolution (26 working hours) 50% Tue 14:00, first response 80% Tue 14:36, breach 18:00
+    steps = _clock_steps(desk, body["case_id"])
+    assert steps == [
+        "first_response:50%",
+        "resolution:50%",
+        "first_response:80%",
+        "first_response:level1",
     ]
+    # AND one live schedule points at the next timer
+    [(name, (_, payload))] = list(desk.scheduler.schedules.items())[-1:]
+    assert name.startswith(body["case_id"])
+    # AND customers never see the internal entries
+    public = [e.type for e in desk.store.timeline(body["case_id"], include_internal=False)]
+    assert "sla_due" not in public and "sla_warning" not in public
 
 
 def test_timer_delivered_three_times_has_one_effect(desk: Desk) -> None:
@@ -52,9 +72,10 @@ def test_timer_delivered_three_times_has_one_effect(desk: Desk) -> None:
     # WHEN EventBridge delivers it three times
     outcomes = [desk.container.timers.fire(payload) for _ in range(3)]
     desk.drain()
-    # THEN only the first acts: one timeline entry, one new schedule
+    # THEN only the first acts: one timeline entry per timer, one new schedule
     assert outcomes == [Outcome.HANDLED, Outcome.SUPERSEDED, Outcome.SUPERSEDED]
     assert _internal_types(desk, body["case_id"]).count("sla_due") == 1
+    assert _internal_types(desk, body["case_id"]).count("sla_warning") == 3
     assert [name for name in desk.scheduler.schedules] == [
         f"{body['case_id']}-1",  # the fired one; EventBridge deletes it after the invocation
         f"{body['case_id']}-2",
@@ -68,13 +89,21 @@ def test_timer_late_firing_catches_up_in_due_order(desk: Desk) -> None:
     desk.clock.set(desk.clock.now() + timedelta(days=10))
     # WHEN it fires
     desk.fire_due()
-    # THEN both deadlines are recorded, first response first, and no schedule is left
-    entries = [e for e in desk.store.timeline(body["case_id"], include_internal=True)]
-    assert [e.data.get("timer") for e in entries if e.type == "sla_due"] == [
-        "first_response_due",
-        "resolution_due",
+    # THEN every clock step is recorded once, in due order (the first-response escalation and
+    # the resolution breach share Wednesday 18:00)
+    steps = _clock_steps(desk, body["case_id"])
+    assert steps == [
+        "first_response:50%",
+        "resolution:50%",
+        "first_response:80%",
+        "first_response:level1",
+        "resolution:80%",
+        "first_response:level2",
+        "resolution:level1",
+        "resolution:level2",
     ]
-    assert desk.scheduler.schedules == {}
+    dues = [e.at for e in desk.store.timeline(body["case_id"], include_internal=True)]
+    assert dues == sorted(dues)
 
 
 def test_timer_for_a_closed_case_does_nothing(desk: Desk) -> None:
@@ -128,9 +157,14 @@ def test_timer_sweep_fires_a_case_whose_schedule_vanished(desk: Desk) -> None:
     # WHEN the sweeper runs
     assert desk.container.timers.sweep(timedelta(0)) == 1
     desk.drain()
-    # THEN the deadline is recorded and the next wake-up is armed again
-    assert _internal_types(desk, body["case_id"]) == ["submitted", "sla_due"]
-    assert [p["timer"] for _, p in desk.scheduler.schedules.values()] == ["resolution_due"]
+    # THEN what fell due is recorded and the next wake-up is armed again
+    assert _clock_steps(desk, body["case_id"]) == [
+        "first_response:50%",
+        "resolution:50%",
+        "first_response:80%",
+        "first_response:level1",
+    ]
+    assert len(desk.scheduler.schedules) == 1
     # AND a second sweep finds nothing due
     assert desk.container.timers.sweep(timedelta(0)) == 0
 

@@ -212,7 +212,7 @@ def test_deltas_objection_and_automatic_close_only_move_gauges() -> None:
     # GIVEN a resolved case / WHEN the customer objects, or the objection window passes
     resolved = lc.answer_proposal(negotiating(), True, None, sh(11, 24, 10), CAL).case
     review = lc.object_to(resolved, "不同意", sh(11, 25, 10), CAL).case
-    (timer,) = pending_timers(resolved)
+    (timer,) = pending_timers(resolved, CAL)
     closed = on_timer(resolved, timer, timer.due_at, CAL).case
     # THEN only the status gauges change
     assert delta(resolved, review).add == {"status.resolved": -1, "status.second_review": 1}

@@ -64,18 +64,25 @@ def names(timers: list) -> list[str]:
     return [t.name for t in timers]
 
 
+def deadlines(timers: list) -> list:
+    """Only the clocks' own deadlines (the engine also plans warnings, escalations, the
+    regulatory limit and periodic updates; tests/unit/test_sla_engine.py covers those)."""
+    return [t for t in timers if t.name in (FIRST_RESPONSE_DUE, RESOLUTION_DUE)]
+
+
 # -- timers -------------------------------------------------------------------------------------
 
 
 def test_pending_timers_submitted_case_has_both_earliest_first() -> None:
     # GIVEN a submitted case / WHEN listing its pending timers
-    timers = pending_timers(make_case(Status.SUBMITTED))
-    # THEN first response then resolution, at their deadlines
-    assert [(t.name, t.due_at) for t in timers] == [
+    timers = pending_timers(make_case(Status.SUBMITTED), CAL)
+    # THEN first response then resolution, at their deadlines, and the earliest comes next
+    assert [(t.name, t.due_at) for t in deadlines(timers)] == [
         (FIRST_RESPONSE_DUE, FIRST_DUE),
         (RESOLUTION_DUE, RESOLUTION_DUE_AT),
     ]
-    assert next_timer(make_case(Status.SUBMITTED)) == timers[0]
+    assert next_timer(make_case(Status.SUBMITTED), CAL) == timers[0]
+    assert timers == sorted(timers, key=lambda t: (t.due_at, t.name))
 
 
 @pytest.mark.parametrize(
@@ -85,10 +92,10 @@ def test_pending_timers_accepted_case_has_only_resolution(status: Status) -> Non
     # GIVEN a case past its first response / WHEN listing its timers
     case = make_case(status)
     # THEN only the resolution clock remains
-    assert [(t.name, t.due_at) for t in pending_timers(case)] == [
+    assert [(t.name, t.due_at) for t in deadlines(pending_timers(case, CAL))] == [
         (RESOLUTION_DUE, RESOLUTION_DUE_AT)
     ]
-    assert next_timer(case) == pending_timers(case)[0]
+    assert next_timer(case, CAL) == pending_timers(case, CAL)[0]
 
 
 @pytest.mark.parametrize(
@@ -97,18 +104,18 @@ def test_pending_timers_accepted_case_has_only_resolution(status: Status) -> Non
 def test_pending_timers_finished_case_has_none(status: Status) -> None:
     # GIVEN a case whose clocks have stopped / WHEN / THEN no timer is pending
     case = make_case(status)
-    assert pending_timers(case) == []
-    assert next_timer(case) is None
-    assert due_timers(case, sh(30, 12)) == []
+    assert pending_timers(case, CAL) == []
+    assert next_timer(case, CAL) is None
+    assert due_timers(case, sh(30, 12), CAL) == []
 
 
 def test_pending_timers_skips_fired_timers() -> None:
     # GIVEN a submitted case whose first-response timer already fired
     case = make_case(Status.SUBMITTED, sla_fired=frozenset({FIRST_RESPONSE_DUE}))
     # WHEN / THEN only resolution is pending; with both fired nothing is
-    assert names(pending_timers(case)) == [RESOLUTION_DUE]
+    assert names(deadlines(pending_timers(case, CAL))) == [RESOLUTION_DUE]
     both = case.evolve(sla_fired=frozenset({FIRST_RESPONSE_DUE, RESOLUTION_DUE}))
-    assert next_timer(both) is None
+    assert deadlines(pending_timers(both, CAL)) == []
 
 
 @pytest.mark.parametrize(
@@ -125,30 +132,31 @@ def test_pending_timers_skips_fired_timers() -> None:
 def test_due_timers_submitted_case(now: datetime, expected: list[str]) -> None:
     # GIVEN a submitted case / WHEN asking what fell due by `now`
     # THEN every timer at or before now, in due order (a late firing catches up)
-    assert names(due_timers(make_case(Status.SUBMITTED), now)) == expected
+    assert names(deadlines(due_timers(make_case(Status.SUBMITTED), now, CAL))) == expected
 
 
 def test_due_timers_skips_fired_timer() -> None:
     # GIVEN both deadlines passed but first response already handled
     case = make_case(Status.SUBMITTED, sla_fired=frozenset({FIRST_RESPONSE_DUE}))
     # WHEN / THEN only resolution is due
-    assert names(due_timers(case, sh(9, 10))) == [RESOLUTION_DUE]
+    assert names(deadlines(due_timers(case, sh(9, 10), CAL))) == [RESOLUTION_DUE]
 
 
 def test_rearm_submitted_case_creates_schedule_for_first_response() -> None:
     # GIVEN a new submitted case without a schedule
     # WHEN re-arming it
-    case, command = rearm(make_case(Status.SUBMITTED), CREATED)
-    # THEN one schedule is created for the first-response deadline
+    case, command = rearm(make_case(Status.SUBMITTED), CREATED, CAL)
+    # THEN one schedule is created for its earliest timer
+    first = pending_timers(make_case(Status.SUBMITTED), CAL)[0]
     assert command is not None
     assert (command.action, command.timer, command.at) == (
         ScheduleAction.CREATE,
-        FIRST_RESPONSE_DUE,
-        FIRST_DUE,
+        first.name,
+        first.due_at,
     )
-    assert case.schedule.live_at == FIRST_DUE
+    assert case.schedule.live_at == first.due_at
     # AND closing it later deletes that schedule
-    _, delete = rearm(case.evolve(status=Status.CLOSED), sh(3, 10))
+    _, delete = rearm(case.evolve(status=Status.CLOSED), sh(3, 10), CAL)
     assert delete is not None
     assert delete.action is ScheduleAction.DELETE
 
