@@ -32,7 +32,7 @@ def test_timer_filing_arms_one_schedule_at_its_first_warning(desk: Desk) -> None
     # THEN exactly one schedule exists, made with one Scheduler call, for the earliest timer:
     # half the first-response time (17 working hours to Tuesday 18:00) is used Tuesday 09:30
     assert desk.scheduler.calls == [("create", f"{body['case_id']}-1")]
-    [(_, (at, payload))] = desk.scheduler.schedules.items()
+    [(_, (_, payload))] = desk.scheduler.schedules.items()
     assert payload["timer"] == "first_response_warn50"
     assert payload["due_at"] == "2026-11-24T01:30:00Z"
     assert payload["clock_epoch"] == 1 and payload["case_id"] == body["case_id"]
@@ -56,7 +56,7 @@ def test_timer_first_response_warns_then_breaches(desk: Desk) -> None:
         "first_response:level1",
     ]
     # AND one live schedule points at the next timer
-    [(name, (_, payload))] = list(desk.scheduler.schedules.items())[-1:]
+    [(name, _)] = list(desk.scheduler.schedules.items())[-1:]
     assert name.startswith(body["case_id"])
     # AND customers never see the internal entries
     public = [e.type for e in desk.store.timeline(body["case_id"], include_internal=False)]
