@@ -299,6 +299,7 @@ class Container:
             self.clock,
             observer=self._observer,
             code_box=self.code_box,
+            staff=self.staff_directory,
         )
 
     @cached_property

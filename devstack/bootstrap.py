@@ -75,7 +75,8 @@ def seed(container: Container, env: LocalEnv) -> dict[str, Any]:
         if token and container.staff_directory.by_token_hash(hash_token(token)):
             tokens[role] = token
         else:
-            _, tokens[role] = container.staff.create({"name": name, "role": role, "team": "demo"})
+            body = {"name": name, "role": role, "team": "demo", "email": f"{role}@paycase.local"}
+            _, tokens[role] = container.staff.create(body)
     merchant = container.merchant_directory.get(DEMO_MERCHANT["merchant_id"])
     if merchant is None:
         merchant, secret = container.merchants.register(DEMO_MERCHANT)

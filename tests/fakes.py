@@ -288,6 +288,9 @@ class FakeStaffDirectory:
     def get(self, staff_id: str) -> StaffMember | None:
         return next((m for m in self.by_hash.values() if m.staff_id == staff_id), None)
 
+    def by_role(self, role: str) -> list[StaffMember]:
+        return sorted((m for m in self.by_hash.values() if m.role == role), key=lambda m: m.staff_id)
+
 
 class FakeMetricsStore:
     def __init__(self) -> None:

@@ -444,7 +444,8 @@ def assign(case: Case, assignee: str, by: str, now: datetime, assignee_name: str
     )
     due = to_rfc3339(case.due_at) if case.due_at else None
     params = {**_base(case), "staff_name": assignee_name, "due_at": due, "staff_id": assignee}
-    return Step(changed, (entry,), (Notice("case_assigned", params, "staff"),))
+    notice = Notice("case_assigned", params, "staff", {"staff_ids": [assignee]})
+    return Step(changed, (entry,), (notice,))
 
 
 def rate(case: Case, rating: int, comment: str | None, now: datetime) -> Step:

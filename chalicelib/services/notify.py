@@ -18,6 +18,8 @@ from chalicelib.services.ports import (
     NotificationLog,
     SecretBox,
     SmsSender,
+    StaffDirectory,
+    StaffMember,
 )
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,10 @@ class Dispatcher:
         clock: Clock,
         observer: SentObserver | None = None,
         code_box: SecretBox | None = None,
+        staff: StaffDirectory | None = None,
     ) -> None:
         self._code_box = code_box
+        self._staff = staff
         self._store = store
         self._log = notifications
         self._sms = sms
@@ -69,14 +73,18 @@ class Dispatcher:
         """Send every message `event` asks for. True when all of them are final (sent or
         dead), so the event is done; False leaves it pending for a later retry."""
         audience = str(event.payload.get("audience", "customer"))
-        if audience != "customer":
-            return True  # staff and merchant addresses arrive with their own issues
-        contact = self._recipient(event)
-        if contact is None:
-            log.warning("notify: case %s not found for %s", event.case_id, event.event_id)
-            return True
+        if audience == "customer":
+            contact = self._recipient(event)
+            if contact is None:
+                log.warning("notify: case %s not found for %s", event.case_id, event.event_id)
+                return True
+            messages = self._messages(event, contact)
+        elif audience == "staff":
+            messages = self._staff_messages(event)
+        else:
+            return True  # merchants are told through their own channel (payment queries)
         done = True
-        for notification in self._messages(event, contact):
+        for notification in messages:
             stored = self._log.create(notification)
             if stored.status in FINAL:
                 continue
@@ -106,6 +114,35 @@ class Dispatcher:
             return claimed
         self._log.save_outcome(claimed)
         return claimed
+
+    def _staff_messages(self, event: OutboxEvent) -> list[Notification]:
+        """One email per staff member named (by id or role) who has an address."""
+        to = event.payload.get("to") or {}
+        members: dict[str, StaffMember] = {}
+        if self._staff is not None:
+            for staff_id in to.get("staff_ids", []):
+                if member := self._staff.get(staff_id):
+                    members[member.staff_id] = member
+            for role in to.get("roles", []):
+                members.update({m.staff_id: m for m in self._staff.by_role(role)})
+        key = str(event.payload.get("key") or event.name)
+        now = self._clock.now()
+        return [
+            Notification(
+                notification_id=f"{event.case_id}:{key}:email:{member.staff_id}",
+                case_id=event.case_id,
+                event=event.name,
+                channel="email",
+                audience="staff",
+                recipient=member.email,
+                recipient_masked=mask_email(member.email) or "",
+                language="zh-CN",
+                params={**event.payload.get("params", {}), "staff_name": member.name},
+                created_at=now,
+            )
+            for member in members.values()
+            if member.email
+        ]
 
     def _recipient(self, event: OutboxEvent) -> Contact | None:
         """Who an event is for: named in the event (one-time codes), else the case's contact

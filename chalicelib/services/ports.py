@@ -208,6 +208,7 @@ class StaffMember:
     name: str
     role: str
     team: str | None = None
+    email: str | None = None  # where SLA warnings, escalations and assignments go
 
 
 class StaffDirectory(Protocol):
@@ -216,6 +217,8 @@ class StaffDirectory(Protocol):
     def by_token_hash(self, token_hash: str) -> StaffMember | None: ...
 
     def get(self, staff_id: str) -> StaffMember | None: ...
+
+    def by_role(self, role: str) -> list[StaffMember]: ...
 
 
 class MetricsStore(Protocol):

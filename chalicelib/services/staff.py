@@ -9,7 +9,15 @@ from typing import Any
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import hash_token, new_token
-from chalicelib.domain.validation import Problems, choice, reject_unknown, require_object, text
+from chalicelib.domain.contact import normalize_email
+from chalicelib.domain.validation import (
+    Problems,
+    choice,
+    normalized,
+    reject_unknown,
+    require_object,
+    text,
+)
 from chalicelib.services.ports import StaffDirectory, StaffMember
 
 ROLES = ("agent", "supervisor", "reviewer", "admin")
@@ -69,13 +77,14 @@ class StaffService:
         """A new staff member and their token; the token is shown once and stored as a hash."""
         problems = Problems()
         data: Mapping[str, Any] = require_object(body, problems)
-        reject_unknown(data, ("name", "role", "team"), problems)
+        reject_unknown(data, ("name", "role", "team", "email"), problems)
         name = text(data, "name", problems, required=True, max_len=100)
         role = choice(data, "role", ROLES, problems, required=True)
         team = text(data, "team", problems, max_len=100)
+        email = normalized(data, "email", normalize_email, problems)
         if problems or not (name and role):
             raise ValidationFailed(problems.fields)
-        member = StaffMember(f"stf_{uuid.uuid4().hex[:16]}", name, role, team)
+        member = StaffMember(f"stf_{uuid.uuid4().hex[:16]}", name, role, team, email)
         token = new_token(STAFF_TOKEN_PREFIX)
         self._directory.add(member, hash_token(token), self._clock.now())
         return member, token

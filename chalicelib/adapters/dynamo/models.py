@@ -265,6 +265,17 @@ class KeyModel(Model):
     counter = NumberAttribute(null=True)  # for rate limits and attempt counters
 
 
+class StaffRoleIndex(GlobalSecondaryIndex["StaffModel"]):
+    """Staff by role: who hears about breaches (supervisors, admins)."""
+
+    class Meta:
+        index_name = "by_role"
+        projection = AllProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+    staff_id = UnicodeAttribute(range_key=True)
+
+
 class StaffModel(Model):
     class Meta:
         table_name = "staff"
@@ -273,8 +284,11 @@ class StaffModel(Model):
     name = UnicodeAttribute()
     role = UnicodeAttribute()
     team = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
     token_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+    role_index = StaffRoleIndex()
 
 
 class MerchantModel(Model):

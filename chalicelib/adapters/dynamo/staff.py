@@ -28,6 +28,7 @@ class DynamoStaffDirectory:
             "name": member.name,
             "role": member.role,
             "team": member.team,
+            "email": member.email,
         }
         with translated(), TransactWrite(connection=self._connection) as tx:
             tx.save(
@@ -36,6 +37,7 @@ class DynamoStaffDirectory:
                     name=member.name,
                     role=member.role,
                     team=member.team,
+                    email=member.email,
                     token_hash=token_hash,
                     created_at=now,
                 ),
@@ -53,7 +55,9 @@ class DynamoStaffDirectory:
         except DoesNotExist:
             return None
         value = plain(model.value)
-        return StaffMember(value["staff_id"], value["name"], value["role"], value.get("team"))
+        return StaffMember(
+            value["staff_id"], value["name"], value["role"], value.get("team"), value.get("email")
+        )
 
     def get(self, staff_id: str) -> StaffMember | None:
         try:
@@ -61,4 +65,12 @@ class DynamoStaffDirectory:
                 model = StaffModel.get(staff_id, consistent_read=True)
         except DoesNotExist:
             return None
-        return StaffMember(model.staff_id, model.name, model.role, model.team)
+        return _member(model)
+
+    def by_role(self, role: str) -> list[StaffMember]:
+        with translated():
+            return [_member(m) for m in StaffModel.role_index.query(role)]
+
+
+def _member(model: StaffModel) -> StaffMember:
+    return StaffMember(model.staff_id, model.name, model.role, model.team, model.email)

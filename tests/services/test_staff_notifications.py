@@ -1,0 +1,78 @@
+"""Staff hear about their cases by email: assignment, SLA warnings (the assignee), breaches
+(supervisors) and the second-level escalation (supervisors and admins)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.domain.lifecycle import assign
+from tests.builders import complaint
+from tests.services.conftest import Desk
+
+
+def _staff(desk: Desk) -> dict[str, str]:
+    ids = {}
+    for role, email in (
+        ("agent", "li@desk.example"),
+        ("supervisor", "wang@desk.example"),
+        ("admin", "chen@desk.example"),
+        ("agent", None),
+    ):
+        body = {"name": f"{role}-{email}", "role": role, **({"email": email} if email else {})}
+        member, _ = desk.container.staff.create(body)
+        ids[email or "no-email"] = member.staff_id
+    return ids
+
+
+def _mail(desk: Desk) -> list[tuple[str, str]]:
+    return [(m["to"], m["subject"]) for m in desk.email.sent]
+
+
+def test_staff_are_told_what_their_clocks_do(desk: Desk) -> None:
+    # GIVEN a complaint assigned to an agent with an email address
+    ids = _staff(desk)
+    body = desk.file(complaint())
+    writer = desk.container.writer
+    case = writer.load(body["case_id"])
+    writer.commit(
+        case,
+        assign(case, ids["li@desk.example"], ids["wang@desk.example"], desk.clock.now(), "李"),
+        desk.clock.now(),
+    )
+    desk.drain()
+    assigned = [to for to, _ in _mail(desk) if to == "li@desk.example"]
+    assert len(assigned) == 1  # the assignment
+    # WHEN the first-response clock warns, breaches and escalates
+    desk.clock.set(desk.clock.now() + timedelta(days=2, hours=8))
+    desk.fire_due()
+    # THEN warnings went to the assignee, breaches to supervisors, level 2 to admins as well
+    to_agent = [s for to, s in _mail(desk) if to == "li@desk.example"]
+    to_supervisor = [s for to, s in _mail(desk) if to == "wang@desk.example"]
+    to_admin = [s for to, s in _mail(desk) if to == "chen@desk.example"]
+    assert len(to_agent) == 1 + 4  # assignment + 50% and 80% of two clocks
+    assert len(to_supervisor) == 3  # first-response breach and escalation, resolution breach
+    assert len(to_admin) == 1  # the second level only
+    # AND nobody without an address was written to, and customers got none of it
+    assert all(
+        to.endswith("@desk.example") or to == "zhang.san@example.com" for to, _ in _mail(desk)
+    )
+
+
+def test_unassigned_case_warnings_go_to_supervisors(desk: Desk) -> None:
+    _staff(desk)
+    desk.file(complaint())
+    desk.drain()
+    desk.clock.set(desk.clock.now() + timedelta(hours=23, minutes=30))  # Tue 09:30: 50%
+    desk.fire_due()
+    warned = [to for to, _ in _mail(desk) if to.endswith("@desk.example")]
+    assert warned == ["wang@desk.example"]
+
+
+def test_staff_email_is_validated(desk: Desk) -> None:
+    import pytest
+
+    from chalicelib.domain.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as failed:
+        desk.container.staff.create({"name": "x", "role": "agent", "email": "not-an-address"})
+    assert "email" in failed.value.fields
