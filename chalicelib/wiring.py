@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.clock import Clock
     from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
+    from chalicelib.services.config import DeskConfig
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
     from chalicelib.services.merchants import MerchantService
@@ -41,6 +42,12 @@ if TYPE_CHECKING:
     from chalicelib.services.replays import Replays
     from chalicelib.services.schedules import ScheduleSync
     from chalicelib.services.sessions import Sessions
+    from chalicelib.services.sla_admin import (
+        CalendarAdmin,
+        DeadlinePreview,
+        PolicyAdmin,
+        Recompute,
+    )
     from chalicelib.services.staff import StaffService
     from chalicelib.services.steps import StepWriter
     from chalicelib.services.timers import TimerService
@@ -89,11 +96,18 @@ class Container:
             raise RuntimeError("the test clock exists only in the local stage")
         return OffsetFileClock(self.settings.clock_file)
 
-    @cached_property
+    @property
     def calendar(self) -> WorkingCalendar:
-        from chalicelib.domain.calendar import BusinessHours, WorkingCalendar
+        """The current calendar: shipped official years, and years staff loaded."""
+        return self.config.calendar()
 
-        return WorkingCalendar.shipped(BusinessHours.parse(self.settings.business_hours))
+    @cached_property
+    def config(self) -> DeskConfig:
+        from chalicelib.domain.calendar import BusinessHours
+        from chalicelib.services.config import DeskConfig
+
+        hours = BusinessHours.parse(self.settings.business_hours)
+        return DeskConfig(self.store, self.clock, hours)
 
     # -- AWS -------------------------------------------------------------------------------------
 
@@ -208,12 +222,9 @@ class Container:
 
     @cached_property
     def complaints(self) -> ComplaintService:
-        from chalicelib.domain.policy import DEFAULT_POLICIES
         from chalicelib.services.complaints import ComplaintService
 
-        return ComplaintService(
-            self.store, self.clock, self.calendar, DEFAULT_POLICIES, self.settings.token_key
-        )
+        return ComplaintService(self.store, self.clock, self.config, self.settings.token_key)
 
     @cached_property
     def cases(self) -> CustomerCases:
@@ -250,6 +261,30 @@ class Container:
         return LocalSecretBox(derived)
 
     @cached_property
+    def policy_admin(self) -> PolicyAdmin:
+        from chalicelib.services.sla_admin import PolicyAdmin
+
+        return PolicyAdmin(self.config, self.store, self.clock)
+
+    @cached_property
+    def calendar_admin(self) -> CalendarAdmin:
+        from chalicelib.services.sla_admin import CalendarAdmin
+
+        return CalendarAdmin(self.config, self.store, self.clock)
+
+    @cached_property
+    def deadline_preview(self) -> DeadlinePreview:
+        from chalicelib.services.sla_admin import DeadlinePreview
+
+        return DeadlinePreview(self.config, self.clock)
+
+    @cached_property
+    def recompute(self) -> Recompute:
+        from chalicelib.services.sla_admin import Recompute
+
+        return Recompute(self.writer, self.store, self.clock)
+
+    @cached_property
     def replays(self) -> Replays:
         from chalicelib.services.replays import Replays
 
@@ -277,7 +312,7 @@ class Container:
     def writer(self) -> StepWriter:
         from chalicelib.services.steps import StepWriter
 
-        return StepWriter(self.store, self.clock, self.calendar)
+        return StepWriter(self.store, self.clock, self.config.calendar)
 
     @cached_property
     def timers(self) -> TimerService:
@@ -313,7 +348,12 @@ class Container:
         from chalicelib.services.outbox import OutboxConsumer
 
         return OutboxConsumer(
-            self.store, self.dispatcher, self.schedule_sync, self.metrics, self.clock
+            self.store,
+            self.dispatcher,
+            self.schedule_sync,
+            self.metrics,
+            self.clock,
+            maintenance=lambda: self.recompute,
         )
 
     @cached_property

@@ -88,6 +88,9 @@ class FakeStore:
         held = self.keys.get(key)
         return copy.deepcopy(held[0]) if held else None
 
+    def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        return {k: copy.deepcopy(self.keys[k][0]) for k in keys if k in self.keys}
+
     def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
         pending = [e for e, done in self.events.values() if done is None]
         pending = [e for e in pending if e.created_at <= older_than]
@@ -289,7 +292,9 @@ class FakeStaffDirectory:
         return next((m for m in self.by_hash.values() if m.staff_id == staff_id), None)
 
     def by_role(self, role: str) -> list[StaffMember]:
-        return sorted((m for m in self.by_hash.values() if m.role == role), key=lambda m: m.staff_id)
+        return sorted(
+            (m for m in self.by_hash.values() if m.role == role), key=lambda m: m.staff_id
+        )
 
 
 class FakeMetricsStore:

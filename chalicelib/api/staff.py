@@ -158,3 +158,53 @@ def metrics() -> Any:
         query_param(request, "from"), query_param(request, "to")
     )
     return json_response(report)
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/extensions", methods=["POST"])
+def extend(case_id: str) -> Any:
+    member = case_staff_member()
+    require_role(member, "supervisor")
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().desk.extend(case_id, body, member))
+
+
+@endpoint(bp, "/v1/admin/sla-policies")
+def list_policies() -> Any:
+    staff_member(None)
+    return json_response(wiring.container().policy_admin.list())
+
+
+@endpoint(bp, "/v1/admin/sla-policies/{category}", methods=["PUT"])
+def update_policy(category: str) -> Any:
+    member = staff_member("supervisor")
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().policy_admin.update(category, body, member))
+
+
+@endpoint(bp, "/v1/admin/calendar/{year}")
+def get_calendar(year: str) -> Any:
+    staff_member(None)
+    return json_response(wiring.container().calendar_admin.get(_year(year)))
+
+
+@endpoint(bp, "/v1/admin/calendar/{year}", methods=["PUT"])
+def load_calendar(year: str) -> Any:
+    member = staff_member("supervisor")
+    body = read_json(bp.current_request)
+    return json_response(wiring.container().calendar_admin.load(_year(year), body, member))
+
+
+@endpoint(bp, "/v1/admin/deadlines")
+def preview_deadlines() -> Any:
+    staff_member(None)
+    request = bp.current_request
+    preview = wiring.container().deadline_preview.preview(
+        query_param(request, "category"), query_param(request, "from")
+    )
+    return json_response(preview)
+
+
+def _year(raw: str) -> int:
+    if not raw.isdigit() or len(raw) != 4:
+        raise NotFound()
+    return int(raw)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
@@ -28,11 +27,12 @@ from chalicelib.domain.ids import (
     new_case_number,
     new_ulid,
 )
-from chalicelib.domain.policy import Category, SlaPolicy, compute_deadlines
+from chalicelib.domain.policy import compute_deadlines
 from chalicelib.domain.schedule import ScheduleCommand
 from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import events, keys, presenters
+from chalicelib.services.config import DeskConfig
 from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
 from chalicelib.services.steps import metrics_event
 
@@ -57,16 +57,14 @@ class ComplaintService:
         self,
         store: CaseStore,
         clock: Clock,
-        calendar: WorkingCalendar,
-        policies: Mapping[Category, SlaPolicy],
+        config: DeskConfig,
         token_key: bytes,
         numbers: Callable[[datetime], str] = new_case_number,
     ) -> None:
         self._numbers = numbers
         self._store = store
         self._clock = clock
-        self._calendar = calendar
-        self._policies = policies
+        self._config = config
         self._token_key = token_key
 
     def file(self, body: Any, idempotency_key: str | None = None) -> Filed:
@@ -98,7 +96,8 @@ class ComplaintService:
     def _new_case(
         self, request: ComplaintRequest, now: datetime
     ) -> tuple[Case, ScheduleCommand | None]:
-        policy = self._policies[request.category]
+        policy = self._config.policy(request.category)
+        calendar = self._config.calendar()
         case_id = new_ulid(now)
         case = Case(
             case_id=case_id,
@@ -111,16 +110,16 @@ class ComplaintService:
             payment=request.payment,
             created_at=now,
             updated_at=now,
-            deadlines=compute_deadlines(policy, now, self._calendar),
+            deadlines=compute_deadlines(policy, now, calendar),
             policy_version=policy.version,
             access_token_hash=hash_token(self._token(case_id)),
             last_public_update_at=now,
         )
         case = case.evolve(
             policy=policy,
-            resolution_run=ClockRun.until(now, case.deadlines.resolution_due, self._calendar),
+            resolution_run=ClockRun.until(now, case.deadlines.resolution_due, calendar),
         )
-        return rearm(with_urgency(case, self._calendar), now, self._calendar)
+        return rearm(with_urgency(case, calendar), now, calendar)
 
     def _changes(
         self,
@@ -150,7 +149,7 @@ class ComplaintService:
         outbox = [events.notify(case, "case_received", now, params)]
         if command is not None:
             outbox.append(events.schedule(case, command, now))
-        outbox += metrics_event(None, case, now, self._calendar)
+        outbox += metrics_event(None, case, now, self._config.calendar())
         submitted = events.entry(
             case,
             "submitted",

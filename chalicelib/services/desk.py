@@ -180,6 +180,25 @@ class Desk:
         _, answer = self._writer.apply(case_id, act, version, idem, respond=self._respond)
         return answer
 
+    def extend(self, case_id: str, body: Any, member: StaffMember) -> dict[str, Any]:
+        """A supervisor extends the outer limit (to 30 calendar days in all), with a reason the
+        customer is told."""
+        require_role(member, "supervisor")
+        problems = v.Problems()
+        data = v.require_object(body, problems)
+        v.reject_unknown(data, ("days", "reason", "expected_version"), problems)
+        days = v.integer(data, "days", problems, required=True, minimum=1, maximum=15)
+        reason = v.text(data, "reason", problems, required=True, max_len=1000, multiline=True)
+        version = _version(data, problems, required=False)
+        if problems or days is None or reason is None:
+            raise ValidationFailed(problems.fields)
+
+        def act(case: Case, now: datetime) -> Step:
+            return lifecycle.extend(case, days, reason, member.staff_id, now, self._calendar)
+
+        case, _ = self._writer.apply(case_id, act, version)
+        return self._present(case)
+
     def _respond(self, case: Case, changes: Changes) -> dict[str, Any]:
         return presenters.staff_case(
             case, [], self._clock.now(), self._calendar, include_timeline=False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
@@ -23,7 +25,9 @@ class OutboxConsumer:
         schedules: ScheduleSync,
         metrics: MetricsRecorder,
         clock: Clock,
+        maintenance: Callable[[], Any] | None = None,
     ) -> None:
+        self._maintenance = maintenance
         self._store = store
         self._dispatcher = dispatcher
         self._schedules = schedules
@@ -40,6 +44,9 @@ class OutboxConsumer:
             done = True
         elif event.kind == "metrics":
             self._metrics.handle(event)
+            done = True
+        elif event.kind == "maintenance" and self._maintenance is not None:
+            self._maintenance().handle(event)
             done = True
         else:
             log.error("outbox: unknown event kind %r (%s)", event.kind, event.event_id)

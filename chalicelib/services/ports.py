@@ -119,6 +119,10 @@ class CaseStore(Protocol):
 
     def get_key(self, key: str) -> dict[str, Any] | None: ...
 
+    def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The values of those of `keys` that exist (one batched read)."""
+        ...
+
     def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
         """Outbox events not yet handled, created before `older_than`, oldest first."""
         ...

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.contact import normalize_email
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import hash_token, new_token
-from chalicelib.domain.contact import normalize_email
 from chalicelib.domain.validation import (
     Problems,
     choice,

@@ -76,10 +76,17 @@ def metrics_event(
 
 
 class StepWriter:
-    def __init__(self, store: CaseStore, clock: Clock, calendar: WorkingCalendar) -> None:
+    def __init__(
+        self, store: CaseStore, clock: Clock, calendar: Callable[[], WorkingCalendar]
+    ) -> None:
         self._store = store
         self._clock = clock
-        self.calendar = calendar
+        self._calendar = calendar
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The current calendar (official years as shipped or as loaded by staff)."""
+        return self._calendar()
 
     def load(self, case_id: str) -> Case:
         case = self._store.get_case(case_id) if is_ulid(case_id) else None
@@ -132,7 +139,10 @@ class StepWriter:
             held = self._store.get_key(idempotency.key)
             if held is not None:
                 raise KeyTaken(idempotency.key, held)
-        changes, changed = self.changes(case, action(case, now), now)
+        step = action(case, now)
+        if step.case == case and not step.entries and not step.notices and idempotency is None:
+            return case, respond(case, Changes(now=now)) if respond else {}
+        changes, changed = self.changes(case, step, now)
         answer = respond(changed, changes) if respond else {}
         if idempotency is not None:
             value = {"fingerprint": idempotency.fingerprint, "response": answer}

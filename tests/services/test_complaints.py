@@ -6,7 +6,6 @@ import pytest
 
 from chalicelib.domain.errors import DuplicateOpenCase, IdempotencyKeyReused, ValidationFailed
 from chalicelib.domain.ids import tokens_match
-from chalicelib.domain.policy import DEFAULT_POLICIES
 from chalicelib.services.complaints import ComplaintService
 from tests.builders import complaint
 from tests.services.conftest import Desk, make_desk
@@ -108,12 +107,7 @@ def test_file_complaint_draws_a_new_number_when_one_is_taken() -> None:
     desk = make_desk()
     c = desk.container
     service = ComplaintService(
-        desk.store,
-        desk.clock,
-        c.calendar,
-        DEFAULT_POLICIES,
-        c.settings.token_key,
-        numbers=lambda at: next(numbers),
+        desk.store, desk.clock, c.config, c.settings.token_key, numbers=lambda at: next(numbers)
     )
     first = service.file(complaint(payment=None)).body
     # WHEN another complaint draws the taken number first

@@ -199,6 +199,11 @@ class DynamoCaseStore:
         value: dict[str, Any] = plain(model.value)
         return value
 
+    def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        with translated():
+            found = KeyModel.batch_get(keys, consistent_read=True)
+            return {model.key: plain(model.value) for model in found}
+
     def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
         streams = []
         with translated():
