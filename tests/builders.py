@@ -87,3 +87,53 @@ def live(case: Case, at: datetime) -> Case:
 
 def later(at: datetime, **delta: float) -> datetime:
     return at + timedelta(**delta)
+
+
+def full_case(now: datetime = MONDAY_10AM) -> Case:
+    """A case with every optional field set, to prove a store keeps all of it."""
+    from chalicelib.domain.case import CustomerWait, SecondReview
+    from chalicelib.domain.clocks import ClockRun
+    from chalicelib.domain.policy import SlaPolicy, Target
+    from chalicelib.domain.proposal import Installment, Proposal, ProposalStatus
+    from chalicelib.domain.schedule import ScheduleState
+
+    later = now + timedelta(days=1)
+    proposal = Proposal(
+        proposal_id=new_ulid(now),
+        round=2,
+        kind="installment_plan",
+        text="分两期",
+        made_by="stf_r",
+        made_at=now,
+        also=("fee_waiver",),
+        amount_fen=2000,
+        installments=(
+            Installment(datetime(2026, 12, 1).date(), 1000),
+            Installment(datetime(2026, 12, 15).date(), 1000),
+        ),
+        status=ProposalStatus.REJECTED,
+        answered_at=later,
+        answer_reason="太少",
+    )
+    return make_case(now).evolve(
+        status=Status.SECOND_REVIEW,
+        assignee="stf_r",
+        sla_fired=frozenset({"first_response_due", "resolution_warn50"}),
+        schedule=ScheduleState(3, 2, 3, later, "second_review_warn50", later),
+        last_public_update_at=later,
+        resolved_at=later,
+        accepted_at=now,
+        closed_at=None,
+        waiting=CustomerWait(now, later, later + timedelta(days=2), "请补充"),
+        round=2,
+        handlers=frozenset({"stf_a", "stf_b"}),
+        proposal=proposal,
+        second_review=SecondReview(now, "不服", later, later + timedelta(days=20)),
+        rating=4,
+        due_at=later,
+        at_risk_at=now + timedelta(hours=20),
+        policy=SlaPolicy(Category.PAYMENT_ANOMALY, Target(hours=4), Target(days=3), 7),
+        resolution_run=ClockRun(26 * 3600.0, 3600.5, None),
+        merchant_run=ClockRun(18 * 3600.0, 0.0, now),
+        regulatory_days=25,
+    )

@@ -19,7 +19,7 @@ from chalicelib.services.ports import (
     Notification,
     NotificationLog,
 )
-from tests.builders import MONDAY_10AM, live, make_case, make_entry, make_event
+from tests.builders import MONDAY_10AM, full_case, live, make_case, make_entry, make_event
 
 NOW = MONDAY_10AM
 
@@ -41,6 +41,13 @@ class CaseStoreContract:
         assert store.timeline(case.case_id, include_internal=True) == [entry]
         [event] = store.pending_events(NOW, 10)
         assert (event.event_id, event.payload) == ("v000001:notify:x", {"k": [1, "二"]})
+
+    def test_store_keeps_every_field_of_a_case(self, store: CaseStore) -> None:
+        # GIVEN a case with every optional field set
+        case = full_case()
+        # WHEN it is stored and read back THEN nothing is lost or changed
+        store.commit(Changes(now=NOW, new_cases=[case]))
+        assert store.get_case(case.case_id) == case.evolve(version=1)
 
     def test_store_unknown_case_is_none(self, store: CaseStore) -> None:
         assert store.get_case(make_case().case_id) is None

@@ -19,11 +19,12 @@ class Desk:
     tokens: dict[str, str] = field(default_factory=dict)
     staff_ids: dict[str, str] = field(default_factory=dict)
 
-    def staff(self, role: str, name: str | None = None) -> str:
+    def staff(self, role: str, name: str | None = None, email: str | None = None) -> str:
         """A staff token for `role` (one per role and name)."""
         key = name or role
         if key not in self.tokens:
-            member, token = self.api.container.staff.create({"name": key, "role": role})
+            body = {"name": key, "role": role, **({"email": email} if email else {})}
+            member, token = self.api.container.staff.create(body)
             self.tokens[key], self.staff_ids[key] = token, member.staff_id
         return self.tokens[key]
 

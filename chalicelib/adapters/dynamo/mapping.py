@@ -12,12 +12,15 @@ from chalicelib.adapters.dynamo.models import (
     OUTBOX_SHARDS,
     WAKE_SHARDS,
     CaseModel,
+    ClockRunAttr,
     ContactAttr,
     CustomerWaitAttr,
     OutboxModel,
     PaymentAttr,
+    PolicyAttr,
     ScheduleAttr,
     SecondReviewAttr,
+    TargetAttr,
     TimelineModel,
 )
 from chalicelib.domain.case import (
@@ -29,9 +32,10 @@ from chalicelib.domain.case import (
     TimelineEntry,
     Visibility,
 )
+from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import PaymentRef
 from chalicelib.domain.contact import Contact, contact_key
-from chalicelib.domain.policy import Category, Deadlines
+from chalicelib.domain.policy import REGULATORY_DAYS, Category, Deadlines, SlaPolicy, Target
 from chalicelib.domain.proposal import Installment, Proposal, ProposalStatus
 from chalicelib.domain.schedule import ScheduleState
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
@@ -120,6 +124,10 @@ def case_to_model(case: Case) -> CaseModel:
         rating=case.rating,
         due_at=case.due_at,
         at_risk_at=case.at_risk_at,
+        policy=_policy_attr(case.policy),
+        resolution_run=_run_attr(case.resolution_run),
+        merchant_run=_run_attr(case.merchant_run),
+        regulatory_days=case.regulatory_days,
         contact_key=contact_key(case.contact),
     )
     # Open cases sort by urgency; final ones by when they ended.
@@ -205,6 +213,53 @@ def case_from_model(model: CaseModel) -> Case:
         rating=int(model.rating) if model.rating is not None else None,
         due_at=model.due_at,
         at_risk_at=model.at_risk_at,
+        policy=_policy(model.policy),
+        resolution_run=_run(model.resolution_run),
+        merchant_run=_run(model.merchant_run),
+        regulatory_days=int(model.regulatory_days or REGULATORY_DAYS),
+    )
+
+
+def _run_attr(run: ClockRun | None) -> ClockRunAttr | None:
+    if run is None:
+        return None
+    return ClockRunAttr(budget=run.budget, used=run.used, since=run.since)
+
+
+def _run(attr: ClockRunAttr | None) -> ClockRun | None:
+    if attr is None:
+        return None
+    return ClockRun(float(attr.budget), float(attr.used or 0), attr.since)
+
+
+def _target_attr(target: Target) -> TargetAttr:
+    return TargetAttr(days=target.days, hours=target.hours)
+
+
+def _target(attr: TargetAttr) -> Target:
+    hours = float(attr.hours or 0)
+    return Target(days=int(attr.days or 0), hours=int(hours) if hours.is_integer() else hours)
+
+
+def _policy_attr(policy: SlaPolicy | None) -> PolicyAttr | None:
+    if policy is None:
+        return None
+    return PolicyAttr(
+        category=policy.category.value,
+        version=policy.version,
+        first_response=_target_attr(policy.first_response),
+        resolution=_target_attr(policy.resolution),
+    )
+
+
+def _policy(attr: PolicyAttr | None) -> SlaPolicy | None:
+    if attr is None:
+        return None
+    return SlaPolicy(
+        Category(attr.category),
+        _target(attr.first_response),
+        _target(attr.resolution),
+        int(attr.version),
     )
 
 

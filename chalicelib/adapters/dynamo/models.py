@@ -60,6 +60,24 @@ class CustomerWaitAttr(MapAttribute[str, Any]):
     request = UnicodeAttribute(default="")
 
 
+class ClockRunAttr(MapAttribute[str, Any]):
+    budget = NumberAttribute()
+    used = NumberAttribute(default=0)
+    since = UTCDateTimeAttribute(null=True)
+
+
+class TargetAttr(MapAttribute[str, Any]):
+    days = NumberAttribute(default=0)
+    hours = NumberAttribute(default=0)
+
+
+class PolicyAttr(MapAttribute[str, Any]):
+    category = UnicodeAttribute()
+    version = NumberAttribute()
+    first_response = TargetAttr()
+    resolution = TargetAttr()
+
+
 class SecondReviewAttr(MapAttribute[str, Any]):
     opened_at = UTCDateTimeAttribute()
     reason = UnicodeAttribute(default="")
@@ -148,6 +166,10 @@ class CaseModel(Model):
     rating = NumberAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
     at_risk_at = UTCDateTimeAttribute(null=True)
+    policy = PolicyAttr(null=True)
+    resolution_run = ClockRunAttr(null=True)
+    merchant_run = ClockRunAttr(null=True)
+    regulatory_days = NumberAttribute(default=15)
     # Index keys, derived on every write.
     queue = UnicodeAttribute(null=True)  # "open" while the case is open
     due_key = UnicodeAttribute(null=True)
