@@ -16,7 +16,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 import tests.conftest  # noqa: F401 - the test settings (keys, fake credentials) for the bench too
-from bench import aws_calls, imports, queue
+from bench import aws_calls, imports, queue, schedules
 from chalicelib.settings import Settings
 from devstack.engines import free_port, start_dynamodb
 from devstack.env import LocalEnv
@@ -45,11 +45,15 @@ def main() -> int:
                 aws_endpoint=f"http://127.0.0.1:{moto_port}",
             )
             results |= queue.run(local)
+            results |= schedules.run(local)
         finally:
             moto.stop()
             dynamodb.stop()
-    met = results["import_ratio"] <= imports.GOAL_RATIO and all(
-        value <= queue.GOAL_RATIO for key, value in results.items() if key.startswith("queue_ratio")
+    met = (
+        results["import_ratio"] <= imports.GOAL_RATIO
+        and all(v <= queue.GOAL_RATIO for k, v in results.items() if k.startswith("queue_ratio"))
+        and results["live_schedules_per_case"] <= schedules.GOAL
+        and results["scheduler_calls_per_change"] <= schedules.GOAL
     )
     return 0 if met else 1
 

@@ -59,7 +59,8 @@ def print_message(notification: Notification, rendered: Any) -> None:
 
 
 class Runner:
-    def __init__(self, container: wiring.Container, app_module: Any) -> None:
+    def __init__(self, container: wiring.Container, app_module: Any, echo: bool = True) -> None:
+        self._echo = echo
         self._container = container
         _ = container.dynamodb  # binds the models to the local tables
         self._app = app_module
@@ -108,11 +109,12 @@ class Runner:
         for schedule in due:
             result = self._app.sla_timer(schedule.payload, None)
             outcome = result.get("outcome") if isinstance(result, dict) else result
-            print(
-                f"[scheduler] fired {schedule.name} ({schedule.payload.get('timer')}, due "
-                f"{schedule.payload.get('due_at')}): {outcome}",
-                flush=True,
-            )
+            if self._echo:
+                print(
+                    f"[scheduler] fired {schedule.name} ({schedule.payload.get('timer')}, due "
+                    f"{schedule.payload.get('due_at')}): {outcome}",
+                    flush=True,
+                )
             if schedule.delete_after:
                 self._delete(schedule.name)
         return len(due)
