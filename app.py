@@ -12,12 +12,13 @@ from chalicelib import handlers
 from chalicelib.api import customer, staff, system
 from chalicelib.settings import LOCAL_STAGE, PLACEHOLDER_STREAM_ARN
 
+STAGE = os.environ.get("PAYCASE_STAGE", LOCAL_STAGE)
 app = Chalice(app_name="paycase")
 app.register_blueprint(system.bp)
 app.register_blueprint(customer.bp)
 app.register_blueprint(staff.bp)
 
-if os.environ.get("PAYCASE_STAGE", LOCAL_STAGE) == LOCAL_STAGE:
+if STAGE == LOCAL_STAGE:
     from chalicelib.api import dev
 
     app.register_blueprint(dev.bp)
@@ -36,6 +37,16 @@ def sla_timer(event: Any, context: Any) -> dict[str, str]:
 )
 def outbox_consumer(event: Any) -> dict[str, list[dict[str, str]]]:
     return handlers.outbox_records(event)
+
+
+@app.on_sns_message(topic=f"paycase-{STAGE}-inbound-sms", name="inbound_sms")
+def inbound_sms(event: Any) -> dict[str, str]:
+    return handlers.inbound_sms(event.message)
+
+
+@app.on_sns_message(topic=f"paycase-{STAGE}-ses-events", name="ses_events")
+def ses_events(event: Any) -> dict[str, int]:
+    return handlers.ses_events(event.message)
 
 
 @app.schedule("rate(5 minutes)", name="sweeper")

@@ -54,3 +54,26 @@ def sweeper() -> dict[str, int]:
         "events": container.outbox.redrive(SWEEP_MIN_AGE),
         "timers": container.timers.sweep(SWEEP_MIN_AGE),
     }
+
+
+def sns_json(message: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def inbound_sms(message: str) -> dict[str, str]:
+    """SNS two-way SMS: a customer's reply (TD opts out of SMS)."""
+    data = sns_json(message)
+    if data is None:
+        log.warning("inbound sms: not JSON: %r", message[:200])
+        return {"outcome": "ignored"}
+    return {"outcome": wiring.container().inbound.sms_reply(data)}
+
+
+def ses_events(message: str) -> dict[str, int]:
+    """SES bounces and complaints, published by the configuration set to SNS."""
+    data = sns_json(message)
+    return {"suppressed": wiring.container().inbound.ses_event(data) if data else 0}

@@ -13,17 +13,21 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pynamodb.connection import Connection
 
     from chalicelib.adapters.clock import OffsetFileClock
     from chalicelib.adapters.dynamo.notifications import DynamoNotificationLog
     from chalicelib.domain.calendar import WorkingCalendar
+    from chalicelib.domain.case import Case
     from chalicelib.domain.clock import Clock
     from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.config import DeskConfig
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
+    from chalicelib.services.inbound import Inbound
     from chalicelib.services.merchants import MerchantService
     from chalicelib.services.metrics import MetricsRecorder, MetricsReport
     from chalicelib.services.notify import Dispatcher, SentObserver
@@ -285,6 +289,12 @@ class Container:
         return Recompute(self.writer, self.store, self.clock)
 
     @cached_property
+    def inbound(self) -> Inbound:
+        from chalicelib.services.inbound import Inbound
+
+        return Inbound(self.store, self.writer, self.clock)
+
+    @cached_property
     def replays(self) -> Replays:
         from chalicelib.services.replays import Replays
 
@@ -335,7 +345,18 @@ class Container:
             observer=self._observer,
             code_box=self.code_box,
             staff=self.staff_directory,
+            wake=self._wake_for_messages,
         )
+
+    def _wake_for_messages(self, case_id: str, at: datetime) -> None:
+        """Point a case's wake-up at its held-back messages (one schedule per case)."""
+        from chalicelib.domain.lifecycle import Step
+
+        def hold(case: Case, now: datetime) -> Step:
+            due = case.messages_due_at
+            return Step(case.evolve(messages_due_at=at if due is None else min(due, at)))
+
+        self.writer.apply(case_id, hold)
 
     @cached_property
     def schedule_sync(self) -> ScheduleSync:
@@ -372,7 +393,7 @@ class Container:
     def deliveries(self) -> DeliveryLog:
         from chalicelib.services.deliveries import DeliveryLog
 
-        return DeliveryLog(self.notifications, self.settings.token_key)
+        return DeliveryLog(self.notifications, self.settings.token_key, self.store, self.clock)
 
 
 _container: Container | None = None

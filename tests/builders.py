@@ -136,4 +136,5 @@ def full_case(now: datetime = MONDAY_10AM) -> Case:
         resolution_run=ClockRun(26 * 3600.0, 3600.5, None),
         merchant_run=ClockRun(18 * 3600.0, 0.0, now),
         regulatory_days=25,
+        messages_due_at=later + timedelta(hours=3),
     )

@@ -182,6 +182,13 @@ class FakeNotificationLog:
         n.status, n.lease_until = "sending", now + timedelta(seconds=lease_seconds)
         return copy.deepcopy(n)
 
+    def reset(self, notification_id: str, now: datetime) -> Notification | None:
+        n = self.items.get(notification_id)
+        if n is None or n.status not in ("dead", "failed"):
+            return None
+        n.status, n.attempts, n.next_attempt_at, n.updated_at = "queued", 0, None, now
+        return copy.deepcopy(n)
+
     def save_outcome(self, notification: Notification) -> None:
         if self.items[notification.notification_id].status == "sending":
             notification.lease_until = None

@@ -208,3 +208,9 @@ def _year(raw: str) -> int:
     if not raw.isdigit() or len(raw) != 4:
         raise NotFound()
     return int(raw)
+
+
+@endpoint(bp, "/v1/admin/notifications/{notification_id}/retry", methods=["POST"])
+def retry_notification(notification_id: str) -> Any:
+    staff_member()
+    return json_response(wiring.container().deliveries.retry(notification_id), 202)

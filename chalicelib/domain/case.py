@@ -131,6 +131,8 @@ class Case:
     merchant_run: ClockRun | None = None
     # The outer limit in calendar days after acceptance; supervisors may extend it to 30.
     regulatory_days: int = REGULATORY_DAYS
+    # When messages held back (quiet hours, a retry after a fault) are next due to go out.
+    messages_due_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

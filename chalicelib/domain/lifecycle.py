@@ -101,13 +101,19 @@ class Step:
     case: Case
     entries: tuple[Entry, ...] = ()
     notices: tuple[Notice, ...] = ()
+    release_messages: bool = False  # send the case's held-back messages that are due
 
     @property
     def became_final(self) -> bool:
         return self.case.status in FINAL_STATUSES
 
     def then(self, other: Step) -> Step:
-        return Step(other.case, self.entries + other.entries, self.notices + other.notices)
+        return Step(
+            other.case,
+            self.entries + other.entries,
+            self.notices + other.notices,
+            self.release_messages or other.release_messages,
+        )
 
 
 def staff_actor(staff_id: str) -> str:

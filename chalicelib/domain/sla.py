@@ -34,6 +34,7 @@ CUSTOMER_REMINDER = "customer_reminder"
 CUSTOMER_TIMEOUT = "customer_timeout"
 OUTCOME_FINAL = "outcome_final"
 PERIODIC_UPDATE = "periodic_update"
+HELD_MESSAGES = "messages"
 WARNINGS = ((0.5, "warn50"), (0.8, "warn80"))
 PERIODIC_DAYS = 2
 
@@ -124,6 +125,9 @@ def _clock_timers(
 def pending_timers(case: Case, calendar: WorkingCalendar) -> list[Timer]:
     """Every timer of `case` that has not fired and still matters, earliest first."""
     if not case.is_open:
+        if case.messages_due_at is not None:  # a closing message held for the morning
+            at = case.messages_due_at
+            return [Timer(f"{HELD_MESSAGES}@{to_rfc3339(at)}", at)]
         return []
     timers = []
     for clock, run, occurrence in running_clocks(case, calendar):
@@ -139,6 +143,9 @@ def pending_timers(case: Case, calendar: WorkingCalendar) -> list[Timer]:
         # Round-1 outcomes wait out the objection window; final ones close the same way.
         at = case.resolved_at + OBJECTION_WINDOW
         timers.append(Timer(f"{OUTCOME_FINAL}@{to_rfc3339(case.resolved_at)}", at))
+    if case.messages_due_at is not None:
+        at = case.messages_due_at
+        timers.append(Timer(f"{HELD_MESSAGES}@{to_rfc3339(at)}", at))
     if status in _IN_PROGRESS:
         last = case.last_public_update_at or case.created_at
         at = calendar.add_working_time(last, PERIODIC_DAYS * calendar.hours.seconds_per_day)
@@ -175,6 +182,8 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
     fired = replace(case, sla_fired=case.sla_fired | {timer.name})
     kind = kind_of(timer.name)
     due = to_rfc3339(timer.due_at)
+    if kind == HELD_MESSAGES:
+        return Step(replace(fired, messages_due_at=None), release_messages=True)
     if kind in (CUSTOMER_TIMEOUT, OUTCOME_FINAL):
         if Status.CLOSED not in TRANSITIONS[case.status]:
             return Step(fired)

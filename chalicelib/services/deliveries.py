@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
-from chalicelib.services.ports import Notification, NotificationLog
+from chalicelib.services.ports import CaseStore, Changes, Notification, NotificationLog
 
 STATUSES = ("queued", "deferred", "sending", "sent", "failed", "dead")
 
@@ -32,9 +34,36 @@ def present(n: Notification) -> dict[str, Any]:
 
 
 class DeliveryLog:
-    def __init__(self, notifications: NotificationLog, cursor_key: bytes) -> None:
+    def __init__(
+        self,
+        notifications: NotificationLog,
+        cursor_key: bytes,
+        store: CaseStore,
+        clock: Clock,
+    ) -> None:
         self._notifications = notifications
         self._key = cursor_key
+        self._store = store
+        self._clock = clock
+
+    def retry(self, notification_id: str) -> dict[str, Any]:
+        """Send a dead (or failed) message again, with fresh attempts, from the outbox."""
+        now = self._clock.now()
+        queued = self._notifications.reset(notification_id, now)
+        if queued is None:
+            if self._notifications.get(notification_id) is None:
+                raise NotFound()
+            raise InvalidTransition("Only a failed or dead message can be sent again.")
+        event = OutboxEvent(
+            queued.case_id,
+            f"retry:{notification_id}:{now.timestamp():.0f}",
+            "release",
+            "release",
+            {"retry": notification_id},
+            now,
+        )
+        self._store.commit(Changes(now=now, events=[event]))
+        return present(queued)
 
     def list(
         self,

@@ -1,4 +1,10 @@
-"""Delivering the messages an outbox event asks for, exactly once per (case, event, channel)."""
+"""Delivering the messages an outbox event asks for, exactly once per (case, event, channel).
+
+A message is created once under its deterministic id, then sent under a claim, so repeated
+outbox records, stream batches or wake-ups send nothing twice. Messages that cannot go now
+(customer SMS in quiet hours, a retry after a transient fault) are held, and the case's one
+wake-up schedule is pointed at the earliest of them; when it fires they are released.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any, Protocol
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import Contact, mask_email, mask_phone
+from chalicelib.domain.quiet import is_urgent, quiet_until
 from chalicelib.services.ports import (
     CaseStore,
     DeliveryFailed,
@@ -28,6 +35,7 @@ FINAL = frozenset({"sent", "dead"})
 MAX_ATTEMPTS = 5
 LEASE_SECONDS = 60
 BACKOFF_BASE_SECONDS = 30
+NO_EMAIL_VERSION = frozenset({"otp_code"})  # one-time codes go by SMS only
 
 
 class Renderer(Protocol):
@@ -39,11 +47,21 @@ class Renderer(Protocol):
 # Called with (notification, rendered message) after each successful send; the local runner
 # prints messages this way.
 SentObserver = Callable[[Notification, Any], None]
+# Asks a case's wake-up schedule to fire by the given time.
+Wake = Callable[[str, datetime], None]
 
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min ... capped at one hour."""
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+def suppressed_email_key(address: str) -> str:
+    return f"email-suppressed#{address.lower()}"
+
+
+def sms_opt_out_key(phone: str) -> str:
+    return f"sms-opt-out#{phone}"
 
 
 class Dispatcher:
@@ -58,9 +76,8 @@ class Dispatcher:
         observer: SentObserver | None = None,
         code_box: SecretBox | None = None,
         staff: StaffDirectory | None = None,
+        wake: Wake | None = None,
     ) -> None:
-        self._code_box = code_box
-        self._staff = staff
         self._store = store
         self._log = notifications
         self._sms = sms
@@ -68,10 +85,15 @@ class Dispatcher:
         self._renderer = renderer
         self._clock = clock
         self._observer = observer
+        self._code_box = code_box
+        self._staff = staff
+        self._wake = wake
+
+    # -- what an event asks for ------------------------------------------------------------
 
     def handle(self, event: OutboxEvent) -> bool:
-        """Send every message `event` asks for. True when all of them are final (sent or
-        dead), so the event is done; False leaves it pending for a later retry."""
+        """Send every message `event` asks for. True when nothing is left to the event: every
+        message is final, or held with the case's wake-up pointed at it."""
         audience = str(event.payload.get("audience", "customer"))
         if audience == "customer":
             contact = self._recipient(event)
@@ -83,76 +105,107 @@ class Dispatcher:
             messages = self._staff_messages(event)
         else:
             return True  # merchants are told through their own channel (payment queries)
-        done = True
+        held = []
         for notification in messages:
             stored = self._log.create(notification)
             if stored.status in FINAL:
                 continue
             outcome = self.deliver(stored)
-            done = done and outcome.status in FINAL
-        return done
+            if outcome.status not in FINAL:
+                held.append(outcome)
+        return self._hold(event.case_id, held)
+
+    def release(self, event: OutboxEvent) -> bool:
+        """The case's wake-up fired (or staff asked for a resend): send what is due."""
+        items, _ = self._log.for_case(event.case_id, 200, None)
+        held = []
+        for notification in items:
+            if notification.status in FINAL:
+                continue
+            outcome = self.deliver(notification)
+            if outcome.status not in FINAL:
+                held.append(outcome)
+        return self._hold(event.case_id, held)
+
+    def _hold(self, case_id: str, held: list[Notification]) -> bool:
+        if not held:
+            return True
+        due = [n.next_attempt_at for n in held if n.next_attempt_at is not None]
+        if self._wake is None or not due or case_id.startswith("otp:"):
+            return False  # left pending: the outbox redrive comes back for it
+        self._wake(case_id, min(due))
+        return True
+
+    # -- one attempt -----------------------------------------------------------------------
 
     def deliver(self, notification: Notification) -> Notification:
-        """One attempt under a claim; a message claimed by someone else is left alone."""
+        """One attempt under a claim; a message claimed by someone else, or not yet due, is
+        left alone."""
         now = self._clock.now()
         claimed = self._log.claim(notification.notification_id, now, LEASE_SECONDS)
         if claimed is None:
             return notification
-        claimed.attempts += 1
         claimed.updated_at = now
-        claimed.lease_until = None
+        hold_until = self._quiet_until(claimed, now)
+        if hold_until is not None:
+            claimed.status, claimed.next_attempt_at = "deferred", hold_until
+            self._log.save_outcome(claimed)
+            return claimed
+        claimed.attempts += 1
         try:
+            self._check_reachable(claimed)
             rendered, provider_id = self._send(claimed)
         except DeliveryFailed as failure:
             self._failed(claimed, failure, now)
-        else:
-            claimed.status, claimed.sent_at, claimed.provider_id = "sent", now, provider_id
-            claimed.last_error = claimed.next_attempt_at = None
             self._log.save_outcome(claimed)
-            if self._observer is not None:
-                self._observer(claimed, rendered)
+            if claimed.status == "dead" and claimed.channel == "sms":
+                self._fall_back_to_email(claimed)
             return claimed
+        claimed.status, claimed.sent_at, claimed.provider_id = "sent", now, provider_id
+        claimed.last_error = claimed.next_attempt_at = None
         self._log.save_outcome(claimed)
+        if self._observer is not None:
+            self._observer(claimed, rendered)
         return claimed
 
-    def _staff_messages(self, event: OutboxEvent) -> list[Notification]:
-        """One email per staff member named (by id or role) who has an address."""
-        to = event.payload.get("to") or {}
-        members: dict[str, StaffMember] = {}
-        if self._staff is not None:
-            for staff_id in to.get("staff_ids", []):
-                if member := self._staff.get(staff_id):
-                    members[member.staff_id] = member
-            for role in to.get("roles", []):
-                members.update({m.staff_id: m for m in self._staff.by_role(role)})
-        key = str(event.payload.get("key") or event.name)
-        now = self._clock.now()
-        return [
-            Notification(
-                notification_id=f"{event.case_id}:{key}:email:{member.staff_id}",
-                case_id=event.case_id,
-                event=event.name,
-                channel="email",
-                audience="staff",
-                recipient=member.email,
-                recipient_masked=mask_email(member.email) or "",
-                language="zh-CN",
-                params={**event.payload.get("params", {}), "staff_name": member.name},
-                created_at=now,
-            )
-            for member in members.values()
-            if member.email
-        ]
+    @staticmethod
+    def _quiet_until(n: Notification, now: datetime) -> datetime | None:
+        """Customer SMS waits out quiet hours, except one-time codes and fraud alerts."""
+        if n.channel != "sms" or n.audience != "customer":
+            return None
+        if is_urgent(n.event, n.params.get("category")):
+            return None
+        return quiet_until(now)
 
-    def _recipient(self, event: OutboxEvent) -> Contact | None:
-        """Who an event is for: named in the event (one-time codes), else the case's contact
-        as it is now (so a changed preference counts)."""
-        to = event.payload.get("to")
-        if isinstance(to, dict):
-            channels = tuple(to.get("channels") or ("sms", "email"))
-            return Contact(to.get("phone"), to.get("email"), to.get("language", "zh-CN"), channels)
-        case = self._store.get_case(event.case_id)
-        return case.contact if case else None
+    def _check_reachable(self, n: Notification) -> None:
+        if n.channel == "email" and self._store.get_key(suppressed_email_key(n.recipient)):
+            raise DeliveryFailed("the address bounced or complained; suppressed", permanent=True)
+        if n.channel == "sms" and self._store.get_key(sms_opt_out_key(n.recipient)):
+            raise DeliveryFailed("the phone opted out of SMS (TD)", permanent=True)
+
+    def _fall_back_to_email(self, sms: Notification) -> None:
+        """When an SMS cannot be delivered, the same message goes by email, once."""
+        if sms.event in NO_EMAIL_VERSION or sms.audience != "customer":
+            return
+        case = self._store.get_case(sms.case_id)
+        if case is None or not case.contact.email:
+            return
+        key = sms.notification_id.rsplit(":", 1)[0]
+        fallback = Notification(
+            notification_id=f"{key}:email",
+            case_id=sms.case_id,
+            event=sms.event,
+            channel="email",
+            audience="customer",
+            recipient=case.contact.email,
+            recipient_masked=mask_email(case.contact.email) or "",
+            language=sms.language,
+            params=sms.params,
+            created_at=self._clock.now(),
+        )
+        stored = self._log.create(fallback)
+        if stored.status not in FINAL:
+            self.deliver(stored)
 
     def _params(self, n: Notification) -> dict[str, Any]:
         """Template values; a sealed secret (a one-time code) is opened only here."""
@@ -188,6 +241,18 @@ class Dispatcher:
         else:
             n.status, n.next_attempt_at = "failed", now + backoff(n.attempts)
 
+    # -- who -------------------------------------------------------------------------------
+
+    def _recipient(self, event: OutboxEvent) -> Contact | None:
+        """Who an event is for: named in the event (one-time codes), else the case's contact
+        as it is now (so a changed preference counts)."""
+        to = event.payload.get("to")
+        if isinstance(to, dict):
+            channels = tuple(to.get("channels") or ("sms", "email"))
+            return Contact(to.get("phone"), to.get("email"), to.get("language", "zh-CN"), channels)
+        case = self._store.get_case(event.case_id)
+        return case.contact if case else None
+
     def _messages(self, event: OutboxEvent, contact: Contact) -> list[Notification]:
         payload = event.payload
         key = str(payload.get("key") or event.name)
@@ -201,7 +266,8 @@ class Dispatcher:
         out = []
         for channel in contact.reachable_channels():
             recipient = contact.phone if channel == "sms" else contact.email
-            assert recipient is not None  # noqa: S101 - reachable_channels guarantees it
+            if recipient is None:
+                continue
             masked = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
             out.append(
                 Notification(
@@ -209,7 +275,7 @@ class Dispatcher:
                     case_id=event.case_id,
                     event=event.name,
                     channel=channel,
-                    audience=str(payload.get("audience", "customer")),
+                    audience="customer",
                     recipient=recipient,
                     recipient_masked=masked or "",
                     language=contact.language,
@@ -218,3 +284,32 @@ class Dispatcher:
                 )
             )
         return out
+
+    def _staff_messages(self, event: OutboxEvent) -> list[Notification]:
+        """One email per staff member named (by id or role) who has an address."""
+        to = event.payload.get("to") or {}
+        members: dict[str, StaffMember] = {}
+        if self._staff is not None:
+            for staff_id in to.get("staff_ids", []):
+                if member := self._staff.get(staff_id):
+                    members[member.staff_id] = member
+            for role in to.get("roles", []):
+                members.update({m.staff_id: m for m in self._staff.by_role(role)})
+        key = str(event.payload.get("key") or event.name)
+        now = self._clock.now()
+        return [
+            Notification(
+                notification_id=f"{event.case_id}:{key}:email:{member.staff_id}",
+                case_id=event.case_id,
+                event=event.name,
+                channel="email",
+                audience="staff",
+                recipient=member.email,
+                recipient_masked=mask_email(member.email) or "",
+                language="zh-CN",
+                params={**event.payload.get("params", {}), "staff_name": member.name},
+                created_at=now,
+            )
+            for member in members.values()
+            if member.email
+        ]

@@ -39,6 +39,8 @@ class OutboxConsumer:
         any number of times for the same event."""
         if event.kind == "notify":
             done = self._dispatcher.handle(event)
+        elif event.kind == "release":
+            done = self._dispatcher.release(event)
         elif event.kind == "schedule":
             self._schedules.handle(event)
             done = True

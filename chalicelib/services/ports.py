@@ -171,6 +171,10 @@ class NotificationLog(Protocol):
         """Record the result of an attempt made under a claim."""
         ...
 
+    def reset(self, notification_id: str, now: datetime) -> Notification | None:
+        """Queue a failed or dead message again with fresh attempts; None if it is neither."""
+        ...
+
     def for_case(
         self, case_id: str, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[Notification], dict[str, Any] | None]: ...

@@ -176,6 +176,12 @@ class StepWriter:
         ]
         if command is not None:
             outbox.append(events.schedule(case, command, now))
+        if step.release_messages:
+            outbox.append(
+                OutboxEvent(
+                    case.case_id, f"v{case.version:06d}:release", "release", "release", {}, now
+                )
+            )
         outbox += metrics_event(before, case, now, self.calendar)
         timeline = [
             events.entry(

@@ -69,7 +69,7 @@ class TimerService:
         case = self._store.get_case(case_id)
         if case is None:
             return Outcome.MISSING
-        if not case.is_open:
+        if not case.is_open and case.messages_due_at is None:
             return Outcome.CLOSED
         firing = classify_firing(case.schedule, epoch)
         if firing is Firing.SUPERSEDED:

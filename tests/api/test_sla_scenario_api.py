@@ -3,7 +3,6 @@ escalation, periodic update, pause and resume, in that order, each once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ START = datetime(2098, 3, 3, 10, 0, tzinfo=SH)
 
 
 @pytest.fixture
-def clocked(api: Api, tmp_path: Path) -> Iterator[Desk]:
+def clocked(api: Api, tmp_path: Path) -> Desk:
     settings = replace(api.container.settings, clock_file=str(tmp_path / "clock.json"))
     container = wiring.Container(
         settings,
@@ -45,7 +44,7 @@ def clocked(api: Api, tmp_path: Path) -> Iterator[Desk]:
     wiring.use(container)
     api.container = container
     api.clock = container.test_clock  # type: ignore[assignment]
-    yield Desk(api)
+    return Desk(api)
 
 
 def _move_clock(desk: Desk, admin: str, **body: Any) -> None:
@@ -126,3 +125,27 @@ def test_sla_story_with_the_test_clock(clocked: Desk) -> None:
         ("zhou@desk.example", "sla_breached", 2),
     ]
     assert ("periodic_update", "sms", "sent") in desk.sent(cid)
+
+
+def test_quiet_hours_with_the_test_clock(clocked: Desk) -> None:
+    # GIVEN the test clock at 22:30 Beijing time
+    desk = clocked
+    admin = desk.staff("admin")
+    _move_clock(desk, admin, set=START.replace(hour=22, minute=30).isoformat())
+    # WHEN a complaint is filed
+    case = desk.file(payment=None)
+    desk.settle()
+    # THEN the email goes at once and the SMS waits
+    assert ("case_received", "email", "sent") in desk.sent(case["case_id"])
+    assert ("case_received", "sms", "deferred") in desk.sent(case["case_id"])
+    assert desk.api.sms_about(case["case_number"]) == []
+    # WHEN the clock reaches 08:00 THEN the SMS goes, once
+    _move_clock(desk, admin, advance_seconds=9 * 3600 + 30 * 60 + 30)
+    assert ("case_received", "sms", "sent") in desk.sent(case["case_id"])
+    assert len(desk.api.sms_about(case["case_number"])) == 1
+    sent_at = next(
+        n.sent_at
+        for n in desk.api.container.notifications.for_case(case["case_id"], 10, None)[0]
+        if n.channel == "sms"
+    )
+    assert sent_at is not None and sent_at.astimezone(SH).hour == 8

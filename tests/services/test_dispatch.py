@@ -64,16 +64,18 @@ def test_dispatch_transient_failure_retries_after_backoff() -> None:
     desk.file(complaint())
     # WHEN the outbox is drained
     desk.drain()
-    # THEN email is sent, SMS waits for a retry and the event stays pending
+    # THEN email is sent, and SMS waits for a retry on the case's own wake-up schedule
     assert (len(desk.sms.sent), len(desk.email.sent)) == (0, 1)
     assert _statuses(desk) == {"sms": "failed", "email": "sent"}
-    assert len(desk.store.pending_events(desk.clock.now(), 10)) == 1
-    # WHEN drained again before the back-off ends THEN nothing is attempted
+    [case] = desk.store.cases.values()
+    assert case.messages_due_at == desk.clock.now() + timedelta(seconds=30)
+    assert case.schedule.timer is not None and case.schedule.timer.startswith("messages@")
+    # WHEN the outbox is drained again before the back-off ends THEN nothing is attempted
     desk.drain()
     assert len(desk.sms.sent) == 0
-    # WHEN drained after the back-off THEN the SMS goes out once and email is not repeated
+    # WHEN the wake-up fires after the back-off THEN the SMS goes out once, email not again
     desk.clock.advance(timedelta(minutes=1).total_seconds())
-    desk.drain()
+    desk.fire_due()
     assert (len(desk.sms.sent), len(desk.email.sent)) == (1, 1)
     assert _statuses(desk) == {"sms": "sent", "email": "sent"}
     assert desk.store.pending_events(desk.clock.now(), 10) == []
@@ -91,9 +93,10 @@ def test_dispatch_gives_up_after_bounded_attempts() -> None:
     failures = [DeliveryFailed("Throttling", permanent=False) for _ in range(10)]
     desk = make_desk(sms=FakeSms(failures))
     desk.file(complaint())
+    desk.drain()
     for _ in range(10):
-        desk.drain()
         desk.clock.advance(3600)
+        desk.fire_due()
     [sms] = [n for n in desk.notifications.items.values() if n.channel == "sms"]
     assert (sms.status, sms.attempts) == ("dead", 5)
     assert desk.sms.sent == []

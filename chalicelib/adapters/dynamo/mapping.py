@@ -128,13 +128,14 @@ def case_to_model(case: Case) -> CaseModel:
         resolution_run=_run_attr(case.resolution_run),
         merchant_run=_run_attr(case.merchant_run),
         regulatory_days=case.regulatory_days,
+        messages_due_at=case.messages_due_at,
         contact_key=contact_key(case.contact),
     )
     # Open cases sort by urgency; final ones by when they ended.
     ordered_by = case.due_at if case.is_open else (case.closed_at or case.updated_at)
     model.due_key = f"{to_rfc3339(ordered_by or case.created_at)}#{case.case_id}"
     model.queue = OPEN_QUEUE if case.is_open else None
-    if case.is_open and sched.live_at is not None:
+    if sched.live_at is not None and (case.is_open or case.messages_due_at is not None):
         model.wake_shard = shard(case.case_id, WAKE_SHARDS, "w")
         model.wake_at = sched.live_at
     return model
@@ -217,6 +218,7 @@ def case_from_model(model: CaseModel) -> Case:
         resolution_run=_run(model.resolution_run),
         merchant_run=_run(model.merchant_run),
         regulatory_days=int(model.regulatory_days or REGULATORY_DAYS),
+        messages_due_at=model.messages_due_at,
     )
 
 

@@ -170,6 +170,7 @@ class CaseModel(Model):
     resolution_run = ClockRunAttr(null=True)
     merchant_run = ClockRunAttr(null=True)
     regulatory_days = NumberAttribute(default=15)
+    messages_due_at = UTCDateTimeAttribute(null=True)
     # Index keys, derived on every write.
     queue = UnicodeAttribute(null=True)  # "open" while the case is open
     due_key = UnicodeAttribute(null=True)

@@ -94,6 +94,26 @@ class DynamoNotificationLog:
             raise
         return _from_model(model)
 
+    def reset(self, notification_id: str, now: datetime) -> Notification | None:
+        n = NotificationModel
+        model = NotificationModel(notification_id)
+        try:
+            with translated():
+                model.update(
+                    actions=[
+                        n.status.set("queued"),
+                        n.attempts.set(0),
+                        n.next_attempt_at.remove(),
+                        n.updated_at.set(now),
+                    ],
+                    condition=n.status.is_in("dead", "failed"),
+                )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return None
+            raise
+        return _from_model(model)
+
     def save_outcome(self, notification: Notification) -> None:
         notification.lease_until = None
         try:

@@ -1,0 +1,195 @@
+"""Notifications that reach people exactly once: quiet hours, urgent messages, SMS-to-email
+fallback, TD opt-out, suppressed addresses, resending dead messages, and faults."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.domain.errors import InvalidTransition
+from chalicelib.services.ports import DeliveryFailed
+from tests.builders import complaint
+from tests.fakes import FakeEmail, FakeSms
+from tests.services.conftest import Desk, make_desk
+
+SH = ZoneInfo("Asia/Shanghai")
+EVENING = datetime(2026, 11, 23, 22, 30, tzinfo=SH)
+
+
+def _log(desk: Desk) -> dict[tuple[str, str], str]:
+    return {(n.event, n.channel): n.status for n in desk.notifications.items.values()}
+
+
+def test_quiet_hours_send_email_now_and_sms_at_eight(desk: Desk) -> None:
+    # GIVEN a complaint filed at 22:30 Beijing time
+    desk.clock.set(EVENING)
+    desk.file(complaint())
+    # WHEN the outbox is drained THEN the email goes at once and the SMS is held
+    desk.drain()
+    assert len(desk.email.sent) == 1 and desk.sms.sent == []
+    assert _log(desk)[("case_received", "sms")] == "deferred"
+    # WHEN the night passes to 07:59 THEN still nothing; at 08:00 the SMS goes, once
+    desk.clock.set(datetime(2026, 11, 24, 7, 59, tzinfo=SH))
+    desk.fire_due()
+    assert desk.sms.sent == []
+    desk.clock.set(datetime(2026, 11, 24, 8, 0, 30, tzinfo=SH))
+    desk.fire_due()
+    assert len(desk.sms.sent) == 1
+    assert _log(desk)[("case_received", "sms")] == "sent"
+    # AND the wake-up delivered again sends nothing more
+    for event in [e for e in desk.store.events.values()]:
+        desk.container.outbox.handle(event[0])
+    desk.container.dispatcher.release(next(iter(desk.store.events.values()))[0])
+    assert len(desk.sms.sent) == 1
+
+
+def test_fraud_alerts_and_codes_ignore_quiet_hours(desk: Desk) -> None:
+    desk.clock.set(EVENING)
+    desk.file(complaint(category="security_fraud"))
+    desk.container.sessions.request_code({"phone": "13900139000"})
+    desk.drain()
+    assert len(desk.sms.sent) == 2  # the fraud acknowledgement and the code, at 22:30
+
+
+def test_dead_sms_falls_back_to_email_once() -> None:
+    # GIVEN a customer who chose SMS only, whose number the carrier rejects
+    desk = make_desk(sms=FakeSms([DeliveryFailed("InvalidParameter", permanent=True)] * 3))
+    desk.file(
+        complaint(contact={"phone": "13800138000", "email": "a@example.com", "channels": ["sms"]})
+    )
+    desk.drain()
+    desk.drain()
+    # THEN the acknowledgement went by email instead, once
+    assert _log(desk) == {("case_received", "sms"): "dead", ("case_received", "email"): "sent"}
+    assert len(desk.email.sent) == 1
+
+
+def test_td_reply_turns_sms_off(desk: Desk) -> None:
+    filed = desk.file(complaint())
+    desk.drain()
+    answer = desk.container.inbound.sms_reply(
+        {"originationNumber": "+8613800138000", "messageBody": " td "}
+    )
+    assert answer == "opted_out"
+    case = desk.store.get_case(filed["case_id"])
+    assert case is not None and case.contact.sms_opt_out is True
+    # a later complaint from that phone (filed without knowing) gets no SMS either
+    desk.file(complaint(payment=None))
+    desk.drain()
+    assert len(desk.sms.sent) == 1  # only the first acknowledgement, before TD
+    assert (
+        desk.container.inbound.sms_reply({"originationNumber": "x", "messageBody": "TD"})
+        == "ignored"
+    )
+
+
+def test_bounced_address_is_suppressed(desk: Desk) -> None:
+    count = desk.container.inbound.ses_event(
+        {
+            "eventType": "Bounce",
+            "bounce": {
+                "bounceType": "Permanent",
+                "bouncedRecipients": [{"emailAddress": "Zhang.San@example.com"}],
+            },
+        }
+    )
+    assert count == 1
+    assert (
+        desk.container.inbound.ses_event(
+            {"eventType": "Bounce", "bounce": {"bounceType": "Transient"}}
+        )
+        == 0
+    )
+    desk.file(complaint())
+    desk.drain()
+    assert desk.email.sent == []
+    assert _log(desk)[("case_received", "email")] == "dead"
+
+
+def test_dead_message_can_be_sent_again(desk: Desk) -> None:
+    desk = make_desk(email=FakeEmail([DeliveryFailed("MessageRejected", permanent=True)]))
+    desk.file(complaint())
+    desk.drain()
+    [dead] = [n for n in desk.notifications.items.values() if n.status == "dead"]
+    answer = desk.container.deliveries.retry(dead.notification_id)
+    assert (answer["status"], answer["attempts"]) == ("queued", 0)
+    desk.drain()
+    assert len(desk.email.sent) == 1
+    with pytest.raises(InvalidTransition):
+        desk.container.deliveries.retry(dead.notification_id)  # sent now
+
+
+class LambdaTimeout(BaseException):
+    """Lambda stopping the function mid-batch: nothing after it runs."""
+
+
+class TimingOutSms(FakeSms):
+    def __init__(self, on_call: int) -> None:
+        super().__init__()
+        self.calls, self.on_call = 0, on_call
+
+    def send_sms(self, phone: str, text: str) -> str:
+        self.calls += 1
+        if self.calls == self.on_call:
+            raise LambdaTimeout
+        return super().send_sms(phone, text)
+
+
+@pytest.mark.parametrize(
+    ("fault", "permanent", "final"),
+    [
+        (DeliveryFailed("ThrottledException: try again", permanent=False), False, "sent"),
+        (DeliveryFailed("network error: try again", permanent=False), False, "sent"),
+    ],
+    ids=["sns-throttling", "network-error"],
+)
+def test_transient_sms_faults_are_retried_and_sent_once(
+    fault: DeliveryFailed, permanent: bool, final: str
+) -> None:
+    desk = make_desk(sms=FakeSms([fault, fault]))
+    desk.file(complaint())
+    desk.drain()
+    for _ in range(4):
+        desk.clock.advance(120)
+        desk.fire_due()
+    assert _log(desk)[("case_received", "sms")] == final
+    assert len(desk.sms.sent) == 1
+    [sms] = [n for n in desk.notifications.items.values() if n.channel == "sms"]
+    assert sms.attempts == 3
+
+
+def test_ses_rejection_is_dead_without_retry() -> None:
+    desk = make_desk(email=FakeEmail([DeliveryFailed("MessageRejected", permanent=True)]))
+    desk.file(complaint())
+    desk.drain()
+    desk.clock.advance(3600)
+    desk.fire_due()
+    assert _log(desk)[("case_received", "email")] == "dead"
+    assert desk.email.sent == [] and len(desk.sms.sent) == 1
+
+
+def test_lambda_timeout_mid_batch_sends_nothing_twice() -> None:
+    # GIVEN three complaints whose acknowledgements go out in one batch, and a Lambda that
+    # stops while sending the second SMS
+    desk = make_desk(sms=TimingOutSms(on_call=2))
+    for n in range(3):
+        desk.file(complaint(payment={"transaction_id": f"T-{n}"}))
+    batch = [e for e, _ in desk.store.events.values() if e.kind == "notify"]
+
+    def run_batch() -> None:
+        for event in batch:
+            desk.container.outbox.handle(event)
+
+    with pytest.raises(LambdaTimeout):
+        run_batch()
+    # WHEN Lambda retries the batch at once, and again after the interrupted claim expired
+    for event in batch:
+        desk.container.outbox.handle(event)
+    desk.clock.advance(61)
+    desk.drain()
+    # THEN every customer got exactly one SMS and one email
+    assert sorted(p for p, _ in desk.sms.sent) == ["+8613800138000"] * 3
+    assert len(desk.email.sent) == 3
+    assert all(n.status == "sent" for n in desk.notifications.items.values())
