@@ -138,7 +138,7 @@ def test_merge_template_extends_only_generated_resources(
     resources = dev_template["Resources"]
     # THEN chalice generated each of them (a renamed logical id would leave a typeless resource),
     # and the outbox event source kept the type chalice gave it
-    assert sorted(extended) == ["OutboxConsumer", "RestAPI", "SlaTimer"]
+    assert sorted(extended) == ["InboundSms", "OutboxConsumer", "RestAPI", "SesEvents", "SlaTimer"]
     assert all("Type" in resources[name] for name in extended)
     assert resources["SlaTimer"]["Properties"]["Handler"] == "app.sla_timer"
     assert resources["OutboxConsumer"]["Properties"]["Handler"] == "app.outbox_consumer"
@@ -210,7 +210,9 @@ def test_outbox_event_source_bounded_retries_with_dead_letters(
 def test_functions_environment_complete(dev_template: dict[str, Any]) -> None:
     # GIVEN every function in the packaged template
     functions = resources_of_type(dev_template, "AWS::Serverless::Function")
-    assert len(functions) == 4
+    assert (
+        len(functions) == 6
+    )  # the API, sla_timer, outbox_consumer, sweeper, inbound_sms, ses_events
     for logical_id in functions:
         # WHEN SAM merges the Globals into its environment
         environment = function_environment(dev_template, logical_id)
@@ -532,3 +534,29 @@ def test_iam_policy_lets_functions_use_only_the_merchant_key(stage: str) -> None
     assert condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == (
         f"alias/paycase-{stage}-merchant-secrets"
     )
+
+
+def test_replies_and_bounces_reach_their_handlers(dev_template: dict[str, Any]) -> None:
+    # GIVEN the topics SMS replies and SES events arrive on
+    resources = dev_template["Resources"]
+    topics = {
+        name: body["Properties"]["TopicName"]
+        for name, body in resources.items()
+        if body["Type"] == "AWS::SNS::Topic"
+    }
+    assert with_stage(topics["InboundSmsTopic"], STAGE) == f"paycase-{STAGE}-inbound-sms"
+    assert with_stage(topics["SesEventsTopic"], STAGE) == f"paycase-{STAGE}-ses-events"
+    # THEN each handler subscribes to its topic, created before it
+    for function, topic in (("InboundSms", "InboundSmsTopic"), ("SesEvents", "SesEventsTopic")):
+        (event,) = resources[function]["Properties"]["Events"].values()
+        assert event["Type"] == "SNS"
+        assert event["Properties"]["Topic"]["Fn::Sub"].endswith(
+            f":paycase-{STAGE}-" + ("inbound-sms" if function == "InboundSms" else "ses-events")
+        )
+        assert topic in resources[function]["DependsOn"]
+    # AND the SES configuration set publishes bounces and complaints to the events topic
+    destination = resources["EmailEventDestination"]["Properties"]["EventDestination"]
+    assert sorted(destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert destination["SnsDestination"]["TopicARN"] == {"Ref": "SesEventsTopic"}
+    policy = resources["SesEventsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert policy["Principal"] == {"Service": "ses.amazonaws.com"}
