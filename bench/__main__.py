@@ -16,7 +16,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 import tests.conftest  # noqa: F401 - the test settings (keys, fake credentials) for the bench too
-from bench import aws_calls, imports, queue, schedules
+from bench import aws_calls, dispatch, imports, queue, schedules
 from chalicelib.settings import Settings
 from devstack.engines import free_port, start_dynamodb
 from devstack.env import LocalEnv
@@ -46,6 +46,7 @@ def main() -> int:
             )
             results |= queue.run(local)
             results |= schedules.run(local)
+            results |= dispatch.run(local)
         finally:
             moto.stop()
             dynamodb.stop()

@@ -53,6 +53,7 @@ def create_staff() -> Any:
             "name": member.name,
             "role": member.role,
             "team": member.team,
+            "email": member.email,
             "token": token,
         }
 
@@ -165,7 +166,7 @@ def extend(case_id: str) -> Any:
     member = case_staff_member()
     require_role(member, "supervisor")
     body = read_json(bp.current_request)
-    return json_response(wiring.container().desk.extend(case_id, body, member))
+    return json_response(wiring.container().desk.extend(case_id, body, member, _idem()))
 
 
 @endpoint(bp, "/v1/admin/sla-policies")
@@ -212,5 +213,5 @@ def _year(raw: str) -> int:
 
 @endpoint(bp, "/v1/admin/notifications/{notification_id}/retry", methods=["POST"])
 def retry_notification(notification_id: str) -> Any:
-    staff_member()
+    staff_member(None)
     return json_response(wiring.container().deliveries.retry(notification_id), 202)

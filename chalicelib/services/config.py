@@ -28,7 +28,13 @@ def calendar_key(year: int) -> str:
 
 
 def target_from(data: dict[str, Any]) -> Target:
-    return Target(days=int(data.get("days", 0)), hours=float(data.get("hours", 0)))
+    hours = float(data.get("hours", 0))
+    return Target(days=int(data.get("days", 0)), hours=int(hours) if hours.is_integer() else hours)
+
+
+def loadable_years(this_year: int) -> range:
+    """The calendar years the desk reads: last year to three years ahead."""
+    return range(this_year - 1, this_year + 4)
 
 
 def policy_from(category: Category, data: dict[str, Any]) -> SlaPolicy:
@@ -65,8 +71,7 @@ class DeskConfig:
     def _fresh(self) -> None:
         if time.monotonic() - self._loaded_at < CACHE_SECONDS:
             return
-        this_year = self._clock.now().astimezone(SHANGHAI).year
-        years = range(this_year - 1, this_year + 3)
+        years = loadable_years(self._clock.now().astimezone(SHANGHAI).year)
         keys = [policy_key(c.value) for c in Category] + [calendar_key(y) for y in years]
         stored = self._store.get_keys(keys)
         policies = dict(DEFAULT_POLICIES)

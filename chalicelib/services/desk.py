@@ -180,7 +180,9 @@ class Desk:
         _, answer = self._writer.apply(case_id, act, version, idem, respond=self._respond)
         return answer
 
-    def extend(self, case_id: str, body: Any, member: StaffMember) -> dict[str, Any]:
+    def extend(
+        self, case_id: str, body: Any, member: StaffMember, idempotency_header: str | None = None
+    ) -> dict[str, Any]:
         """A supervisor extends the outer limit (to 30 calendar days in all), with a reason the
         customer is told."""
         require_role(member, "supervisor")
@@ -196,8 +198,9 @@ class Desk:
         def act(case: Case, now: datetime) -> Step:
             return lifecycle.extend(case, days, reason, member.staff_id, now, self._calendar)
 
-        case, _ = self._writer.apply(case_id, act, version)
-        return self._present(case)
+        idem = Idempotency.of(f"extensions:{member.staff_id}:{case_id}", idempotency_header, body)
+        _, answer = self._writer.apply(case_id, act, version, idem, respond=self._respond)
+        return answer
 
     def _respond(self, case: Case, changes: Changes) -> dict[str, Any]:
         return presenters.staff_case(

@@ -34,6 +34,7 @@ from chalicelib.services import presenters
 from chalicelib.services.config import (
     DeskConfig,
     calendar_key,
+    loadable_years,
     policy_dict,
     policy_key,
 )
@@ -150,6 +151,11 @@ class CalendarAdmin:
         """Load a year's holidays and make-up workdays; every open case's deadlines and
         schedule are recomputed in the background."""
         _check_year(year)
+        window = loadable_years(self._clock.now().astimezone(SHANGHAI).year)
+        if year not in window:
+            raise ValidationFailed(
+                {"year": f"only {window.start} to {window.stop - 1} can be loaded"}
+            )
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("holidays", "workdays", "official"), problems)

@@ -1,0 +1,80 @@
+"""Who may call what: the bearer-token security schemes and each audience's auth errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib.api.openapi.builders import Schema
+from chalicelib.services.sessions import SESSION_TTL
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who may call an operation: its security schemes, a note, and what its auth errors mean."""
+
+    schemes: tuple[str, ...]
+    note: str
+    errors: Mapping[str, str]
+
+
+_NO_STAFF = "No credentials, or not a staff token."
+_CASE_PROBING = (
+    "Any token that is not a staff token gets 404, exactly like a case that does not exist, "
+    "so case ids cannot be probed with customer tokens; 401 only without an Authorization "
+    "header."
+)
+_NO_STAFF_CASE = {
+    "401": "No Authorization header.",
+    "404": "No such case, or the token is not a staff token.",
+}
+
+CUSTOMER = Auth(
+    ("caseToken", "sessionToken"),
+    "Bearer the case's access token (`ct_...`) or an SMS session token (`ss_...`) whose phone "
+    "is the case's phone. Any token that does not open this case gets 404, exactly like a case "
+    "that does not exist, so case ids cannot be probed; 401 only without credentials.",
+    {
+        "401": "No `Authorization: Bearer` credentials.",
+        "404": "No such case, or the token does not open it.",
+    },
+)
+SESSION = Auth(
+    ("sessionToken",),
+    "Bearer an SMS session token (`ss_...`, from POST /v1/sessions).",
+    {"401": "No live SMS session token (a case access token is not a session)."},
+)
+STAFF = Auth(("staffToken",), "Any staff role.", {"401": _NO_STAFF})
+AGENT = Auth(
+    ("staffToken",),
+    "Agents, supervisors and admins (not reviewers).",
+    {"401": _NO_STAFF, "403": "A reviewer's token."},
+)
+SUPERVISOR = Auth(
+    ("staffToken",),
+    "Supervisors and admins.",
+    {"401": _NO_STAFF, "403": "Not a supervisor or admin."},
+)
+ADMIN = Auth(("staffToken",), "Admins only.", {"401": _NO_STAFF, "403": "Not an admin."})
+STAFF_CASE = Auth(("staffToken",), f"A staff token. {_CASE_PROBING}", _NO_STAFF_CASE)
+SUPERVISOR_CASE = Auth(
+    ("staffToken",),
+    f"A staff token of a supervisor or admin. {_CASE_PROBING}",
+    {**_NO_STAFF_CASE, "403": "A staff token, but not a supervisor's or an admin's."},
+)
+
+
+def security_schemes() -> dict[str, Schema]:
+    def bearer(description: str) -> Schema:
+        return {"type": "http", "scheme": "bearer", "description": description}
+
+    hours = int(SESSION_TTL.total_seconds() // 3600)
+    return {
+        "caseToken": bearer(
+            "`ct_...`: a case's access token from POST /v1/complaints; opens that case only. "
+            "Wherever it is accepted, an SMS session token (`ss_...`) also works for every "
+            "case of the session's phone."
+        ),
+        "sessionToken": bearer(f"`ss_...`: from POST /v1/sessions, valid {hours} hours."),
+        "staffToken": bearer("`st_...`: a staff member's token; roles decide what it may do."),
+    }

@@ -1,0 +1,85 @@
+"""Small builders for JSON Schema pieces: every schema in the document is made of these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from chalicelib.domain.complaint import MAX_AMOUNT_FEN
+
+Schema = dict[str, Any]
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+TIME: Schema = {"type": "string", "format": "date-time", "examples": ["2026-11-23T10:00:00Z"]}
+DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-12-15"]}
+FEN: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT_FEN}
+VERSION: Schema = {"type": "integer", "minimum": 1}
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to the component schema `name`."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def content(schema: Schema, description: str) -> Schema:
+    """A response (or body) whose JSON content is `schema`."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def enum(values: Iterable[str], description: str | None = None) -> Schema:
+    out: Schema = {"enum": list(values)}
+    if description:
+        out["description"] = description
+    return out
+
+
+def int_range(low: int, high: int) -> Schema:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def text(max_len: int, description: str | None = None) -> Schema:
+    """A string the service strips of surrounding whitespace and requires to be non-empty."""
+    out: Schema = {"type": "string", "minLength": 1, "maxLength": max_len}
+    if description:
+        out["description"] = description
+    return out
+
+
+def nullable(schema: Schema) -> Schema:
+    if isinstance(schema.get("type"), str):
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array(items: Schema, **limits: Any) -> Schema:
+    return {"type": "array", "items": items, **limits}
+
+
+def obj(
+    properties: Mapping[str, Schema],
+    required: Iterable[str] = (),
+    *,
+    closed: bool = False,
+    description: str | None = None,
+) -> Schema:
+    """An object; `closed` when the service answers `unknown field` to anything else."""
+    out: Schema = {"type": "object", "properties": dict(properties)}
+    if required:
+        out["required"] = list(required)
+    if closed:
+        out["additionalProperties"] = False
+    if description:
+        out["description"] = description
+    return out
+
+
+def page(item: str) -> Schema:
+    """A list answer: {"items", "next_cursor"}."""
+    cursor = nullable({"type": "string", "description": "Pass as ?cursor= for the next page."})
+    return obj({"items": array(ref(item)), "next_cursor": cursor}, ["items", "next_cursor"])
+
+
+def anchored(pattern: str) -> str:
+    return f"^{pattern}$"

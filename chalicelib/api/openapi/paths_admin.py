@@ -1,0 +1,91 @@
+"""Admin paths: desk metrics, the delivery log and its retries, staff members and merchants."""
+
+from __future__ import annotations
+
+from chalicelib.api.openapi.auth import ADMIN, STAFF, SUPERVISOR
+from chalicelib.api.openapi.builders import DATE, TIME, Schema, enum, ref
+from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, op, path_param, query
+from chalicelib.services.deliveries import STATUSES
+from chalicelib.services.metrics import MAX_RANGE_DAYS
+
+_NOTIFICATION_ID = path_param(
+    "notification_id",
+    "A message's `id` from the delivery log, as listed there.",
+    {"type": "string", "minLength": 1},
+)
+
+
+def admin_paths() -> dict[str, Schema]:
+    return {
+        "/v1/admin/metrics": {"get": _metrics()},
+        "/v1/admin/notifications": {
+            "get": op(
+                "Delivery log (give case_id or status)",
+                ("200", ref("NotificationPage"), "A page of messages"),
+                ("400", "503"),
+                auth=STAFF,
+                params=[
+                    query("case_id", "Messages about one case"),
+                    query("status", "Messages in one status", enum(STATUSES)),
+                    LIMIT,
+                    CURSOR,
+                ],
+            )
+        },
+        "/v1/admin/notifications/{notification_id}/retry": {
+            "parameters": [_NOTIFICATION_ID],
+            "post": op(
+                "Send a failed or dead message again",
+                ("202", ref("Notification"), "The message, queued again with fresh attempts"),
+                (
+                    ("404", "No such message."),
+                    ("409", "`invalid_transition`: only a failed or dead message can be sent."),
+                    "503",
+                ),
+                auth=STAFF,
+                description="Takes no body. The message goes out again through the outbox.",
+            ),
+        },
+        "/v1/admin/staff": {
+            "post": op(
+                "Create a staff member",
+                ("201", ref("StaffCreated"), "The member and their token"),
+                WRITE_ERRORS,
+                body="StaffRequest",
+                auth=ADMIN,
+                idempotent=True,
+            )
+        },
+        "/v1/admin/merchants": {
+            "post": op(
+                "Register a merchant",
+                ("201", ref("MerchantCreated"), "The merchant and its signing secret"),
+                WRITE_ERRORS,
+                body="MerchantRequest",
+                auth=ADMIN,
+                idempotent=True,
+                description="An id already registered is 400.",
+            )
+        },
+    }
+
+
+def _metrics() -> Schema:
+    when = {
+        "anyOf": [DATE, TIME],
+        "description": "A date, or a time (its Asia/Shanghai day)",
+    }
+    return op(
+        "Desk metrics for the cases filed in a range of days",
+        ("200", ref("Metrics"), "Volumes, SLA, working-hour medians, CSAT, repeats"),
+        ("400", "503"),
+        auth=SUPERVISOR,
+        params=[
+            query(
+                "from",
+                f"First day (default `to` - 29 days; {MAX_RANGE_DAYS} days at most)",
+                when,
+            ),
+            query("to", "Last day, inclusive (default today)", when),
+        ],
+    )

@@ -1,0 +1,139 @@
+"""Schemas of the admin calls (metrics, the delivery log, staff and merchants) and of the
+system and local-stage calls."""
+
+from __future__ import annotations
+
+from chalicelib.api.dev import MAX_ADVANCE
+from chalicelib.api.openapi.builders import (
+    DATE,
+    INT,
+    STR,
+    TIME,
+    Schema,
+    anchored,
+    enum,
+    int_range,
+    nullable,
+    obj,
+    page,
+    text,
+)
+from chalicelib.domain.contact import CHANNELS
+from chalicelib.services.deliveries import STATUSES
+from chalicelib.services.merchants import MERCHANT_ID
+from chalicelib.services.metrics import CLOCKS
+from chalicelib.services.staff import ROLES
+
+
+def _metrics_schema() -> Schema:
+    counts = {"type": "object", "additionalProperties": INT}
+    percent = nullable({"type": "number", "minimum": 0, "maximum": 100})
+    clock = obj({"met": INT, "total": INT, "percent_met": percent})
+    hours = nullable({"type": "number"})
+    return obj(
+        {
+            "from": DATE,
+            "to": DATE,
+            "cohort": STR,
+            "volumes": obj({"filed": INT, "by_category": counts, "by_status": counts}),
+            "sla": obj({name: clock for name in CLOCKS}),
+            "median_working_hours": obj({"first_response": hours, "resolution": hours}),
+            "csat": obj(
+                {
+                    "count": INT,
+                    "average": nullable({"type": "number", "minimum": 1, "maximum": 5}),
+                    "distribution": obj({str(n): INT for n in range(1, 6)}),
+                }
+            ),
+            "repeat_complaint_rate": nullable({"type": "number", "minimum": 0, "maximum": 1}),
+        }
+    )
+
+
+def admin_schemas() -> dict[str, Schema]:
+    time_or_null = nullable(TIME)
+    return {
+        "Metrics": _metrics_schema(),
+        "Notification": obj(
+            {
+                "id": STR,
+                "case_id": STR,
+                "event": STR,
+                "channel": enum(CHANNELS),
+                "audience": STR,
+                "recipient": {"type": "string", "description": "masked"},
+                "language": STR,
+                "status": enum(STATUSES),
+                "attempts": INT,
+                "last_error": nullable(STR),
+                "created_at": TIME,
+                "sent_at": time_or_null,
+                "next_attempt_at": time_or_null,
+            }
+        ),
+        "NotificationPage": page("Notification"),
+        "StaffRequest": obj(
+            {
+                "name": text(100),
+                "role": enum(ROLES),
+                "team": text(100),
+                "email": {"type": "string", "format": "email", "maxLength": 254},
+            },
+            ["name", "role"],
+            closed=True,
+        ),
+        "StaffCreated": obj(
+            {
+                "staff_id": STR,
+                "name": STR,
+                "role": enum(ROLES),
+                "team": nullable(STR),
+                "email": nullable(STR),
+                "token": {"type": "string", "description": "`st_...`; shown only here."},
+            }
+        ),
+        **_merchant_schemas(),
+    }
+
+
+def _merchant_schemas() -> dict[str, Schema]:
+    merchant_id = {"type": "string", "pattern": anchored(MERCHANT_ID.pattern)}
+    return {
+        "MerchantRequest": obj(
+            {
+                "merchant_id": merchant_id,
+                "name": text(200),
+                "email": {"type": "string", "format": "email"},
+                "phone": {"type": "string", "maxLength": 32},
+            },
+            ["merchant_id", "name"],
+            closed=True,
+        ),
+        "MerchantCreated": obj(
+            {
+                "merchant_id": STR,
+                "name": STR,
+                "email": nullable(STR),
+                "phone": nullable(STR),
+                "secret": {"type": "string", "description": "HMAC secret, shown only here."},
+            }
+        ),
+    }
+
+
+def system_schemas() -> dict[str, Schema]:
+    return {
+        "Clock": obj({"now": TIME}, ["now"]),
+        "ClockMove": {
+            **obj(
+                {
+                    "set": {**TIME, "description": "Not before the clock's now."},
+                    "advance_seconds": int_range(1, MAX_ADVANCE),
+                },
+                closed=True,
+                description="Exactly one of `set` or `advance_seconds`.",
+            ),
+            "oneOf": [{"required": ["set"]}, {"required": ["advance_seconds"]}],
+        },
+        "Health": obj({"status": {"const": "ok"}}, ["status"]),
+    }

@@ -1,0 +1,128 @@
+"""Schemas every audience shares: the error format and the pieces of a case."""
+
+from __future__ import annotations
+
+from chalicelib.api.openapi.builders import (
+    BOOL,
+    DATE,
+    FEN,
+    INT,
+    STR,
+    TIME,
+    Schema,
+    array,
+    enum,
+    int_range,
+    nullable,
+    obj,
+    ref,
+)
+from chalicelib.domain.case import Status
+from chalicelib.domain.contact import CHANNELS, LANGUAGES
+from chalicelib.domain.policy import Category
+from chalicelib.domain.proposal import KINDS, ProposalStatus
+from chalicelib.domain.sla import SlaState
+
+
+def error_schemas() -> dict[str, Schema]:
+    error = obj(
+        {
+            "code": STR,
+            "message": STR,
+            "fields": {"type": "object", "additionalProperties": STR},
+            "case_number": {"type": "string", "description": "With duplicate_open_case."},
+        },
+        ["code", "message"],
+    )
+    return {"Error": obj({"error": error}, ["error"])}
+
+
+def deadline_properties() -> dict[str, Schema]:
+    """The deadlines a case gets when it is filed (also the deadline preview's)."""
+    return {
+        "first_response_due": TIME,
+        "resolution_due": TIME,
+        "regulatory_due": TIME,
+        "provisional": {"type": "boolean", "description": "The calendar is not yet official."},
+    }
+
+
+def case_part_schemas() -> dict[str, Schema]:
+    """Pieces of a case shared by the customer's and the staff's views."""
+    deadlines = deadline_properties()
+    second_review = obj({"opened_at": TIME, "first_response_due": TIME, "resolution_due": TIME})
+    case_deadlines = {
+        **deadlines,
+        "second_review": {**second_review, "description": "Once a second review opened."},
+        "object_by": {**TIME, "description": "Resolved or unresolved in round 1: objections."},
+        "reply_by": {**TIME, "description": "Waiting for the customer: closes unanswered."},
+    }
+    return {
+        "Deadlines": obj(deadlines, list(deadlines)),
+        "CaseDeadlines": obj(case_deadlines, list(deadlines)),
+        "Sla": obj({"state": enum(s.value for s in SlaState)}, ["state"]),
+        "Payment": obj(
+            {
+                **{k: nullable(STR) for k in ("transaction_id", "merchant_id", "order_id")},
+                "amount_fen": nullable(INT),
+                "currency": {"const": "CNY"},
+                "paid_at": nullable(TIME),
+            }
+        ),
+        "Installment": obj({"due_date": DATE, "amount_fen": FEN}, ["due_date", "amount_fen"]),
+        "Proposal": obj(
+            {
+                "proposal_id": STR,
+                "round": int_range(1, 2),
+                "kind": enum(KINDS),
+                "also": array(enum(KINDS)),
+                "text": STR,
+                "amount_fen": nullable(INT),
+                "currency": {"const": "CNY"},
+                "installments": array(ref("Installment")),
+                "status": enum(s.value for s in ProposalStatus),
+            }
+        ),
+        "TimelineEntry": obj({"at": TIME, "type": STR, "summary": STR}, ["at", "type"]),
+        "StaffTimelineEntry": obj(
+            {
+                "entry_id": STR,
+                "at": TIME,
+                "type": STR,
+                "summary": STR,
+                "actor": {"type": "string", "examples": ["customer", "staff:stf_0123", "system"]},
+                "visibility": enum(["public", "internal"]),
+                "data": {"type": "object"},
+            },
+            ["at", "type", "visibility"],
+        ),
+    }
+
+
+def contact_answer(description: str) -> Schema:
+    return obj(
+        {
+            "phone": nullable(STR),
+            "email": nullable(STR),
+            "language": enum(LANGUAGES),
+            "channels": array(enum(CHANNELS)),
+            "sms_opt_out": BOOL,
+        },
+        description=description,
+    )
+
+
+def case_core() -> dict[str, Schema]:
+    """What every view of a case shows."""
+    return {
+        "case_id": STR,
+        "case_number": {"type": "string", "examples": ["PC20261122-7K3F9Q"]},
+        "status": enum(s.value for s in Status),
+        "category": enum(c.value for c in Category),
+        "round": {**int_range(1, 2), "description": "2 once a second review opened"},
+        "created_at": TIME,
+        "updated_at": TIME,
+        "deadlines": ref("CaseDeadlines"),
+        "sla": ref("Sla"),
+        "proposal": nullable(ref("Proposal")),
+    }

@@ -1,0 +1,145 @@
+"""Schemas of the customer's calls: filing, the case as its customer sees it, answering it,
+and SMS sign-in."""
+
+from __future__ import annotations
+
+from chalicelib.api.openapi.builders import (
+    BOOL,
+    FEN,
+    STR,
+    TIME,
+    Schema,
+    anchored,
+    array,
+    enum,
+    int_range,
+    nullable,
+    obj,
+    page,
+    ref,
+    text,
+)
+from chalicelib.api.openapi.schemas_case import case_core, contact_answer
+from chalicelib.domain.complaint import INTAKE_CHANNELS, REFERENCE
+from chalicelib.domain.contact import CHANNELS, LANGUAGES
+from chalicelib.domain.policy import Category
+
+
+def customer_case_schemas() -> dict[str, Schema]:
+    core = case_core()
+    return {
+        "MaskedContact": contact_answer("Phone and email masked (138****8000, z***@x.com)."),
+        "CustomerCase": obj(
+            {
+                **core,
+                "payment": nullable(ref("Payment")),
+                "contact": ref("MaskedContact"),
+                "rating": nullable(int_range(1, 5)),
+                "timeline": array(ref("TimelineEntry"), description="Public entries only."),
+            },
+            list(core),
+        ),
+        "CustomerCaseSummary": obj(core, list(core)),
+        "CustomerCasePage": page("CustomerCaseSummary"),
+    }
+
+
+def complaint_schemas() -> dict[str, Schema]:
+    reference = {"type": "string", "maxLength": 64, "pattern": anchored(REFERENCE.pattern)}
+    return {
+        "Contact": obj(
+            {
+                "phone": {"type": "string", "description": "E.164 or an 11-digit CN mobile"},
+                "email": {"type": "string", "format": "email"},
+                "language": {**enum(LANGUAGES), "default": "zh-CN"},
+                "channels": array(enum(CHANNELS), minItems=1),
+            },
+            closed=True,
+            description="At least a phone or an email; `channels` name only given points.",
+        ),
+        "PaymentRef": obj(
+            {
+                "transaction_id": reference,
+                "merchant_id": reference,
+                "order_id": reference,
+                "amount_fen": FEN,
+                "currency": {"const": "CNY"},
+                "paid_at": {**TIME, "description": "Not in the future."},
+            },
+            closed=True,
+            description="Needs a transaction_id or an order_id.",
+        ),
+        "ComplaintRequest": obj(
+            {
+                "category": enum(c.value for c in Category),
+                "description": text(4000),
+                "contact": ref("Contact"),
+                "payment": ref("PaymentRef"),
+                "channel": {**enum(INTAKE_CHANNELS), "default": "web"},
+            },
+            ["category", "description", "contact"],
+            closed=True,
+        ),
+        "ComplaintCreated": obj(
+            {
+                "case_id": STR,
+                "case_number": {"type": "string", "examples": ["PC20261122-7K3F9Q"]},
+                "status": {"const": "submitted"},
+                "category": STR,
+                "created_at": TIME,
+                "access_token": {"type": "string", "description": "`ct_...`; shown only here."},
+                "deadlines": ref("Deadlines"),
+                "faq": array(obj({}, description="A question and its answer.")),
+            }
+        ),
+    }
+
+
+def customer_action_schemas() -> dict[str, Schema]:
+    reason = text(2000)
+    return {
+        "CustomerMessageRequest": obj({"text": text(4000)}, ["text"], closed=True),
+        "ReasonRequest": obj(
+            {"reason": reason}, closed=True, description="The body may also be left out."
+        ),
+        "ObjectionRequest": obj({"reason": reason}, ["reason"], closed=True),
+        "FeedbackRequest": obj(
+            {"rating": int_range(1, 5), "comment": text(2000)}, ["rating"], closed=True
+        ),
+        "Feedback": obj({"case_id": STR, "rating": int_range(1, 5), "comment": nullable(STR)}),
+        "PreferencesRequest": obj(
+            {
+                "channels": array(enum(CHANNELS), minItems=1),
+                "language": enum(LANGUAGES),
+                "sms_opt_out": BOOL,
+            },
+            closed=True,
+            description="Only the fields given change; a channel needs its contact point.",
+        ),
+    }
+
+
+def session_schemas() -> dict[str, Schema]:
+    phone = {"type": "string", "maxLength": 32, "description": "E.164 or an 11-digit CN mobile"}
+    return {
+        "OtpRequest": obj(
+            {"phone": phone, "language": {**enum(LANGUAGES), "default": "zh-CN"}},
+            ["phone"],
+            closed=True,
+        ),
+        "OtpSent": obj(
+            {"sent": {"const": True}, "expires_in": {"type": "integer", "examples": [300]}},
+            description="The same whether or not the phone has cases.",
+        ),
+        "SessionRequest": obj(
+            {"phone": phone, "code": {"type": "string", "pattern": "^[0-9]{6}$"}},
+            ["phone", "code"],
+            closed=True,
+        ),
+        "Session": obj(
+            {
+                "token": {"type": "string", "description": "`ss_...`; shown only here."},
+                "expires_at": TIME,
+            }
+        ),
+    }

@@ -1,0 +1,151 @@
+"""Schemas of the staff desk: the full case, the queue, and what staff send to act on a case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from chalicelib.api.openapi.builders import (
+    FEN,
+    STR,
+    TIME,
+    VERSION,
+    Schema,
+    array,
+    enum,
+    int_range,
+    nullable,
+    obj,
+    page,
+    ref,
+    text,
+)
+from chalicelib.api.openapi.schemas_case import case_core, contact_answer
+from chalicelib.domain.case import Status
+from chalicelib.domain.complaint import INTAKE_CHANNELS
+from chalicelib.domain.policy import REGULATORY_DAYS, REGULATORY_MAX_DAYS
+from chalicelib.domain.proposal import KINDS, MAX_INSTALLMENTS
+
+
+def staff_case_schemas() -> dict[str, Schema]:
+    core = case_core()
+    waiting = obj({"since": TIME, "request": STR, "remind_at": TIME, "close_at": TIME})
+    staff_case = {
+        **core,
+        "payment": nullable(ref("Payment")),
+        "version": {**VERSION, "description": "Send as expected_version."},
+        "assignee": nullable(STR),
+        "description": STR,
+        "channel": enum(INTAKE_CHANNELS),
+        "merchant_id": nullable(STR),
+        "contact": contact_answer("In full: staff call customers back."),
+        **{k: nullable(TIME) for k in ("accepted_at", "resolved_at", "closed_at", "due_at")},
+        "waiting_for_customer": nullable(waiting),
+        "second_review_reason": nullable(STR),
+        "round_one_handlers": array(STR),
+        "rating": nullable(int_range(1, 5)),
+        "timeline": array(ref("StaffTimelineEntry"), description="Internal entries included."),
+    }
+    queue_item = {
+        **{k: core[k] for k in ("case_id", "case_number", "status", "category", "round")},
+        "assignee": nullable(STR),
+        "merchant_id": nullable(STR),
+        "due_at": {**nullable(TIME), "description": "The most urgent open deadline."},
+        "sla": ref("Sla"),
+        "created_at": TIME,
+        "version": VERSION,
+    }
+    return {
+        "StaffCase": obj(staff_case, [*core, "version"]),
+        "QueueItem": obj(queue_item, list(queue_item)),
+        "QueuePage": page("QueueItem"),
+    }
+
+
+def desk_request_schemas() -> dict[str, Schema]:
+    version = {**VERSION, "description": "The version you saw; a newer one is 409."}
+    return {
+        "TransitionRequest": obj(
+            {
+                "to": enum(s.value for s in Status),
+                "expected_version": version,
+                "note": text(2000, "Required when moving to waiting_customer."),
+            },
+            ["to", "expected_version"],
+            closed=True,
+        ),
+        "AssignRequest": obj(
+            {"assignee": text(64, "A staff_id"), "expected_version": version},
+            ["assignee"],
+            closed=True,
+        ),
+        "EntryRequest": obj(
+            {"text": text(4000), "expected_version": version}, ["text"], closed=True
+        ),
+        "CallRequest": obj(
+            {
+                "summary": text(4000),
+                "outcome": text(500),
+                "channel": {**enum(["phone", "chat"]), "default": "phone"},
+                "expected_version": version,
+            },
+            ["summary", "outcome"],
+            closed=True,
+        ),
+        "ProposalRequest": _proposal_request(version),
+        "ExtensionRequest": obj(
+            {
+                "days": {
+                    **int_range(1, REGULATORY_MAX_DAYS - REGULATORY_DAYS),
+                    "description": f"Calendar days added to the outer limit ({REGULATORY_DAYS} "
+                    f"after acceptance); {REGULATORY_MAX_DAYS} in all at most.",
+                },
+                "reason": text(1000, "Why; the customer is told."),
+                "expected_version": version,
+            },
+            ["days", "reason"],
+            closed=True,
+        ),
+    }
+
+
+def _when_kind(kinds: Iterable[str], required: str) -> Schema:
+    """`required` becomes required when `kind` or `also` names one of `kinds`."""
+    named = enum(kinds)
+    return {
+        "if": {
+            "anyOf": [
+                {"properties": {"kind": named}, "required": ["kind"]},
+                {"properties": {"also": {"contains": named}}, "required": ["also"]},
+            ]
+        },
+        "then": {"required": [required]},
+    }
+
+
+def _proposal_request(version: Schema) -> Schema:
+    schema = obj(
+        {
+            "kind": enum(KINDS),
+            "text": text(2000),
+            "also": array(enum(KINDS), uniqueItems=True, description="Further remedies."),
+            "amount_fen": {
+                **FEN,
+                "description": "A full refund is the amount paid; a partial "
+                "one less; instalments add up to it.",
+            },
+            "installments": array(
+                ref("Installment"),
+                minItems=2,
+                maxItems=MAX_INSTALLMENTS,
+                description="Instalment plans only: working days after today, ascending.",
+            ),
+            "expected_version": version,
+        },
+        ["kind", "text"],
+        closed=True,
+    )
+    schema["allOf"] = [
+        _when_kind(["full_refund", "partial_refund", "installment_plan"], "amount_fen"),
+        _when_kind(["installment_plan"], "installments"),
+    ]
+    return schema
