@@ -1,0 +1,72 @@
+"""Resending dead messages, and what comes back through SNS: TD replies and SES bounces."""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib import wiring
+from chalicelib.adapters.messaging import SesEmail
+from tests.api.conftest import Api, error_of
+from tests.builders import complaint
+from tests.moto_stack import SHARED
+
+
+def _with_email(api: Api, email: SesEmail) -> None:
+    """The same API with another email adapter (injected, as the composition root would)."""
+    shared = {name: getattr(api.container, name) for name in SHARED if name != "email"}
+    api.container = wiring.Container(api.container.settings, clock=api.clock, email=email, **shared)
+    wiring.use(api.container)
+
+
+def test_a_dead_message_is_resent_on_request(api: Api) -> None:
+    # GIVEN an acknowledgement email SES refused (an unverified sender, so: MessageRejected)
+    case = api.file().json_body
+    ses = api.container.client("sesv2")
+    _with_email(api, SesEmail(ses, "nobody@unverified.example"))
+    api.drain()
+    token = api.staff_token("agent")
+    log = api.get(f"/v1/admin/notifications?case_id={case['case_id']}", token).json_body["items"]
+    [dead] = [n for n in log if n["status"] == "dead"]
+    assert "MessageRejected" in dead["last_error"]
+    # WHEN the sender is fixed and staff ask for a resend
+    _with_email(api, SesEmail(ses, api.container.settings.email_from))
+    headers = {"Authorization": f"Bearer {token}"}
+    resend = api.post(f"/v1/admin/notifications/{dead['id']}/retry", {}, headers)
+    assert resend.status_code == 202
+    api.drain()
+    # THEN it is sent, once; resending a sent message is refused
+    log = api.get(f"/v1/admin/notifications?case_id={case['case_id']}", token).json_body["items"]
+    assert {n["status"] for n in log} == {"sent"}
+    assert len(api.emails_about(case["case_number"])) == 1
+    again = api.post(f"/v1/admin/notifications/{dead['id']}/retry", {}, headers)
+    assert (again.status_code, error_of(again)["code"]) == (409, "invalid_transition")
+    missing = api.post("/v1/admin/notifications/nope/retry", {}, headers)
+    assert missing.status_code == 404
+
+
+def test_td_reply_through_sns_turns_sms_off(api: Api) -> None:
+    case = api.file().json_body
+    message = json.dumps({"originationNumber": "+8613800138000", "messageBody": "TD"})
+    event = api.client.events.generate_sns_event(message=message)
+    result = api.client.lambda_.invoke("inbound_sms", event)
+    assert result.payload == {"outcome": "opted_out"}
+    view = api.get(f"/v1/cases/{case['case_id']}", case["access_token"]).json_body
+    assert view["contact"]["sms_opt_out"] is True
+    garbage = api.client.events.generate_sns_event(message="not json")
+    assert api.client.lambda_.invoke("inbound_sms", garbage).payload == {"outcome": "ignored"}
+
+
+def test_ses_bounce_through_sns_suppresses_the_address(api: Api) -> None:
+    bounce = {
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bouncedRecipients": [{"emailAddress": "zhang.san@example.com"}],
+        },
+    }
+    event = api.client.events.generate_sns_event(message=json.dumps(bounce))
+    assert api.client.lambda_.invoke("ses_events", event).payload == {"suppressed": 1}
+    case = api.file(complaint()).json_body
+    api.drain()
+    assert api.emails_about(case["case_number"]) == []
+    assert len(api.sms_about(case["case_number"])) == 1
