@@ -75,7 +75,7 @@ def seed(container: Container, env: LocalEnv) -> dict[str, Any]:
         if token and container.staff_directory.by_token_hash(hash_token(token)):
             tokens[role] = token
         else:
-            body = {"name": name, "role": role, "team": "demo", "email": f"{role}@paycase.local"}
+            body = {"name": name, "role": role, "team": "demo", "email": f"{role}@desk.example.com"}
             _, tokens[role] = container.staff.create(body)
     merchant = container.merchant_directory.get(DEMO_MERCHANT["merchant_id"])
     if merchant is None:
