@@ -84,9 +84,10 @@ def test_filing_then_firing_then_draining_has_one_effect_each(
     clock.set(clock.now() + timedelta(days=1, hours=8))  # type: ignore[attr-defined]
     outcomes = [container.timers.fire(payload).value for _ in range(3)]
     container.outbox.redrive()
-    # THEN it was handled once and the resolution timer is armed
+    # THEN it was handled once (what fell due by then: three warnings and the first-response
+    # breach, each recorded once) and the next timer is armed
     assert outcomes == ["handled", "superseded", "superseded"]
     entries = container.store.timeline(case["case_id"], include_internal=True)
-    assert [e.type for e in entries] == ["submitted", "sla_due"]
+    assert [e.type for e in entries] == ["submitted"] + ["sla_warning"] * 3 + ["sla_due"]
     stored = container.store.get_case(case["case_id"])
-    assert stored is not None and stored.schedule.timer == "resolution_due"
+    assert stored is not None and stored.schedule.timer == "resolution_warn80"
