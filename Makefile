@@ -31,7 +31,7 @@ lint: deps
 	$(PY) -m ruff format --check .
 
 typecheck: deps
-	$(PY) -m mypy chalicelib
+	$(PY) -m mypy chalicelib clients
 
 ## One tier at a time: unit (domain and services on fakes), adapters (moto), api
 ## (chalice.test.Client on moto), integration (DynamoDB Local), e2e (the whole local stack),

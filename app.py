@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import handlers
-from chalicelib.api import customer, staff, system
+from chalicelib.api import customer, merchant, staff, system
 from chalicelib.settings import LOCAL_STAGE, PLACEHOLDER_STREAM_ARN
 
 STAGE = os.environ.get("PAYCASE_STAGE", LOCAL_STAGE)
@@ -17,6 +17,7 @@ app = Chalice(app_name="paycase")
 app.register_blueprint(system.bp)
 app.register_blueprint(customer.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(merchant.bp)
 
 if STAGE == LOCAL_STAGE:
     from chalicelib.api import dev

@@ -39,6 +39,8 @@ class Settings:
     business_hours: str = "09:00-18:00"
     kms_key_id: str | None = None
     local_secret_key: bytes | None = None
+    # Shared with the payment platform: signs its webhook calls (none: every call is refused).
+    webhook_secret: bytes | None = None
 
     @property
     def is_local(self) -> bool:
@@ -70,6 +72,7 @@ class Settings:
                 if env.get("PAYCASE_LOCAL_SECRET_KEY")
                 else None
             ),
+            webhook_secret=(env.get("PAYCASE_WEBHOOK_SECRET") or "").encode() or None,
         )
 
 

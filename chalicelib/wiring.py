@@ -28,16 +28,19 @@ if TYPE_CHECKING:
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
     from chalicelib.services.inbound import Inbound
+    from chalicelib.services.merchant_desk import MerchantDesk
     from chalicelib.services.merchants import MerchantService
     from chalicelib.services.metrics import MetricsRecorder, MetricsReport
     from chalicelib.services.notify import Dispatcher, SentObserver
     from chalicelib.services.outbox import OutboxConsumer
+    from chalicelib.services.payments import PaymentEffects, PaymentEvents
     from chalicelib.services.ports import (
         CaseStore,
         EmailSender,
         MerchantDirectory,
         MetricsStore,
         NotificationLog,
+        PaymentStore,
         Scheduler,
         SecretBox,
         SmsSender,
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from chalicelib.services.replays import Replays
     from chalicelib.services.schedules import ScheduleSync
     from chalicelib.services.sessions import Sessions
+    from chalicelib.services.signatures import MerchantSignatures, WebhookSignatures
     from chalicelib.services.sla_admin import (
         CalendarAdmin,
         DeadlinePreview,
@@ -346,6 +350,7 @@ class Container:
             code_box=self.code_box,
             staff=self.staff_directory,
             wake=self._wake_for_messages,
+            merchants=self.merchant_directory,
         )
 
     def _wake_for_messages(self, case_id: str, at: datetime) -> None:
@@ -375,6 +380,7 @@ class Container:
             self.metrics,
             self.clock,
             maintenance=lambda: self.recompute,
+            payments=lambda: self.payment_effects,
         )
 
     @cached_property
@@ -388,6 +394,53 @@ class Container:
         from chalicelib.services.merchants import MerchantService
 
         return MerchantService(self.merchant_directory, self.secret_box, self.clock)
+
+    @cached_property
+    def payments(self) -> PaymentStore:
+        """The payment ledger lives beside the cases: one transaction writes both."""
+        store: Any = self.store
+        return store  # type: ignore[no-any-return]
+
+    @cached_property
+    def merchant_signatures(self) -> MerchantSignatures:
+        from chalicelib.services.signatures import MerchantSignatures
+
+        return MerchantSignatures(self.merchant_directory, self.merchants, self.store, self.clock)
+
+    @cached_property
+    def webhook_signatures(self) -> WebhookSignatures:
+        from chalicelib.services.signatures import WebhookSignatures
+
+        return WebhookSignatures(self.settings.webhook_secret, self.clock)
+
+    @cached_property
+    def payment_events(self) -> PaymentEvents:
+        from chalicelib.services.payments import PaymentEvents
+
+        return PaymentEvents(self.store, self.payments, self.webhook_signatures, self.clock)
+
+    @cached_property
+    def payment_effects(self) -> PaymentEffects:
+        from chalicelib.services.payments import PaymentEffects
+
+        def merchant_name(merchant_id: str) -> str | None:
+            merchant = self.merchant_directory.get(merchant_id)
+            return merchant.name if merchant else None
+
+        return PaymentEffects(self.store, self.payments, self.writer, self.clock, merchant_name)
+
+    @cached_property
+    def merchant_desk(self) -> MerchantDesk:
+        from chalicelib.services.merchant_desk import MerchantDesk
+
+        return MerchantDesk(
+            self.store,
+            self.payments,
+            self.complaints,
+            self.writer,
+            self.clock,
+            self.settings.token_key,
+        )
 
     @cached_property
     def deliveries(self) -> DeliveryLog:

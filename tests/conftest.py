@@ -16,6 +16,7 @@ TEST_ENV = {
     "PAYCASE_TOKEN_KEY": base64.b64encode(b"test-token-key-" * 3).decode(),
     "PAYCASE_LOCAL_SECRET_KEY": base64.b64encode(b"l" * 32).decode(),
     "PAYCASE_TABLE_PREFIX": "paycase-test-",
+    "PAYCASE_WEBHOOK_SECRET": "whsec_test-webhook-secret",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SECURITY_TOKEN": "testing",

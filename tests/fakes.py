@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
 from chalicelib.domain.errors import VersionConflict
+from chalicelib.domain.verdicts import PaymentQuery
 from chalicelib.services.ports import (
     CaseQuery,
     Changes,
@@ -18,6 +19,7 @@ from chalicelib.services.ports import (
     LimitReached,
     Merchant,
     Notification,
+    PaymentRecord,
     ScheduleExists,
     ScheduleMissing,
     StaffMember,
@@ -33,6 +35,8 @@ class FakeStore:
         self.events: dict[tuple[str, str], tuple[OutboxEvent, datetime | None]] = {}
         self.keys: dict[str, tuple[dict[str, Any], datetime | None]] = {}
         self.counters: dict[str, int] = {}
+        self.payments: dict[str, PaymentRecord] = {}
+        self.queries: dict[str, PaymentQuery] = {}
         self.commits = 0
 
     def commit(self, changes: Changes) -> None:
@@ -48,12 +52,19 @@ class FakeStore:
             held = self.keys.get(claim.key)
             if held is not None and (held[1] is None or held[1] >= changes.now):
                 raise KeyTaken(claim.key, copy.deepcopy(held[0]))
+        self._check_versions(changes)
+
+    def _check_versions(self, changes: Changes) -> None:
         for case in changes.new_cases:
             if case.case_id in self.cases:
                 raise VersionConflict()
         for case, read_version in changes.updated_cases:
             stored = self.cases.get(case.case_id)
             if stored is None or stored.version != read_version:
+                raise VersionConflict()
+        for record in changes.payments:
+            held = self.payments.get(record.transaction_id)
+            if (held.version if held else 0) != record.version:
                 raise VersionConflict()
 
     def _apply(self, changes: Changes) -> None:
@@ -74,6 +85,44 @@ class FakeStore:
             self.timelines.setdefault(entry.case_id, []).append(entry)
         for event in changes.events:
             self.events[(event.case_id, event.event_id)] = (event, None)
+        self._apply_ledger(changes)
+
+    def _apply_ledger(self, changes: Changes) -> None:
+        for record in changes.payments:
+            self.payments[record.transaction_id] = replace(record, version=record.version + 1)
+        for query in changes.queries:
+            self.queries[query.query_id] = query
+
+    # -- the payment ledger (PaymentStore) ---------------------------------------------------
+
+    def get_payment(self, transaction_id: str) -> PaymentRecord | None:
+        return self.payments.get(transaction_id)
+
+    def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentRecord | None:
+        for record in self.payments.values():
+            first = record.events[0]
+            if first.merchant_id == merchant_id and any(
+                e.order_id == order_id for e in record.events
+            ):
+                return record
+        return None
+
+    def cases_of_transaction(self, transaction_id: str) -> list[Case]:
+        return [
+            c
+            for c in sorted(self.cases.values(), key=lambda c: c.case_id)
+            if c.payment is not None and c.payment.transaction_id == transaction_id
+        ]
+
+    def get_query(self, query_id: str) -> PaymentQuery | None:
+        return self.queries.get(query_id)
+
+    def open_queries(self, ref: str) -> list[PaymentQuery]:
+        return [
+            q
+            for q in sorted(self.queries.values(), key=lambda q: q.query_id)
+            if q.open and q.refs[:1] == [ref]
+        ]
 
     def get_case(self, case_id: str) -> Case | None:
         return self.cases.get(case_id)
@@ -111,8 +160,9 @@ class FakeStore:
             )
             if any(want is not None and want != have for want, have in wanted):
                 return False
-            if query.status is None and not c.is_open:
-                return False  # the open queue
+            narrowed = query.status or query.assignee or query.merchant_id or query.category
+            if not narrowed and not c.is_open:
+                return False  # the open queue holds open cases only
             if query.sla and query.now is not None:
                 if not c.is_open or c.due_at is None:
                     return False

@@ -71,12 +71,13 @@ class DuplicateOpenCase(PayCaseError):
     code = "duplicate_open_case"
     default_message = "An open case already exists for this contact and transaction."
 
-    def __init__(self, case_number: str) -> None:
+    def __init__(self, case_number: str, case_id: str | None = None) -> None:
         super().__init__(
             f"An open case ({case_number}) already exists for this contact and transaction.",
             case_number=case_number,
         )
         self.case_number = case_number
+        self.case_id = case_id  # for the service's own use; not part of the answer
 
 
 class IdempotencyKeyReused(PayCaseError):

@@ -65,6 +65,18 @@ _WHY_NOT_STAFF = {
     S.CLOSED: "cases close by themselves when their waiting or objection time runs out",
     S.WITHDRAWN: "only the customer can withdraw a complaint",
 }
+# Moves only the system makes, on evidence from the payment platform: a merchant-settlement case
+# resolves itself when the settlement arrives, and a failed refund reopens the investigation.
+_EVIDENCE_RESOLVES = frozenset(
+    {S.SUBMITTED, S.ACCEPTED, S.INVESTIGATING, S.WAITING_MERCHANT, S.NEGOTIATING}
+)
+_REFUND_FAILURE_REOPENS = frozenset(
+    {S.ACCEPTED, S.WAITING_MERCHANT, S.NEGOTIATING, S.RESOLVED, S.SECOND_REVIEW}
+)
+SYSTEM_MOVES: frozenset[tuple[Status, Status]] = frozenset(
+    {(frm, S.RESOLVED) for frm in _EVIDENCE_RESOLVES}
+    | {(frm, S.INVESTIGATING) for frm in _REFUND_FAILURE_REOPENS}
+)
 OBJECTION_WINDOW = timedelta(days=15)
 CUSTOMER_REMINDER_DAYS = 3
 CUSTOMER_TIMEOUT_DAYS = 5
@@ -154,7 +166,8 @@ def move(
     note: str | None = None,
 ) -> Step:
     """Any allowed move, with what it sets, records and tells. Raises InvalidTransition."""
-    if to not in TRANSITIONS[case.status]:
+    system_move = actor == "system" and (case.status, to) in SYSTEM_MOVES
+    if to not in TRANSITIONS[case.status] and not system_move:
         allowed = ", ".join(sorted(TRANSITIONS[case.status])) or "nothing (the case is final)"
         raise InvalidTransition(
             f"A {case.status} case cannot become {to}; it can become: {allowed}."
@@ -499,3 +512,48 @@ def extend(
     )
     params = {**_base(case), "regulatory_due": to_rfc3339(due), "reason": reason}
     return Step(changed, (entry,), (Notice("regulatory_extended", params),))
+
+
+def merchant_response(
+    case: Case, merchant_id: str, text: str, now: datetime, calendar: WorkingCalendar
+) -> Step:
+    """The merchant answers a case that names it; an awaited answer resumes the investigation."""
+    if not case.is_open:
+        raise InvalidTransition("The case is closed.")
+    entry = Entry(
+        "merchant_response",
+        Visibility.INTERNAL,
+        f"merchant:{merchant_id}",
+        text,
+        {"round": case.round},
+    )
+    step = Step(replace(case, updated_at=now), (entry,))
+    if case.status is S.WAITING_MERCHANT:
+        step = step.then(move(step.case, S.INVESTIGATING, f"merchant:{merchant_id}", now, calendar))
+    return step
+
+
+def resolve_on_evidence(case: Case, note: str, now: datetime, calendar: WorkingCalendar) -> Step:
+    """The payment platform answered what a merchant-settlement case asked: it resolves."""
+    if case.status not in _EVIDENCE_RESOLVES:
+        return Step(case)
+    return move(case, S.RESOLVED, "system", now, calendar, note)
+
+
+def reopen_after_failed_refund(
+    case: Case, refund_id: str, reason: str | None, now: datetime, calendar: WorkingCalendar
+) -> Step:
+    """A refund the outcome relied on failed: the case is investigated again and its assignee
+    (or the supervisors) alerted."""
+    if case.status not in _REFUND_FAILURE_REOPENS:
+        return Step(case)
+    step = move(case, S.INVESTIGATING, "system", now, calendar, reason)
+    reopened = replace(step.case, resolved_at=None) if case.status is S.RESOLVED else step.case
+    to = {"staff_ids": [case.assignee]} if case.assignee else {"roles": ["supervisor"]}
+    alert = Notice(
+        "refund_failed_alert",
+        {**_base(case), "refund_id": refund_id, "failure_reason": reason},
+        "staff",
+        to,
+    )
+    return replace(step, case=reopened, notices=(*step.notices, alert))

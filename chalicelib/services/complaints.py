@@ -27,7 +27,7 @@ from chalicelib.domain.ids import (
     new_case_number,
     new_ulid,
 )
-from chalicelib.domain.policy import compute_deadlines
+from chalicelib.domain.policy import Category, compute_deadlines
 from chalicelib.domain.schedule import ScheduleCommand
 from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.domain.timefmt import to_rfc3339
@@ -76,21 +76,42 @@ class ComplaintService:
         request = parse_complaint(body, now)
         body_hash = fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False))
         idem_key = keys.idempotency_key("complaints", idempotency_key) if idempotency_key else None
+        try:
+            case, response = self.open_case(request, now, idem_key, body_hash)
+        except KeyTaken as taken:
+            return self._replay(taken.value, body_hash)
+        return Filed({**response, "access_token": self._token(case.case_id)}, False)
+
+    def open_case(
+        self,
+        request: ComplaintRequest,
+        now: datetime,
+        idem_key: str | None = None,
+        body_hash: str = "",
+        extra: Callable[[Case, Changes], None] | None = None,
+    ) -> tuple[Case, dict[str, Any]]:
+        """Write a new case in one transaction (with whatever `extra` adds to it). Raises
+        DuplicateOpenCase, or KeyTaken for a held `idem_key`."""
         for _ in range(_CASE_NUMBER_ATTEMPTS):
             case, command = self._new_case(request, now)
             response = self._response(case)
             changes = self._changes(case, command, now, idem_key, body_hash, response)
+            if extra is not None:
+                extra(case, changes)
             try:
                 self._store.commit(changes)
             except KeyTaken as taken:
                 if taken.key == idem_key:
-                    return self._replay(taken.value, body_hash)
+                    raise
                 if taken.key.startswith("open-case#"):
-                    raise DuplicateOpenCase(str(taken.value.get("case_number", ""))) from None
+                    held = taken.value
+                    raise DuplicateOpenCase(
+                        str(held.get("case_number", "")), held.get("case_id")
+                    ) from None
                 if taken.key.startswith("case-number#"):
                     continue  # two cases drew the same number on the same day; draw again
                 raise
-            return Filed({**response, "access_token": self._token(case.case_id)}, False)
+            return case, response
         raise Unavailable("Could not allocate a case number; try again.")
 
     def _new_case(
@@ -147,6 +168,16 @@ class ComplaintService:
             "provisional": case.deadlines.provisional,
         }
         outbox = [events.notify(case, "case_received", now, params)]
+        if case.merchant_id and case.category is not Category.MERCHANT_SETTLEMENT:
+            named = {
+                "case_number": case.case_number,
+                "category": case.category.value,
+                "respond_by": None,
+                "merchant_id": case.merchant_id,
+            }
+            outbox.append(
+                events.notify(case, "merchant_case_opened", now, named, audience="merchant")
+            )
         if command is not None:
             outbox.append(events.schedule(case, command, now))
         outbox += metrics_event(None, case, now, self._config.calendar())

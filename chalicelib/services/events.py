@@ -39,6 +39,30 @@ def notify(
     )
 
 
+def notify_merchant(
+    merchant_id: str,
+    subject_id: str,
+    name: str,
+    params: dict[str, Any],
+    now: datetime,
+    key: str,
+) -> OutboxEvent:
+    """A message to a merchant about something that is not (yet) a case, e.g. its query."""
+    return OutboxEvent(
+        case_id=subject_id,
+        event_id=f"{key}:notify:{name}",
+        kind="notify",
+        name=name,
+        payload={
+            "audience": "merchant",
+            "key": key,
+            "params": params,
+            "to": {"merchant_id": merchant_id},
+        },
+        created_at=now,
+    )
+
+
 def schedule(case: Case, command: ScheduleCommand, now: datetime) -> OutboxEvent:
     return OutboxEvent(
         case_id=case.case_id,

@@ -38,6 +38,8 @@ class MerchantService:
         name = v.text(data, "name", problems, required=True, max_len=200)
         email = v.normalized(data, "email", normalize_email, problems)
         phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
+        if email is None and "email" not in problems.fields:
+            problems.add("email", "is required: query answers and cases reach merchants by email")
         if problems or not (merchant_id and name):
             raise ValidationFailed(problems.fields)
         secret = f"{SECRET_PREFIX}_{secrets.token_urlsafe(32)}"

@@ -21,6 +21,7 @@ from chalicelib.services.ports import (
     CaseStore,
     DeliveryFailed,
     EmailSender,
+    MerchantDirectory,
     Notification,
     NotificationLog,
     SecretBox,
@@ -77,7 +78,9 @@ class Dispatcher:
         code_box: SecretBox | None = None,
         staff: StaffDirectory | None = None,
         wake: Wake | None = None,
+        merchants: MerchantDirectory | None = None,
     ) -> None:
+        self._merchants = merchants
         self._store = store
         self._log = notifications
         self._sms = sms
@@ -103,8 +106,11 @@ class Dispatcher:
             messages = self._messages(event, contact)
         elif audience == "staff":
             messages = self._staff_messages(event)
+        elif audience == "merchant":
+            messages = self._merchant_messages(event)
         else:
-            return True  # merchants are told through their own channel (payment queries)
+            log.warning("notify: unknown audience %r (%s)", audience, event.event_id)
+            return True
         held = []
         for notification in messages:
             stored = self._log.create(notification)
@@ -242,6 +248,33 @@ class Dispatcher:
             n.status, n.next_attempt_at = "failed", now + backoff(n.attempts)
 
     # -- who -------------------------------------------------------------------------------
+
+    def _merchant_messages(self, event: OutboxEvent) -> list[Notification]:
+        """An email to the merchant a case or a query concerns."""
+        payload = event.payload
+        merchant_id = (payload.get("to") or {}).get("merchant_id") or payload.get("params", {}).get(
+            "merchant_id"
+        )
+        if merchant_id is None and (case := self._store.get_case(event.case_id)):
+            merchant_id = case.merchant_id
+        merchant = self._merchants.get(merchant_id) if self._merchants and merchant_id else None
+        if merchant is None or not merchant.email:
+            return []
+        key = str(payload.get("key") or event.name)
+        return [
+            Notification(
+                notification_id=f"{event.case_id}:{key}:email:merchant",
+                case_id=event.case_id,
+                event=event.name,
+                channel="email",
+                audience="merchant",
+                recipient=merchant.email,
+                recipient_masked=mask_email(merchant.email) or "",
+                language="zh-CN",
+                params={**payload.get("params", {}), "merchant_name": merchant.name},
+                created_at=self._clock.now(),
+            )
+        ]
 
     def _recipient(self, event: OutboxEvent) -> Contact | None:
         """Who an event is for: named in the event (one-time codes), else the case's contact

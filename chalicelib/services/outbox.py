@@ -26,8 +26,10 @@ class OutboxConsumer:
         metrics: MetricsRecorder,
         clock: Clock,
         maintenance: Callable[[], Any] | None = None,
+        payments: Callable[[], Any] | None = None,
     ) -> None:
         self._maintenance = maintenance
+        self._payments = payments
         self._store = store
         self._dispatcher = dispatcher
         self._schedules = schedules
@@ -49,6 +51,9 @@ class OutboxConsumer:
             done = True
         elif event.kind == "maintenance" and self._maintenance is not None:
             self._maintenance().handle(event)
+            done = True
+        elif event.kind == "payment" and self._payments is not None:
+            self._payments().handle(event)
             done = True
         else:
             log.error("outbox: unknown event kind %r (%s)", event.kind, event.event_id)

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry
+from chalicelib.domain.ledger import PaymentEvent
+from chalicelib.domain.verdicts import PaymentQuery
 
 
 class KeyTaken(Exception):
@@ -58,6 +60,15 @@ class KeyClaim:
 
 
 @dataclass(frozen=True)
+class PaymentRecord:
+    """A payment's events as stored, and the version they were read at."""
+
+    transaction_id: str
+    events: tuple[PaymentEvent, ...]
+    version: int = 0
+
+
+@dataclass(frozen=True)
 class KeyCount:
     """Add one to a counter unless it already reached `limit`."""
 
@@ -80,6 +91,9 @@ class Changes:
     releases: list[str] = field(default_factory=list)
     key_puts: list[KeyClaim] = field(default_factory=list)  # written whether held or not
     counters: list[KeyCount] = field(default_factory=list)
+    # A payment's new events, conditional on the version they were read at (0: new payment).
+    payments: list[PaymentRecord] = field(default_factory=list)
+    queries: list[PaymentQuery] = field(default_factory=list)
     # Makes a retried commit idempotent at DynamoDB (ClientRequestToken, 10 minutes).
     request_token: str | None = None
 
@@ -227,6 +241,20 @@ class StaffDirectory(Protocol):
     def get(self, staff_id: str) -> StaffMember | None: ...
 
     def by_role(self, role: str) -> list[StaffMember]: ...
+
+
+class PaymentStore(Protocol):
+    def get_payment(self, transaction_id: str) -> PaymentRecord | None: ...
+
+    def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentRecord | None: ...
+
+    def cases_of_transaction(self, transaction_id: str) -> list[Case]: ...
+
+    def get_query(self, query_id: str) -> PaymentQuery | None: ...
+
+    def open_queries(self, ref: str) -> list[PaymentQuery]:
+        """Queries still waiting for an answer about `ref` (txn#... or order#merchant#...)."""
+        ...
 
 
 class MetricsStore(Protocol):

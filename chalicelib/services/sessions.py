@@ -120,9 +120,11 @@ class Sessions:
             raise expired
         code_id = str(record["code_id"])
         try:
-            self._store.commit(Changes(now=now, counters=[
-                KeyCount(f"otp-tries#{code_id}", CODE_TRIES, now + CODE_TTL)
-            ]))  # fmt: skip
+            self._store.commit(
+                Changes(
+                    now=now, counters=[KeyCount(f"otp-tries#{code_id}", CODE_TRIES, now + CODE_TTL)]
+                )
+            )
         except LimitReached:
             raise expired from None
         if not hmac.compare_digest(str(record["code_hash"]), self._code_hash(phone, code)):

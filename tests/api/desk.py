@@ -106,8 +106,11 @@ class Desk:
                 scheduler.delete_schedule(Name=name, GroupName=group)
 
     def sent(self, case_id: str) -> list[tuple[str, str, str]]:
-        """(event, channel, status) of every message about the case, once the outbox drained."""
-        self.api.drain()
+        """(event, channel, status) of every message about the case, once the outbox drained
+        (an event's consumer may add events of its own: drain until nothing is left)."""
+        for _ in range(5):
+            if not self.api.drain():
+                break
         items, _ = self.api.container.notifications.for_case(case_id, 200, None)
         return sorted((n.event, n.channel, n.status) for n in items)
 

@@ -24,7 +24,8 @@ def test_stream_batch_delivered_three_times_sends_one_sms_one_email(api: Api) ->
     # GIVEN a filed complaint and its outbox stream records
     case = api.file().json_body
     records = _records(api, case["case_id"])
-    assert len(records) == 3  # the acknowledgement, the schedule and the metrics
+    # the acknowledgement, the named merchant's notice, the schedule and the metrics
+    assert len(records) == 4
     # WHEN Lambda delivers the same batch three times
     results = [api.client.lambda_.invoke("outbox_consumer", {"Records": records}) for _ in range(3)]
     # THEN nothing failed, and the customer got one SMS, one email and one schedule

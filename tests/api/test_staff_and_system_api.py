@@ -140,7 +140,7 @@ def test_staff_creation_honours_idempotency_key(api: Api) -> None:
 
 def test_merchant_registration_honours_idempotency_key(api: Api) -> None:
     admin = {"Authorization": f"Bearer {api.staff_token('admin')}", "Idempotency-Key": "m-1"}
-    body = {"merchant_id": "M200002", "name": "测试商户"}
+    body = {"merchant_id": "M200002", "name": "测试商户", "email": "pay@m200002.example.com"}
     first = api.post("/v1/admin/merchants", body, admin)
     again = api.post("/v1/admin/merchants", body, admin)
     assert first.status_code == again.status_code == 201

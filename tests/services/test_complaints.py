@@ -21,8 +21,11 @@ def test_file_complaint_commits_case_timeline_and_outbox_once(desk: Desk) -> Non
     assert [e.type for e in desk.store.timeline(case.case_id, include_internal=True)] == [
         "submitted"
     ]
-    kinds = sorted(e.kind for e in desk.store.pending_events(desk.clock.now(), 10))
-    assert kinds == ["metrics", "notify", "schedule"]
+    pending = desk.store.pending_events(desk.clock.now(), 10)
+    assert sorted(e.kind for e in pending) == ["metrics", "notify", "notify", "schedule"]
+    # (the customer hears the case was received; the merchant it names, that it was opened)
+    notices = sorted((e.name, e.payload["audience"]) for e in pending if e.kind == "notify")
+    assert notices == [("case_received", "customer"), ("merchant_case_opened", "merchant")]
     # AND the token in the answer is the one stored as a hash (and only as a hash)
     assert tokens_match(body["access_token"], case.access_token_hash)
     assert body["access_token"] not in repr(case)

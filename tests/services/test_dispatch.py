@@ -34,7 +34,9 @@ def test_dispatch_acknowledges_by_sms_and_email(desk: Desk) -> None:
 
 def test_dispatch_repeated_event_sends_nothing_twice(desk: Desk) -> None:
     desk.file(complaint())
-    [event] = [e for e in desk.store.pending_events(desk.clock.now(), 10) if e.kind == "notify"]
+    [event] = [
+        e for e in desk.store.pending_events(desk.clock.now(), 10) if e.name == "case_received"
+    ]
     for _ in range(3):
         desk.container.outbox.handle(event)
     assert (len(desk.sms.sent), len(desk.email.sent)) == (1, 1)

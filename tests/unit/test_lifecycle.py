@@ -101,16 +101,31 @@ def test_transitions_tables_match_the_spec() -> None:
 
 
 @pytest.mark.parametrize(("before", "to"), PAIRS, ids=PAIR_IDS)
+def test_move_system_adds_only_its_evidence_moves(before: Status, to: Status) -> None:
+    # GIVEN a case in `before` / WHEN the system moves it (evidence from the payment platform)
+    case = in_status(before)
+    allowed = to in SPEC_TRANSITIONS[before] or (before, to) in lc.SYSTEM_MOVES
+    # THEN it may also resolve a case on settlement evidence or reopen one after a failed
+    # refund, and nothing else beyond the lifecycle
+    if allowed:
+        assert lc.move(case, to, "system", NOW + DAY, CAL, "note").case.status is to
+    else:
+        with pytest.raises(InvalidTransition):
+            lc.move(case, to, "system", NOW + DAY, CAL, "note")
+    assert all(to in (S.RESOLVED, S.INVESTIGATING) for _, to in lc.SYSTEM_MOVES)
+
+
+@pytest.mark.parametrize(("before", "to"), PAIRS, ids=PAIR_IDS)
 def test_move_every_pair_allowed_exactly_when_in_transitions(before: Status, to: Status) -> None:
     # GIVEN a case in `before`
     case = in_status(before)
     if to not in SPEC_TRANSITIONS[before]:
         # WHEN / THEN a move the lifecycle lacks is refused, naming the case's status
         with pytest.raises(InvalidTransition, match=f"A {before} case cannot become {to}"):
-            lc.move(case, to, "system", NOW + DAY, CAL, "note")
+            lc.move(case, to, "staff:grid", NOW + DAY, CAL, "note")
         return
     # WHEN moving it
-    step = lc.move(case, to, "system", NOW + DAY, CAL, "note")
+    step = lc.move(case, to, "staff:grid", NOW + DAY, CAL, "note")
     # THEN it is in `to`, on the public timeline, and final (with closed_at) only when closed
     assert (step.case.status, step.case.updated_at) == (to, NOW + DAY)
     assert (step.entries[0].visibility, step.entries[0].data["to"]) == (Visibility.PUBLIC, to)

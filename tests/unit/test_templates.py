@@ -47,7 +47,7 @@ MERCHANT_EVENTS = (
     "merchant_case_opened",
     "merchant_settlement_found",
 )
-STAFF_EVENTS = ("case_assigned", "sla_warning", "sla_breached")
+STAFF_EVENTS = ("case_assigned", "sla_warning", "sla_breached", "refund_failed_alert")
 EMAIL_ONLY_EVENTS = MERCHANT_EVENTS + STAFF_EVENTS
 SMS_EVENTS = CUSTOMER_EVENTS + SMS_ONLY_EVENTS
 EMAIL_EVENTS = CUSTOMER_EVENTS + EMAIL_ONLY_EVENTS
@@ -172,6 +172,11 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
         "case_assigned": staff,
         "sla_warning": {**staff, "clock": "merchant_response", "percent": 80},
         "sla_breached": {**staff, "clock": "merchant_response", "level": 2},
+        "refund_failed_alert": {
+            **staff,
+            "refund_id": "RF20261231ZZZZZZZZZZZZZZZZZZZZZZ",
+            "failure_reason": text,
+        },
     }
     return dict(by_event[event])
 
@@ -194,6 +199,8 @@ OPTIONAL = (
         ("regulatory_extended", "reason"),
         ("refund_succeeded", "refund_id"),
         ("refund_failed", "failure_reason"),
+        ("refund_failed_alert", "failure_reason"),
+        ("refund_failed_alert", "staff_name"),
         ("payment_confirmed", "merchant_name"),
         ("merchant_query_answered", "transaction_id"),
         ("merchant_query_answered", "order_id"),

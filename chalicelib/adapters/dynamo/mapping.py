@@ -130,6 +130,7 @@ def case_to_model(case: Case) -> CaseModel:
         regulatory_days=case.regulatory_days,
         messages_due_at=case.messages_due_at,
         contact_key=contact_key(case.contact),
+        transaction_id=case.payment.transaction_id if case.payment else None,
     )
     # Open cases sort by urgency; final ones by when they ended.
     ordered_by = case.due_at if case.is_open else (case.closed_at or case.updated_at)

@@ -107,6 +107,17 @@ MerchantIndex = _queue_index("by_merchant", "merchant_id")
 CategoryIndex = _queue_index("by_category", "category")
 
 
+class TransactionIndex(GlobalSecondaryIndex["CaseModel"]):
+    """Cases about a payment: payment and refund events reach their customers."""
+
+    class Meta:
+        index_name = "by_transaction"
+        projection = KeysOnlyProjection()
+
+    transaction_id = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute(range_key=True)
+
+
 class ContactIndex(GlobalSecondaryIndex["CaseModel"]):
     """A contact's cases, newest first: customer sessions and repeat complaints."""
 
@@ -175,6 +186,7 @@ class CaseModel(Model):
     queue = UnicodeAttribute(null=True)  # "open" while the case is open
     due_key = UnicodeAttribute(null=True)
     contact_key = UnicodeAttribute(null=True)
+    transaction_id = UnicodeAttribute(null=True)
     wake_shard = UnicodeAttribute(null=True)
     wake_at = UTCDateTimeAttribute(null=True)
 
@@ -185,6 +197,7 @@ class CaseModel(Model):
     merchant_index = MerchantIndex()
     category_index = CategoryIndex()
     contact_index = ContactIndex()
+    transaction_index = TransactionIndex()
 
 
 class TimelineModel(Model):
@@ -336,6 +349,65 @@ class MetricsModel(Model):
     day = UnicodeAttribute(hash_key=True)
 
 
+class PaymentOrderIndex(GlobalSecondaryIndex["PaymentModel"]):
+    """A payment by the merchant's order id (merchants may ask by order)."""
+
+    class Meta:
+        index_name = "by_order"
+        projection = KeysOnlyProjection()
+
+    order_ref = UnicodeAttribute(hash_key=True)  # "<merchant_id>#<order_id>"
+
+
+class PaymentModel(Model):
+    """One payment of the ledger: every event the platform reported, in any order."""
+
+    class Meta:
+        table_name = "payments"
+
+    transaction_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    order_ref = UnicodeAttribute(null=True)
+    events = ListAttribute(of=MapAttribute)
+    status = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    order_index = PaymentOrderIndex()
+
+
+class OpenQueryIndex(GlobalSecondaryIndex["QueryModel"]):
+    """Sparse: queries a later payment event may still answer, by payment reference."""
+
+    class Meta:
+        index_name = "open_by_ref"
+        projection = AllProjection()
+
+    open_ref = UnicodeAttribute(hash_key=True)
+    query_id = UnicodeAttribute(range_key=True)
+
+
+class QueryModel(Model):
+    class Meta:
+        table_name = "payment_queries"
+
+    query_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    transaction_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    amount_fen = NumberAttribute()
+    paid_at = UTCDateTimeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    verdict = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    case_id = UnicodeAttribute(null=True)
+    case_number = UnicodeAttribute(null=True)
+    open_ref = UnicodeAttribute(null=True)  # the first ref while open (each ref: one item)
+
+    open_index = OpenQueryIndex()
+
+
 MODELS: tuple[type[Model], ...] = (
     CaseModel,
     TimelineModel,
@@ -345,6 +417,8 @@ MODELS: tuple[type[Model], ...] = (
     StaffModel,
     MerchantModel,
     MetricsModel,
+    PaymentModel,
+    QueryModel,
 )
 TTL_MODELS = (OutboxModel, KeyModel)
 

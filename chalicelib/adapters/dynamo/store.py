@@ -32,6 +32,7 @@ from chalicelib.adapters.dynamo.models import (
     OutboxModel,
     TimelineModel,
 )
+from chalicelib.adapters.dynamo.payments import PaymentReads, payment_to_model, query_to_model
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
 from chalicelib.domain.errors import Unavailable, VersionConflict
 from chalicelib.domain.timefmt import to_rfc3339
@@ -74,7 +75,10 @@ class _Item:
     key: str | None = None
 
 
-class DynamoCaseStore:
+class DynamoCaseStore(PaymentReads):
+    """Cases, their timelines and outbox, keys, and the payment ledger: everything one change
+    writes goes through `commit`, in one transaction."""
+
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
@@ -98,6 +102,8 @@ class DynamoCaseStore:
         puts += [(entry_to_model(e), None, _Item("other")) for e in changes.timeline]
         puts += [(event_to_model(e), None, _Item("other")) for e in changes.events]
         puts += [(_claim_model(k, changes.now), None, _Item("other")) for k in changes.key_puts]
+        puts += [(payment_to_model(p), None, _Item("case")) for p in changes.payments]
+        puts += [(query_to_model(q), None, _Item("other")) for q in changes.queries]
         try:
             with TransactWrite(
                 connection=self._connection, client_request_token=changes.request_token

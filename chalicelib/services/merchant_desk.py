@@ -1,0 +1,359 @@
+"""What a signed-in merchant can do: ask whether a payment reached it, and follow and answer the
+cases that name it. A merchant sees only its own payments, queries and cases; anything else is
+404, exactly as if it did not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import lifecycle
+from chalicelib.domain import validation as v
+from chalicelib.domain.case import Case, TimelineEntry
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.complaint import REFERENCE, ComplaintRequest, PaymentRef
+from chalicelib.domain.contact import Contact
+from chalicelib.domain.errors import DuplicateOpenCase, NotFound, ValidationFailed
+from chalicelib.domain.ids import is_ulid, new_ulid
+from chalicelib.domain.ledger import Payment, fold
+from chalicelib.domain.policy import Category
+from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.domain.verdicts import (
+    OPENS_CASE,
+    STILL_OPEN,
+    PaymentQuery,
+    Verdict,
+    expected_settlement,
+    verdict,
+)
+from chalicelib.services import cursors, events, presenters
+from chalicelib.services.complaints import ComplaintService
+from chalicelib.services.ports import (
+    CaseQuery,
+    CaseStore,
+    Changes,
+    Merchant,
+    PaymentRecord,
+    PaymentStore,
+)
+from chalicelib.services.steps import StepWriter
+
+MAX_AMOUNT_FEN = 100_000_000_000
+FORGERY_WARNING = {
+    "code": "forged_success_screen_risk",
+    "message": (
+        "We could not confirm this payment as described. Success screens can be forged: do not "
+        "ship goods, provide the service or 'refund an overpayment' until the funds are "
+        "confirmed. We opened a case to check it and will email you the outcome."
+    ),
+}
+# What a merchant may see of a case's history: its steps, and its own answers.
+_MERCHANT_ENTRIES = frozenset(
+    {
+        "submitted",
+        "accepted",
+        "status_changed",
+        "merchant_response",
+        "second_review_opened",
+        "second_review_decided",
+    }
+)
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    transaction_id: str | None
+    order_id: str | None
+    amount_fen: int
+    paid_at: datetime | None
+    note: str | None
+
+
+def parse_query(body: Any) -> QueryRequest:
+    problems = v.Problems()
+    data: Mapping[str, Any] = v.require_object(body, problems)
+    v.reject_unknown(
+        data, ("transaction_id", "order_id", "amount_fen", "paid_at", "note"), problems
+    )
+    transaction_id = v.text(data, "transaction_id", problems, max_len=64, pattern=REFERENCE)
+    order_id = v.text(data, "order_id", problems, max_len=64, pattern=REFERENCE)
+    amount = v.integer(
+        data, "amount_fen", problems, required=True, minimum=1, maximum=MAX_AMOUNT_FEN
+    )
+    paid_at = v.timestamp(data, "paid_at", problems)
+    note = v.text(data, "note", problems, max_len=1000, multiline=True)
+    if not transaction_id and not order_id and "transaction_id" not in problems.fields:
+        problems.add("transaction_id", "or order_id is required")
+    if problems or amount is None:
+        raise ValidationFailed(problems.fields)
+    return QueryRequest(transaction_id, order_id, amount, paid_at, note)
+
+
+def _merchant_contact(merchant: Merchant) -> Contact:
+    return Contact(phone=merchant.phone, email=merchant.email, channels=("email", "sms"))
+
+
+class MerchantDesk:
+    def __init__(
+        self,
+        store: CaseStore,
+        payments: PaymentStore,
+        complaints: ComplaintService,
+        writer: StepWriter,
+        clock: Clock,
+        cursor_key: bytes,
+    ) -> None:
+        self._store = store
+        self._payments = payments
+        self._complaints = complaints
+        self._writer = writer
+        self._clock = clock
+        self._cursor_key = cursor_key
+
+    # -- payment confirmation queries ----------------------------------------------------------
+
+    def ask(self, merchant: Merchant, body: Any) -> dict[str, Any]:
+        """Did this payment reach the merchant? Answered from the ledger at once; a query that a
+        later event may still answer stays open, and a missing or different payment opens a
+        merchant-settlement case."""
+        request = parse_query(body)
+        now = self._clock.now()
+        payment = self._payment_of(merchant.merchant_id, request)
+        answer = verdict(payment, request.amount_fen)
+        query = PaymentQuery(
+            query_id=new_ulid(now),
+            merchant_id=merchant.merchant_id,
+            transaction_id=request.transaction_id or (payment.transaction_id if payment else None),
+            order_id=request.order_id or (payment.order_id if payment else None),
+            amount_fen=request.amount_fen,
+            paid_at=request.paid_at,
+            note=request.note,
+            verdict=answer,
+            created_at=now,
+            updated_at=now,
+            open=answer in STILL_OPEN,
+        )
+        if answer in OPENS_CASE:
+            query = self._with_case(merchant, query, payment, now)
+        else:
+            self._store.commit(Changes(now=now, queries=[query]))
+        return self._present_query(query, payment)
+
+    def query(self, merchant: Merchant, query_id: str) -> dict[str, Any]:
+        query = self._payments.get_query(query_id) if is_ulid(query_id) else None
+        if query is None or query.merchant_id != merchant.merchant_id:
+            raise NotFound()
+        payment = self._payment_of(
+            merchant.merchant_id,
+            QueryRequest(query.transaction_id, query.order_id, query.amount_fen, None, None),
+        )
+        return self._present_query(query, payment)
+
+    def _payment_of(self, merchant_id: str, request: QueryRequest) -> Payment | None:
+        """The merchant's own payment the query names; another merchant's does not exist."""
+        record: PaymentRecord | None = None
+        if request.transaction_id:
+            record = self._payments.get_payment(request.transaction_id)
+        elif request.order_id:
+            record = self._payments.payment_by_order(merchant_id, request.order_id)
+        if record is None or not record.events:
+            return None
+        payment = fold(record.events)
+        if payment.merchant_id != merchant_id:
+            return None
+        if request.order_id and payment.order_id and payment.order_id != request.order_id:
+            return None  # the transaction is not the order the merchant asked about
+        return payment
+
+    def _with_case(
+        self, merchant: Merchant, query: PaymentQuery, payment: Payment | None, now: datetime
+    ) -> PaymentQuery:
+        """Save the query with the merchant-settlement case that checks it: a new one, or the
+        open case of an earlier query about the same payment."""
+        existing = self._open_case_for(query)
+        if existing is not None:
+            return self._save_with(query, existing, now)
+        request = ComplaintRequest(
+            category=Category.MERCHANT_SETTLEMENT,
+            description=_description(query, payment),
+            contact=_merchant_contact(merchant),
+            payment=PaymentRef(
+                transaction_id=query.transaction_id,
+                merchant_id=merchant.merchant_id,
+                order_id=query.order_id,
+                amount_fen=query.amount_fen,
+                paid_at=query.paid_at,
+            ),
+            channel="merchant_api",
+        )
+        saved: list[PaymentQuery] = []
+
+        def add_query(case: Case, changes: Changes) -> None:
+            linked = replace(query, case_id=case.case_id, case_number=case.case_number)
+            changes.queries.append(linked)
+            changes.events.append(_answered_notice(linked, now))
+            saved.append(linked)
+
+        try:
+            self._complaints.open_case(request, now, extra=add_query)
+        except DuplicateOpenCase as duplicate:
+            if duplicate.case_id is None:
+                raise
+            return self._save_with(query, self._writer.load(duplicate.case_id), now)
+        return saved[-1]
+
+    def _open_case_for(self, query: PaymentQuery) -> Case | None:
+        for ref in query.refs:
+            for earlier in self._payments.open_queries(ref):
+                if earlier.merchant_id != query.merchant_id or not earlier.case_id:
+                    continue
+                case = self._store.get_case(earlier.case_id)
+                if case is not None and case.is_open:
+                    return case
+        return None
+
+    def _save_with(self, query: PaymentQuery, case: Case, now: datetime) -> PaymentQuery:
+        linked = replace(query, case_id=case.case_id, case_number=case.case_number)
+        self._store.commit(
+            Changes(now=now, queries=[linked], events=[_answered_notice(linked, now)])
+        )
+        return linked
+
+    def _present_query(self, query: PaymentQuery, payment: Payment | None) -> dict[str, Any]:
+        expected = (
+            expected_settlement(payment, self._writer.calendar)
+            if payment is not None and query.verdict is Verdict.PENDING_SETTLEMENT
+            else None
+        )
+        return {
+            "query_id": query.query_id,
+            "verdict": query.verdict.value,
+            "open": query.open,
+            "transaction_id": query.transaction_id,
+            "order_id": query.order_id,
+            "amount_fen": query.amount_fen,
+            "paid_at": to_rfc3339(query.paid_at) if query.paid_at else None,
+            "note": query.note,
+            "payment": payment.public() if payment is not None else None,
+            "expected_settlement_by": to_rfc3339(expected) if expected else None,
+            "case_id": query.case_id,
+            "case_number": query.case_number,
+            "warning": FORGERY_WARNING if query.verdict in OPENS_CASE else None,
+            "created_at": to_rfc3339(query.created_at),
+            "updated_at": to_rfc3339(query.updated_at),
+        }
+
+    # -- cases that name the merchant ----------------------------------------------------------
+
+    def cases(self, merchant: Merchant, params: Mapping[str, str | None]) -> dict[str, Any]:
+        scope = f"merchant-cases:{merchant.merchant_id}"
+        query = CaseQuery(
+            merchant_id=merchant.merchant_id,
+            now=self._clock.now(),
+            limit=cursors.page_limit(params.get("limit")),
+            start=cursors.decode(params.get("cursor"), self._cursor_key, scope),
+        )
+        found, last = self._store.list_cases(query)
+        return {
+            "items": [self._summary(c) for c in found if c.merchant_id == merchant.merchant_id],
+            "next_cursor": cursors.encode(last, self._cursor_key, scope),
+        }
+
+    def case(self, merchant: Merchant, case_id: str) -> dict[str, Any]:
+        case = self._own_case(merchant, case_id)
+        return self._present_case(case)
+
+    def respond(self, merchant: Merchant, case_id: str, body: Any) -> dict[str, Any]:
+        """The merchant's answer; an awaited answer sends the case back to investigation."""
+        problems = v.Problems()
+        data = v.require_object(body, problems)
+        v.reject_unknown(data, ("text",), problems)
+        text = v.text(data, "text", problems, required=True, max_len=4000, multiline=True)
+        if problems or text is None:
+            raise ValidationFailed(problems.fields)
+        self._own_case(merchant, case_id)
+        merchant_id = merchant.merchant_id
+
+        def act(case: Case, now: datetime) -> lifecycle.Step:
+            return lifecycle.merchant_response(case, merchant_id, text, now, self._writer.calendar)
+
+        case, _ = self._writer.apply(case_id, act)
+        return self._present_case(case)
+
+    def _own_case(self, merchant: Merchant, case_id: str) -> Case:
+        case = self._writer.load(case_id)
+        if case.merchant_id != merchant.merchant_id:
+            raise NotFound()
+        return case
+
+    def _summary(self, case: Case) -> dict[str, Any]:
+        respond_by = None
+        if case.merchant_run is not None and case.status.value == "waiting_merchant":
+            due = case.merchant_run.due(self._writer.calendar)
+            respond_by = to_rfc3339(due) if due else None
+        return {
+            "case_id": case.case_id,
+            "case_number": case.case_number,
+            "status": case.status.value,
+            "category": case.category.value,
+            "payment": presenters.payment(case.payment),
+            "respond_by": respond_by,
+            "created_at": to_rfc3339(case.created_at),
+            "updated_at": to_rfc3339(case.updated_at),
+        }
+
+    def _present_case(self, case: Case) -> dict[str, Any]:
+        entries = self._store.timeline(case.case_id, include_internal=True)
+        return {
+            **self._summary(case),
+            "description": case.description,
+            "timeline": [
+                _merchant_entry(e, case.merchant_id)
+                for e in entries
+                if e.type in _MERCHANT_ENTRIES
+                and (e.type != "merchant_response" or e.actor == f"merchant:{case.merchant_id}")
+            ],
+        }
+
+
+def _merchant_entry(entry: TimelineEntry, merchant_id: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"at": to_rfc3339(entry.at), "type": entry.type}
+    if "to" in entry.data:
+        out["status"] = entry.data["to"]
+    if entry.type == "merchant_response":
+        out["text"] = entry.text
+    return out
+
+
+def _answered_notice(query: PaymentQuery, now: datetime) -> Any:
+    return events.notify_merchant(
+        query.merchant_id,
+        f"query#{query.query_id}",
+        "merchant_query_answered",
+        {
+            "query_id": query.query_id,
+            "verdict": query.verdict.value,
+            "transaction_id": query.transaction_id,
+            "order_id": query.order_id,
+            "amount_fen": query.amount_fen,
+            "case_number": query.case_number,
+            "expected_settlement_by": None,
+        },
+        now,
+        key=f"{query.query_id}:{query.verdict.value}",
+    )
+
+
+def _description(query: PaymentQuery, payment: Payment | None) -> str:
+    ref = f"交易号 {query.transaction_id}" if query.transaction_id else f"订单号 {query.order_id}"
+    amount = f"{query.amount_fen / 100:.2f} 元"
+    if payment is None:
+        found = "账本中没有找到这笔支付（请警惕伪造的支付成功截图）"
+    else:
+        found = f"账本中的金额为 {payment.amount_fen / 100:.2f} 元，与查询金额不符"
+    text = f"商户支付确认查询 {query.query_id}：{ref}，查询金额 {amount}；{found}。"
+    if query.note:
+        text += f"\n商户备注：{query.note}"
+    return text

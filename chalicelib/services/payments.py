@@ -1,0 +1,263 @@
+"""Payment-platform events: the ledger they keep, and who hears about them.
+
+`PaymentEvents.ingest` (the webhook) records an event once, by its id, in one transaction with
+the outbox event of what changed. `PaymentEffects` (an outbox consumer) then tells the customers
+whose open cases are about the payment, reopens a case whose refund failed, resolves a
+merchant-settlement case the settlement answered, and answers merchants' open queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain import lifecycle
+from chalicelib.domain.case import Case, OutboxEvent
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import ValidationFailed, VersionConflict
+from chalicelib.domain.ledger import Payment, PaymentEvent, PaymentStatus, fold, parse_event
+from chalicelib.domain.lifecycle import Notice, Step
+from chalicelib.domain.policy import Category
+from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.domain.verdicts import (
+    STILL_OPEN,
+    PaymentQuery,
+    Verdict,
+    expected_settlement,
+    verdict,
+)
+from chalicelib.services import events
+from chalicelib.services.ports import (
+    CaseStore,
+    Changes,
+    KeyClaim,
+    KeyTaken,
+    PaymentRecord,
+    PaymentStore,
+)
+from chalicelib.services.signatures import WebhookSignatures
+from chalicelib.services.steps import StepWriter
+
+EVENT_KEY_TTL = timedelta(days=90)
+_ATTEMPTS = 3
+
+
+def facts(before: Payment | None, after: Payment) -> list[str]:
+    """What an event changed that someone must hear about."""
+    out = []
+    was_paid = before is not None and before.succeeded_at is not None
+    if after.succeeded_at is not None and not was_paid:
+        out.append("payment_confirmed")
+    if after.settled_at is not None and (before is None or before.settled_at is None):
+        out.append("payment_settled")
+    if after.reversed_at is not None and (before is None or before.reversed_at is None):
+        out.append("payment_reversed")
+    seen = {(r.refund_id, r.succeeded) for r in (before.refunds if before else ())}
+    for refund in after.refunds:
+        if (refund.refund_id, refund.succeeded) not in seen:
+            state = "succeeded" if refund.succeeded else "failed"
+            out.append(f"refund_{state}:{refund.refund_id}")
+    return out
+
+
+class PaymentEvents:
+    def __init__(
+        self, store: CaseStore, payments: PaymentStore, signatures: WebhookSignatures, clock: Clock
+    ) -> None:
+        self._store = store
+        self._payments = payments
+        self._signatures = signatures
+        self._clock = clock
+
+    def ingest(self, signature: str | None, raw: bytes) -> dict[str, Any]:
+        """Verify, parse and record one webhook call. A repeated event id changes nothing."""
+        self._signatures.verify(signature, raw)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ValidationFailed({"body": "is not valid JSON"}) from None
+        event = parse_event(body)
+        for _ in range(_ATTEMPTS):
+            try:
+                return {"received": True, "duplicate": not self._record(event)}
+            except VersionConflict:
+                continue  # another event of the payment landed first; fold again
+        raise VersionConflict("The payment kept changing; send the event again.")
+
+    def _record(self, event: PaymentEvent) -> bool:
+        record = self._payments.get_payment(event.transaction_id)
+        known = record.events if record else ()
+        if any(e.event_id == event.event_id for e in known):
+            return False
+        before = fold(known) if known else None
+        after = fold((*known, event))
+        now = self._clock.now()
+        changes = Changes(
+            now=now,
+            claims=[
+                KeyClaim(
+                    f"payment-event#{event.event_id}",
+                    {"transaction_id": event.transaction_id},
+                    now + EVENT_KEY_TTL,
+                )
+            ],
+            payments=[
+                PaymentRecord(
+                    event.transaction_id, (*known, event), record.version if record else 0
+                )
+            ],
+        )
+        changed = facts(before, after)
+        if changed:
+            changes.events.append(
+                OutboxEvent(
+                    f"payment#{event.transaction_id}",
+                    f"{event.event_id}:payment",
+                    "payment",
+                    "payment_changed",
+                    {
+                        "transaction_id": event.transaction_id,
+                        "facts": changed,
+                        "event_id": event.event_id,
+                    },
+                    now,
+                )
+            )
+        try:
+            self._store.commit(changes)
+        except KeyTaken:
+            return False
+        return True
+
+
+def _customer_notice(fact: str, case: Case, payment: Payment, merchant_name: str | None) -> Notice:
+    base = {"case_number": case.case_number, "category": case.category.value}
+    kind, _, refund_id = fact.partition(":")
+    if kind.startswith("refund_"):
+        refund = next(r for r in payment.refunds if r.refund_id == refund_id)
+        return Notice(
+            kind,
+            {
+                **base,
+                "amount_fen": refund.amount_fen,
+                "refund_id": refund_id,
+                "failure_reason": refund.failure_reason,
+            },
+        )
+    if kind == "payment_reversed":
+        return Notice("payment_reversed", {**base, "amount_fen": payment.amount_fen})
+    return Notice(
+        "payment_confirmed",
+        {**base, "amount_fen": payment.amount_fen, "merchant_name": merchant_name},
+    )
+
+
+class PaymentEffects:
+    def __init__(
+        self,
+        store: CaseStore,
+        payments: PaymentStore,
+        writer: StepWriter,
+        clock: Clock,
+        merchant_name: Callable[[str], str | None],
+    ) -> None:
+        self._store = store
+        self._payments = payments
+        self._writer = writer
+        self._clock = clock
+        self._merchant_name = merchant_name
+
+    def handle(self, event: OutboxEvent) -> None:
+        record = self._payments.get_payment(event.payload["transaction_id"])
+        if record is None:
+            return
+        payment = fold(record.events)
+        changed = [str(f) for f in event.payload.get("facts", [])]
+        marker = f"payment@{event.payload.get('event_id', event.event_id)}"
+        name = self._merchant_name(payment.merchant_id)
+        for case in self._payments.cases_of_transaction(payment.transaction_id):
+            if case.is_open:
+                self._writer.apply(case.case_id, self._step(payment, changed, marker, name))
+        self._answer_queries(payment, changed)
+
+    def _step(
+        self, payment: Payment, changed: list[str], marker: str, name: str | None
+    ) -> Callable[[Case, datetime], Step]:
+        def act(case: Case, now: datetime) -> Step:
+            if marker in case.sla_fired:  # a repeated delivery of this event: already told
+                return Step(case)
+            step = Step(replace(case, sla_fired=case.sla_fired | {marker}))
+            calendar = self._writer.calendar
+            for fact in changed:
+                if fact == "payment_settled":
+                    if case.category is Category.MERCHANT_SETTLEMENT:
+                        note = "The payment platform reported the settlement."
+                        step = step.then(
+                            lifecycle.resolve_on_evidence(step.case, note, now, calendar)
+                        )
+                    continue
+                notice = _customer_notice(fact, case, payment, name)
+                step = Step(step.case, step.entries, (*step.notices, notice))
+                if fact.startswith("refund_failed:"):
+                    refund_id = fact.partition(":")[2]
+                    reason = next(
+                        r.failure_reason for r in payment.refunds if r.refund_id == refund_id
+                    )
+                    step = step.then(
+                        lifecycle.reopen_after_failed_refund(
+                            step.case, refund_id, reason, now, calendar
+                        )
+                    )
+            return step
+
+        return act
+
+    def _answer_queries(self, payment: Payment, changed: list[str]) -> None:
+        refs = [f"txn#{payment.transaction_id}"]
+        if payment.order_id:
+            refs.append(f"order#{payment.merchant_id}#{payment.order_id}")
+        for ref in refs:
+            for query in self._payments.open_queries(ref):
+                self._answer(query, payment)
+
+    def _answer(self, query: PaymentQuery, payment: Payment) -> None:
+        if query.merchant_id != payment.merchant_id:
+            return  # never tell one merchant about another's payment
+        now = self._clock.now()
+        answer = verdict(payment, query.amount_fen)
+        settled = payment.status is PaymentStatus.SETTLED and answer is Verdict.SETTLED
+        if answer == query.verdict and not settled:
+            return
+        updated = replace(query, verdict=answer, open=answer in STILL_OPEN, updated_at=now)
+        expected = (
+            expected_settlement(payment, self._writer.calendar)
+            if answer is Verdict.PENDING_SETTLEMENT
+            else None
+        )
+        params = {
+            "query_id": query.query_id,
+            "transaction_id": payment.transaction_id,
+            "order_id": payment.order_id,
+            "amount_fen": payment.amount_fen,
+            "case_number": query.case_number,
+            "verdict": answer.value,
+            "expected_settlement_by": to_rfc3339(expected) if expected else None,
+        }
+        notice = events.notify_merchant(
+            query.merchant_id,
+            f"query#{query.query_id}",
+            "merchant_settlement_found" if answer is Verdict.SETTLED else "merchant_query_answered",
+            params,
+            now,
+            key=f"{query.query_id}:{answer.value}",
+        )
+        self._store.commit(Changes(now=now, queries=[updated], events=[notice]))
+        if query.case_id and answer in (Verdict.SETTLED, Verdict.PENDING_SETTLEMENT):
+            note = f"The payment was found: {answer.value}."
+            self._writer.apply(
+                query.case_id,
+                lambda c, at: lifecycle.resolve_on_evidence(c, note, at, self._writer.calendar),
+            )

@@ -1,0 +1,123 @@
+"""Signed requests: merchants (HMAC over method, path, time, nonce and body) and the payment
+platform's webhook (HMAC over time and body). Any failure is the same 401, saying nothing about
+which part failed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import Unauthorized
+from chalicelib.services.merchants import MerchantService
+from chalicelib.services.ports import (
+    CaseStore,
+    Changes,
+    KeyClaim,
+    KeyTaken,
+    Merchant,
+    MerchantDirectory,
+)
+
+TOLERANCE_SECONDS = 300
+NONCE_TTL = timedelta(seconds=2 * TOLERANCE_SECONDS)
+SECRET_CACHE_SECONDS = 300.0
+_NONCE = re.compile(r"[A-Za-z0-9_\-]{8,128}")
+_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """What a merchant signs: METHOD, PATH, TIMESTAMP, NONCE and the body's SHA-256, each on
+    its own line (API.md)."""
+    digest = hashlib.sha256(body).hexdigest()
+    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode()
+
+
+def _refused() -> Unauthorized:
+    return Unauthorized("The request signature is not valid.")
+
+
+class MerchantSignatures:
+    def __init__(
+        self,
+        directory: MerchantDirectory,
+        merchants: MerchantService,
+        store: CaseStore,
+        clock: Clock,
+    ) -> None:
+        self._directory = directory
+        self._merchants = merchants
+        self._store = store
+        self._clock = clock
+        self._secrets: dict[str, tuple[float, bytes]] = {}
+
+    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Merchant:
+        """The merchant who signed this request; Unauthorized for anything else."""
+        merchant_id = headers.get("x-paycase-merchant") or ""
+        timestamp = headers.get("x-paycase-timestamp") or ""
+        nonce = headers.get("x-paycase-nonce") or ""
+        signature = (headers.get("x-paycase-signature") or "").lower()
+        now = self._clock.now()
+        well_formed = (
+            0 < len(merchant_id) <= 64
+            and timestamp.isdigit()
+            and len(timestamp) <= 12
+            and _NONCE.fullmatch(nonce) is not None
+            and _HEX.fullmatch(signature) is not None
+        )
+        if not well_formed or abs(now.timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
+            raise _refused()
+        merchant = self._directory.get(merchant_id)
+        if merchant is None:
+            raise _refused()
+        expected = hmac.new(
+            self._secret(merchant), canonical(method, path, timestamp, nonce, body), hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(expected, signature):
+            raise _refused()
+        self._use_nonce(merchant_id, nonce, now)
+        return merchant
+
+    def _secret(self, merchant: Merchant) -> bytes:
+        """The signing secret, opened once every few minutes (a KMS call in AWS)."""
+        cached = self._secrets.get(merchant.merchant_id)
+        if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
+            return cached[1]
+        secret = self._merchants.secret(merchant)
+        self._secrets[merchant.merchant_id] = (time.monotonic(), secret)
+        return secret
+
+    def _use_nonce(self, merchant_id: str, nonce: str, now: datetime) -> None:
+        claim = KeyClaim(f"merchant-nonce#{merchant_id}#{nonce}", {}, now + NONCE_TTL)
+        try:
+            self._store.commit(Changes(now=now, claims=[claim]))
+        except KeyTaken:
+            raise _refused() from None  # a replayed request
+
+
+class WebhookSignatures:
+    def __init__(self, secret: bytes | None, clock: Clock) -> None:
+        self._secret = secret
+        self._clock = clock
+
+    def verify(self, header: str | None, body: bytes) -> None:
+        """`X-PayCase-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`; several
+        v1 values are accepted while the secret is being rotated."""
+        if not self._secret or not header:
+            raise _refused()
+        parts = [p.strip().split("=", 1) for p in header.split(",")]
+        fields = [(p[0], p[1]) for p in parts if len(p) == 2]
+        stamps = [value for key, value in fields if key == "t"]
+        signatures = [value.lower() for key, value in fields if key == "v1"]
+        if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+            raise _refused()
+        if abs(self._clock.now().timestamp() - int(stamps[0])) > TOLERANCE_SECONDS:
+            raise _refused()
+        signed = stamps[0].encode() + b"." + body
+        expected = hmac.new(self._secret, signed, hashlib.sha256).hexdigest()
+        if not any(hmac.compare_digest(expected, s) for s in signatures):
+            raise _refused()

@@ -1,0 +1,340 @@
+"""The merchant API and the payment webhook through HTTP: signatures, verdicts, cases and the
+effects of payment events on customers, merchants and staff."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.timefmt import parse_rfc3339
+from clients.paycase_sign import sign_webhook
+from tests.api.conftest import Api, error_of
+from tests.api.desk import Desk, at_status
+from tests.api.merchants import Merchants
+from tests.builders import SHANGHAI
+
+QUERIES = "/v1/merchant/payment-queries"
+TXN = "TXN-20261123-0001"
+
+
+@pytest.fixture
+def merchants(api: Api) -> Merchants:
+    m = Merchants(api)
+    m.register("M100001")
+    return m
+
+
+@pytest.fixture
+def desk(api: Api) -> Desk:
+    return Desk(api)
+
+
+def _query_body() -> bytes:
+    return json.dumps({"transaction_id": TXN, "amount_fen": 3880}).encode()
+
+
+# -- signatures -------------------------------------------------------------------------------
+
+
+def test_a_request_signed_with_the_helper_is_answered(merchants: Merchants) -> None:
+    response = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880)
+    assert response.status_code == 200, response.body
+    assert response.json_body["verdict"] == "not_found"
+
+
+def _refused(merchants: Merchants, headers: dict[str, str], raw: bytes | None = None) -> Any:
+    body = _query_body() if raw is None else raw
+    all_headers = {**headers, "Content-Type": "application/json"}
+    return merchants.api.client.http.post(QUERIES, headers=all_headers, body=body)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["wrong_secret", "stale", "future", "body_changed", "path_changed", "unknown_merchant"],
+)
+def test_bad_signatures_are_401_without_saying_why(merchants: Merchants, tamper: str) -> None:
+    raw = _query_body()
+    options: dict[str, Any] = {}
+    merchant_id = "M100001"
+    if tamper == "wrong_secret":
+        options["secret"] = "msk_not-the-secret"
+    elif tamper == "stale":
+        options["timestamp"] = merchants.now() - 301
+    elif tamper == "future":
+        options["timestamp"] = merchants.now() + 301
+    headers = merchants.headers(merchant_id, "POST", QUERIES, raw, **options)
+    if tamper == "body_changed":
+        raw = json.dumps({"transaction_id": TXN, "amount_fen": 1}).encode()
+    elif tamper == "path_changed":
+        headers = merchants.headers(merchant_id, "POST", "/v1/merchant/cases", raw)
+    elif tamper == "unknown_merchant":
+        headers["X-PayCase-Merchant"] = "M999999"
+    response = _refused(merchants, headers, raw)
+    assert response.status_code == 401
+    assert error_of(response) == {
+        "code": "unauthorized",
+        "message": "The request signature is not valid.",
+    }
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["X-PayCase-Merchant", "X-PayCase-Timestamp", "X-PayCase-Nonce", "X-PayCase-Signature"],
+)
+def test_a_missing_header_is_401(merchants: Merchants, header: str) -> None:
+    headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
+    del headers[header]
+    response = _refused(merchants, headers)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+
+
+def test_a_replayed_nonce_is_401(merchants: Merchants) -> None:
+    headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
+    assert _refused(merchants, headers).status_code == 200
+    again = _refused(merchants, headers)
+    assert again.status_code == 401
+    assert error_of(again)["message"] == "The request signature is not valid."
+
+
+def test_a_replay_is_refused_without_opening_a_second_query(api: Api, merchants: Merchants) -> None:
+    headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
+    first = _refused(merchants, headers)
+    _refused(merchants, headers)
+    stored = api.container.payments.get_query(first.json_body["query_id"])
+    assert stored is not None and stored.case_id == first.json_body["case_id"]
+    cases = merchants.get("M100001", "/v1/merchant/cases").json_body["items"]
+    assert [c["case_id"] for c in cases] == [first.json_body["case_id"]]
+
+
+def test_a_get_is_signed_over_its_path_with_an_empty_body(merchants: Merchants) -> None:
+    asked = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880).json_body
+    path = f"{QUERIES}/{asked['query_id']}"
+    response = merchants.get("M100001", path)
+    assert response.status_code == 200, response.body
+    assert response.json_body["query_id"] == asked["query_id"]
+
+
+def test_a_signed_bad_body_is_400_not_401(merchants: Merchants) -> None:
+    response = merchants.ask("M100001", amount_fen=-5)
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"transaction_id", "amount_fen"}
+
+
+# -- the webhook ------------------------------------------------------------------------------
+
+
+def test_webhook_is_idempotent_by_event_id(api: Api, merchants: Merchants) -> None:
+    first = merchants.event("payment.succeeded", event_id="evt_same")
+    again = merchants.event("payment.succeeded", event_id="evt_same")
+    assert first.status_code == again.status_code == 200
+    assert first.json_body == {"received": True, "duplicate": False}
+    assert again.json_body == {"received": True, "duplicate": True}
+    record = api.container.payments.get_payment(TXN)
+    assert record is not None and [e.event_id for e in record.events] == ["evt_same"]
+
+
+@pytest.mark.parametrize("problem", ["missing", "wrong_secret", "stale", "body_changed", "garbled"])
+def test_webhook_signature_failures_are_401(api: Api, merchants: Merchants, problem: str) -> None:
+    from tests.api.merchants import payment_event
+
+    raw = json.dumps(payment_event("payment.succeeded", api.clock.now())).encode()
+    secret = api.container.settings.webhook_secret
+    assert secret is not None
+    header = {
+        "missing": "",
+        "wrong_secret": sign_webhook(b"whsec_other", raw, timestamp=merchants.now()),
+        "stale": sign_webhook(secret, raw, timestamp=merchants.now() - 301),
+        "body_changed": sign_webhook(secret, raw + b" ", timestamp=merchants.now()),
+        "garbled": "v1=abc,t=x",
+    }[problem]
+    response = merchants.webhook_raw(raw, header)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+    assert api.container.payments.get_payment(TXN) is None  # nothing was recorded
+
+
+def test_webhook_accepts_any_listed_signature_while_the_secret_rotates(
+    api: Api, merchants: Merchants
+) -> None:
+    from tests.api.merchants import payment_event
+
+    raw = json.dumps(payment_event("payment.succeeded", api.clock.now())).encode()
+    secret = api.container.settings.webhook_secret
+    assert secret is not None
+    good = sign_webhook(secret, raw, timestamp=merchants.now())
+    old = sign_webhook(b"whsec_old", raw, timestamp=merchants.now()).split(",")[1]
+    response = merchants.webhook_raw(raw, f"{good},{old}")
+    assert response.status_code == 200
+
+
+def test_a_signed_but_invalid_event_is_400_naming_the_fields(merchants: Merchants) -> None:
+    response = merchants.event("refund.succeeded", amount_fen=0)
+    assert response.status_code == 400
+    fields = error_of(response)["fields"]
+    assert {"data.amount_fen", "data.refund_id", "data.refund_amount_fen"} <= set(fields)
+
+
+# -- verdicts ---------------------------------------------------------------------------------
+
+
+def test_pending_settlement_answers_with_the_next_working_day(
+    api: Api, merchants: Merchants
+) -> None:
+    # GIVEN a payment on Friday 2026-11-27 15:00 in Beijing, not yet settled
+    friday = api.clock.now() + timedelta(days=4, hours=5)
+    api.clock.set(friday)
+    assert merchants.event("payment.succeeded", at=friday).status_code == 200
+    # WHEN the merchant asks about it
+    answer = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880).json_body
+    # THEN it is paid but pending, due by the end of Monday (T+1 working day)
+    assert answer["verdict"] == "pending_settlement"
+    due = parse_rfc3339(answer["expected_settlement_by"]).astimezone(SHANGHAI)
+    assert (due.date().isoformat(), due.weekday()) == ("2026-11-30", 0)
+    assert answer["case_id"] is None and answer["warning"] is None
+    assert answer["payment"]["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("events", "asked_fen", "verdict"),
+    [
+        (["payment.succeeded", "payment.settled"], 3880, "settled"),
+        (["payment.failed"], 3880, "failed"),
+        (["payment.succeeded", "refund.succeeded"], 3880, "refunded"),
+        (["payment.succeeded", "payment.reversed"], 3880, "refunded"),
+        (["payment.succeeded"], 9999, "amount_mismatch"),
+        ([], 3880, "not_found"),
+    ],
+)
+def test_every_verdict(
+    api: Api, merchants: Merchants, events: list[str], asked_fen: int, verdict: str
+) -> None:
+    for kind in events:
+        refund = {"refund_id": "RF-1", "refund_amount_fen": 3880} if "refund" in kind else {}
+        assert merchants.event(kind, **refund).status_code == 200
+    answer = merchants.ask("M100001", transaction_id=TXN, amount_fen=asked_fen).json_body
+    assert answer["verdict"] == verdict
+    opens_case = verdict in ("amount_mismatch", "not_found")
+    assert (answer["case_number"] is not None) is opens_case
+    assert (answer["warning"] is not None) is opens_case
+    assert (answer["payment"] is None) is (verdict == "not_found")
+
+
+def test_asking_by_order_id_finds_the_payment(merchants: Merchants) -> None:
+    merchants.event("payment.succeeded", order_id="ORD-77")
+    merchants.event("payment.settled", order_id="ORD-77")
+    answer = merchants.ask("M100001", order_id="ORD-77", amount_fen=3880).json_body
+    assert (answer["verdict"], answer["transaction_id"]) == ("settled", TXN)
+
+
+def test_not_found_opens_one_merchant_settlement_case_with_the_warning(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    first = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880, note="顾客出示了截图")
+    second = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880)
+    a, b = first.json_body, second.json_body
+    assert a["warning"]["code"] == "forged_success_screen_risk"
+    assert b["case_id"] == a["case_id"]  # the open case is reused, not duplicated
+    case = desk.staff_view(a["case_id"])
+    assert (case["category"], case["merchant_id"]) == ("merchant_settlement", "M100001")
+    assert "顾客出示了截图" in case["description"]
+    # AND the merchant has the warning in writing
+    desk.api.drain()
+    mails = [
+        m for m in _emails_to(api, "finance@m100001.example.com") if a["case_number"] in m.body
+    ]
+    assert any("伪造" in m.body for m in mails)
+
+
+def _emails_to(api: Api, address: str) -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["ap-southeast-1"].sent_messages
+    return [m for m in sent if address in str(getattr(m, "destinations", ""))]
+
+
+# -- object-level authorisation ---------------------------------------------------------------
+
+
+def test_merchant_b_gets_404_for_merchant_a_cases_and_queries(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    merchants.register("M200002")
+    a_case = desk.file()  # a customer complaint naming M100001
+    a_query = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880).json_body
+    for path in (
+        f"/v1/merchant/cases/{a_case['case_id']}",
+        f"/v1/merchant/cases/{a_query['case_id']}",
+        f"{QUERIES}/{a_query['query_id']}",
+    ):
+        assert merchants.get("M100001", path).status_code == 200, path
+        response = merchants.get("M200002", path)
+        assert response.status_code == 404, path
+        assert error_of(response)["code"] == "not_found"
+    answer = merchants.send(
+        "M200002", "POST", f"/v1/merchant/cases/{a_case['case_id']}/responses", {"text": "x"}
+    )
+    assert answer.status_code == 404
+    assert merchants.get("M200002", "/v1/merchant/cases").json_body["items"] == []
+    assert desk.staff_view(a_case["case_id"])["timeline"][-1]["type"] != "merchant_response"
+
+
+def test_merchant_b_learns_nothing_about_merchant_a_payments(merchants: Merchants) -> None:
+    merchants.register("M200002")
+    merchants.event("payment.succeeded")
+    merchants.event("payment.settled")
+    answer = merchants.ask("M200002", transaction_id=TXN, amount_fen=3880).json_body
+    assert (answer["verdict"], answer["payment"]) == ("not_found", None)
+
+
+def test_merchant_case_list_shows_own_cases_only(merchants: Merchants, desk: Desk) -> None:
+    merchants.register("M200002")
+    own = desk.file()
+    other = desk.file(
+        contact={"phone": "13800138001"},
+        payment={"transaction_id": "TXN-B", "merchant_id": "M200002", "amount_fen": 100},
+    )
+    listed = merchants.get("M100001", "/v1/merchant/cases").json_body["items"]
+    assert [c["case_id"] for c in listed] == [own["case_id"]]
+    assert (
+        "contact" not in merchants.get("M100001", f"/v1/merchant/cases/{own['case_id']}").json_body
+    )
+    b = merchants.get("M200002", "/v1/merchant/cases").json_body["items"]
+    assert [c["case_id"] for c in b] == [other["case_id"]]
+
+
+# -- merchant responses -----------------------------------------------------------------------
+
+
+def test_merchant_answer_resumes_the_investigation(merchants: Merchants, desk: Desk) -> None:
+    case = at_status(desk, "waiting_merchant")
+    view = merchants.get("M100001", f"/v1/merchant/cases/{case['case_id']}").json_body
+    assert view["status"] == "waiting_merchant" and view["respond_by"] is not None
+    path = f"/v1/merchant/cases/{case['case_id']}/responses"
+    response = merchants.send("M100001", "POST", path, {"text": "已核实，订单已发货。"})
+    assert response.status_code == 201, response.body
+    assert response.json_body["status"] == "investigating"
+    assert response.json_body["timeline"][-2:][0]["text"] == "已核实，订单已发货。"
+    staff = desk.staff_view(case["case_id"])
+    assert staff["status"] == "investigating"
+    assert any(e["type"] == "merchant_response" for e in staff["timeline"])
+
+
+def test_merchant_answer_on_a_final_case_is_409(merchants: Merchants, desk: Desk) -> None:
+    case = at_status(desk, "withdrawn")
+    path = f"/v1/merchant/cases/{case['case_id']}/responses"
+    response = merchants.send("M100001", "POST", path, {"text": "补充说明"})
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "invalid_transition"
+
+
+def test_merchant_answer_without_text_is_400(merchants: Merchants, desk: Desk) -> None:
+    case = desk.file()
+    path = f"/v1/merchant/cases/{case['case_id']}/responses"
+    response = merchants.send("M100001", "POST", path, {"txt": "typo"})
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"txt", "text"}

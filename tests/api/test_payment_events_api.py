@@ -1,0 +1,150 @@
+"""What payment-platform events do, through the HTTP API: the merchant's answered query, the
+customer's messages about their payment, and a failed refund reopening its case."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.desk import Desk, at_status
+from tests.api.merchants import Merchants
+
+QUERIES = "/v1/merchant/payment-queries"
+TXN = "TXN-20261123-0001"
+MERCHANT_EMAIL = "finance@m100001.example.com"
+
+
+@pytest.fixture
+def merchants(api: Api) -> Merchants:
+    m = Merchants(api)
+    m.register("M100001")
+    return m
+
+
+@pytest.fixture
+def desk(api: Api) -> Desk:
+    return Desk(api)
+
+
+def _merchant_mail(api: Api, query_id: str) -> list[tuple[str, str]]:
+    """(event, status) of the merchant's messages about a query."""
+    for _ in range(5):
+        if not api.drain():
+            break
+    items, _ = api.container.notifications.for_case(f"query#{query_id}", 50, None)
+    return sorted((n.event, n.status) for n in items if n.recipient == MERCHANT_EMAIL)
+
+
+def test_seed_story_success_screen_pending_then_settled(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    # GIVEN a customer whose wallet showed "payment successful" and who complains about it
+    case = desk.file(category="payment_anomaly")
+    assert merchants.event("payment.succeeded", event_id="evt_paid").status_code == 200
+    assert "payment_confirmed" in desk.events_sent(case["case_id"])
+    # WHEN the merchant, who sees nothing in its account, asks about the payment
+    asked = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880)
+    assert asked.status_code == 200, asked.body
+    query = asked.json_body
+    # THEN it is paid and waiting for settlement, with the date the funds are due
+    assert (query["verdict"], query["open"]) == ("pending_settlement", True)
+    assert query["expected_settlement_by"] is not None and query["case_id"] is None
+    # WHEN the settlement event arrives
+    desk.advance(hours=20)
+    assert merchants.event("payment.settled", event_id="evt_settled").status_code == 200
+    # THEN the merchant is told, and the query answers "settled" from now on
+    assert _merchant_mail(api, query["query_id"]) == [("merchant_settlement_found", "sent")]
+    later = merchants.get("M100001", f"{QUERIES}/{query['query_id']}").json_body
+    assert (later["verdict"], later["open"]) == ("settled", False)
+    assert later["payment"]["status"] == "settled" and later["expected_settlement_by"] is None
+    # AND a repeated settlement event changes nothing and tells no one again
+    again = merchants.event("payment.settled", event_id="evt_settled")
+    assert again.json_body["duplicate"] is True
+    assert _merchant_mail(api, query["query_id"]) == [("merchant_settlement_found", "sent")]
+
+
+def test_a_settlement_answers_a_not_found_query_and_resolves_its_case(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    query = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880).json_body
+    assert query["verdict"] == "not_found"
+    merchants.event("payment.succeeded")
+    merchants.event("payment.settled")
+    _merchant_mail(api, query["query_id"])  # drains the outbox
+    assert desk.staff_view(query["case_id"])["status"] == "resolved"
+    mail = _merchant_mail(api, query["query_id"])
+    assert ("merchant_settlement_found", "sent") in mail
+    view = merchants.get("M100001", f"/v1/merchant/cases/{query['case_id']}").json_body
+    assert view["status"] == "resolved"
+
+
+def test_customer_hears_of_a_refund_that_succeeded(merchants: Merchants, desk: Desk) -> None:
+    case = at_status(desk, "investigating")
+    merchants.event("payment.succeeded")
+    merchants.event("refund.succeeded", refund_id="RF-1", refund_amount_fen=3880)
+    assert {"payment_confirmed", "refund_succeeded"} <= desk.events_sent(case["case_id"])
+    assert desk.staff_view(case["case_id"])["status"] == "investigating"
+
+
+def test_customer_hears_of_a_reversal(merchants: Merchants, desk: Desk) -> None:
+    case = desk.file()
+    merchants.event("payment.reversed")
+    assert "payment_reversed" in desk.events_sent(case["case_id"])
+
+
+def test_a_failed_refund_reopens_the_case_and_alerts_the_assignee(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    # GIVEN a case resolved with a refund and handled by an agent with an email address
+    case = at_status(desk, "resolved")
+    cid = case["case_id"]
+    desk.staff("agent", "王五", email="wang.wu@desk.example.com")
+    supervisor = desk.staff("supervisor")
+    assign = desk.post(
+        f"/v1/admin/cases/{cid}/assign", {"assignee": desk.staff_ids["王五"]}, supervisor
+    )
+    assert assign.status_code == 200, assign.body
+    # WHEN the platform reports that the refund failed
+    merchants.event("payment.succeeded")
+    failed = merchants.event(
+        "refund.failed", refund_id="RF-9", refund_amount_fen=3880, failure_reason="收款账户已注销"
+    )
+    assert failed.status_code == 200
+    sent = desk.sent(cid)
+    # THEN the investigation is reopened, the customer is told and the assignee alerted
+    view = desk.staff_view(cid)
+    assert view["status"] == "investigating"
+    assert ("refund_failed", "sms", "sent") in sent
+    alerts = [
+        n
+        for n in api.container.notifications.for_case(cid, 100, None)[0]
+        if n.event == "refund_failed_alert"
+    ]
+    assert [n.recipient for n in alerts] == ["wang.wu@desk.example.com"]
+    assert any("收款账户已注销" in (e.get("summary") or "") for e in view["timeline"])
+
+
+def test_payment_events_about_final_cases_tell_no_one(merchants: Merchants, desk: Desk) -> None:
+    case = at_status(desk, "withdrawn")
+    before = desk.events_sent(case["case_id"])
+    merchants.event("refund.succeeded", refund_id="RF-1", refund_amount_fen=3880)
+    assert desk.events_sent(case["case_id"]) == before
+
+
+def test_a_redelivered_payment_event_is_told_once(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    case = desk.file()
+    merchants.event("refund.succeeded", refund_id="RF-1", refund_amount_fen=3880)
+    api.drain()
+    (event,) = _payment_events(api)
+    api.container.outbox.handle(event)  # the stream delivers it again
+    refunds = [s for s in desk.sent(case["case_id"]) if s[0] == "refund_succeeded"]
+    assert len(refunds) == len({channel for _, channel, _ in refunds})
+
+
+def _payment_events(api: Api) -> list[object]:
+    from chalicelib.adapters.dynamo.mapping import event_from_model
+    from chalicelib.adapters.dynamo.models import OutboxModel
+
+    return [event_from_model(m) for m in OutboxModel.query(f"payment#{TXN}")]
