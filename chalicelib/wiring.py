@@ -96,6 +96,14 @@ class Container:
         return SystemClock()
 
     @cached_property
+    def wall_clock(self) -> Clock:
+        """Real time, even in the local stage: a signature's freshness is about how long ago it
+        was made, not about the application clock a tester moved."""
+        from chalicelib.adapters.clock import SystemClock
+
+        return SystemClock()
+
+    @cached_property
     def test_clock(self) -> OffsetFileClock:
         """The movable clock of the local stage (GET/POST /v1/dev/clock)."""
         from chalicelib.adapters.clock import OffsetFileClock
@@ -405,13 +413,15 @@ class Container:
     def merchant_signatures(self) -> MerchantSignatures:
         from chalicelib.services.signatures import MerchantSignatures
 
-        return MerchantSignatures(self.merchant_directory, self.merchants, self.store, self.clock)
+        return MerchantSignatures(
+            self.merchant_directory, self.merchants, self.store, self.wall_clock
+        )
 
     @cached_property
     def webhook_signatures(self) -> WebhookSignatures:
         from chalicelib.services.signatures import WebhookSignatures
 
-        return WebhookSignatures(self.settings.webhook_secret, self.clock)
+        return WebhookSignatures(self.settings.webhook_secret, self.wall_clock)
 
     @cached_property
     def payment_events(self) -> PaymentEvents:

@@ -28,17 +28,22 @@ def logical_id(model: type[Model]) -> str:
     return "".join(part.title() for part in table_suffix(model).split("_")) + "Table"
 
 
+def keys(schema: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The partition key first, as DynamoDB documents it."""
+    return sorted(schema, key=lambda key: key["KeyType"] != "HASH")
+
+
 def table(model: type[Model], existing: dict[str, Any]) -> dict[str, Any]:
     schema = model._get_schema()
     props = dict(existing.get("Properties", {}))
     props["TableName"] = {"Fn::Sub": f"paycase-${{Stage}}-{table_suffix(model)}"}
     props["BillingMode"] = "PAY_PER_REQUEST"
     props["AttributeDefinitions"] = schema["attribute_definitions"]
-    props["KeySchema"] = schema["key_schema"]
+    props["KeySchema"] = keys(schema["key_schema"])
     indexes = [
         {
             "IndexName": gsi["index_name"],
-            "KeySchema": gsi["key_schema"],
+            "KeySchema": keys(gsi["key_schema"]),
             "Projection": gsi["projection"],
         }
         for gsi in schema["global_secondary_indexes"]

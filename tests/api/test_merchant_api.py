@@ -4,7 +4,7 @@ effects of payment events on customers, merchants and staff."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -338,3 +338,29 @@ def test_merchant_answer_without_text_is_400(merchants: Merchants, desk: Desk) -
     response = merchants.send("M100001", "POST", path, {"txt": "typo"})
     assert response.status_code == 400
     assert set(error_of(response)["fields"]) == {"txt", "text"}
+
+
+def test_signatures_are_judged_by_real_time_not_the_moved_application_clock(
+    api: Api, merchants: Merchants
+) -> None:
+    # GIVEN a tester moved the application clock two days ahead
+    api.clock.set(datetime.now(UTC) + timedelta(days=2))
+    # THEN a request signed just now is fresh, and one signed with the moved time is stale
+    assert merchants.ask("M100001", transaction_id=TXN, amount_fen=3880).status_code == 200
+    moved = int(api.clock.now().timestamp())
+    headers = merchants.headers("M100001", "POST", QUERIES, _query_body(), timestamp=moved)
+    assert _refused(merchants, headers).status_code == 401
+
+
+def test_registration_shows_the_secret_once_and_stores_it_sealed(api: Api, desk: Desk) -> None:
+    admin = desk.auth(desk.staff("admin"))
+    body = {"merchant_id": "M300003", "name": "三号商户", "email": "pay@m3.example.com"}
+    response = api.post("/v1/admin/merchants", body, admin)
+    assert response.status_code == 201, response.body
+    secret = response.json_body["secret"]
+    stored = api.container.merchant_directory.get("M300003")
+    assert stored is not None and secret not in stored.sealed_secret
+    assert api.container.merchants.secret(stored).decode() == secret
+    no_email = api.post("/v1/admin/merchants", {"merchant_id": "M400004", "name": "四"}, admin)
+    assert no_email.status_code == 400
+    assert set(error_of(no_email)["fields"]) == {"email"}

@@ -64,6 +64,7 @@ TEMPLATE_ENVIRONMENT = {
     "PAYCASE_KMS_KEY_ID",
     "PAYCASE_OUTBOX_STREAM_ARN",
     "PAYCASE_TOKEN_KEY",
+    "PAYCASE_WEBHOOK_SECRET",
 }
 
 
@@ -230,6 +231,9 @@ def test_functions_environment_complete(dev_template: dict[str, Any]) -> None:
         token_key = environment["PAYCASE_TOKEN_KEY"]
         assert token_key["Fn::Sub"].startswith("{{resolve:secretsmanager:")
         assert references(token_key) == {"TokenKeySecret"}
+        webhook = environment["PAYCASE_WEBHOOK_SECRET"]
+        assert webhook["Fn::Sub"].startswith("{{resolve:secretsmanager:")
+        assert references(webhook) == {"WebhookSecret"}
 
 
 def test_functions_environment_names_read_by_code(merge_template: dict[str, Any]) -> None:
