@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from chalicelib.domain.case import Status, Visibility
 from chalicelib.domain.errors import VersionConflict
+from chalicelib.domain.ledger import PaymentEvent
+from chalicelib.domain.verdicts import PaymentQuery, Verdict
 from chalicelib.services.ports import (
     CaseStore,
     Changes,
@@ -18,6 +21,7 @@ from chalicelib.services.ports import (
     KeyTaken,
     Notification,
     NotificationLog,
+    PaymentRecord,
 )
 from tests.builders import MONDAY_10AM, full_case, live, make_case, make_entry, make_event
 
@@ -234,3 +238,84 @@ class NotificationLogContract:
         assert {n.channel for n in first + rest} == {"sms", "email"}
         queued, _ = log.by_status("queued", 10, None)
         assert len(queued) == 3
+
+
+def _payment_event(event_id: str, kind: str, minutes: int, **extra: Any) -> PaymentEvent:
+    return PaymentEvent(
+        event_id=event_id,
+        type=kind,
+        occurred_at=NOW + timedelta(minutes=minutes),
+        transaction_id=extra.pop("transaction_id", "TX-C1"),
+        merchant_id="M100001",
+        order_id=extra.pop("order_id", "ORD-C1"),
+        amount_fen=2500,
+        **extra,
+    )
+
+
+def _query(query_id: str, **changes: Any) -> PaymentQuery:
+    query = PaymentQuery(
+        query_id=query_id,
+        merchant_id="M100001",
+        transaction_id="TX-C1",
+        order_id=None,
+        amount_fen=2500,
+        paid_at=None,
+        note="顾客出示了截图",
+        verdict=Verdict.PENDING_SETTLEMENT,
+        created_at=NOW,
+        updated_at=NOW,
+        open=True,
+    )
+    return replace(query, **changes)
+
+
+class PaymentStoreContract:
+    """The payment ledger and merchants' queries, written through the store's one commit."""
+
+    def test_ledger_events_read_back_in_the_order_written(self, store: Any) -> None:
+        refund = _payment_event(
+            "e2", "refund.failed", 5, refund_id="RF-1", refund_amount_fen=100, failure_reason="x"
+        )
+        events = (_payment_event("e1", "payment.succeeded", 0), refund)
+        store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", events, 0)]))
+        record = store.get_payment("TX-C1")
+        assert record is not None and record.events == events and record.version == 1
+        assert store.get_payment("TX-nope") is None
+
+    def test_ledger_write_at_a_stale_version_conflicts(self, store: Any) -> None:
+        first = (_payment_event("e1", "payment.succeeded", 0),)
+        store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", first, 0)]))
+        both = (*first, _payment_event("e2", "payment.settled", 60))
+        store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", both, 1)]))
+        # a writer that read version 1 (or nothing) lost the race
+        for stale in (0, 1):
+            with pytest.raises(VersionConflict):
+                store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", first, stale)]))
+        record = store.get_payment("TX-C1")
+        assert record.events == both and record.version == 2
+
+    def test_ledger_finds_a_payment_by_the_merchants_order(self, store: Any) -> None:
+        event = _payment_event("e1", "payment.succeeded", 0, order_id="ORD-9")
+        store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", (event,), 0)]))
+        found = store.payment_by_order("M100001", "ORD-9")
+        assert found is not None and found.transaction_id == "TX-C1"
+        assert store.payment_by_order("M200002", "ORD-9") is None
+
+    def test_ledger_lists_the_cases_about_a_transaction(self, store: Any) -> None:
+        about = make_case()
+        other = make_case(payment=replace(about.payment, transaction_id="TX-other"))  # type: ignore[type-var]
+        store.commit(Changes(now=NOW, new_cases=[about, other]))
+        ids = [c.case_id for c in store.cases_of_transaction(about.payment.transaction_id)]  # type: ignore[union-attr]
+        assert ids == [about.case_id]
+
+    def test_queries_open_ones_are_found_by_reference(self, store: Any) -> None:
+        open_query = _query("01KQ0000000000000000000001")
+        answered = _query("01KQ0000000000000000000002", verdict=Verdict.SETTLED, open=False)
+        store.commit(Changes(now=NOW, queries=[open_query, answered]))
+        assert store.get_query(answered.query_id) == answered
+        assert store.open_queries("txn#TX-C1") == [open_query]
+        # WHEN the open one is answered THEN no reference finds it any more
+        store.commit(Changes(now=NOW, queries=[replace(open_query, open=False)]))
+        assert store.open_queries("txn#TX-C1") == []
+        assert store.get_query(open_query.query_id).open is False

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.services.ports import CaseStore
-from tests.contracts import CaseStoreContract, NotificationLogContract
+from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
 
 
 class TestDynamoCaseStore(CaseStoreContract):
@@ -19,3 +19,9 @@ class TestDynamoNotificationLog(NotificationLogContract):
     @pytest.fixture
     def log(self, container: wiring.Container) -> object:
         return container.notifications
+
+
+class TestDynamoPaymentStore(PaymentStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> object:
+        return container.store

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from clients.paycase_sign import sign_request, sign_webhook
 from devstack.engines import free_port, port_free
 from tests.builders import complaint
 
@@ -115,6 +116,28 @@ class Stack:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
+    def signed(
+        self, merchant: dict[str, str], method: str, path: str, body: Any = None
+    ) -> tuple[int, Any]:
+        raw = json.dumps(body).encode() if body is not None else b""
+        headers = sign_request(merchant["merchant_id"], merchant["secret"], method, path, raw)
+        return self.call(method, path, body, headers=headers)
+
+    def webhook(
+        self, credentials: dict[str, Any], kind: str, txn: str, merchant_id: str
+    ) -> tuple[int, Any]:
+        body = {
+            "id": f"evt-e2e-{kind}",
+            "type": kind,
+            "occurred_at": "2098-03-03T01:00:00Z",
+            "data": {"transaction_id": txn, "merchant_id": merchant_id, "amount_fen": 3880},
+        }
+        raw = json.dumps(body).encode()
+        signature = sign_webhook(credentials["webhook_secret"], raw)
+        return self.call(
+            "POST", "/v1/webhooks/payment-events", body, headers={"X-PayCase-Signature": signature}
+        )
+
 
 def wait_for(check: Callable[[], bool], timeout: float, describe: Callable[[], str]) -> None:
     deadline = time.monotonic() + timeout
@@ -163,6 +186,30 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
         30,
         stack.text,
     )
+
+    # WHEN the payment platform reports the payment, the merchant asks about it, and the
+    # settlement follows (the seed story, signed with the published helper)
+    merchant = credentials["merchants"][0]
+    txn = complaint()["payment"]["transaction_id"]
+    paid = stack.webhook(credentials, "payment.succeeded", txn, merchant["merchant_id"])
+    assert paid == (200, {"received": True, "duplicate": False})
+    status, query = stack.signed(
+        merchant,
+        "POST",
+        "/v1/merchant/payment-queries",
+        {"transaction_id": txn, "amount_fen": complaint()["payment"]["amount_fen"]},
+    )
+    assert (status, query["verdict"]) == (200, "pending_settlement"), query
+    settled = stack.webhook(credentials, "payment.settled", txn, merchant["merchant_id"])
+    assert settled[0] == 200
+    query_path = f"/v1/merchant/payment-queries/{query['query_id']}"
+    # THEN the query answers "settled" and the runner sends the merchant its email
+    wait_for(
+        lambda: stack.signed(merchant, "GET", query_path)[1]["verdict"] == "settled",
+        30,
+        stack.text,
+    )
+    wait_for(lambda: "merchant_settlement_found" in stack.text(), 30, stack.text)
 
     # WHEN the test clock moves three days ahead
     status, _ = stack.call("POST", "/v1/dev/clock", {"advance_seconds": 3 * 86400}, token=admin)

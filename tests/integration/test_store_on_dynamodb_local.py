@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.services.ports import CaseStore, NotificationLog
-from tests.contracts import CaseStoreContract, NotificationLogContract
+from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
 
 pytestmark = pytest.mark.integration
 
@@ -21,3 +21,9 @@ class TestDynamoDBLocalNotificationLog(NotificationLogContract):
     @pytest.fixture
     def log(self, container: wiring.Container) -> NotificationLog:
         return container.notifications
+
+
+class TestDynamoDBLocalPaymentStore(PaymentStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> object:
+        return container.store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contracts import CaseStoreContract, NotificationLogContract
+from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
 from tests.fakes import FakeNotificationLog, FakeStore
 
 
@@ -18,3 +18,9 @@ class TestFakeNotificationLog(NotificationLogContract):
     @pytest.fixture
     def log(self) -> FakeNotificationLog:
         return FakeNotificationLog()
+
+
+class TestFakePaymentStore(PaymentStoreContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
