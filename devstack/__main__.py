@@ -64,12 +64,14 @@ def _prepare(env: LocalEnv) -> tuple[dict[str, object], dict[str, object] | None
     os.environ.update(env.app_environment())
     from chalicelib.settings import Settings
     from chalicelib.wiring import Container
-    from devstack.bootstrap import demo_complaint, provision, seed
+    from devstack.bootstrap import demo_complaint, demo_payment, provision, seed
 
     container = Container(Settings.from_env())
     provision(container)
     credentials = seed(container, env)
-    return credentials, demo_complaint(container)
+    demo = demo_complaint(container)
+    demo_payment(container)
+    return credentials, demo
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,6 +103,28 @@ def demo_complaint(container: Container) -> dict[str, Any] | None:
     return filed.body
 
 
+def demo_payment(container: Container) -> None:
+    """The demo complaint's payment, paid and not yet settled, as the payment platform would
+    have reported it (a merchant asking about it hears `pending_settlement`)."""
+    from datetime import timedelta
+
+    from chalicelib.domain.ledger import PaymentEvent
+
+    payment = DEMO_COMPLAINT["payment"]
+    assert isinstance(payment, dict)  # noqa: S101 - the constant above
+    container.payment_events.record(
+        PaymentEvent(
+            event_id="demo-evt-paid-0001",
+            type="payment.succeeded",
+            occurred_at=container.clock.now() - timedelta(minutes=30),
+            transaction_id=payment["transaction_id"],
+            merchant_id=payment["merchant_id"],
+            order_id="DEMO-ORDER-0001",
+            amount_fen=payment["amount_fen"],
+        )
+    )
+
+
 def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
     api = credentials["api"]
     admin = credentials["staff_tokens"]["admin"]
@@ -123,6 +145,18 @@ def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
             f"    curl -s {api}/v1/cases/{demo['case_id']} -H 'Authorization: Bearer "
             f"{demo['access_token']}'",
         ]
+    merchant = credentials["merchants"][0]
+    payment = DEMO_COMPLAINT["payment"]
+    assert isinstance(payment, dict)  # noqa: S101 - the constant above
+    query = json.dumps(
+        {"transaction_id": payment["transaction_id"], "amount_fen": payment["amount_fen"]}
+    )
+    lines += [
+        "  Ask, as the demo merchant, whether the demo payment arrived (signed by the helper):",
+        f"    PAYCASE_MERCHANT_SECRET={merchant['secret']} python3 clients/paycase_sign.py "
+        f"--merchant {merchant['merchant_id']} --url {api} "
+        f"POST /v1/merchant/payment-queries '{query}' | sh",
+    ]
     lines += [
         "  Move the test clock a day ahead and watch the deadlines fire:",
         f"    curl -s -X POST {api}/v1/dev/clock -H 'Authorization: Bearer {admin}' "

@@ -82,12 +82,14 @@ class PaymentEvents:
         event = parse_event(body)
         for _ in range(_ATTEMPTS):
             try:
-                return {"received": True, "duplicate": not self._record(event)}
+                return {"received": True, "duplicate": not self.record(event)}
             except VersionConflict:
                 continue  # another event of the payment landed first; fold again
         raise VersionConflict("The payment kept changing; send the event again.")
 
-    def _record(self, event: PaymentEvent) -> bool:
+    def record(self, event: PaymentEvent) -> bool:
+        """Add a verified event to its payment's ledger; False when it was already there.
+        Raises VersionConflict when another event of the payment landed first."""
         record = self._payments.get_payment(event.transaction_id)
         known = record.events if record else ()
         if any(e.event_id == event.event_id for e in known):

@@ -210,6 +210,11 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
         stack.text,
     )
     wait_for(lambda: "merchant_settlement_found" in stack.text(), 30, stack.text)
+    # AND the demo payment the banner invites the merchant to ask about is paid, not settled
+    assert "clients/paycase_sign.py --merchant M100001" in stack.text()
+    demo = {"transaction_id": "DEMO-TXN-0001", "amount_fen": 3880}
+    status, answer = stack.signed(merchant, "POST", "/v1/merchant/payment-queries", demo)
+    assert (status, answer["verdict"]) == (200, "pending_settlement"), answer
 
     # WHEN the test clock moves three days ahead
     status, _ = stack.call("POST", "/v1/dev/clock", {"advance_seconds": 3 * 86400}, token=admin)

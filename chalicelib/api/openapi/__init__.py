@@ -6,6 +6,7 @@ Limits and enums come from the modules that enforce them.
 
     builders     small JSON Schema helpers
     auth         security schemes and who may call what
+    auth_signed  the merchant and webhook signature schemes
     operations   an operation's answers, errors and parameters
     schemas_*    component schemas, by audience
     paths_*      path items, by audience
@@ -17,10 +18,12 @@ import os
 from typing import Any
 
 from chalicelib.api.openapi.auth import security_schemes
+from chalicelib.api.openapi.auth_signed import signature_schemes
 from chalicelib.api.openapi.builders import Schema
 from chalicelib.api.openapi.paths_admin import admin_paths
 from chalicelib.api.openapi.paths_customer import customer_paths, session_paths
 from chalicelib.api.openapi.paths_desk import desk_paths
+from chalicelib.api.openapi.paths_merchant import merchant_paths, webhook_paths
 from chalicelib.api.openapi.paths_sla import sla_paths
 from chalicelib.api.openapi.paths_system import dev_paths, public_paths
 from chalicelib.api.openapi.schemas_admin import admin_schemas, system_schemas
@@ -31,6 +34,8 @@ from chalicelib.api.openapi.schemas_customer import (
     customer_case_schemas,
     session_schemas,
 )
+from chalicelib.api.openapi.schemas_ledger import ledger_schemas
+from chalicelib.api.openapi.schemas_merchant import merchant_case_schemas, payment_query_schemas
 from chalicelib.api.openapi.schemas_sla import sla_schemas
 from chalicelib.api.openapi.schemas_staff import desk_request_schemas, staff_case_schemas
 from chalicelib.settings import LOCAL_STAGE
@@ -50,6 +55,9 @@ def _schemas() -> dict[str, Schema]:
         **desk_request_schemas(),
         **admin_schemas(),
         **sla_schemas(),
+        **payment_query_schemas(),
+        **merchant_case_schemas(),
+        **ledger_schemas(),
         **system_schemas(),
     }
 
@@ -62,6 +70,8 @@ def _paths() -> dict[str, Schema]:
         **desk_paths(),
         **admin_paths(),
         **sla_paths(),
+        **merchant_paths(),
+        **webhook_paths(),
     }
     if os.environ.get("PAYCASE_STAGE", LOCAL_STAGE) == LOCAL_STAGE:  # as app.py registers it
         paths.update(dev_paths())
@@ -81,5 +91,8 @@ def document() -> dict[str, Any]:
             'answer {"items", "next_cursor"}. A resource the caller may not see is 404.',
         },
         "paths": _paths(),
-        "components": {"schemas": _schemas(), "securitySchemes": security_schemes()},
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {**security_schemes(), **signature_schemes()},
+        },
     }

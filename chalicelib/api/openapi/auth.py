@@ -1,4 +1,5 @@
-"""Who may call what: the bearer-token security schemes and each audience's auth errors."""
+"""Who may call what: the bearer-token security schemes and each audience's auth errors
+(signed merchant and webhook calls: auth_signed)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,19 @@ from chalicelib.services.sessions import SESSION_TTL
 
 @dataclass(frozen=True)
 class Auth:
-    """Who may call an operation: its security schemes, a note, and what its auth errors mean."""
+    """Who may call an operation: its security schemes, a note, and what its auth errors mean.
+    `together` when every scheme is needed at once (signed headers), not any one of them."""
 
     schemes: tuple[str, ...]
     note: str
     errors: Mapping[str, str]
+    together: bool = False
+
+    def security(self) -> list[dict[str, list[str]]]:
+        """The operation's security requirements: one with every scheme, or one per scheme."""
+        if self.together:
+            return [{scheme: [] for scheme in self.schemes}]
+        return [{scheme: []} for scheme in self.schemes]
 
 
 _NO_STAFF = "No credentials, or not a staff token."

@@ -71,7 +71,7 @@ def op(
         schema = {"application/json": {"schema": ref(body)}}
         out["requestBody"] = {"required": not optional_body, "content": schema}
     if auth:
-        out["security"] = [{scheme: []} for scheme in auth.schemes]
+        out["security"] = auth.security()
     parameters = [*params, *([IDEMPOTENCY] if idempotent else [])]
     if parameters:
         out["parameters"] = parameters
