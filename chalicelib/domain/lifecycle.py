@@ -543,12 +543,15 @@ def resolve_on_evidence(case: Case, note: str, now: datetime, calendar: WorkingC
 def reopen_after_failed_refund(
     case: Case, refund_id: str, reason: str | None, now: datetime, calendar: WorkingCalendar
 ) -> Step:
-    """A refund the outcome relied on failed: the case is investigated again and its assignee
-    (or the supervisors) alerted."""
-    if case.status not in _REFUND_FAILURE_REOPENS:
+    """A refund the case relies on failed: its assignee (or the supervisors) is alerted, and a
+    case that was past investigating is investigated again."""
+    if not case.is_open:
         return Step(case)
-    step = move(case, S.INVESTIGATING, "system", now, calendar, reason)
-    reopened = replace(step.case, resolved_at=None) if case.status is S.RESOLVED else step.case
+    step = Step(case)
+    if case.status in _REFUND_FAILURE_REOPENS:
+        step = move(case, S.INVESTIGATING, "system", now, calendar, reason)
+        if case.status is S.RESOLVED:
+            step = replace(step, case=replace(step.case, resolved_at=None))
     to = {"staff_ids": [case.assignee]} if case.assignee else {"roles": ["supervisor"]}
     alert = Notice(
         "refund_failed_alert",
@@ -556,4 +559,4 @@ def reopen_after_failed_refund(
         "staff",
         to,
     )
-    return replace(step, case=reopened, notices=(*step.notices, alert))
+    return replace(step, notices=(*step.notices, alert))

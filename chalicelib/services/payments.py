@@ -201,8 +201,10 @@ class PaymentEffects:
                             lifecycle.resolve_on_evidence(step.case, note, now, calendar)
                         )
                     continue
-                notice = _customer_notice(fact, case, payment, name)
-                step = Step(step.case, step.entries, (*step.notices, notice))
+                if case.category is not Category.MERCHANT_SETTLEMENT:
+                    # (a settlement case's contact is the merchant, told through its query)
+                    notice = _customer_notice(fact, case, payment, name)
+                    step = Step(step.case, step.entries, (*step.notices, notice))
                 if fact.startswith("refund_failed:"):
                     refund_id = fact.partition(":")[2]
                     reason = next(

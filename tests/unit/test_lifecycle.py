@@ -478,3 +478,76 @@ def test_withdraw_allowed_from_open_statuses_except_outcomes(status: Status) -> 
         ("withdrawn", "customer", "不需要了")
     ]
     assert (step.notices, pending_timers(step.case, CAL)) == ((), [])
+
+
+# -- evidence from the payment platform and merchants -------------------------------------------
+
+
+def test_merchant_response_resumes_a_case_waiting_for_the_merchant() -> None:
+    waiting = lc.staff_move(
+        lc.staff_move(make_case(), Status.ACCEPTED, "st_a", NOW, CAL).case,
+        Status.WAITING_MERCHANT,
+        "st_a",
+        NOW,
+        CAL,
+    ).case
+    assert waiting.merchant_run is not None
+    step = lc.merchant_response(waiting, "M100001", "已发货", NOW + timedelta(hours=1), CAL)
+    assert step.case.status is Status.INVESTIGATING and step.case.merchant_run is None
+    entry = step.entries[0]
+    assert (entry.type, entry.actor, entry.text) == (
+        "merchant_response",
+        "merchant:M100001",
+        "已发货",
+    )
+    assert entry.visibility is Visibility.INTERNAL
+
+
+def test_merchant_response_elsewhere_only_records_the_answer() -> None:
+    case = make_case(status=Status.INVESTIGATING)
+    step = lc.merchant_response(case, "M100001", "补充", NOW, CAL)
+    assert step.case.status is Status.INVESTIGATING
+    assert [e.type for e in step.entries] == ["merchant_response"]
+    with pytest.raises(InvalidTransition):
+        lc.merchant_response(make_case(status=Status.CLOSED), "M100001", "补充", NOW, CAL)
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_resolve_on_evidence_resolves_only_cases_still_in_progress(status: Status) -> None:
+    step = lc.resolve_on_evidence(make_case(status=status), "settled", NOW, CAL)
+    in_progress = status in (
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.INVESTIGATING,
+        Status.WAITING_MERCHANT,
+        Status.NEGOTIATING,
+    )
+    assert (step.case.status is Status.RESOLVED) is (in_progress or status is Status.RESOLVED)
+    assert bool(step.entries) is in_progress
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_failed_refund_reopens_and_alerts_for_every_open_case(status: Status) -> None:
+    case = make_case(status=status, assignee="st_agent")
+    step = lc.reopen_after_failed_refund(case, "RF-1", "账户已注销", NOW, CAL)
+    alerts = [n for n in step.notices if n.event == "refund_failed_alert"]
+    if not case.is_open:
+        assert step.case == case and not alerts
+        return
+    assert [a.to for a in alerts] == [{"staff_ids": ["st_agent"]}]
+    reopens = status in (
+        Status.ACCEPTED,
+        Status.WAITING_MERCHANT,
+        Status.NEGOTIATING,
+        Status.RESOLVED,
+        Status.SECOND_REVIEW,
+    )
+    expected = Status.INVESTIGATING if reopens else status
+    assert step.case.status is expected
+    assert step.case.resolved_at is None or status is not Status.RESOLVED
+
+
+def test_failed_refund_on_an_unassigned_case_alerts_the_supervisors() -> None:
+    step = lc.reopen_after_failed_refund(make_case(status=Status.RESOLVED), "RF-1", None, NOW, CAL)
+    [alert] = [n for n in step.notices if n.event == "refund_failed_alert"]
+    assert (alert.audience, alert.to) == ("staff", {"roles": ["supervisor"]})
