@@ -4,6 +4,7 @@ cases that name it. A merchant sees only its own payments, queries and cases; an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -60,6 +61,17 @@ _MERCHANT_ENTRIES = frozenset(
         "second_review_decided",
     }
 )
+
+
+# Long digit runs in a customer's words (card, account or phone numbers) are not the merchant's
+# to read: "never expose a payer's payment details to others".
+_DIGIT_RUN = re.compile(r"(?<!\d)(\d{3})\d{4,}(\d{4})(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def redact(text: str) -> str:
+    text = _DIGIT_RUN.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    return _EMAIL.sub("***@***", text)
 
 
 @dataclass(frozen=True)
@@ -138,7 +150,9 @@ class MerchantDesk:
         if answer in OPENS_CASE:
             query = self._with_case(merchant, query, payment, now)
         else:
-            self._store.commit(Changes(now=now, queries=[query]))
+            expected = self._expected(query, payment)
+            notice = _answered_notice(query, now, expected)
+            self._store.commit(Changes(now=now, queries=[query], events=[notice]))
         return self._present_query(query, payment)
 
     def query(self, merchant: Merchant, query_id: str) -> dict[str, Any]:
@@ -221,12 +235,13 @@ class MerchantDesk:
         )
         return linked
 
+    def _expected(self, query: PaymentQuery, payment: Payment | None) -> datetime | None:
+        if payment is None or query.verdict is not Verdict.PENDING_SETTLEMENT:
+            return None
+        return expected_settlement(payment, self._writer.calendar)
+
     def _present_query(self, query: PaymentQuery, payment: Payment | None) -> dict[str, Any]:
-        expected = (
-            expected_settlement(payment, self._writer.calendar)
-            if payment is not None and query.verdict is Verdict.PENDING_SETTLEMENT
-            else None
-        )
+        expected = self._expected(query, payment)
         return {
             "query_id": query.query_id,
             "verdict": query.verdict.value,
@@ -308,7 +323,7 @@ class MerchantDesk:
         entries = self._store.timeline(case.case_id, include_internal=True)
         return {
             **self._summary(case),
-            "description": case.description,
+            "description": redact(case.description),
             "timeline": [
                 _merchant_entry(e, case.merchant_id)
                 for e in entries
@@ -327,7 +342,7 @@ def _merchant_entry(entry: TimelineEntry, merchant_id: str | None) -> dict[str, 
     return out
 
 
-def _answered_notice(query: PaymentQuery, now: datetime) -> Any:
+def _answered_notice(query: PaymentQuery, now: datetime, expected: datetime | None = None) -> Any:
     return events.notify_merchant(
         query.merchant_id,
         f"query#{query.query_id}",
@@ -339,7 +354,7 @@ def _answered_notice(query: PaymentQuery, now: datetime) -> Any:
             "order_id": query.order_id,
             "amount_fen": query.amount_fen,
             "case_number": query.case_number,
-            "expected_settlement_by": None,
+            "expected_settlement_by": to_rfc3339(expected) if expected else None,
         },
         now,
         key=f"{query.query_id}:{query.verdict.value}",

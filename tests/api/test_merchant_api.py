@@ -364,3 +364,16 @@ def test_registration_shows_the_secret_once_and_stores_it_sealed(api: Api, desk:
     no_email = api.post("/v1/admin/merchants", {"merchant_id": "M400004", "name": "四"}, admin)
     assert no_email.status_code == 400
     assert set(error_of(no_email)["fields"]) == {"email"}
+
+
+def test_merchant_view_hides_the_payers_numbers_and_address(
+    merchants: Merchants, desk: Desk
+) -> None:
+    words = "卡号6222021234567890123被扣款，手机13800138000，邮箱 zhang.san@example.com，订单12号"
+    case = desk.file(description=words)
+    view = merchants.get("M100001", f"/v1/merchant/cases/{case['case_id']}").json_body
+    text = view["description"]
+    for secret in ("6222021234567890123", "13800138000", "zhang.san@example.com"):
+        assert secret not in text
+    assert "622****0123" in text and "订单12号" in text  # short numbers are the order's own
+    assert desk.staff_view(case["case_id"])["description"] == words  # staff see it all

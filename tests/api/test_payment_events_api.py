@@ -52,15 +52,17 @@ def test_seed_story_success_screen_pending_then_settled(
     # WHEN the settlement event arrives
     desk.advance(hours=20)
     assert merchants.event("payment.settled", event_id="evt_settled").status_code == 200
-    # THEN the merchant is told, and the query answers "settled" from now on
-    assert _merchant_mail(api, query["query_id"]) == [("merchant_settlement_found", "sent")]
+    # THEN the merchant is told (it had the first answer in writing too), and the query
+    # answers "settled" from now on
+    told = [("merchant_query_answered", "sent"), ("merchant_settlement_found", "sent")]
+    assert _merchant_mail(api, query["query_id"]) == told
     later = merchants.get("M100001", f"{QUERIES}/{query['query_id']}").json_body
     assert (later["verdict"], later["open"]) == ("settled", False)
     assert later["payment"]["status"] == "settled" and later["expected_settlement_by"] is None
     # AND a repeated settlement event changes nothing and tells no one again
     again = merchants.event("payment.settled", event_id="evt_settled")
     assert again.json_body["duplicate"] is True
-    assert _merchant_mail(api, query["query_id"]) == [("merchant_settlement_found", "sent")]
+    assert _merchant_mail(api, query["query_id"]) == told
 
 
 def test_a_settlement_answers_a_not_found_query_and_resolves_its_case(
