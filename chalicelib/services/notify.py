@@ -260,21 +260,8 @@ class Dispatcher:
         merchant = self._merchants.get(merchant_id) if self._merchants and merchant_id else None
         if merchant is None or not merchant.email:
             return []
-        key = str(payload.get("key") or event.name)
-        return [
-            Notification(
-                notification_id=f"{event.case_id}:{key}:email:merchant",
-                case_id=event.case_id,
-                event=event.name,
-                channel="email",
-                audience="merchant",
-                recipient=merchant.email,
-                recipient_masked=mask_email(merchant.email) or "",
-                language="zh-CN",
-                params={**payload.get("params", {}), "merchant_name": merchant.name},
-                created_at=self._clock.now(),
-            )
-        ]
+        named = {"merchant_name": merchant.name}
+        return [self._office_email(event, "merchant", "merchant", merchant.email, named)]
 
     def _recipient(self, event: OutboxEvent) -> Contact | None:
         """Who an event is for: named in the event (one-time codes), else the case's contact
@@ -328,21 +315,28 @@ class Dispatcher:
                     members[member.staff_id] = member
             for role in to.get("roles", []):
                 members.update({m.staff_id: m for m in self._staff.by_role(role)})
-        key = str(event.payload.get("key") or event.name)
-        now = self._clock.now()
         return [
-            Notification(
-                notification_id=f"{event.case_id}:{key}:email:{member.staff_id}",
-                case_id=event.case_id,
-                event=event.name,
-                channel="email",
-                audience="staff",
-                recipient=member.email,
-                recipient_masked=mask_email(member.email) or "",
-                language="zh-CN",
-                params={**event.payload.get("params", {}), "staff_name": member.name},
-                created_at=now,
+            self._office_email(
+                event, member.staff_id, "staff", member.email, {"staff_name": member.name}
             )
             for member in members.values()
             if member.email
         ]
+
+    def _office_email(
+        self, event: OutboxEvent, who: str, audience: str, address: str, named: dict[str, Any]
+    ) -> Notification:
+        """An email to staff or a merchant: always zh-CN, one per (event, recipient)."""
+        key = str(event.payload.get("key") or event.name)
+        return Notification(
+            notification_id=f"{event.case_id}:{key}:email:{who}",
+            case_id=event.case_id,
+            event=event.name,
+            channel="email",
+            audience=audience,
+            recipient=address,
+            recipient_masked=mask_email(address) or "",
+            language="zh-CN",
+            params={**event.payload.get("params", {}), **named},
+            created_at=self._clock.now(),
+        )

@@ -82,3 +82,22 @@ def api(base: wiring.Container) -> Iterator[Api]:
             yield Api(client, container, clock)
     finally:
         wiring.use(None)
+
+
+@pytest.fixture
+def desk(api: Api) -> Any:
+    """Staff, customers and time, driven through the API (tests/api/desk.py)."""
+    from tests.api.desk import Desk
+
+    return Desk(api)
+
+
+@pytest.fixture
+def merchants(api: Api) -> Any:
+    """The merchant API and the payment webhook, signed with the published helper; the demo
+    merchant M100001 is registered (tests/api/merchants.py)."""
+    from tests.api.merchants import Merchants
+
+    m = Merchants(api)
+    m.register("M100001")
+    return m

@@ -3,15 +3,8 @@ withdrawing, preferences, and staff messages."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.api.conftest import Api, error_of
+from tests.api.conftest import error_of
 from tests.api.desk import EXPLANATION, Desk, at_status
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
 
 
 def test_waiting_customer_reminds_after_3_and_closes_after_5_working_days(desk: Desk) -> None:

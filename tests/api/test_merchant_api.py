@@ -20,18 +20,6 @@ QUERIES = "/v1/merchant/payment-queries"
 TXN = "TXN-20261123-0001"
 
 
-@pytest.fixture
-def merchants(api: Api) -> Merchants:
-    m = Merchants(api)
-    m.register("M100001")
-    return m
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
-
-
 def _query_body() -> bytes:
     return json.dumps({"transaction_id": TXN, "amount_fen": 3880}).encode()
 

@@ -3,8 +3,6 @@ customer's messages about their payment, and a failed refund reopening its case.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.conftest import Api
 from tests.api.desk import Desk, at_status
 from tests.api.merchants import Merchants
@@ -12,18 +10,6 @@ from tests.api.merchants import Merchants
 QUERIES = "/v1/merchant/payment-queries"
 TXN = "TXN-20261123-0001"
 MERCHANT_EMAIL = "finance@m100001.example.com"
-
-
-@pytest.fixture
-def merchants(api: Api) -> Merchants:
-    m = Merchants(api)
-    m.register("M100001")
-    return m
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
 
 
 def _merchant_mail(api: Api, query_id: str) -> list[tuple[str, str]]:

@@ -7,14 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, error_of
+from tests.api.conftest import error_of
 from tests.api.desk import Desk, at_status
 from tests.builders import complaint
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
 
 
 def _queue(desk: Desk, query: str = "", role: str = "agent") -> dict[str, Any]:

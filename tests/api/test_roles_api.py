@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import Api, error_of
+from tests.api.conftest import error_of
 from tests.api.desk import EXPLANATION, Desk, at_status
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
 
 
 @pytest.mark.parametrize(

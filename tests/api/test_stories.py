@@ -5,19 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.timefmt import parse_rfc3339
-from tests.api.conftest import Api, error_of
+from tests.api.conftest import error_of
 from tests.api.desk import Desk
 
 CALENDAR = WorkingCalendar.shipped()
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
 
 
 def _working_days(start: str, end: str) -> float:

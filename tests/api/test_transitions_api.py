@@ -6,16 +6,11 @@ import pytest
 
 from chalicelib.domain.case import Status
 from chalicelib.domain.lifecycle import STAFF_MOVES
-from tests.api.conftest import Api, error_of
+from tests.api.conftest import error_of
 from tests.api.desk import Desk, at_status
 
 STATUSES = [s.value for s in Status]
 NOTES = {"waiting_customer": "请补充付款截图和银行流水"}
-
-
-@pytest.fixture
-def desk(api: Api) -> Desk:
-    return Desk(api)
 
 
 def _token_for(desk: Desk, start: str) -> str:
