@@ -1,4 +1,5 @@
-"""AWS requests made by one complaint POST, counted on every botocore client in play."""
+"""AWS requests made by one complaint POST (and, informational, by one payment webhook call and
+one signed merchant query), counted on every botocore client in play."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def run(dynamodb_endpoint: str, aws_endpoint: str) -> dict[str, float]:
         )
         with counted(container) as counter:
             response = client.http.post("/v1/complaints", headers=headers, body=body)
+        payments = _payment_calls(client, container)
     wiring.use(None)
     assert response.status_code == 201, response.body
     calls = sum(counter.sent.values())
@@ -77,4 +79,47 @@ def run(dynamodb_endpoint: str, aws_endpoint: str) -> dict[str, float]:
         f"complaint POST: {calls} AWS request(s) {dict(counter.sent)} "
         f"({verdict} the goal of {GOAL_CALLS}); on DynamoDB Local"
     )
-    return {"complaint_post_aws_calls": calls}
+    return {"complaint_post_aws_calls": calls, **payments}
+
+
+def _payment_calls(client: Client, container: wiring.Container) -> dict[str, float]:
+    """A payment event through the webhook, then the merchant's question about it."""
+    from clients.paycase_sign import sign_request, sign_webhook
+
+    _, secret = container.merchants.register(
+        {"merchant_id": "MBENCH", "name": "bench", "email": "pay@bench.example.com"}
+    )
+    webhook_secret = container.settings.webhook_secret or b""
+
+    def event(event_id: str, txn: str) -> bytes:
+        data = {"transaction_id": txn, "merchant_id": "MBENCH", "amount_fen": 100}
+        body = {"id": event_id, "type": "payment.succeeded", "occurred_at": "2026-11-23T02:00:00Z"}
+        return json.dumps({**body, "data": data}).encode()
+
+    def post_event(raw: bytes) -> Any:
+        signature = sign_webhook(webhook_secret, raw)
+        headers = {"Content-Type": "application/json", "X-PayCase-Signature": signature}
+        return client.http.post("/v1/webhooks/payment-events", headers=headers, body=raw)
+
+    def ask(txn: str) -> Any:
+        path = "/v1/merchant/payment-queries"
+        raw = json.dumps({"transaction_id": txn, "amount_fen": 100}).encode()
+        signed = sign_request("MBENCH", secret, "POST", path, raw)
+        headers = {**signed, "Content-Type": "application/json"}
+        return client.http.post(path, headers=headers, body=raw)
+
+    post_event(event("bench-evt-warm", "BENCH-WARM"))  # warms the ledger's tables
+    ask("BENCH-WARM")  # and the merchant's secret
+    with counted(container) as hook:
+        assert post_event(event("bench-evt-1", "BENCH-PAY-1")).status_code == 200
+    with counted(container) as query:
+        answered = ask("BENCH-PAY-1")
+    assert answered.status_code == 200, answered.body
+    print(
+        f"payment webhook call: {sum(hook.sent.values())} AWS request(s) {dict(hook.sent)}; "
+        f"signed merchant query: {sum(query.sent.values())} {dict(query.sent)}; informational"
+    )
+    return {
+        "webhook_aws_calls": sum(hook.sent.values()),
+        "merchant_query_aws_calls": sum(query.sent.values()),
+    }
