@@ -53,7 +53,7 @@ class MerchantSignatures:
         self._merchants = merchants
         self._store = store
         self._clock = clock
-        self._secrets: dict[str, tuple[float, bytes]] = {}
+        self._merchants_seen: dict[str, tuple[float, Merchant, bytes]] = {}
 
     def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Merchant:
         """The merchant who signed this request; Unauthorized for anything else."""
@@ -71,25 +71,29 @@ class MerchantSignatures:
         )
         if not well_formed or abs(now.timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
             raise _refused()
-        merchant = self._directory.get(merchant_id)
-        if merchant is None:
+        known = self._known(merchant_id)
+        if known is None:
             raise _refused()
-        expected = hmac.new(
-            self._secret(merchant), canonical(method, path, timestamp, nonce, body), hashlib.sha256
-        ).hexdigest()
+        merchant, secret = known
+        message = canonical(method, path, timestamp, nonce, body)
+        expected = hmac.new(secret, message, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
             raise _refused()
         self._use_nonce(merchant_id, nonce, now)
         return merchant
 
-    def _secret(self, merchant: Merchant) -> bytes:
-        """The signing secret, opened once every few minutes (a KMS call in AWS)."""
-        cached = self._secrets.get(merchant.merchant_id)
+    def _known(self, merchant_id: str) -> tuple[Merchant, bytes] | None:
+        """The merchant and its opened signing secret, read and opened (a KMS call in AWS) once
+        every few minutes per warm container."""
+        cached = self._merchants_seen.get(merchant_id)
         if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
-            return cached[1]
+            return cached[1], cached[2]
+        merchant = self._directory.get(merchant_id)
+        if merchant is None:
+            return None
         secret = self._merchants.secret(merchant)
-        self._secrets[merchant.merchant_id] = (time.monotonic(), secret)
-        return secret
+        self._merchants_seen[merchant_id] = (time.monotonic(), merchant, secret)
+        return merchant, secret
 
     def _use_nonce(self, merchant_id: str, nonce: str, now: datetime) -> None:
         claim = KeyClaim(f"merchant-nonce#{merchant_id}#{nonce}", {}, now + NONCE_TTL)
