@@ -26,9 +26,15 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.sent: Counter[str] = Counter()
+        self._clients: list[Any] = []
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-send", self._count)
+        self._clients.append(client)
+
+    def detach(self) -> None:
+        for client in self._clients:
+            client.meta.events.unregister("before-send", self._count)
 
     def _count(self, request: Any, **_: Any) -> None:
         target = request.headers.get("X-Amz-Target", b"")
@@ -44,7 +50,10 @@ def counted(container: wiring.Container) -> Iterator[RequestCounter]:
         counter.attach(model._get_connection().connection.client)
     for service in ("scheduler", "sns", "sesv2"):
         counter.attach(container.client(service))
-    yield counter
+    try:
+        yield counter
+    finally:
+        counter.detach()
 
 
 def run(dynamodb_endpoint: str, aws_endpoint: str) -> dict[str, float]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib import wiring
 from chalicelib.api.http import MAX_BODY_BYTES, endpoint, json_response, query_param, read_json
 from chalicelib.domain.errors import PayloadTooLarge
-from chalicelib.services.ports import Merchant
+
+if TYPE_CHECKING:  # the ports pull in the domain model: not at cold start
+    from chalicelib.services.ports import Merchant
 
 bp = Blueprint(__name__)
 
