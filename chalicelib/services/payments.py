@@ -18,7 +18,7 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.case import Case, OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import ValidationFailed, VersionConflict
-from chalicelib.domain.ledger import Payment, PaymentEvent, PaymentStatus, fold, parse_event
+from chalicelib.domain.ledger import Payment, PaymentEvent, fold, parse_event
 from chalicelib.domain.lifecycle import Notice, Step
 from chalicelib.domain.policy import Category
 from chalicelib.domain.timefmt import to_rfc3339
@@ -181,45 +181,38 @@ class PaymentEffects:
         marker = f"payment@{event.payload.get('event_id', event.event_id)}"
         name = self._merchant_name(payment.merchant_id)
         for case in self._payments.cases_of_transaction(payment.transaction_id):
-            if case.is_open:
+            # A merchant-settlement case's contact is the merchant: its query answers it.
+            if case.is_open and case.category is not Category.MERCHANT_SETTLEMENT:
                 self._writer.apply(case.case_id, self._step(payment, changed, marker, name))
-        self._answer_queries(payment, changed)
+        self._answer_queries(payment)
 
     def _step(
         self, payment: Payment, changed: list[str], marker: str, name: str | None
     ) -> Callable[[Case, datetime], Step]:
+        """Tell the customer what changed; a failed refund also reopens the investigation."""
+
         def act(case: Case, now: datetime) -> Step:
             if marker in case.sla_fired:  # a repeated delivery of this event: already told
                 return Step(case)
             step = Step(replace(case, sla_fired=case.sla_fired | {marker}))
-            calendar = self._writer.calendar
             for fact in changed:
                 if fact == "payment_settled":
-                    if case.category is Category.MERCHANT_SETTLEMENT:
-                        note = "The payment platform reported the settlement."
-                        step = step.then(
-                            lifecycle.resolve_on_evidence(step.case, note, now, calendar)
-                        )
-                    continue
-                if case.category is not Category.MERCHANT_SETTLEMENT:
-                    # (a settlement case's contact is the merchant, told through its query)
-                    notice = _customer_notice(fact, case, payment, name)
-                    step = Step(step.case, step.entries, (*step.notices, notice))
-                if fact.startswith("refund_failed:"):
-                    refund_id = fact.partition(":")[2]
-                    reason = next(
-                        r.failure_reason for r in payment.refunds if r.refund_id == refund_id
-                    )
+                    continue  # the merchant's business, not the customer's
+                notice = _customer_notice(fact, case, payment, name)
+                step = Step(step.case, step.entries, (*step.notices, notice))
+                kind, _, refund_id = fact.partition(":")
+                if kind == "refund_failed":
+                    refund = next(r for r in payment.refunds if r.refund_id == refund_id)
                     step = step.then(
                         lifecycle.reopen_after_failed_refund(
-                            step.case, refund_id, reason, now, calendar
+                            step.case, refund_id, refund.failure_reason, now, self._writer.calendar
                         )
                     )
             return step
 
         return act
 
-    def _answer_queries(self, payment: Payment, changed: list[str]) -> None:
+    def _answer_queries(self, payment: Payment) -> None:
         refs = [f"txn#{payment.transaction_id}"]
         if payment.order_id:
             refs.append(f"order#{payment.merchant_id}#{payment.order_id}")
@@ -232,8 +225,7 @@ class PaymentEffects:
             return  # never tell one merchant about another's payment
         now = self._clock.now()
         answer = verdict(payment, query.amount_fen)
-        settled = payment.status is PaymentStatus.SETTLED and answer is Verdict.SETTLED
-        if answer == query.verdict and not settled:
+        if answer == query.verdict:
             return
         updated = replace(query, verdict=answer, open=answer in STILL_OPEN, updated_at=now)
         expected = (

@@ -139,3 +139,17 @@ def _payment_events(api: Api) -> list[object]:
     from chalicelib.adapters.dynamo.models import OutboxModel
 
     return [event_from_model(m) for m in OutboxModel.query(f"payment#{TXN}")]
+
+
+def test_a_settlement_of_another_amount_leaves_the_mismatch_case_open(
+    api: Api, merchants: Merchants, desk: Desk
+) -> None:
+    merchants.event("payment.succeeded")
+    query = merchants.ask("M100001", transaction_id=TXN, amount_fen=9999).json_body
+    assert query["verdict"] == "amount_mismatch"
+    merchants.event("payment.settled")
+    told = _merchant_mail(api, query["query_id"])
+    assert desk.staff_view(query["case_id"])["status"] == "submitted"
+    assert ("merchant_settlement_found", "sent") not in told
+    later = merchants.get("M100001", f"{QUERIES}/{query['query_id']}").json_body
+    assert (later["verdict"], later["open"]) == ("amount_mismatch", True)
