@@ -7,7 +7,6 @@ after settlement), and every order ends in the same state.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from . import validation as v
+from .complaint import MAX_AMOUNT_FEN, REFERENCE
 from .errors import ValidationFailed
+from .timefmt import to_rfc3339
 
 EVENT_TYPES = (
     "payment.succeeded",
@@ -25,7 +26,6 @@ EVENT_TYPES = (
     "refund.succeeded",
     "refund.failed",
 )
-REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 
 
 class PaymentStatus(StrEnum):
@@ -95,8 +95,6 @@ class Payment:
         return PaymentStatus.FAILED
 
     def public(self) -> dict[str, Any]:
-        from .timefmt import to_rfc3339
-
         def t(value: datetime | None) -> str | None:
             return to_rfc3339(value) if value else None
 
@@ -220,7 +218,7 @@ def parse_event(body: Any) -> PaymentEvent:
         field="data.amount_fen",
         required=True,
         minimum=1,
-        maximum=100_000_000_000,
+        maximum=MAX_AMOUNT_FEN,
     )
     currency = v.choice(inner, "currency", ("CNY",), problems, field="data.currency", default="CNY")
     is_refund = bool(kind and kind.startswith("refund."))
@@ -240,7 +238,7 @@ def parse_event(body: Any) -> PaymentEvent:
         field="data.refund_amount_fen",
         required=is_refund,
         minimum=1,
-        maximum=100_000_000_000,
+        maximum=MAX_AMOUNT_FEN,
     )
     reason = v.text(inner, "failure_reason", problems, field="data.failure_reason", max_len=500)
     if problems or not (event_id and kind and occurred and amount):

@@ -69,9 +69,15 @@ class PaymentQuery:
     @property
     def refs(self) -> list[str]:
         """How a payment event finds this query."""
-        out = []
-        if self.transaction_id:
-            out.append(f"txn#{self.transaction_id}")
-        if self.order_id:
-            out.append(f"order#{self.merchant_id}#{self.order_id}")
-        return out
+        return payment_refs(self.merchant_id, self.transaction_id, self.order_id)
+
+
+def payment_refs(merchant_id: str, transaction_id: str | None, order_id: str | None) -> list[str]:
+    """The references a payment and the queries about it share: its transaction, then the
+    merchant's order."""
+    out = []
+    if transaction_id:
+        out.append(f"txn#{transaction_id}")
+    if order_id:
+        out.append(f"order#{merchant_id}#{order_id}")
+    return out

@@ -12,9 +12,9 @@ from typing import Any
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain import validation as v
-from chalicelib.domain.case import Case, TimelineEntry
+from chalicelib.domain.case import Case, Status, TimelineEntry
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.complaint import REFERENCE, ComplaintRequest, PaymentRef
+from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE, ComplaintRequest, PaymentRef
 from chalicelib.domain.contact import Contact
 from chalicelib.domain.errors import DuplicateOpenCase, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid, new_ulid
@@ -41,7 +41,6 @@ from chalicelib.services.ports import (
 )
 from chalicelib.services.steps import StepWriter
 
-MAX_AMOUNT_FEN = 100_000_000_000
 FORGERY_WARNING = {
     "code": "forged_success_screen_risk",
     "message": (
@@ -305,7 +304,7 @@ class MerchantDesk:
 
     def _summary(self, case: Case) -> dict[str, Any]:
         respond_by = None
-        if case.merchant_run is not None and case.status.value == "waiting_merchant":
+        if case.merchant_run is not None and case.status is Status.WAITING_MERCHANT:
             due = case.merchant_run.due(self._writer.calendar)
             respond_by = to_rfc3339(due) if due else None
         return {
@@ -325,7 +324,7 @@ class MerchantDesk:
             **self._summary(case),
             "description": redact(case.description),
             "timeline": [
-                _merchant_entry(e, case.merchant_id)
+                _merchant_entry(e)
                 for e in entries
                 if e.type in _MERCHANT_ENTRIES
                 and (e.type != "merchant_response" or e.actor == f"merchant:{case.merchant_id}")
@@ -333,7 +332,7 @@ class MerchantDesk:
         }
 
 
-def _merchant_entry(entry: TimelineEntry, merchant_id: str | None) -> dict[str, Any]:
+def _merchant_entry(entry: TimelineEntry) -> dict[str, Any]:
     out: dict[str, Any] = {"at": to_rfc3339(entry.at), "type": entry.type}
     if "to" in entry.data:
         out["status"] = entry.data["to"]

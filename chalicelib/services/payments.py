@@ -27,6 +27,7 @@ from chalicelib.domain.verdicts import (
     PaymentQuery,
     Verdict,
     expected_settlement,
+    payment_refs,
     verdict,
 )
 from chalicelib.services import events
@@ -213,10 +214,7 @@ class PaymentEffects:
         return act
 
     def _answer_queries(self, payment: Payment) -> None:
-        refs = [f"txn#{payment.transaction_id}"]
-        if payment.order_id:
-            refs.append(f"order#{payment.merchant_id}#{payment.order_id}")
-        for ref in refs:
+        for ref in payment_refs(payment.merchant_id, payment.transaction_id, payment.order_id):
             for query in self._payments.open_queries(ref):
                 self._answer(query, payment)
 

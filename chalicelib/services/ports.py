@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry
-from chalicelib.domain.ledger import PaymentEvent
-from chalicelib.domain.verdicts import PaymentQuery
+
+if TYPE_CHECKING:  # the ledger loads with the first payment call, not at cold start
+    from chalicelib.domain.ledger import PaymentEvent
+    from chalicelib.domain.verdicts import PaymentQuery
 
 
 class KeyTaken(Exception):

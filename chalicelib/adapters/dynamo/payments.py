@@ -7,8 +7,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.adapters.dynamo.mapping import plain
+from chalicelib.adapters.dynamo.mapping import case_from_model, plain
 from chalicelib.adapters.dynamo.models import CaseModel, PaymentModel, QueryModel
+from chalicelib.domain.case import Case
 from chalicelib.domain.ledger import PaymentEvent, fold
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.domain.verdicts import PaymentQuery, Verdict
@@ -109,9 +110,7 @@ class PaymentReads:
             return self.get_payment(hit.transaction_id)
         return None
 
-    def cases_of_transaction(self, transaction_id: str) -> list[Any]:
-        from chalicelib.adapters.dynamo.mapping import case_from_model
-
+    def cases_of_transaction(self, transaction_id: str) -> list[Case]:
         ids = [hit.case_id for hit in CaseModel.transaction_index.query(transaction_id)]
         found = []
         for case_id in ids:

@@ -17,11 +17,11 @@ from chalicelib.api.openapi.builders import (
     text,
 )
 from chalicelib.api.openapi.schemas_merchant import reference
-from chalicelib.domain import ledger
+from chalicelib.domain import complaint, ledger
 
 
 def ledger_schemas() -> dict[str, Schema]:
-    ref_id = reference(ledger.REFERENCE.pattern)
+    ref_id = reference(complaint.REFERENCE.pattern)
     data = obj(
         {
             "transaction_id": ref_id,

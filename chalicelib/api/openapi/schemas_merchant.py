@@ -19,10 +19,10 @@ from chalicelib.api.openapi.builders import (
     text,
 )
 from chalicelib.domain.case import Status
-from chalicelib.domain.complaint import REFERENCE
+from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE
 from chalicelib.domain.policy import Category
 from chalicelib.domain.verdicts import OPENS_CASE, SETTLEMENT_DAYS, STILL_OPEN, Verdict
-from chalicelib.services.merchant_desk import FORGERY_WARNING, MAX_AMOUNT_FEN
+from chalicelib.services.merchant_desk import FORGERY_WARNING
 
 _AMOUNT = int_range(1, MAX_AMOUNT_FEN)
 _CASE_NUMBER: Schema = {"type": "string", "examples": ["PC20261122-7K3F9Q"]}
