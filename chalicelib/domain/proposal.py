@@ -12,6 +12,7 @@ from typing import Any
 
 from . import validation as v
 from .calendar import WorkingCalendar
+from .complaint import MAX_AMOUNT_FEN
 from .errors import ValidationFailed
 
 KINDS = (
@@ -98,7 +99,7 @@ def parse_proposal(
     kind = v.choice(data, "kind", KINDS, problems, required=True)
     text = v.text(data, "text", problems, required=True, max_len=2000, multiline=True)
     also = _also(data.get("also"), kind, problems)
-    amount = v.integer(data, "amount_fen", problems, minimum=1, maximum=100_000_000_000)
+    amount = v.integer(data, "amount_fen", problems, minimum=1, maximum=MAX_AMOUNT_FEN)
     kinds = {kind, *also} if kind else set(also)
     if kinds & _NEEDS_AMOUNT and amount is None and "amount_fen" not in problems.fields:
         problems.add("amount_fen", "is required for refunds and instalment plans")
