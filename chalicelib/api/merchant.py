@@ -83,7 +83,9 @@ def merchant_case(case_id: str) -> Any:
 def merchant_response(case_id: str) -> Any:
     signer = merchant()
     body = read_json(bp.current_request)
-    return json_response(wiring.container().merchant_desk.respond(signer, case_id, body), 201)
+    key = bp.current_request.headers.get("idempotency-key")
+    answer = wiring.container().merchant_desk.respond(signer, case_id, body, key)
+    return json_response(answer, 201)
 
 
 @endpoint(bp, "/v1/webhooks/payment-events", methods=["POST"])

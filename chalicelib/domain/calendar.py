@@ -151,6 +151,16 @@ class WorkingCalendar:
             day = self.next_working_day(day)
         return self._at(day, self.hours.end)
 
+    def end_of_working_days_after_date(self, moment: datetime, days: int) -> datetime:
+        """End of business on the `days`-th working day after the local date of `moment`
+        (T+n): unlike a complaint's deadline, the hour and the kind of day do not matter."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        day = self._local(moment).date()
+        for _ in range(days):
+            day = self.next_working_day(day)
+        return self._at(day, self.hours.end)
+
     # -- working time --------------------------------------------------------------------------
 
     def add_working_time(self, moment: datetime, seconds: float) -> datetime:

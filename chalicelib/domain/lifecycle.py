@@ -533,11 +533,19 @@ def merchant_response(
     return step
 
 
-def resolve_on_evidence(case: Case, note: str, now: datetime, calendar: WorkingCalendar) -> Step:
-    """The payment platform answered what a merchant-settlement case asked: it resolves."""
-    if case.status not in _EVIDENCE_RESOLVES:
+def payment_found(
+    case: Case, found: str, marker: str, now: datetime, calendar: WorkingCalendar
+) -> Step:
+    """The payment platform answered what a merchant-settlement case asked, with the verdict
+    `found`. Funds settled to the merchant resolve a case still in progress; any other finding
+    is recorded for the merchant and staff. `marker` makes a repeated answer do nothing."""
+    if not case.is_open or marker in case.sla_fired:
         return Step(case)
-    return move(case, S.RESOLVED, "system", now, calendar, note)
+    case = replace(case, sla_fired=case.sla_fired | {marker})
+    if found == "settled" and case.status in _EVIDENCE_RESOLVES:
+        return move(case, S.RESOLVED, "system", now, calendar, "The payment was found: settled.")
+    entry = Entry("payment_found", Visibility.PUBLIC, "system", None, {"verdict": found})
+    return Step(replace(case, updated_at=now), (entry,))
 
 
 def reopen_after_failed_refund(

@@ -42,10 +42,11 @@ def verdict(payment: Payment | None, amount_fen: int) -> Verdict:
 
 
 def expected_settlement(payment: Payment, calendar: WorkingCalendar) -> datetime | None:
-    """When a paid payment should reach the merchant: the end of the next working day."""
+    """When a paid payment should reach the merchant: T+1, the end of the first working day
+    after the day it was paid, whatever the hour it was paid at."""
     if payment.succeeded_at is None or payment.settled_at is not None:
         return None
-    return calendar.add_working_days(payment.succeeded_at, SETTLEMENT_DAYS)
+    return calendar.end_of_working_days_after_date(payment.succeeded_at, SETTLEMENT_DAYS)
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,13 @@ from chalicelib.domain.verdicts import (
 from chalicelib.services import cursors, events, presenters
 from chalicelib.services.complaints import ComplaintService
 from chalicelib.services.ports import (
-    CaseQuery,
     CaseStore,
     Changes,
     Merchant,
     PaymentRecord,
     PaymentStore,
 )
-from chalicelib.services.steps import StepWriter
+from chalicelib.services.steps import Idempotency, StepWriter
 
 FORGERY_WARNING = {
     "code": "forged_success_screen_risk",
@@ -54,6 +53,7 @@ _MERCHANT_ENTRIES = frozenset(
     {
         "submitted",
         "accepted",
+        "payment_found",
         "status_changed",
         "merchant_response",
         "second_review_opened",
@@ -263,13 +263,11 @@ class MerchantDesk:
 
     def cases(self, merchant: Merchant, params: Mapping[str, str | None]) -> dict[str, Any]:
         scope = f"merchant-cases:{merchant.merchant_id}"
-        query = CaseQuery(
-            merchant_id=merchant.merchant_id,
-            now=self._clock.now(),
-            limit=cursors.page_limit(params.get("limit")),
-            start=cursors.decode(params.get("cursor"), self._cursor_key, scope),
+        found, last = self._store.cases_of_merchant(
+            merchant.merchant_id,
+            cursors.page_limit(params.get("limit")),
+            cursors.decode(params.get("cursor"), self._cursor_key, scope),
         )
-        found, last = self._store.list_cases(query)
         return {
             "items": [self._summary(c) for c in found if c.merchant_id == merchant.merchant_id],
             "next_cursor": cursors.encode(last, self._cursor_key, scope),
@@ -279,8 +277,11 @@ class MerchantDesk:
         case = self._own_case(merchant, case_id)
         return self._present_case(case)
 
-    def respond(self, merchant: Merchant, case_id: str, body: Any) -> dict[str, Any]:
-        """The merchant's answer; an awaited answer sends the case back to investigation."""
+    def respond(
+        self, merchant: Merchant, case_id: str, body: Any, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """The merchant's answer; an awaited answer sends the case back to investigation. A
+        repeat with the same `Idempotency-Key` records nothing again."""
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("text",), problems)
@@ -293,7 +294,8 @@ class MerchantDesk:
         def act(case: Case, now: datetime) -> lifecycle.Step:
             return lifecycle.merchant_response(case, merchant_id, text, now, self._writer.calendar)
 
-        case, _ = self._writer.apply(case_id, act)
+        idem = Idempotency.of(f"merchant-responses:{merchant_id}:{case_id}", idempotency_key, body)
+        case, _ = self._writer.apply(case_id, act, idempotency=idem, respond=lambda c, ch: {})
         return self._present_case(case)
 
     def _own_case(self, merchant: Merchant, case_id: str) -> Case:
@@ -336,6 +338,8 @@ def _merchant_entry(entry: TimelineEntry) -> dict[str, Any]:
     out: dict[str, Any] = {"at": to_rfc3339(entry.at), "type": entry.type}
     if "to" in entry.data:
         out["status"] = entry.data["to"]
+    if "verdict" in entry.data:
+        out["verdict"] = entry.data["verdict"]
     if entry.type == "merchant_response":
         out["text"] = entry.text
     return out

@@ -43,6 +43,8 @@ from chalicelib.services.signatures import WebhookSignatures
 from chalicelib.services.steps import StepWriter
 
 EVENT_KEY_TTL = timedelta(days=90)
+# Facts that answer merchants' queries but tell a complaining customer nothing new.
+_MERCHANT_FACTS = frozenset({"payment_settled", "payment_failed"})
 _ATTEMPTS = 3
 
 
@@ -54,6 +56,8 @@ def facts(before: Payment | None, after: Payment) -> list[str]:
         out.append("payment_confirmed")
     if after.settled_at is not None and (before is None or before.settled_at is None):
         out.append("payment_settled")
+    if after.failed_at is not None and (before is None or before.failed_at is None):
+        out.append("payment_failed")
     if after.reversed_at is not None and (before is None or before.reversed_at is None):
         out.append("payment_reversed")
     seen = {(r.refund_id, r.succeeded) for r in (before.refunds if before else ())}
@@ -197,8 +201,8 @@ class PaymentEffects:
                 return Step(case)
             step = Step(replace(case, sla_fired=case.sla_fired | {marker}))
             for fact in changed:
-                if fact == "payment_settled":
-                    continue  # the merchant's business, not the customer's
+                if fact in _MERCHANT_FACTS:
+                    continue  # the merchant's business, or nothing to tell the customer
                 notice = _customer_notice(fact, case, payment, name)
                 step = Step(step.case, step.entries, (*step.notices, notice))
                 kind, _, refund_id = fact.partition(":")
@@ -248,10 +252,12 @@ class PaymentEffects:
             now,
             key=f"{query.query_id}:{answer.value}",
         )
-        self._store.commit(Changes(now=now, queries=[updated], events=[notice]))
-        if query.case_id and answer in (Verdict.SETTLED, Verdict.PENDING_SETTLEMENT):
-            note = f"The payment was found: {answer.value}."
+        if query.case_id:  # first, so a retry after a failed commit still reaches the case
+            marker = f"query@{query.query_id}:{answer.value}"
             self._writer.apply(
                 query.case_id,
-                lambda c, at: lifecycle.resolve_on_evidence(c, note, at, self._writer.calendar),
+                lambda c, at: lifecycle.payment_found(
+                    c, answer.value, marker, at, self._writer.calendar
+                ),
             )
+        self._store.commit(Changes(now=now, queries=[updated], events=[notice]))

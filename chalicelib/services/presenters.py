@@ -65,6 +65,10 @@ _SUMMARIES = {
         "zh-CN": "{clock_name}时限已用去 {percent}%（{due} 到期）。",
         "en": "{percent}% of the {clock_name} time is used (due {due}).",
     },
+    "payment_found": {
+        "zh-CN": "支付平台查到该笔支付：{verdict_name}。",
+        "en": "The payment platform reports the payment: {verdict_name}.",
+    },
     "sla_escalated": {
         "zh-CN": "{clock_name}超时已升级（第 {level} 级）。",
         "en": "The {clock_name} breach was escalated (level {level}).",
@@ -79,6 +83,14 @@ _CLOCK_NAMES = {
     "second_review": {"zh-CN": "二次协商", "en": "second-review"},
     "merchant_response": {"zh-CN": "商户回复", "en": "merchant-response"},
     "regulatory": {"zh-CN": "决定", "en": "decision"},
+}
+_VERDICT_NAMES = {
+    "settled": {"zh-CN": "已结算到账", "en": "settled"},
+    "pending_settlement": {"zh-CN": "已支付，待结算", "en": "paid, not yet settled"},
+    "failed": {"zh-CN": "支付失败", "en": "failed"},
+    "refunded": {"zh-CN": "已退款", "en": "refunded"},
+    "amount_mismatch": {"zh-CN": "金额不符", "en": "another amount"},
+    "not_found": {"zh-CN": "未找到", "en": "not found"},
 }
 STATUS_NAMES = {
     "submitted": {"zh-CN": "已提交", "en": "submitted"},
@@ -136,6 +148,10 @@ def summary(entry: TimelineEntry, language: str) -> str:
         data["due"] = local_date_text(_parse(data["due"]), language)
     if "regulatory_due" in data:
         data["regulatory_due_date"] = local_date_text(_parse(data["regulatory_due"]), language)
+    if "verdict" in data:
+        data["verdict_name"] = _VERDICT_NAMES.get(data["verdict"], {}).get(
+            language, data["verdict"]
+        )
     if "to" in data:
         data["to_name"] = STATUS_NAMES.get(data["to"], {}).get(language, data["to"])
     try:

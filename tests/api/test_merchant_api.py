@@ -312,6 +312,26 @@ def test_merchant_answer_resumes_the_investigation(merchants: Merchants, desk: D
     assert any(e["type"] == "merchant_response" for e in staff["timeline"])
 
 
+def test_a_repeated_merchant_answer_with_its_idempotency_key_is_recorded_once(
+    merchants: Merchants, desk: Desk
+) -> None:
+    case = at_status(desk, "waiting_merchant")
+    path = f"/v1/merchant/cases/{case['case_id']}/responses"
+
+    def answer(text: str) -> Any:
+        raw = json.dumps({"text": text}, ensure_ascii=False).encode()
+        headers = {**merchants.headers("M100001", "POST", path, raw), "Idempotency-Key": "ans-1"}
+        return merchants.send("M100001", "POST", path, {"text": text}, headers)
+
+    first, again = answer("已发货"), answer("已发货")
+    assert (first.status_code, again.status_code) == (201, 201)
+    staff = desk.staff_view(case["case_id"])["timeline"]
+    assert [e["type"] for e in staff].count("merchant_response") == 1
+    reused = answer("另一个回答")
+    assert reused.status_code == 422
+    assert error_of(reused)["code"] == "idempotency_key_reused"
+
+
 def test_merchant_answer_on_a_final_case_is_409(merchants: Merchants, desk: Desk) -> None:
     case = at_status(desk, "withdrawn")
     path = f"/v1/merchant/cases/{case['case_id']}/responses"

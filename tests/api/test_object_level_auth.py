@@ -30,6 +30,7 @@ STAFF_CALLS = [
     ("POST", "/v1/admin/cases/{id}/messages", {"text": "x"}),
     ("POST", "/v1/admin/cases/{id}/calls", {"summary": "x", "outcome": "y"}),
     ("POST", "/v1/admin/cases/{id}/proposals", {"kind": "explanation", "text": "x"}),
+    ("POST", "/v1/admin/cases/{id}/extensions", {"days": 5, "reason": "x"}),
 ]
 
 

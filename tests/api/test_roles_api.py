@@ -114,3 +114,29 @@ def test_every_role_reads_the_queue_and_writes_notes(desk: Desk, role: str) -> N
 def test_role_staff_creation(desk: Desk, role: str, status: int) -> None:
     body = {"name": "新同事", "role": "agent"}
     assert desk.post("/v1/admin/staff", body, desk.staff(role)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("agent", 403), ("supervisor", 403), ("reviewer", 403), ("admin", 201)],
+)
+def test_role_merchant_registration(desk: Desk, role: str, status: int) -> None:
+    body = {"merchant_id": "M300003", "name": "小店", "email": "shop@m300003.example.com"}
+    assert desk.post("/v1/admin/merchants", body, desk.staff(role)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("agent", 403), ("reviewer", 403), ("supervisor", 200), ("admin", 200)],
+)
+def test_role_extensions(desk: Desk, role: str, status: int) -> None:
+    case = at_status(desk, "investigating")
+    before = desk.staff_view(case["case_id"])["deadlines"]["regulatory_due"]
+    body = {"days": 10, "reason": "需要银行协查"}
+    answer = desk.post(f"/v1/admin/cases/{case['case_id']}/extensions", body, desk.staff(role))
+    assert answer.status_code == status, answer.body
+    after = desk.staff_view(case["case_id"])["deadlines"]["regulatory_due"]
+    assert (after != before) is (status == 200)
+    if status == 200:
+        assert answer.json_body["deadlines"]["regulatory_due"] == after
+        assert "regulatory_extended" in desk.events_sent(case["case_id"])

@@ -152,6 +152,10 @@ def test_verdicts(events: tuple[str, ...], asked: int, expected: Verdict) -> Non
         (datetime(2026, 11, 27, 15, 0), "2026-11-30"),  # Friday -> Monday
         (datetime(2026, 9, 30, 11, 0), "2026-10-08"),  # before the National Day holiday
         (datetime(2026, 10, 9, 11, 0), "2026-10-10"),  # Saturday 10 October is a workday
+        (datetime(2026, 11, 23, 20, 0), "2026-11-24"),  # paid after business hours: still T+1
+        (datetime(2026, 11, 27, 19, 0), "2026-11-30"),  # Friday evening -> Monday
+        (datetime(2026, 11, 28, 11, 0), "2026-11-30"),  # paid on a Saturday -> Monday
+        (datetime(2026, 11, 24, 0, 30), "2026-11-25"),  # just after midnight: its own day is T
     ],
 )
 def test_expected_settlement_is_the_next_working_day(paid_local: datetime, due_date: str) -> None:

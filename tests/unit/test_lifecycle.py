@@ -512,18 +512,37 @@ def test_merchant_response_elsewhere_only_records_the_answer() -> None:
         lc.merchant_response(make_case(status=Status.CLOSED), "M100001", "补充", NOW, CAL)
 
 
+_IN_PROGRESS = (
+    Status.SUBMITTED,
+    Status.ACCEPTED,
+    Status.INVESTIGATING,
+    Status.WAITING_MERCHANT,
+    Status.NEGOTIATING,
+)
+
+
 @pytest.mark.parametrize("status", list(Status))
-def test_resolve_on_evidence_resolves_only_cases_still_in_progress(status: Status) -> None:
-    step = lc.resolve_on_evidence(make_case(status=status), "settled", NOW, CAL)
-    in_progress = status in (
-        Status.SUBMITTED,
-        Status.ACCEPTED,
-        Status.INVESTIGATING,
-        Status.WAITING_MERCHANT,
-        Status.NEGOTIATING,
-    )
+def test_settled_payment_resolves_only_cases_still_in_progress(status: Status) -> None:
+    case = make_case(status=status)
+    step = lc.payment_found(case, "settled", "query@Q1:settled", NOW, CAL)
+    in_progress = status in _IN_PROGRESS
     assert (step.case.status is Status.RESOLVED) is (in_progress or status is Status.RESOLVED)
-    assert bool(step.entries) is in_progress
+    if in_progress:
+        assert [e.type for e in step.entries] == ["status_changed"]
+    elif case.is_open:  # recorded, left with staff
+        assert [e.type for e in step.entries] == ["payment_found"]
+    else:
+        assert step.entries == ()
+
+
+@pytest.mark.parametrize("found", ["pending_settlement", "failed", "refunded"])
+def test_other_findings_are_recorded_once_and_leave_the_case_with_staff(found: str) -> None:
+    case = make_case(status=Status.INVESTIGATING)
+    step = lc.payment_found(case, found, f"query@Q1:{found}", NOW, CAL)
+    assert step.case.status is Status.INVESTIGATING
+    assert [(e.type, e.data["verdict"]) for e in step.entries] == [("payment_found", found)]
+    again = lc.payment_found(step.case, found, f"query@Q1:{found}", NOW, CAL)
+    assert again.entries == () and again.case == step.case
 
 
 @pytest.mark.parametrize("status", list(Status))

@@ -116,9 +116,14 @@ def merchant_case_schemas() -> dict[str, Schema]:
             "type": {
                 "type": "string",
                 "description": "submitted, accepted, status_changed, second_review_opened, "
-                "second_review_decided, or merchant_response (this merchant's own answers).",
+                "second_review_decided, payment_found (a payment event answered the query "
+                "behind the case), or merchant_response (this merchant's own answers).",
             },
             "status": {**enum(s.value for s in Status), "description": "The status moved to."},
+            "verdict": {
+                **enum(v.value for v in Verdict),
+                "description": "With payment_found: what the payment platform reported.",
+            },
             "text": {**STR, "description": "With merchant_response: the answer."},
         },
         ["at", "type"],
