@@ -75,11 +75,14 @@ class Contact:
     sms_opt_out: bool = False
 
     def reachable_channels(self) -> tuple[str, ...]:
-        """The channels a message may actually use, in preference order."""
+        """The channels a message may actually use, in preference order. A customer who
+        wants SMS but turned it off (or replied TD) gets email instead, if there is an
+        address."""
         out = []
-        if "sms" in self.channels and self.phone and not self.sms_opt_out:
+        wants_sms = "sms" in self.channels
+        if wants_sms and self.phone and not self.sms_opt_out:
             out.append("sms")
-        if "email" in self.channels and self.email:
+        if self.email and ("email" in self.channels or (wants_sms and self.sms_opt_out)):
             out.append("email")
         return tuple(out)
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import Contact, mask_email, mask_phone
+from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.quiet import is_urgent, quiet_until
 from chalicelib.services.ports import (
     CaseStore,
@@ -111,27 +112,24 @@ class Dispatcher:
         else:
             log.warning("notify: unknown audience %r (%s)", audience, event.event_id)
             return True
-        held = []
+        held: list[Notification] = []
         for notification in messages:
             stored = self._log.create(notification)
-            if stored.status in FINAL:
-                continue
-            outcome = self.deliver(stored)
-            if outcome.status not in FINAL:
-                held.append(outcome)
+            if stored.status not in FINAL:
+                held += self._unfinished(stored)
         return self._hold(event.case_id, held)
 
     def release(self, event: OutboxEvent) -> bool:
         """The case's wake-up fired (or staff asked for a resend): send what is due."""
         items, _ = self._log.for_case(event.case_id, 200, None)
-        held = []
+        held: list[Notification] = []
         for notification in items:
-            if notification.status in FINAL:
-                continue
-            outcome = self.deliver(notification)
-            if outcome.status not in FINAL:
-                held.append(outcome)
+            if notification.status not in FINAL:
+                held += self._unfinished(notification)
         return self._hold(event.case_id, held)
+
+    def _unfinished(self, notification: Notification) -> list[Notification]:
+        return [n for n in self._attempt(notification) if n.status not in FINAL]
 
     def _hold(self, case_id: str, held: list[Notification]) -> bool:
         if not held:
@@ -146,33 +144,40 @@ class Dispatcher:
 
     def deliver(self, notification: Notification) -> Notification:
         """One attempt under a claim; a message claimed by someone else, or not yet due, is
-        left alone."""
+        left alone. Returns the message as it now stands."""
+        return self._attempt(notification)[0]
+
+    def _attempt(self, notification: Notification) -> list[Notification]:
+        """The outcome of one attempt, followed by the email sent instead of a dead SMS."""
         now = self._clock.now()
         claimed = self._log.claim(notification.notification_id, now, LEASE_SECONDS)
         if claimed is None:
-            return notification
+            return [notification]
         claimed.updated_at = now
-        hold_until = self._quiet_until(claimed, now)
-        if hold_until is not None:
-            claimed.status, claimed.next_attempt_at = "deferred", hold_until
-            self._log.save_outcome(claimed)
-            return claimed
         claimed.attempts += 1
         try:
+            # Checked before quiet hours: an SMS the customer no longer wants is dropped (and
+            # its email sent) at once rather than held until morning.
             self._check_reachable(claimed)
+            hold_until = self._quiet_until(claimed, now)
+            if hold_until is not None:
+                claimed.attempts -= 1  # held, not attempted
+                claimed.status, claimed.next_attempt_at = "deferred", hold_until
+                self._log.save_outcome(claimed)
+                return [claimed]
             rendered, provider_id = self._send(claimed)
         except DeliveryFailed as failure:
             self._failed(claimed, failure, now)
             self._log.save_outcome(claimed)
             if claimed.status == "dead" and claimed.channel == "sms":
-                self._fall_back_to_email(claimed)
-            return claimed
+                return [claimed, *self._fall_back_to_email(claimed)]
+            return [claimed]
         claimed.status, claimed.sent_at, claimed.provider_id = "sent", now, provider_id
         claimed.last_error = claimed.next_attempt_at = None
         self._log.save_outcome(claimed)
         if self._observer is not None:
             self._observer(claimed, rendered)
-        return claimed
+        return [claimed]
 
     @staticmethod
     def _quiet_until(n: Notification, now: datetime) -> datetime | None:
@@ -186,16 +191,31 @@ class Dispatcher:
     def _check_reachable(self, n: Notification) -> None:
         if n.channel == "email" and self._store.get_key(suppressed_email_key(n.recipient)):
             raise DeliveryFailed("the address bounced or complained; suppressed", permanent=True)
-        if n.channel == "sms" and self._store.get_key(sms_opt_out_key(n.recipient)):
-            raise DeliveryFailed("the phone opted out of SMS (TD)", permanent=True)
-
-    def _fall_back_to_email(self, sms: Notification) -> None:
-        """When an SMS cannot be delivered, the same message goes by email, once."""
-        if sms.event in NO_EMAIL_VERSION or sms.audience != "customer":
+        if n.channel != "sms":
             return
+        if self._store.get_key(sms_opt_out_key(n.recipient)):
+            raise DeliveryFailed("the phone opted out of SMS (TD)", permanent=True)
+        if n.audience == "customer" and not self._case_allows_sms(n.case_id):
+            raise DeliveryFailed("SMS turned off in the case's preferences", permanent=True)
+
+    def _case_allows_sms(self, case_id: str) -> bool:
+        """A customer SMS follows the case's preferences as they are when it goes, not as they
+        were when it was queued: one held back by quiet hours or a retry is dropped once the
+        customer has turned SMS off. One-time codes have no case and name their phone."""
+        if not is_ulid(case_id):
+            return True
+        case = self._store.get_case(case_id)
+        return case is None or "sms" in case.contact.reachable_channels()
+
+    def _fall_back_to_email(self, sms: Notification) -> list[Notification]:
+        """When an SMS cannot be delivered, the same message goes by email, once: under the id
+        of the case's own email for that event, so a customer who also gets email is not sent
+        it twice."""
+        if sms.event in NO_EMAIL_VERSION or sms.audience != "customer":
+            return []
         case = self._store.get_case(sms.case_id)
         if case is None or not case.contact.email:
-            return
+            return []
         key = sms.notification_id.rsplit(":", 1)[0]
         fallback = Notification(
             notification_id=f"{key}:email",
@@ -210,8 +230,7 @@ class Dispatcher:
             created_at=self._clock.now(),
         )
         stored = self._log.create(fallback)
-        if stored.status not in FINAL:
-            self.deliver(stored)
+        return self._attempt(stored) if stored.status not in FINAL else []
 
     def _params(self, n: Notification) -> dict[str, Any]:
         """Template values; a sealed secret (a one-time code) is opened only here."""

@@ -4,12 +4,13 @@ fallback, TD opt-out, suppressed addresses, resending dead messages, and faults.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.domain.errors import InvalidTransition
-from chalicelib.services.ports import DeliveryFailed
+from chalicelib.services.ports import DeliveryFailed, Notification
 from tests.builders import complaint
 from tests.fakes import FakeEmail, FakeSms
 from tests.services.conftest import Desk, make_desk
@@ -83,6 +84,83 @@ def test_td_reply_turns_sms_off(desk: Desk) -> None:
         desk.container.inbound.sms_reply({"originationNumber": "x", "messageBody": "TD"})
         == "ignored"
     )
+
+
+SMS_ONLY = {"phone": "13800138000", "email": "a@example.com", "channels": ["sms"]}
+
+
+def _preferences(desk: Desk, filed: dict[str, Any], **body: Any) -> dict[str, Any]:
+    bearer = f"Bearer {filed['access_token']}"
+    return desk.container.cases.preferences(filed["case_id"], bearer, lambda: body)
+
+
+def _staff_message(desk: Desk, case_id: str, text: str = "已联系商家，请留意退款") -> None:
+    member, _ = desk.container.staff.create({"name": "林", "role": "agent"})
+    desk.container.desk.add_entry(case_id, "messages", {"text": text}, member, None)
+
+
+def test_sms_only_customer_who_turns_sms_off_gets_email(desk: Desk) -> None:
+    # GIVEN a customer who chose SMS only and has an email address
+    filed = desk.file(complaint(contact=SMS_ONLY))
+    desk.drain()
+    assert (len(desk.sms.sent), len(desk.email.sent)) == (1, 0)
+    # WHEN they turn SMS off and staff then write to them
+    assert _preferences(desk, filed, sms_opt_out=True)["sms_opt_out"] is True
+    _staff_message(desk, filed["case_id"])
+    desk.drain()
+    # THEN the message goes by email, not by SMS
+    assert _log(desk)[("staff_message", "email")] == "sent"
+    assert ("staff_message", "sms") not in _log(desk)
+    assert (len(desk.sms.sent), len(desk.email.sent)) == (1, 1)
+
+
+def test_sms_only_customer_who_replies_td_gets_email(desk: Desk) -> None:
+    filed = desk.file(complaint(contact=SMS_ONLY))
+    desk.drain()
+    desk.container.inbound.sms_reply({"originationNumber": "+8613800138000", "messageBody": "TD"})
+    _staff_message(desk, filed["case_id"])
+    desk.drain()
+    assert _log(desk)[("staff_message", "email")] == "sent"
+    assert ("staff_message", "sms") not in _log(desk)
+
+
+def _sms(desk: Desk, event: str = "case_received") -> Notification:
+    [sms] = [n for n in desk.notifications.items.values() if (n.event, n.channel) == (event, "sms")]
+    return sms
+
+
+def test_sms_held_overnight_is_dropped_when_the_customer_turns_sms_off(desk: Desk) -> None:
+    # GIVEN a complaint filed at 22:30: the email went, the SMS waits for 08:00
+    desk.clock.set(EVENING)
+    filed = desk.file(complaint())
+    desk.drain()
+    assert _log(desk) == {("case_received", "email"): "sent", ("case_received", "sms"): "deferred"}
+    # WHEN the customer turns SMS off before morning
+    desk.clock.set(datetime(2026, 11, 23, 23, 0, tzinfo=SH))
+    _preferences(desk, filed, sms_opt_out=True)
+    desk.clock.set(datetime(2026, 11, 24, 8, 0, 30, tzinfo=SH))
+    desk.fire_due()
+    # THEN the SMS is not sent, and the email is not sent a second time
+    assert desk.sms.sent == [] and len(desk.email.sent) == 1
+    sms = _sms(desk)
+    assert (sms.status, sms.last_error) == ("dead", "SMS turned off in the case's preferences")
+
+
+def test_sms_held_overnight_goes_by_email_when_sms_is_turned_off(desk: Desk) -> None:
+    # GIVEN an SMS-only customer whose acknowledgement waits for 08:00
+    desk.clock.set(EVENING)
+    filed = desk.file(complaint(contact=SMS_ONLY))
+    desk.drain()
+    assert desk.sms.sent == [] and desk.email.sent == []
+    # WHEN they switch to email during the night
+    _preferences(desk, filed, channels=["email"])
+    desk.clock.set(datetime(2026, 11, 24, 8, 0, 30, tzinfo=SH))
+    desk.fire_due()
+    desk.drain()
+    # THEN the acknowledgement goes by email, once, and never by SMS
+    assert desk.sms.sent == []
+    assert [m["to"] for m in desk.email.sent] == ["a@example.com"]
+    assert _log(desk) == {("case_received", "sms"): "dead", ("case_received", "email"): "sent"}
 
 
 def test_bounced_address_is_suppressed(desk: Desk) -> None:

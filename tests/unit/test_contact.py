@@ -132,6 +132,13 @@ def test_reachable_channels_sms_opt_out_without_email_is_empty() -> None:
     assert contact.reachable_channels() == ()
 
 
+def test_reachable_channels_sms_only_opt_out_falls_back_to_email() -> None:
+    # GIVEN a customer who chose SMS only and then turned SMS off
+    contact = Contact(phone=PHONE, email=EMAIL, channels=("sms",), sms_opt_out=True)
+    # WHEN / THEN email carries their messages
+    assert contact.reachable_channels() == ("email",)
+
+
 def test_reachable_channels_missing_email_leaves_sms() -> None:
     # GIVEN a phone-only contact that nevertheless lists email
     contact = Contact(phone=PHONE, channels=("sms", "email"))
