@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from pynamodb.connection import Connection
@@ -298,7 +299,7 @@ class Container:
     def recompute(self) -> Recompute:
         from chalicelib.services.sla_admin import Recompute
 
-        return Recompute(self.writer, self.store, self.clock)
+        return Recompute(self.writer, self.store, self.clock, self.config)
 
     @cached_property
     def inbound(self) -> Inbound:
@@ -359,7 +360,15 @@ class Container:
             staff=self.staff_directory,
             wake=self._wake_for_messages,
             merchants=self.merchant_directory,
+            pause=self.pause,
         )
+
+    @cached_property
+    def pause(self) -> Callable[[float], None]:
+        """How the dispatcher waits between quick retries; tests pass their clock's `advance`."""
+        import time
+
+        return time.sleep
 
     def _wake_for_messages(self, case_id: str, at: datetime) -> None:
         """Point a case's wake-up at its held-back messages (one schedule per case)."""

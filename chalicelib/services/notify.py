@@ -9,6 +9,7 @@ wake-up schedule is pointed at the earliest of them; when it fires they are rele
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import Contact, mask_email, mask_phone
 from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.quiet import is_urgent, quiet_until
+from chalicelib.domain.timefmt import parse_rfc3339
 from chalicelib.services.ports import (
     CaseStore,
     DeliveryFailed,
@@ -38,6 +40,9 @@ MAX_ATTEMPTS = 5
 LEASE_SECONDS = 60
 BACKOFF_BASE_SECONDS = 30
 NO_EMAIL_VERSION = frozenset({"otp_code"})  # one-time codes go by SMS only
+# A message that expires (a one-time code lives 5 minutes) is worth nothing after a back-off of
+# minutes: after a transient fault it is tried again after these pauses, in the same call.
+QUICK_RETRY_PAUSES = (1.0, 2.0, 4.0)
 
 
 class Renderer(Protocol):
@@ -51,11 +56,19 @@ class Renderer(Protocol):
 SentObserver = Callable[[Notification, Any], None]
 # Asks a case's wake-up schedule to fire by the given time.
 Wake = Callable[[str, datetime], None]
+# Waits the given number of seconds (time.sleep; tests move their clock instead).
+Pause = Callable[[float], None]
 
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min ... capped at one hour."""
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _expires_at(n: Notification) -> datetime | None:
+    """When the message stops being worth sending, if it ever does."""
+    value = n.params.get("expires_at")
+    return parse_rfc3339(str(value)) if value else None
 
 
 def suppressed_email_key(address: str) -> str:
@@ -80,8 +93,10 @@ class Dispatcher:
         staff: StaffDirectory | None = None,
         wake: Wake | None = None,
         merchants: MerchantDirectory | None = None,
+        pause: Pause | None = None,
     ) -> None:
         self._merchants = merchants
+        self._pause = pause or time.sleep
         self._store = store
         self._log = notifications
         self._sms = sms
@@ -129,14 +144,17 @@ class Dispatcher:
         return self._hold(event.case_id, held)
 
     def _unfinished(self, notification: Notification) -> list[Notification]:
-        return [n for n in self._attempt(notification) if n.status not in FINAL]
+        return [n for n in self._deliver(notification) if n.status not in FINAL]
 
     def _hold(self, case_id: str, held: list[Notification]) -> bool:
         if not held:
             return True
         due = [n.next_attempt_at for n in held if n.next_attempt_at is not None]
-        if self._wake is None or not due or case_id.startswith("otp:"):
-            return False  # left pending: the outbox redrive comes back for it
+        # Only a case has a wake-up schedule. Messages about anything else (one-time codes,
+        # merchant payment queries) leave their event pending, and the outbox sweeper, which
+        # takes events a few minutes old, comes back for them.
+        if self._wake is None or not due or not is_ulid(case_id):
+            return False
         self._wake(case_id, min(due))
         return True
 
@@ -145,7 +163,19 @@ class Dispatcher:
     def deliver(self, notification: Notification) -> Notification:
         """One attempt under a claim; a message claimed by someone else, or not yet due, is
         left alone. Returns the message as it now stands."""
-        return self._attempt(notification)[0]
+        return self._deliver(notification)[0]
+
+    def _deliver(self, notification: Notification) -> list[Notification]:
+        """One attempt; a message that expires is tried again after short pauses while it
+        fails for now."""
+        outcomes = self._attempt(notification)
+        for pause in QUICK_RETRY_PAUSES:
+            last = outcomes[0]
+            if last.status != "failed" or _expires_at(last) is None:
+                break
+            self._pause(pause)
+            outcomes = self._attempt(last)
+        return outcomes
 
     def _attempt(self, notification: Notification) -> list[Notification]:
         """The outcome of one attempt, followed by the email sent instead of a dead SMS."""
@@ -156,6 +186,9 @@ class Dispatcher:
         claimed.updated_at = now
         claimed.attempts += 1
         try:
+            expires_at = _expires_at(claimed)
+            if expires_at is not None and expires_at <= now:
+                raise DeliveryFailed("expired before it could be sent", permanent=True)
             # Checked before quiet hours: an SMS the customer no longer wants is dropped (and
             # its email sent) at once rather than held until morning.
             self._check_reachable(claimed)
@@ -230,7 +263,7 @@ class Dispatcher:
             created_at=self._clock.now(),
         )
         stored = self._log.create(fallback)
-        return self._attempt(stored) if stored.status not in FINAL else []
+        return self._deliver(stored) if stored.status not in FINAL else []
 
     def _params(self, n: Notification) -> dict[str, Any]:
         """Template values; a sealed secret (a one-time code) is opened only here."""
@@ -263,6 +296,8 @@ class Dispatcher:
         if failure.permanent or n.attempts >= MAX_ATTEMPTS:
             n.status, n.next_attempt_at = "dead", None
             log.warning("notify: %s is dead: %s", n.notification_id, failure.reason)
+        elif _expires_at(n) is not None:
+            n.status, n.next_attempt_at = "failed", now  # no back-off: it is soon worthless
         else:
             n.status, n.next_attempt_at = "failed", now + backoff(n.attempts)
 

@@ -87,7 +87,11 @@ class Sessions:
                 "audience": "customer",
                 "key": f"otp_code@{code_id}",
                 "to": {"phone": phone, "language": language, "channels": ["sms"]},
-                "params": {"expires_minutes": int(CODE_TTL.total_seconds() // 60)},
+                "params": {
+                    "expires_minutes": int(CODE_TTL.total_seconds() // 60),
+                    # Past this the code is not sent at all (the dispatcher drops it).
+                    "expires_at": to_rfc3339(now + CODE_TTL),
+                },
                 "sealed": {"code": sealed, "context": otp_context(code_id)},
             },
             created_at=now,

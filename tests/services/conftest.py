@@ -64,6 +64,7 @@ def make_desk(**overrides: Any) -> Desk:
         "staff_directory": FakeStaffDirectory(),
         "merchant_directory": FakeMerchantDirectory(),
         "metrics_store": FakeMetricsStore(),
+        "pause": clock.advance,  # a wait between quick retries moves the clock, never sleeps
         **overrides,
     }
     container = wiring.Container(Settings.from_env(), clock=clock, **parts)

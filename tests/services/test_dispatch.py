@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.notifications.render import sms_segments
-from chalicelib.services.ports import DeliveryFailed
-from tests.builders import complaint
+from chalicelib.services.notify import QUICK_RETRY_PAUSES
+from chalicelib.services.ports import DeliveryFailed, Merchant, Notification
+from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeEmail, FakeSms
 from tests.services.conftest import Desk, make_desk
 
@@ -102,3 +104,82 @@ def test_dispatch_gives_up_after_bounded_attempts() -> None:
     [sms] = [n for n in desk.notifications.items.values() if n.channel == "sms"]
     assert (sms.status, sms.attempts) == ("dead", 5)
     assert desk.sms.sent == []
+
+
+class ThrottledOnce(FakeEmail):
+    """SES throttling the first send to each address."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.throttled: set[str] = set()
+
+    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+        if to not in self.throttled:
+            self.throttled.add(to)
+            raise DeliveryFailed("TooManyRequestsException: try again", permanent=False)
+        return super().send_email(to, subject, text, html)
+
+
+def test_dispatch_throttled_merchant_query_email_is_retried_by_the_sweeper() -> None:
+    # GIVEN a merchant whose payment query is answered while SES throttles
+    desk = make_desk(email=ThrottledOnce())
+    merchant = Merchant("M100001", "星辰商店", "ops@merchant.example", None, "sealed", MONDAY_10AM)
+    desk.container.merchant_directory.add(merchant)
+    answer = desk.container.merchant_desk.ask(
+        merchant, {"transaction_id": "TXN-20261123-0009", "amount_fen": 3880}
+    )
+    [notice] = [
+        e for e in desk.store.pending_events(desk.clock.now(), 50) if e.case_id.startswith("query#")
+    ]
+    # WHEN the stream hands the notice to the dispatcher
+    done = desk.container.outbox.handle(notice)
+    # THEN it does not fail, and the notice stays pending (a query has no wake-up schedule)
+    assert done is False
+    [held] = [n for n in desk.notifications.items.values() if n.case_id == notice.case_id]
+    assert held.status == "failed"
+    # WHEN the sweeper runs a few minutes later THEN the email goes out, once
+    desk.clock.advance(SWEEP_MIN_AGE.total_seconds() + 60)
+    desk.container.outbox.redrive(SWEEP_MIN_AGE)
+    desk.container.outbox.redrive(SWEEP_MIN_AGE)
+    verdicts = [m for m in desk.email.sent if answer["query_id"] in m["text"]]
+    assert len(verdicts) == 1
+    assert desk.notifications.items[held.notification_id].status == "sent"
+    assert notice not in desk.store.pending_events(desk.clock.now(), 50)
+
+
+def _code_sms(desk: Desk) -> Notification:
+    [sms] = [n for n in desk.notifications.items.values() if n.event == "otp_code"]
+    return sms
+
+
+def test_dispatch_throttled_code_is_retried_within_seconds() -> None:
+    # GIVEN SNS throttling the first two tries of a one-time code
+    throttled = DeliveryFailed("ThrottledException: try again", permanent=False)
+    desk = make_desk(sms=FakeSms([throttled, throttled]))
+    desk.container.sessions.request_code({"phone": "13900139000"})
+    asked_at = desk.clock.now()
+    # WHEN the outbox is drained once
+    desk.drain()
+    # THEN the code went out on the third try, seconds later, well inside its 5 minutes
+    [(phone, text)] = desk.sms.sent
+    assert phone == "+8613900139000" and "验证码" in text
+    sms = _code_sms(desk)
+    assert (sms.status, sms.attempts) == ("sent", 3)
+    assert desk.clock.now() - asked_at <= timedelta(seconds=10)
+
+
+def test_dispatch_code_that_expired_is_never_sent() -> None:
+    # GIVEN SNS throttling every quick retry of a one-time code
+    throttled = DeliveryFailed("ThrottledException: try again", permanent=False)
+    desk = make_desk(sms=FakeSms([throttled] * (1 + len(QUICK_RETRY_PAUSES))))
+    desk.container.sessions.request_code({"phone": "13900139000"})
+    desk.drain()
+    assert desk.sms.sent == [] and _code_sms(desk).status == "failed"
+    # WHEN the sweeper comes back after the code expired, with SNS working again
+    desk.clock.advance(SWEEP_MIN_AGE.total_seconds() + 60)
+    desk.container.outbox.redrive(SWEEP_MIN_AGE)
+    # THEN the code is dropped, not sent, and nothing is left to retry
+    sms = _code_sms(desk)
+    assert (sms.status, sms.last_error) == ("dead", "expired before it could be sent")
+    assert desk.sms.sent == [] and desk.email.sent == []
+    assert desk.store.pending_events(desk.clock.now(), 10) == []
