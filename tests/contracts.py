@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.case import Status, Visibility
+from chalicelib.domain.case import Case, Status, Visibility
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ledger import PaymentEvent
+from chalicelib.domain.policy import Category
 from chalicelib.domain.verdicts import PaymentQuery, Verdict
 from chalicelib.services.ports import (
+    CaseQuery,
     CaseStore,
     Changes,
     KeyClaim,
@@ -26,6 +28,7 @@ from chalicelib.services.ports import (
 from tests.builders import MONDAY_10AM, full_case, live, make_case, make_entry, make_event
 
 NOW = MONDAY_10AM
+DAY = timedelta(days=1)
 
 
 class CaseStoreContract:
@@ -171,6 +174,49 @@ class CaseStoreContract:
         due = store.due_wakeups(NOW + timedelta(minutes=90), 10)
         # THEN only the open case due in an hour is listed
         assert [case_id for case_id, _ in due] == [soon.case_id]
+
+    def test_store_queue_filters_list_open_cases_only_most_urgent_first(
+        self, store: CaseStore
+    ) -> None:
+        # GIVEN two open cases of one assignee, merchant and category (the later-due one filed
+        # first) and a third of the same ones, long overdue, that was closed yesterday
+        def case(due_in: timedelta) -> Case:
+            return make_case(category=Category.REFUND_DELAY, assignee="stf_q", due_at=NOW + due_in)
+
+        later, sooner, ended = case(timedelta(hours=5)), case(timedelta(hours=1)), case(-DAY)
+        store.commit(Changes(now=NOW, new_cases=[later, sooner, ended]))
+        closed = ended.evolve(status=Status.CLOSED, closed_at=NOW - DAY, version=2)
+        store.commit(Changes(now=NOW, updated_cases=[(closed, 1)]))
+        filters: list[dict[str, Any]] = [
+            {"assignee": "stf_q"},
+            {"merchant_id": "M100001"},
+            {"category": "refund_delay"},
+            {"category": "refund_delay", "assignee": "stf_q", "merchant_id": "M100001"},
+        ]
+        for narrowing in filters:
+            # WHEN the queue is read with the filter THEN only the open cases come, soonest first
+            page, cursor = store.list_cases(CaseQuery(**narrowing, now=NOW))
+            assert [c.case_id for c in page] == [sooner.case_id, later.case_id], narrowing
+            assert cursor is None
+            # AND the breached ones among them are the open ones past their deadline only
+            breached = CaseQuery(**narrowing, sla="breached", now=NOW + timedelta(hours=2))
+            assert [c.case_id for c in store.list_cases(breached)[0]] == [sooner.case_id]
+            # AND the closed case is found by its status
+            page, _ = store.list_cases(CaseQuery(status="closed", **narrowing, now=NOW))
+            assert [c.case_id for c in page] == [closed.case_id], narrowing
+        # AND an SLA filter finds nothing among finished cases
+        assert store.list_cases(CaseQuery(status="closed", sla="breached", now=NOW)) == ([], None)
+
+    def test_store_cases_of_merchant_include_finished_ones(self, store: CaseStore) -> None:
+        # GIVEN a merchant's open case, its case closed yesterday and another merchant's case
+        open_case = make_case(due_at=NOW + DAY)
+        ended = make_case(status=Status.CLOSED, closed_at=NOW - DAY)
+        other = make_case(payment=replace(open_case.payment, merchant_id="M200002"))  # type: ignore[type-var]
+        store.commit(Changes(now=NOW, new_cases=[open_case, ended, other]))
+        # WHEN the merchant's cases are read THEN both of its cases are listed, in index order
+        page, cursor = store.cases_of_merchant("M100001", 10, None)
+        assert [c.case_id for c in page] == [ended.case_id, open_case.case_id]
+        assert cursor is None
 
 
 def _notification(

@@ -160,9 +160,8 @@ class FakeStore:
             )
             if any(want is not None and want != have for want, have in wanted):
                 return False
-            narrowed = query.status or query.assignee or query.merchant_id or query.category
-            if not narrowed and not c.is_open:
-                return False  # the open queue holds open cases only
+            if not query.status and not c.is_open:
+                return False  # without a status, the queue holds open cases only
             if query.sla and query.now is not None:
                 if not c.is_open or c.due_at is None:
                     return False
@@ -173,12 +172,14 @@ class FakeStore:
                 )
             return True
 
-        def order(c: Case) -> tuple[datetime, str]:
-            at = c.due_at if c.is_open else (c.closed_at or c.updated_at)
-            return (at or c.created_at, c.case_id)
-
-        found = sorted((c for c in self.cases.values() if matches(c)), key=order)
+        found = sorted((c for c in self.cases.values() if matches(c)), key=_index_order)
         return _offset_page(found, query.limit, query.start)
+
+    def cases_of_merchant(
+        self, merchant_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        found = [c for c in self.cases.values() if c.merchant_id == merchant_id]
+        return _offset_page(sorted(found, key=_index_order), limit, start)
 
     def cases_of_contact(
         self, contact_key: str, limit: int, start: dict[str, Any] | None
@@ -196,6 +197,12 @@ class FakeStore:
             if c.is_open and c.schedule.live_at is not None and c.schedule.live_at <= before
         ]
         return sorted(due, key=lambda item: item[1])[:limit]  # type: ignore[arg-type,return-value]
+
+
+def _index_order(c: Case) -> tuple[datetime, str]:
+    """The indexes' order: an open case by its deadline, a finished one by when it ended."""
+    at = c.due_at if c.is_open else (c.closed_at or c.updated_at)
+    return (at or c.created_at, c.case_id)
 
 
 def _offset_page(

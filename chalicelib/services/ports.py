@@ -120,7 +120,16 @@ class CaseStore(Protocol):
         ...
 
     def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
-        """A page of cases matching `query`, most urgent first, read through an index."""
+        """A page of cases matching `query`, most urgent first, read through an index. Without
+        a status only open cases match; with one, that status's cases (closed and withdrawn
+        ones are found this way). An SLA filter matches open cases only."""
+        ...
+
+    def cases_of_merchant(
+        self, merchant_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        """Every case that names a merchant, open or finished: an open case ordered by its
+        deadline, a finished one by when it ended."""
         ...
 
     def cases_of_contact(

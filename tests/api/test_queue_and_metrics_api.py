@@ -99,6 +99,61 @@ def test_closed_cases_leave_the_open_queue(desk: Desk) -> None:
     assert _numbers(_queue(desk, "?status=withdrawn")) == [case["case_number"]]
 
 
+def _assigned_refund_case(desk: Desk, n: int) -> dict[str, Any]:
+    """A refund-delay case against merchant M-Q, assigned to the agent."""
+    payment = {"transaction_id": f"T-Q{n}", "merchant_id": "M-Q", "amount_fen": 100}
+    case = desk.file(category="refund_delay", payment=payment)
+    body = {"assignee": desk.staff_ids["agent"]}
+    response = desk.post(f"/v1/admin/cases/{case['case_id']}/assign", body, desk.staff("agent"))
+    assert response.status_code == 200, response.body
+    return case
+
+
+def test_filtered_queues_list_open_cases_only_most_urgent_first(desk: Desk) -> None:
+    # GIVEN one agent's refund-delay cases against one merchant: one closed when the customer
+    # did not answer, five withdrawn, then an accepted case and a newly filed one
+    desk.staff("agent")
+    closed = _assigned_refund_case(desk, 0)
+    desk.must_move(closed["case_id"], "accepted")
+    desk.must_move(closed["case_id"], "waiting_customer", note="请提供银行流水截图")
+    desk.advance(days=10)
+    assert desk.staff_view(closed["case_id"])["status"] == "closed"
+    withdrawn = [_assigned_refund_case(desk, n) for n in range(1, 6)]
+    for case in withdrawn:
+        assert desk.customer(case, "withdraw").status_code == 200
+    accepted = _assigned_refund_case(desk, 6)
+    desk.must_move(accepted["case_id"], "accepted")
+    filed = _assigned_refund_case(desk, 7)
+    open_cases = [filed["case_number"], accepted["case_number"]]  # first response is due first
+    agent = desk.staff_ids["agent"]
+    for narrowing in (
+        f"assignee={agent}",
+        "merchant_id=M-Q",
+        "category=refund_delay",
+        f"assignee={agent}&merchant_id=M-Q&category=refund_delay",
+    ):
+        # WHEN staff read the queue under the filter THEN only the open cases are listed,
+        # the most urgent first, and a page of one is the most urgent one
+        page = _queue(desk, f"?{narrowing}")
+        assert (_numbers(page), page["next_cursor"]) == (open_cases, None), narrowing
+        due = [item["due_at"] for item in page["items"]]
+        assert due == sorted(due)
+        assert _numbers(_queue(desk, f"?{narrowing}&limit=1")) == open_cases[:1], narrowing
+        # AND the finished cases are found by their status
+        assert _numbers(_queue(desk, f"?{narrowing}&status=closed")) == [closed["case_number"]]
+        ended = _numbers(_queue(desk, f"?{narrowing}&status=withdrawn"))
+        assert sorted(ended) == sorted(c["case_number"] for c in withdrawn), narrowing
+    # WHEN the new case's first response is overdue THEN a page of one breached case is that
+    # case, with no finished case read in its place
+    desk.advance(days=2)
+    for narrowing in (f"assignee={agent}", "merchant_id=M-Q", "category=refund_delay"):
+        page = _queue(desk, f"?{narrowing}&sla=breached&limit=1")
+        assert _numbers(page) == open_cases[:1], narrowing
+    # AND an SLA filter on a final status is simply empty
+    page = _queue(desk, "?status=withdrawn&sla=breached")
+    assert (page["items"], page["next_cursor"]) == ([], None)
+
+
 def test_metrics_follow_the_cases(desk: Desk) -> None:
     # GIVEN three complaints from two customers: one accepted and resolved and rated, one
     # withdrawn, and the same customer's second complaint (a repeat)

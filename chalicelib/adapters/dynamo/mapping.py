@@ -135,7 +135,11 @@ def case_to_model(case: Case) -> CaseModel:
     # Open cases sort by urgency; final ones by when they ended.
     ordered_by = case.due_at if case.is_open else (case.closed_at or case.updated_at)
     model.due_key = f"{to_rfc3339(ordered_by or case.created_at)}#{case.case_id}"
-    model.queue = OPEN_QUEUE if case.is_open else None
+    if case.is_open:  # a finished case drops out of the staff queue's indexes
+        model.queue = OPEN_QUEUE
+        model.open_assignee = case.assignee
+        model.open_merchant = case.merchant_id
+        model.open_category = case.category.value
     if sched.live_at is not None and (case.is_open or case.messages_due_at is not None):
         model.wake_shard = shard(case.case_id, WAKE_SHARDS, "w")
         model.wake_at = sched.live_at

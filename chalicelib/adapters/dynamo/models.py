@@ -102,9 +102,13 @@ def _queue_index(name: str, hash_key: str) -> type[GlobalSecondaryIndex[Any]]:
 
 OpenQueueIndex = _queue_index("open_queue", "queue")
 StatusIndex = _queue_index("by_status", "status")
-AssigneeIndex = _queue_index("by_assignee", "assignee")
+# Every case that names a merchant, finished ones too: the merchant's own case list.
 MerchantIndex = _queue_index("by_merchant", "merchant_id")
-CategoryIndex = _queue_index("by_category", "category")
+# The staff queue's filters. Their keys exist only while a case is open (like `queue`), so a
+# finished case leaves these indexes and a filtered queue never pages through history.
+OpenAssigneeIndex = _queue_index("open_by_assignee", "open_assignee")
+OpenMerchantIndex = _queue_index("open_by_merchant", "open_merchant")
+OpenCategoryIndex = _queue_index("open_by_category", "open_category")
 
 
 class TransactionIndex(GlobalSecondaryIndex["CaseModel"]):
@@ -184,6 +188,9 @@ class CaseModel(Model):
     messages_due_at = UTCDateTimeAttribute(null=True)
     # Index keys, derived on every write.
     queue = UnicodeAttribute(null=True)  # "open" while the case is open
+    open_assignee = UnicodeAttribute(null=True)  # these three: assignee, merchant and category,
+    open_merchant = UnicodeAttribute(null=True)  # set only while the case is open
+    open_category = UnicodeAttribute(null=True)
     due_key = UnicodeAttribute(null=True)
     contact_key = UnicodeAttribute(null=True)
     transaction_id = UnicodeAttribute(null=True)
@@ -193,9 +200,10 @@ class CaseModel(Model):
     wake_index = WakeIndex()
     open_queue_index = OpenQueueIndex()
     status_index = StatusIndex()
-    assignee_index = AssigneeIndex()
     merchant_index = MerchantIndex()
-    category_index = CategoryIndex()
+    open_assignee_index = OpenAssigneeIndex()
+    open_merchant_index = OpenMerchantIndex()
+    open_category_index = OpenCategoryIndex()
     contact_index = ContactIndex()
     transaction_index = TransactionIndex()
 

@@ -33,7 +33,14 @@ from chalicelib.adapters.dynamo.models import (
     TimelineModel,
 )
 from chalicelib.adapters.dynamo.payments import PaymentReads, payment_to_model, query_to_model
-from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
+from chalicelib.domain.case import (
+    FINAL_STATUSES,
+    Case,
+    OutboxEvent,
+    Status,
+    TimelineEntry,
+    Visibility,
+)
 from chalicelib.domain.errors import Unavailable, VersionConflict
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services.ports import CaseQuery, Changes, KeyClaim, KeyTaken, LimitReached
@@ -222,7 +229,10 @@ class DynamoCaseStore(PaymentReads):
         return list(merged)[:limit]
 
     def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
-        index, partition, range_condition, condition = CaseIndexes.query(query)
+        plan = CaseIndexes.query(query)
+        if plan is None:
+            return [], None
+        index, partition, range_condition, condition = plan
         with translated():
             result = index.query(
                 partition,
@@ -243,6 +253,16 @@ class DynamoCaseStore(PaymentReads):
                 limit=limit,
                 page_size=limit,
                 last_evaluated_key=start,
+            )
+            cases = [case_from_model(m) for m in result]
+            return cases, result.last_evaluated_key if len(cases) == limit else None
+
+    def cases_of_merchant(
+        self, merchant_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        with translated():
+            result = CaseModel.merchant_index.query(
+                merchant_id, limit=limit, page_size=limit, last_evaluated_key=start
             )
             cases = [case_from_model(m) for m in result]
             return cases, result.last_evaluated_key if len(cases) == limit else None
@@ -287,34 +307,34 @@ def _claimable(now: datetime) -> Any:
 
 
 class CaseIndexes:
-    """Chooses the index that serves a case query and turns the rest into filters."""
+    """Chooses the index that serves a case query and turns the rest into filters.
+
+    Without a status the query reads an index that holds open cases only; with one, the
+    status index, which is where closed and withdrawn cases are found."""
 
     @staticmethod
-    def query(q: CaseQuery) -> tuple[Any, str, Any, Any]:
-        """(index, partition value, range condition, filter condition)."""
+    def query(q: CaseQuery) -> tuple[Any, str, Any, Any] | None:
+        """(index, partition value, range condition, filter condition), or None when nothing
+        can match: an SLA filter judges open cases, so it finds nothing in a final status."""
         m = CaseModel
-        filters = []
+        narrowing = [
+            (q.assignee, m.assignee, m.open_assignee_index),
+            (q.merchant_id, m.merchant_id, m.open_merchant_index),
+            (q.category, m.category, m.open_category_index),
+        ]
+        given = [(value, attribute, index) for value, attribute, index in narrowing if value]
         if q.status:
-            index, partition = m.status_index, q.status
-        elif q.assignee:
-            index, partition = m.assignee_index, q.assignee
-        elif q.merchant_id:
-            index, partition = m.merchant_index, q.merchant_id
-        elif q.category:
-            index, partition = m.category_index, q.category
+            if q.sla and Status(q.status) in FINAL_STATUSES:
+                return None
+            index, partition, rest = m.status_index, q.status, given
+        elif given:
+            (partition, _, index), rest = given[0], given[1:]
         else:
-            index, partition = m.open_queue_index, OPEN_QUEUE
-        for value, attribute in (
-            (q.assignee, m.assignee),
-            (q.merchant_id, m.merchant_id),
-            (q.category, m.category),
-        ):
-            if value and attribute.attr_name != index.Meta.index_name.removeprefix("by_"):
-                filters.append(attribute == value)
+            index, partition, rest = m.open_queue_index, OPEN_QUEUE, []
+        filters = [attribute == value for value, attribute, _ in rest]
         range_condition = None
         if q.sla and q.now is not None:
             now_key = to_rfc3339(q.now)
-            filters.append(m.queue == OPEN_QUEUE)
             if q.sla == "breached":
                 range_condition = m.due_key < now_key
             else:  # at_risk: not yet due, but 80% of the working time is used

@@ -131,12 +131,20 @@ def _queue() -> Schema:
         ("200", ref("QueuePage"), "A page of cases"),
         ("400", "503"),
         auth=STAFF,
+        description="Without `status`, the open work queue: closed and withdrawn cases are not "
+        "listed, and `category`, `assignee` and `merchant_id` narrow the open cases. With "
+        "`status`, the cases in that status (the way to find closed and withdrawn ones), "
+        "narrowed by the other filters. `sla` lists open cases only.",
         params=[
-            query("status", "Cases in one status", enum(s.value for s in Status)),
+            query(
+                "status",
+                "Cases in one status; `closed` and `withdrawn` find finished cases",
+                enum(s.value for s in Status),
+            ),
             query("category", "Cases of one category", enum(c.value for c in Category)),
             query("assignee", "Cases assigned to one staff_id", {"type": "string"}),
             query("merchant_id", "Cases naming one merchant", {"type": "string"}),
-            query("sla", "Cases at risk or breached", enum(SLA_FILTERS)),
+            query("sla", "Open cases at risk or breached", enum(SLA_FILTERS)),
             LIMIT,
             CURSOR,
         ],
