@@ -273,6 +273,40 @@ class NotificationLogContract:
         assert log.claim(n.notification_id, NOW + timedelta(minutes=4), 60) is None
         assert log.claim(n.notification_id, NOW + timedelta(minutes=5), 60) is not None
 
+    def test_log_claim_counts_the_attempt_even_when_no_outcome_follows(
+        self, log: NotificationLog
+    ) -> None:
+        # GIVEN a message claimed by a sender that dies before recording an outcome
+        n = log.create(_notification())
+        first = log.claim(n.notification_id, NOW, 60)
+        assert first is not None and first.attempts == 1
+        # WHEN another sender claims it after the lease ran out
+        second = log.claim(n.notification_id, NOW + timedelta(seconds=61), 60)
+        # THEN both attempts are counted in the log itself
+        assert second is not None and second.attempts == 2
+        stored = log.get(n.notification_id)
+        assert stored is not None and stored.attempts == 2
+
+    def test_log_outcome_under_an_expired_lease_does_not_overwrite_the_new_claim(
+        self, log: NotificationLog
+    ) -> None:
+        # GIVEN a sender whose lease ran out while a second sender claimed the message
+        n = log.create(_notification())
+        stale = log.claim(n.notification_id, NOW, 60)
+        current = log.claim(n.notification_id, NOW + timedelta(seconds=61), 60)
+        assert stale is not None and current is not None
+        # WHEN the first sender records its outcome late
+        stale.status, stale.next_attempt_at = "failed", NOW + timedelta(minutes=5)
+        log.save_outcome(stale)
+        # THEN it is ignored: the message is still the second sender's
+        stored = log.get(n.notification_id)
+        assert stored is not None and stored.status == "sending"
+        # AND the second sender's outcome is recorded
+        current.status, current.sent_at = "sent", NOW + timedelta(seconds=62)
+        log.save_outcome(current)
+        stored = log.get(n.notification_id)
+        assert stored is not None and (stored.status, stored.attempts) == ("sent", 2)
+
     def test_log_lists_by_case_and_by_status_in_pages(self, log: NotificationLog) -> None:
         case_id = "01M8227EWWW73KQHMQKKVMVN3N"
         for channel in ("sms", "email"):

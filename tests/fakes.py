@@ -237,6 +237,7 @@ class FakeNotificationLog:
         if not (claimable or expired):
             return None
         n.status, n.lease_until = "sending", now + timedelta(seconds=lease_seconds)
+        n.attempts += 1
         return copy.deepcopy(n)
 
     def reset(self, notification_id: str, now: datetime) -> Notification | None:
@@ -247,7 +248,8 @@ class FakeNotificationLog:
         return copy.deepcopy(n)
 
     def save_outcome(self, notification: Notification) -> None:
-        if self.items[notification.notification_id].status == "sending":
+        stored = self.items[notification.notification_id]
+        if stored.status == "sending" and stored.lease_until == notification.lease_until:
             notification.lease_until = None
             self.items[notification.notification_id] = copy.deepcopy(notification)
 

@@ -183,9 +183,14 @@ class Dispatcher:
         claimed = self._log.claim(notification.notification_id, now, LEASE_SECONDS)
         if claimed is None:
             return [notification]
-        claimed.updated_at = now
-        claimed.attempts += 1
+        claimed.updated_at = now  # the claim counted this attempt
         try:
+            if claimed.attempts > MAX_ATTEMPTS:
+                # Every attempt so far ended without an outcome (the sender died mid-send).
+                claimed.attempts -= 1  # this claim only gives up
+                raise DeliveryFailed(
+                    f"gave up: {MAX_ATTEMPTS} attempts ended without an outcome", permanent=True
+                )
             expires_at = _expires_at(claimed)
             if expires_at is not None and expires_at <= now:
                 raise DeliveryFailed("expired before it could be sent", permanent=True)

@@ -189,11 +189,13 @@ class NotificationLog(Protocol):
     def get(self, notification_id: str) -> Notification | None: ...
 
     def claim(self, notification_id: str, now: datetime, lease_seconds: int) -> Notification | None:
-        """Take the right to send: only from queued/deferred/failed (due), or an expired lease."""
+        """Take the right to send: only from queued/deferred/failed (due), or an expired lease.
+        The claim counts the attempt (`attempts` + 1) in the same conditional write."""
         ...
 
     def save_outcome(self, notification: Notification) -> None:
-        """Record the result of an attempt made under a claim."""
+        """Record the result of an attempt made under a claim; ignored once that claim's lease
+        ran out and another claim took over."""
         ...
 
     def reset(self, notification_id: str, now: datetime) -> Notification | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain.errors import InvalidTransition
+from chalicelib.services.notify import LEASE_SECONDS, MAX_ATTEMPTS
 from chalicelib.services.ports import DeliveryFailed, Notification
 from tests.builders import complaint
 from tests.fakes import FakeEmail, FakeSms
@@ -213,6 +214,33 @@ class TimingOutSms(FakeSms):
         if self.calls == self.on_call:
             raise LambdaTimeout
         return super().send_sms(phone, text)
+
+
+class DyingSms(FakeSms):
+    """Every send stops the Lambda before any outcome is recorded."""
+
+    def send_sms(self, phone: str, text: str) -> str:
+        raise LambdaTimeout
+
+
+def test_sends_that_die_with_the_lambda_still_end_dead() -> None:
+    # GIVEN an acknowledgement whose SMS stops the Lambda on every try
+    desk = make_desk(sms=DyingSms())
+    desk.file(complaint())
+    [event] = [e for e, _ in desk.store.events.values() if e.name == "case_received"]
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(LambdaTimeout):
+            desk.container.outbox.handle(event)
+        desk.clock.advance(LEASE_SECONDS + 1)
+    assert _sms(desk).attempts == MAX_ATTEMPTS
+    # WHEN the event is handled once more after the last lease ran out
+    assert desk.container.outbox.handle(event) is True
+    # THEN the SMS is dead without another try, and the email goes, once
+    sms = _sms(desk)
+    assert (sms.status, sms.attempts) == ("dead", MAX_ATTEMPTS)
+    assert sms.last_error == f"gave up: {MAX_ATTEMPTS} attempts ended without an outcome"
+    assert _log(desk)[("case_received", "email")] == "sent"
+    assert len(desk.email.sent) == 1
 
 
 @pytest.mark.parametrize(

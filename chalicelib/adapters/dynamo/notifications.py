@@ -73,6 +73,8 @@ class DynamoNotificationLog:
             return None
 
     def claim(self, notification_id: str, now: datetime, lease_seconds: int) -> Notification | None:
+        """The claim counts the attempt in the same conditional write, so an attempt whose
+        sender died before recording an outcome still counts towards giving up."""
         n = NotificationModel
         due = n.next_attempt_at.does_not_exist() | (n.next_attempt_at <= now)
         condition = (n.status.is_in(*_CLAIMABLE) & due) | (
@@ -85,6 +87,7 @@ class DynamoNotificationLog:
                     actions=[
                         n.status.set("sending"),
                         n.lease_until.set(now + timedelta(seconds=lease_seconds)),
+                        n.attempts.add(1),
                     ],
                     condition=condition,
                 )
@@ -115,10 +118,14 @@ class DynamoNotificationLog:
         return _from_model(model)
 
     def save_outcome(self, notification: Notification) -> None:
-        notification.lease_until = None
+        """Written only while the claim it was made under (its lease) is still the current one."""
+        n = NotificationModel
+        lease, notification.lease_until = notification.lease_until, None
+        condition = n.status == "sending"
+        condition &= n.lease_until.does_not_exist() if lease is None else n.lease_until == lease
         try:
             with translated():
-                _to_model(notification).save(condition=NotificationModel.status == "sending")
+                _to_model(notification).save(condition=condition)
         except PutError as exc:
             if not _condition_failed(exc):
                 raise
