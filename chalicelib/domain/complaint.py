@@ -54,7 +54,8 @@ def parse_complaint(body: Any, now: datetime) -> ComplaintRequest:
     description = v.text(data, "description", problems, required=True, max_len=4000, multiline=True)
     channel = v.choice(data, "channel", INTAKE_CHANNELS, problems, default="web")
     contact = _contact(data.get("contact"), problems)
-    payment = _payment(data.get("payment"), problems, now) if "payment" in data else None
+    raw_payment = data.get("payment")  # null, like any optional field, means "not given"
+    payment = _payment(raw_payment, problems, now) if raw_payment is not None else None
     if problems or not (category and description and channel and contact):
         raise ValidationFailed(problems.fields)
     return ComplaintRequest(Category(category), description, contact, payment, channel)

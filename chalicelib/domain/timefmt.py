@@ -13,14 +13,22 @@ def to_rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class OutOfRange(ValueError):
+    """A well-formed time that has no UTC equivalent: within a day of year 1 or year 9999."""
+
+
 def parse_rfc3339(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp with an explicit offset or `Z`; raises ValueError otherwise."""
+    """Parse an RFC 3339 timestamp with an explicit offset or `Z` into UTC; raises ValueError
+    otherwise (OutOfRange when its offset would carry it past year 1 or year 9999)."""
     if not isinstance(text, str) or "T" not in text.upper():
         raise ValueError("not an RFC 3339 timestamp")
     value = datetime.fromisoformat(text.replace("z", "Z"))
     if value.tzinfo is None:
         raise ValueError("timestamp needs a UTC offset or Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise OutOfRange("timestamp is outside the years UTC can show") from None
 
 
 def local_text(value: datetime, language: str = "zh-CN") -> str:

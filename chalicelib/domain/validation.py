@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .errors import ValidationFailed
-from .timefmt import parse_rfc3339
+from .timefmt import OutOfRange, parse_rfc3339
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -34,6 +34,16 @@ class Problems:
 
 
 _ABSENT = object()
+
+# A complaint, payment or deadline outside these years is a typo, and near year 1 or 9999 a
+# time cannot even be moved to another offset.
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+OUTSIDE_YEARS = f"must be a time between the years {FIRST_YEAR} and {LAST_YEAR}"
+
+
+def plausible(value: date) -> bool:
+    """Is this date, or this time in UTC, within the years the API accepts?"""
+    return FIRST_YEAR <= value.year <= LAST_YEAR
 
 
 def _present(
@@ -159,15 +169,23 @@ def timestamp(
     field: str | None = None,
     required: bool = False,
 ) -> datetime | None:
+    """An RFC 3339 time, in UTC, between FIRST_YEAR and LAST_YEAR."""
     name = field or key
     value = _present(obj, key, problems, name, required)
     if value is _ABSENT:
         return None
     try:
-        return parse_rfc3339(value)
+        at = parse_rfc3339(value)
+    except OutOfRange:
+        problems.add(name, OUTSIDE_YEARS)
+        return None
     except (TypeError, ValueError):
         problems.add(name, "must be an RFC 3339 time such as 2026-11-23T10:00:00Z")
         return None
+    if not plausible(at):
+        problems.add(name, OUTSIDE_YEARS)
+        return None
+    return at
 
 
 def boolean(

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from chalicelib.domain import validation as v
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import contact_key
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.timefmt import SHANGHAI, parse_rfc3339
+from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services.ports import CaseStore, MetricsStore
 
 REPEAT_WINDOW = timedelta(days=30)
@@ -51,12 +52,19 @@ class MetricsRecorder:
 def _day(raw: str | None, name: str, default: date) -> date:
     if raw is None:
         return default
+    if len(raw) != 10:
+        problems = v.Problems()
+        at = v.timestamp({name: raw}, name, problems)
+        if at is None:
+            raise ValidationFailed(problems.fields)
+        return at.astimezone(SHANGHAI).date()
     try:
-        if len(raw) == 10:
-            return date.fromisoformat(raw)
-        return parse_rfc3339(raw).astimezone(SHANGHAI).date()
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed({name: "must be a date (2026-11-01) or an RFC 3339 time"}) from None
+    if not v.plausible(day):
+        raise ValidationFailed({name: v.OUTSIDE_YEARS})
+    return day
 
 
 def _percent(met: int, total: int) -> float | None:

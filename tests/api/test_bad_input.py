@@ -54,6 +54,18 @@ def test_malformed_body_is_400(api: Api, raw: str | bytes, field: str) -> None:
         ({"payment": {"transaction_id": "T1", "amount_fen": "38.80"}}, "payment.amount_fen"),
         ({"payment": {"transaction_id": "T1", "amount_fen": 38.8}}, "payment.amount_fen"),
         ({"payment": {"transaction_id": "T1", "paid_at": "yesterday"}}, "payment.paid_at"),
+        (
+            {"payment": {"transaction_id": "T1", "paid_at": "0001-01-01T00:00:00+01:00"}},
+            "payment.paid_at",
+        ),
+        (
+            {"payment": {"transaction_id": "T1", "paid_at": "9999-12-31T23:59:59-01:00"}},
+            "payment.paid_at",
+        ),
+        (
+            {"payment": {"transaction_id": "T1", "paid_at": "1970-01-01T00:00:00Z"}},
+            "payment.paid_at",
+        ),
         ({"channel": "fax"}, "channel"),
         ({"description": "x" * 4001}, "description"),
         ({"surprise": True}, "surprise"),
@@ -69,6 +81,35 @@ def test_wrong_fields_are_400_naming_the_field(
     error = error_of(response)
     assert error["code"] == "validation_failed"
     assert field in error["fields"], error["fields"]
+
+
+def test_a_null_payment_is_no_payment(api: Api) -> None:
+    # GIVEN a complaint that sends "payment": null, as it may for any optional field
+    body = complaint()
+    body["payment"] = None
+    # WHEN filing it THEN it is accepted like one without a payment
+    response = api.file(body)
+    assert response.status_code == 201, response.json_body
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "0001-01-01T00:00:00%2B01:00",
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31T23:59:59Z",
+        "1999-12-31T00:00:00Z",
+        "2201-01-01T00:00:00Z",
+        "yesterday",
+    ],
+)
+def test_deadline_preview_from_outside_the_supported_years_is_400(api: Api, start: str) -> None:
+    path = f"/v1/admin/deadlines?category=refund_delay&from={start}"
+    response = api.get(path, api.staff_token("agent"))
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "validation_failed"
+    assert "from" in error["fields"]
 
 
 def test_a_70_kib_body_is_413(api: Api) -> None:

@@ -115,6 +115,17 @@ def test_a_signed_bad_body_is_400_not_401(merchants: Merchants) -> None:
 # -- the webhook ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "paid_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1999-01-01T00:00:00Z"]
+)
+def test_a_query_paid_outside_the_supported_years_is_400(
+    merchants: Merchants, paid_at: str
+) -> None:
+    response = merchants.ask("M100001", transaction_id=TXN, amount_fen=3880, paid_at=paid_at)
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"paid_at"}
+
+
 def test_webhook_is_idempotent_by_event_id(api: Api, merchants: Merchants) -> None:
     first = merchants.event("payment.succeeded", event_id="evt_same")
     again = merchants.event("payment.succeeded", event_id="evt_same")
@@ -157,6 +168,22 @@ def test_webhook_accepts_any_listed_signature_while_the_secret_rotates(
     old = sign_webhook(b"whsec_old", raw, timestamp=merchants.now()).split(",")[1]
     response = merchants.webhook_raw(raw, f"{good},{old}")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2201-01-01T00:00:00Z"],
+)
+def test_an_event_outside_the_supported_years_is_400(
+    api: Api, merchants: Merchants, occurred_at: str
+) -> None:
+    from tests.api.merchants import payment_event
+
+    event = {**payment_event("payment.succeeded", api.clock.now()), "occurred_at": occurred_at}
+    response = merchants.webhook_raw(json.dumps(event).encode())
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"occurred_at"}
+    assert api.container.payments.get_payment(TXN) is None
 
 
 def test_a_signed_but_invalid_event_is_400_naming_the_fields(merchants: Merchants) -> None:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.complaint import parse_complaint
 from chalicelib.domain.errors import ValidationFailed
@@ -188,6 +190,10 @@ def test_parse_complaint_rejects_contact_without_phone_or_email_value(contact: d
         (pay(paid_at="yesterday"), "payment.paid_at"),
         (pay(paid_at=1772416500), "payment.paid_at"),
         (pay(paid_at="2026-03-02T02:11:00Z"), "payment.paid_at"),  # 11 minutes ahead
+        (pay(paid_at="0001-01-01T00:00:00+01:00"), "payment.paid_at"),  # before UTC year 1
+        (pay(paid_at="9999-12-31T23:59:59-01:00"), "payment.paid_at"),  # after UTC year 9999
+        (pay(paid_at="0001-01-01T00:00:00Z"), "payment.paid_at"),
+        (pay(paid_at="1999-12-31T23:59:59Z"), "payment.paid_at"),
         (pay(card_number="6222020000000000"), "payment.card_number"),
         (pay(transaction_id="T 1; DROP"), "payment.transaction_id"),
         (body(payment={}), "payment"),
@@ -200,6 +206,21 @@ def test_parse_complaint_rejects_bad_payment(payment: dict, field: str) -> None:
     # GIVEN a submission with a bad payment reference
     # WHEN parsing / THEN the dotted field is named
     assert field in failures(payment)
+
+
+@pytest.mark.parametrize(
+    "paid_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1999-12-31T23:00:00Z"]
+)
+def test_parse_complaint_names_the_years_for_an_implausible_paid_at(paid_at: str) -> None:
+    # GIVEN a payment time far outside the years a payment can have been made
+    # WHEN parsing / THEN the reason says which years are accepted
+    assert "2000" in failures(pay(paid_at=paid_at))["payment.paid_at"]
+
+
+def test_parse_complaint_treats_null_payment_as_absent() -> None:
+    # GIVEN a submission that sends "payment": null, as it may for any optional field
+    # WHEN parsing / THEN it is accepted without a payment reference
+    assert parse_complaint(body(payment=None), NOW).payment is None
 
 
 def test_parse_complaint_paid_at_within_clock_tolerance_is_accepted() -> None:
@@ -250,3 +271,67 @@ def test_parse_complaint_reports_every_problem_at_once() -> None:
         "urgent",
     }
     assert all(isinstance(why, str) and why for why in fields.values())
+
+
+# -- anything a client can send -----------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+_TIMES = st.builds(
+    lambda at, offset: at.isoformat() + offset,
+    # any year, and the first and last day Python can hold, where an offset overflows UTC
+    st.datetimes()
+    | st.datetimes(max_value=datetime(1, 1, 1, 23, 59))
+    | st.datetimes(min_value=datetime(9999, 12, 31)),
+    st.sampled_from(["Z", "z", "+01:00", "-01:00", "+14:00", "-23:59", ""]),
+)
+_PAYMENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "transaction_id": st.sampled_from(["T20260301-0001", "T 1"]) | _JSON,
+        "order_id": _JSON,
+        "merchant_id": _JSON,
+        "amount_fen": st.integers() | _JSON,
+        "currency": st.sampled_from(["CNY", "USD"]) | _JSON,
+        "paid_at": _TIMES | _JSON,
+    },
+)
+_CONTACT = st.fixed_dictionaries(
+    {},
+    optional={
+        "phone": st.sampled_from(["13800138000", "+86 138 0013 8000", "12345"]) | _JSON,
+        "email": st.sampled_from(["a@example.com", "a@"]) | _JSON,
+        "language": st.sampled_from(["zh-CN", "en", "fr"]) | _JSON,
+        "channels": st.lists(st.sampled_from(["sms", "email", "fax"]), max_size=3) | _JSON,
+    },
+)
+_SUBMISSIONS = _JSON | st.fixed_dictionaries(
+    {},
+    optional={
+        "category": st.sampled_from([c.value for c in Category]) | _JSON,
+        "description": st.text(max_size=50) | _JSON,
+        "channel": st.sampled_from(["web", "fax"]) | _JSON,
+        "contact": _CONTACT | _JSON,
+        "payment": _PAYMENT | _JSON,
+    },
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SUBMISSIONS)
+@example(pay(paid_at="0001-01-01T00:00:00+01:00"))
+@example(pay(paid_at="9999-12-31T23:59:59-01:00"))
+@example(body(payment=None, contact=None, description=None))
+def test_parse_complaint_only_ever_raises_validation_failed(raw: Any) -> None:
+    # GIVEN any JSON-like value, shaped like a submission or not
+    # WHEN parsing / THEN it is a clean request or a ValidationFailed naming fields, nothing else
+    try:
+        parse_complaint(raw, NOW)
+    except ValidationFailed as failed:
+        fields = failed.fields
+    else:
+        return
+    assert fields and all(isinstance(why, str) and why for why in fields.values())
