@@ -206,7 +206,7 @@ def preview_deadlines() -> Any:
 
 
 def _year(raw: str) -> int:
-    if not raw.isdigit() or len(raw) != 4:
+    if not (len(raw) == 4 and raw.isascii() and raw.isdigit()):
         raise NotFound()
     return int(raw)
 

@@ -6,11 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from chalicelib.domain.errors import ValidationFailed
 
 _MAC_BYTES = 16
+# ASCII digits only: str.isdigit() also accepts "²" and other digits int() cannot read.
+_LIMIT = re.compile(r"[0-9]{1,9}")
 
 
 def encode(key: dict[str, Any] | None, secret: bytes, scope: str) -> str | None:
@@ -42,8 +45,9 @@ def decode(cursor: str | None, secret: bytes, scope: str) -> dict[str, Any] | No
 
 
 def page_limit(raw: str | None, default: int = 50, maximum: int = 200) -> int:
+    """`?limit=` as a whole number from 1 to `maximum`; ValidationFailed for anything else."""
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= maximum:
         raise ValidationFailed({"limit": f"must be a whole number from 1 to {maximum}"})
     return int(raw)

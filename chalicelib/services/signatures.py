@@ -28,6 +28,8 @@ NONCE_TTL = timedelta(seconds=2 * TOLERANCE_SECONDS)
 SECRET_CACHE_SECONDS = 300.0
 _NONCE = re.compile(r"[A-Za-z0-9_\-]{8,128}")
 _HEX = re.compile(r"[0-9a-f]{64}")
+# Unix seconds in ASCII digits: str.isdigit() also passes "²", which int() cannot read.
+_UNIX = re.compile(r"[0-9]{1,12}")
 
 
 def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
@@ -64,8 +66,7 @@ class MerchantSignatures:
         now = self._clock.now()
         well_formed = (
             0 < len(merchant_id) <= 64
-            and timestamp.isdigit()
-            and len(timestamp) <= 12
+            and _UNIX.fullmatch(timestamp) is not None
             and _NONCE.fullmatch(nonce) is not None
             and _HEX.fullmatch(signature) is not None
         )
@@ -117,7 +118,7 @@ class WebhookSignatures:
         fields = [(p[0], p[1]) for p in parts if len(p) == 2]
         stamps = [value for key, value in fields if key == "t"]
         signatures = [value.lower() for key, value in fields if key == "v1"]
-        if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+        if len(stamps) != 1 or not _UNIX.fullmatch(stamps[0]) or not signatures:
             raise _refused()
         if abs(self._clock.now().timestamp() - int(stamps[0])) > TOLERANCE_SECONDS:
             raise _refused()

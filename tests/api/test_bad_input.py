@@ -148,3 +148,33 @@ def test_bad_idempotency_key_is_400(api: Api, key: str) -> None:
     response = api.post("/v1/complaints", complaint(), {"Idempotency-Key": key})
     assert response.status_code == 400
     assert "Idempotency-Key" in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize("path", ["/v1/admin/cases?", "/v1/admin/notifications?status=sent&"])
+@pytest.mark.parametrize(
+    "limit",
+    ["%C2%B2", "%D9%A3", "%EF%BC%95", "1" * 5000, "0" * 400 + "5" * 10, "-1", "1.5", "+5", " 5"],
+    ids=[
+        "superscript-two",
+        "arabic-three",
+        "fullwidth-five",
+        "5000-digits",
+        "long",
+        "neg",
+        "frac",
+        "plus",
+        "space",
+    ],
+)
+def test_a_limit_that_is_not_plain_ascii_digits_is_400(api: Api, path: str, limit: str) -> None:
+    response = api.get(f"{path}limit={limit}", api.staff_token("agent"))
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "validation_failed"
+    assert "limit" in error["fields"]
+
+
+@pytest.mark.parametrize("limit", ["1", "200", "007"])
+def test_a_plain_limit_is_accepted(api: Api, limit: str) -> None:
+    response = api.get(f"/v1/admin/cases?limit={limit}", api.staff_token("agent"))
+    assert response.status_code == 200, response.json_body

@@ -80,6 +80,15 @@ def test_a_missing_header_is_401(merchants: Merchants, header: str) -> None:
     assert error_of(response)["code"] == "unauthorized"
 
 
+@pytest.mark.parametrize("stamp", ["\u00b2", "\u0661\u0667\u0660\u0660", "1" * 13, "-1", " 1"])
+def test_a_timestamp_that_is_not_ascii_digits_is_401(merchants: Merchants, stamp: str) -> None:
+    headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
+    headers["X-PayCase-Timestamp"] = stamp
+    response = _refused(merchants, headers)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+
+
 def test_a_replayed_nonce_is_401(merchants: Merchants) -> None:
     headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
     assert _refused(merchants, headers).status_code == 200
@@ -136,7 +145,18 @@ def test_webhook_is_idempotent_by_event_id(api: Api, merchants: Merchants) -> No
     assert record is not None and [e.event_id for e in record.events] == ["evt_same"]
 
 
-@pytest.mark.parametrize("problem", ["missing", "wrong_secret", "stale", "body_changed", "garbled"])
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "missing",
+        "wrong_secret",
+        "stale",
+        "body_changed",
+        "garbled",
+        "superscript_time",
+        "endless_time",
+    ],
+)
 def test_webhook_signature_failures_are_401(api: Api, merchants: Merchants, problem: str) -> None:
     from tests.api.merchants import payment_event
 
@@ -149,6 +169,8 @@ def test_webhook_signature_failures_are_401(api: Api, merchants: Merchants, prob
         "stale": sign_webhook(secret, raw, timestamp=merchants.now() - 301),
         "body_changed": sign_webhook(secret, raw + b" ", timestamp=merchants.now()),
         "garbled": "v1=abc,t=x",
+        "superscript_time": "t=\u00b2,v1=" + "0" * 64,
+        "endless_time": "t=" + "1" * 5000 + ",v1=" + "0" * 64,
     }[problem]
     response = merchants.webhook_raw(raw, header)
     assert response.status_code == 401
