@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -64,6 +65,32 @@ def mask_email(address: str | None) -> str | None:
         return None
     local, domain = address.rsplit("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+# Card, account and phone numbers in free text: 11 or more digits in a row, or written in groups
+# (6222 0212 3456 7890 123, 138-0013-8000). Dates, amounts, case numbers and the usual
+# references (TXN-20261123-0001) are shorter runs and stay as written.
+_NUMBER = re.compile(
+    r"(?<!\d)(?:\d{11,}|\d{4}(?:[ -]\d{4}){3}[ -]\d{3}|\d{3,4}(?:[ -]\d{4}){2,})(?!\d)"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def mask_numbers(text: str) -> str:
+    """Every card, account or phone number in `text` shown as its first 3 and last 4 digits
+    (`6222021234567890123` -> `622****0123`, `138 0013 8000` -> `138****8000`)."""
+
+    def masked(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return f"{digits[:3]}****{digits[-4:]}"
+
+    return _NUMBER.sub(masked, text)
+
+
+def redact(text: str) -> str:
+    """A customer's own words as someone else may read them: numbers masked as in
+    `mask_numbers`, email addresses hidden."""
+    return _EMAIL.sub("***@***", mask_numbers(text))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.contact import mask_numbers
 from chalicelib.domain.timefmt import local_date_text, local_text, parse_rfc3339
 from chalicelib.services.presenters import category_name
 
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 SMS_SIGNATURE = "【PayCase】"
 LANGUAGES = ("zh-CN", "en")
+# References a reader needs in full, shown as given. Every other text param (staff messages,
+# notes, reasons, requests, names, a payment platform's failure_reason) has any card, account or
+# phone number in it masked, so free text added later is masked without being listed here.
+VERBATIM = frozenset(
+    {"case_number", "transaction_id", "order_id", "refund_id", "query_id", "merchant_id", "code"}
+)
 
 # Display names of the codes messages mention; an unknown code shows as itself.
 REMEDY_NAMES = {
@@ -128,8 +135,12 @@ class TemplateRenderer:
 
     def _render(self, name: str, language: str, params: dict[str, Any]) -> str:
         template = self._environment().get_template(name)
+        values = {
+            key: value if key in VERBATIM or not isinstance(value, str) else mask_numbers(value)
+            for key, value in params.items()
+        }
         # The language chosen here wins over one a producer may have left in the params.
-        return str(template.render({**params, "language": self._lang(language)}))
+        return str(template.render({**values, "language": self._lang(language)}))
 
     def _environment(self) -> Environment:
         if self._env is None:

@@ -4,7 +4,6 @@ cases that name it. A merchant sees only its own payments, queries and cases; an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,7 +14,7 @@ from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Status, TimelineEntry
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE, ComplaintRequest, PaymentRef
-from chalicelib.domain.contact import Contact
+from chalicelib.domain.contact import Contact, redact
 from chalicelib.domain.errors import DuplicateOpenCase, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid, new_ulid
 from chalicelib.domain.ledger import Payment, fold
@@ -60,17 +59,6 @@ _MERCHANT_ENTRIES = frozenset(
         "second_review_decided",
     }
 )
-
-
-# Long digit runs in a customer's words (card, account or phone numbers) are not the merchant's
-# to read: "never expose a payer's payment details to others".
-_DIGIT_RUN = re.compile(r"(?<!\d)(\d{3})\d{4,}(\d{4})(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-
-
-def redact(text: str) -> str:
-    text = _DIGIT_RUN.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
-    return _EMAIL.sub("***@***", text)
 
 
 @dataclass(frozen=True)
@@ -324,6 +312,8 @@ class MerchantDesk:
         entries = self._store.timeline(case.case_id, include_internal=True)
         return {
             **self._summary(case),
+            # A customer's card, account or phone numbers and addresses are not the merchant's
+            # to read: "never expose a payer's payment details to others".
             "description": redact(case.description),
             "timeline": [
                 _merchant_entry(e)

@@ -164,6 +164,20 @@ def test_sms_held_overnight_goes_by_email_when_sms_is_turned_off(desk: Desk) -> 
     assert _log(desk) == {("case_received", "sms"): "dead", ("case_received", "email"): "sent"}
 
 
+def test_card_and_phone_numbers_in_a_staff_message_are_masked(desk: Desk) -> None:
+    # GIVEN staff writing a customer's card and phone numbers into a message
+    filed = desk.file(complaint())
+    desk.drain()
+    text = "已核实卡号 6222 0212 3456 7890 123 的扣款，请保持 13800138000 畅通"
+    _staff_message(desk, filed["case_id"], text)
+    desk.drain()
+    # THEN the email shows them masked, and the rest of the message as written
+    [email] = [m for m in desk.email.sent if "扣款" in m["text"]]
+    for body in (email["text"], email["html"]):
+        assert "622****0123" in body and "138****8000" in body
+        assert "6222 0212 3456 7890" not in body and "13800138000" not in body
+
+
 def test_bounced_address_is_suppressed(desk: Desk) -> None:
     count = desk.container.inbound.ses_event(
         {

@@ -8,9 +8,11 @@ from chalicelib.domain.contact import (
     Contact,
     InvalidContact,
     mask_email,
+    mask_numbers,
     mask_phone,
     normalize_email,
     normalize_phone,
+    redact,
 )
 
 PHONE = "+8613800138000"
@@ -168,3 +170,24 @@ def test_contact_masked_never_shows_full_details() -> None:
     }
     assert PHONE not in str(shown)
     assert EMAIL not in str(shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("卡号6222021234567890123", "卡号622****0123"),
+        ("卡号 6222 0212 3456 7890 123 已冻结", "卡号 622****0123 已冻结"),
+        ("账户 6222-0212-3456-7890", "账户 622****7890"),
+        ("请致电 +86 138 0013 8000", "请致电 +86 138****8000"),
+        ("TXN-20261123-0001 于 2026-11-23 10:00 支付 38.80 元", None),
+        ("订单12号，PC20261123-7K3F9Q", None),
+    ],
+)
+def test_mask_numbers_hides_card_account_and_phone_numbers_only(
+    text: str, shown: str | None
+) -> None:
+    assert mask_numbers(text) == (text if shown is None else shown)
+
+
+def test_redact_also_hides_addresses() -> None:
+    assert redact("zhang.san@example.com 13800138000") == "***@*** 138****8000"

@@ -227,6 +227,7 @@ FREE_TEXT = (
     ("second_review_decided", "note"),
     ("regulatory_extended", "reason"),
     ("refund_failed", "failure_reason"),
+    ("refund_failed_alert", "failure_reason"),
     ("payment_confirmed", "merchant_name"),
     ("merchant_query_answered", "merchant_name"),
     ("merchant_case_opened", "merchant_name"),
@@ -337,15 +338,28 @@ def test_templates_zh_cn_uses_full_width_punctuation(event: str) -> None:
                 assert mark not in body, f"{name} has {mark!r}"
 
 
+# Card and phone numbers as people type them into a message, a note or a reason.
+TYPED_NUMBERS = (
+    f"卡号 {CARD}，尾号见 6222 0212 3456 7890 123 或 6222-0212-3456-7890；"
+    f"手机 {FULL_PHONE}，或 +86 138 0013 8000。"
+)
+
+
 @pytest.mark.parametrize(("event", "language"), ALL_RENDERS)
 def test_templates_never_show_a_full_phone_or_card_number(event: str, language: str) -> None:
-    # GIVEN the contact's phone only in masked form
-    parts = render_all(event, language, longest_params(event, language))
+    # GIVEN the contact's phone only in masked form, and card and phone numbers typed into
+    # every free-text value of the event (by staff, the customer or the payment platform)
+    params = longest_params(event, language)
+    for key in [key for e, key in FREE_TEXT if e == event]:
+        params[key] = TYPED_NUMBERS + params[key]
+    parts = render_all(event, language, params)
     for name, out in parts.items():
         # THEN no message shows a full mobile number or a raw card number
         assert FULL_PHONE not in out and CARD not in out, name
         assert re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", out) is None, name
         assert re.search(r"\d{16,19}", out) is None, name
+        for written in ("6222 0212 3456 7890", "6222-0212-3456-7890", "138 0013 8000"):
+            assert written not in out, name
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
