@@ -8,10 +8,11 @@ from .timefmt import SHANGHAI
 
 QUIET_FROM = time(21, 0)
 QUIET_UNTIL = time(8, 0)
-# Messages that go out at any hour: one-time codes, and anything about a suspected fraud,
-# which the customer must be able to act on at once.
+# Messages that go out at any hour: one-time codes, and security alerts, which the customer
+# must be able to act on at once. On a suspected-fraud case the acknowledgement is the security
+# alert; its later messages (updates, reminders, the survey) wait for morning like any other.
 URGENT_EVENTS = frozenset({"otp_code"})
-URGENT_CATEGORIES = frozenset({"security_fraud"})
+SECURITY_ALERTS = {"security_fraud": frozenset({"case_received"})}
 
 
 def quiet_until(now: datetime) -> datetime | None:
@@ -24,4 +25,5 @@ def quiet_until(now: datetime) -> datetime | None:
 
 
 def is_urgent(event: str, category: str | None) -> bool:
-    return event in URGENT_EVENTS or (category is not None and category in URGENT_CATEGORIES)
+    """Whether a customer SMS for `event` on a case of `category` ignores quiet hours."""
+    return event in URGENT_EVENTS or event in SECURITY_ALERTS.get(category or "", frozenset())

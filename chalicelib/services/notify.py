@@ -219,7 +219,7 @@ class Dispatcher:
 
     @staticmethod
     def _quiet_until(n: Notification, now: datetime) -> datetime | None:
-        """Customer SMS waits out quiet hours, except one-time codes and fraud alerts."""
+        """Customer SMS waits out quiet hours, except one-time codes and security alerts."""
         if n.channel != "sms" or n.audience != "customer":
             return None
         if is_urgent(n.event, n.params.get("category")):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -66,3 +71,41 @@ def test_email_faults_are_classified(
         with pytest.raises(DeliveryFailed) as failed:
             SesEmail(client, "no-reply@paycase.example").send_email("a@example.com", "s", "t", "h")
     assert failed.value.permanent is permanent
+
+
+def _unreachable(service: str, operation: str, error: Exception) -> Any:
+    """A real client of `service` whose `operation` fails in the HTTP layer with `error`, as
+    botocore raises it when the endpoint cannot be reached (no retries, so it surfaces at once)."""
+
+    def fail(**_: Any) -> None:
+        raise error
+
+    client = boto3.client(
+        service, region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
+    client.meta.events.register(f"before-send.{service}.{operation}", fail)
+    return client
+
+
+NETWORK_ERRORS = [
+    EndpointConnectionError(endpoint_url="https://sns.ap-southeast-1.amazonaws.com/"),
+    ReadTimeoutError(endpoint_url="https://sns.ap-southeast-1.amazonaws.com/"),
+]
+
+
+@pytest.mark.parametrize("error", NETWORK_ERRORS, ids=["endpoint-connection", "read-timeout"])
+def test_sms_network_errors_are_retryable(error: Exception) -> None:
+    client = _unreachable("sns", "Publish", error)
+    with pytest.raises(DeliveryFailed) as failed:
+        SnsSms(client).send_sms("+8613800138000", "x")
+    assert failed.value.permanent is False
+    assert failed.value.reason == "network error: try again"
+
+
+@pytest.mark.parametrize("error", NETWORK_ERRORS, ids=["endpoint-connection", "read-timeout"])
+def test_email_network_errors_are_retryable(error: Exception) -> None:
+    client = _unreachable("sesv2", "SendEmail", error)
+    with pytest.raises(DeliveryFailed) as failed:
+        SesEmail(client, "no-reply@paycase.example").send_email("a@example.com", "s", "t", "h")
+    assert failed.value.permanent is False
+    assert failed.value.reason == "network error: try again"

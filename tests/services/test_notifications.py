@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib.domain.case import Status
 from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.lifecycle import staff_move
 from chalicelib.services.notify import LEASE_SECONDS, MAX_ATTEMPTS
 from chalicelib.services.ports import DeliveryFailed, Notification
 from tests.builders import complaint
@@ -53,6 +55,30 @@ def test_fraud_alerts_and_codes_ignore_quiet_hours(desk: Desk) -> None:
     desk.container.sessions.request_code({"phone": "13900139000"})
     desk.drain()
     assert len(desk.sms.sent) == 2  # the fraud acknowledgement and the code, at 22:30
+
+
+def test_later_messages_on_a_fraud_case_wait_for_morning(desk: Desk) -> None:
+    # GIVEN a suspected-fraud case, acknowledged and accepted on Monday morning
+    filed = desk.file(complaint(category="security_fraud"))
+    writer = desk.container.writer
+    case = writer.load(filed["case_id"])
+    writer.commit(
+        case,
+        staff_move(case, Status.ACCEPTED, "stf_agent", desk.clock.now(), writer.calendar, None),
+        desk.clock.now(),
+    )
+    desk.drain()
+    # WHEN its periodic update comes due while the customer sleeps (Wednesday 22:30)
+    desk.clock.set(datetime(2026, 11, 25, 22, 30, tzinfo=SH))
+    desk.fire_due()
+    # THEN it is emailed at once, but its SMS waits for 08:00 like any other update
+    assert _log(desk)[("periodic_update", "email")] == "sent"
+    assert _sms(desk, "periodic_update").status == "deferred"
+    assert len(desk.sms.sent) == 2  # the acknowledgement and the acceptance, on Monday
+    desk.clock.set(datetime(2026, 11, 26, 8, 0, 30, tzinfo=SH))
+    desk.fire_due()
+    assert _sms(desk, "periodic_update").status == "sent"
+    assert len(desk.sms.sent) == 3
 
 
 def test_dead_sms_falls_back_to_email_once() -> None:
