@@ -20,6 +20,7 @@ from chalicelib.domain.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import fingerprint, is_ulid, tokens_match
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
+from chalicelib.services.notify import sms_opt_out_key
 from chalicelib.services.ports import CaseStore, Changes
 from chalicelib.services.sessions import Sessions
 from chalicelib.services.staff import bearer, case_bearer
@@ -212,7 +213,16 @@ class CustomerCases:
             return Step(case.evolve(contact=contact), (entry,))
 
         case, _ = self._act(case_id, act)
+        if opt_out is False and case.contact.phone:
+            self._opt_in_phone(case.contact.phone)
         return case.contact.masked()
+
+    def _opt_in_phone(self, phone: str) -> None:
+        """A customer who asks for SMS through their case's own authenticated call undoes their
+        TD reply for the phone, which would otherwise keep every SMS from going."""
+        key = sms_opt_out_key(phone)
+        if self._store.get_key(key) is not None:
+            self._store.commit(Changes(now=self._clock.now(), releases=[key]))
 
 
 def _one_text(body: Any, key: str, *, required: bool, max_len: int) -> str | None:

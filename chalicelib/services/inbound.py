@@ -31,7 +31,8 @@ class Inbound:
 
     def sms_reply(self, message: dict[str, Any]) -> str:
         """An SMS reply as SNS two-way SMS delivers it. "TD" turns SMS off for the phone,
-        on its open cases and for any later message."""
+        on its open cases and for any later message, until the customer turns SMS back on
+        through a case's preferences."""
         body = str(message.get("messageBody", "")).strip().upper()
         try:
             phone = normalize_phone(str(message.get("originationNumber", "")))

@@ -56,6 +56,31 @@ def test_td_reply_through_sns_turns_sms_off(api: Api) -> None:
     assert api.client.lambda_.invoke("inbound_sms", garbage).payload == {"outcome": "ignored"}
 
 
+def test_sms_turned_back_on_after_td_reaches_the_phone_again(api: Api) -> None:
+    # GIVEN a customer who replied TD through SNS
+    case = api.file().json_body
+    api.drain()
+    message = json.dumps({"originationNumber": "+8613800138000", "messageBody": "TD"})
+    api.client.lambda_.invoke("inbound_sms", api.client.events.generate_sns_event(message=message))
+    # WHEN they turn SMS back on with their case's token
+    changed = api.client.http.put(
+        f"/v1/cases/{case['case_id']}/preferences",
+        headers={
+            "Authorization": f"Bearer {case['access_token']}",
+            "Content-Type": "application/json",
+        },
+        body='{"sms_opt_out": false}',
+    )
+    assert (changed.status_code, changed.json_body["sms_opt_out"]) == (200, False)
+    # AND staff then write to them
+    staff = {"Authorization": f"Bearer {api.staff_token('agent')}"}
+    path = f"/v1/admin/cases/{case['case_id']}/messages"
+    assert api.post(path, {"text": "已联系商家"}, staff).status_code == 201
+    api.drain()
+    # THEN the message reaches the phone by SMS as well as the acknowledgement
+    assert len(api.sms_about(case["case_number"])) == 2
+
+
 def test_ses_bounce_through_sns_suppresses_the_address(api: Api) -> None:
     bounce = {
         "eventType": "Bounce",

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.domain.case import Status
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.lifecycle import staff_move
-from chalicelib.services.notify import LEASE_SECONDS, MAX_ATTEMPTS
+from chalicelib.services.notify import LEASE_SECONDS, MAX_ATTEMPTS, sms_opt_out_key
 from chalicelib.services.ports import DeliveryFailed, Notification
 from tests.builders import complaint
 from tests.fakes import FakeEmail, FakeSms
@@ -188,6 +188,21 @@ def test_sms_held_overnight_goes_by_email_when_sms_is_turned_off(desk: Desk) -> 
     assert desk.sms.sent == []
     assert [m["to"] for m in desk.email.sent] == ["a@example.com"]
     assert _log(desk) == {("case_received", "sms"): "dead", ("case_received", "email"): "sent"}
+
+
+def test_opting_back_in_after_td_sends_sms_again(desk: Desk) -> None:
+    # GIVEN a customer who replied TD
+    filed = desk.file(complaint())
+    desk.drain()
+    desk.container.inbound.sms_reply({"originationNumber": "+8613800138000", "messageBody": "TD"})
+    # WHEN they turn SMS back on through their case
+    assert _preferences(desk, filed, sms_opt_out=False)["sms_opt_out"] is False
+    _staff_message(desk, filed["case_id"])
+    desk.drain()
+    # THEN the phone is no longer opted out, and the next message goes by SMS too
+    assert desk.store.get_key(sms_opt_out_key("+8613800138000")) is None
+    assert _log(desk)[("staff_message", "sms")] == "sent"
+    assert len(desk.sms.sent) == 2
 
 
 def test_card_and_phone_numbers_in_a_staff_message_are_masked(desk: Desk) -> None:
