@@ -128,7 +128,7 @@ def full_case(now: datetime = MONDAY_10AM) -> Case:
         round=2,
         handlers=frozenset({"stf_a", "stf_b"}),
         proposal=proposal,
-        second_review=SecondReview(now, "不服", later, later + timedelta(days=20)),
+        second_review=SecondReview(now, "不服", later, later + timedelta(days=20), later),
         rating=4,
         due_at=later,
         at_risk_at=now + timedelta(hours=20),

@@ -86,6 +86,7 @@ class SecondReview:
     reason: str
     first_response_due: datetime
     resolution_due: datetime
+    first_response_at: datetime | None = None  # the reviewer's first action on round 2
 
 
 @dataclass(frozen=True)

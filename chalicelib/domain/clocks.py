@@ -35,7 +35,10 @@ class ClockRun:
         return self.used + calendar.working_seconds_between(self.since, now)
 
     def due(self, calendar: WorkingCalendar) -> datetime | None:
-        """When the budget runs out; None while paused."""
+        """When the budget runs out; None while paused. A clock that ran out before its last
+        pause is due from the moment it resumed: it stays breached."""
+        if self.since is not None and self.used >= self.budget:
+            return self.since
         return self.point(1.0, calendar)
 
     def point(self, fraction: float, calendar: WorkingCalendar) -> datetime | None:

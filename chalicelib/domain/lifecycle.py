@@ -143,8 +143,15 @@ def _base(case: Case) -> dict[str, Any]:
     return {"case_number": case.case_number, "category": case.category.value}
 
 
-def _handled_by(case: Case, staff_id: str) -> Case:
-    if case.round != 1 or staff_id in case.handlers:
+def _handled_by(case: Case, staff_id: str, responded_at: datetime | None = None) -> Case:
+    """Round 1 remembers who handled the case (for recusal); in round 2 the first action that
+    answers the customer (`responded_at`) is the second review's first response."""
+    if case.round == 2:
+        review = case.second_review
+        if responded_at is None or review is None or review.first_response_at is not None:
+            return case
+        return replace(case, second_review=replace(review, first_response_at=responded_at))
+    if staff_id in case.handlers:
         return case
     return replace(case, handlers=case.handlers | {staff_id})
 
@@ -200,7 +207,7 @@ def staff_move(
     if case.status is S.SECOND_REVIEW:
         check_recusal(case, staff_id)
     step = move(case, to, staff_actor(staff_id), now, calendar, note)
-    return replace(step, case=_handled_by(step.case, staff_id))
+    return replace(step, case=_handled_by(step.case, staff_id, now))
 
 
 # -- what arriving in a status does ----------------------------------------------------------
@@ -258,9 +265,9 @@ def _resume_resolution(case: Case, now: datetime, calendar: WorkingCalendar) -> 
         return case
     resumed = run.resumed(now)
     due = resumed.due(calendar) or case.deadlines.resolution_due
-    return replace(
-        case, resolution_run=resumed, deadlines=replace(case.deadlines, resolution_due=due)
-    )
+    provisional = calendar.spans_provisional(case.created_at, due)
+    deadlines = replace(case.deadlines, resolution_due=due, provisional=provisional)
+    return replace(case, resolution_run=resumed, deadlines=deadlines)
 
 
 def _arrive_waiting_merchant(
@@ -320,8 +327,10 @@ def _arrive_final(
         entry = replace(step.entries[0], type="withdrawn")
         return Step(replace(case, resolved_at=case.resolved_at or now), (entry,))
     entry = replace(step.entries[0], type="closed")
-    # Only a case with an outcome can be rated; one closed for want of a reply gets no survey.
-    notices = (Notice("survey", _base(case)),) if case.resolved_at is not None else ()
+    # Only a case with an outcome can be rated; one closed for want of a reply, or already
+    # rated, gets no survey.
+    surveyed = case.resolved_at is not None and case.rating is None
+    notices = (Notice("survey", _base(case)),) if surveyed else ()
     return Step(case, (entry,), notices)
 
 
@@ -361,7 +370,7 @@ def propose(
     step = Step(case)
     if case.status in (S.ACCEPTED, S.INVESTIGATING):
         step = move(case, S.NEGOTIATING, staff_actor(staff_id), now, calendar)
-    changed = _handled_by(replace(step.case, proposal=proposal, updated_at=now), staff_id)
+    changed = _handled_by(replace(step.case, proposal=proposal, updated_at=now), staff_id, now)
     entry = Entry(
         "proposal_made",
         Visibility.PUBLIC,
@@ -381,8 +390,9 @@ def propose(
 def answer_proposal(
     case: Case, accept: bool, reason: str | None, now: datetime, calendar: WorkingCalendar
 ) -> Step:
-    """The customer's answer: accepting resolves the case, rejecting leaves it unresolved (and,
-    in round 1, open to an objection within 15 days)."""
+    """The customer's answer: accepting resolves the case. Rejecting a round-1 offer leaves the
+    case unresolved, open to an objection within 15 days; rejecting a second-review offer leaves
+    the final decision to the reviewer."""
     proposal = case.proposal
     if proposal is None or proposal.status is not ProposalStatus.PENDING:
         raise InvalidTransition("There is no proposal waiting for an answer.")
@@ -397,6 +407,8 @@ def answer_proposal(
     )
     outcome = S.RESOLVED if accept else S.UNRESOLVED
     answered_case = replace(case, proposal=answered)
+    if not accept and case.status is S.SECOND_REVIEW:
+        return Step(replace(answered_case, updated_at=now), (entry,))
     return Step(answered_case, (entry,)).then(
         move(answered_case, outcome, "customer", now, calendar)
     )
@@ -440,7 +452,8 @@ def staff_entry(
     entry = Entry(
         type_, visibility, staff_actor(staff_id), text, {**(data or {}), "round": case.round}
     )
-    changed = _handled_by(replace(case, updated_at=now), staff_id)
+    responded = None if type_ == "note" else now
+    changed = _handled_by(replace(case, updated_at=now), staff_id, responded)
     notices = (
         (Notice("staff_message", {**_base(case), "text": text}),) if type_ == "message" else ()
     )
@@ -458,8 +471,9 @@ def assign(case: Case, assignee: str, by: str, now: datetime, assignee_name: str
         None,
         {"assignee": assignee, "previous": case.assignee, "round": case.round},
     )
+    # In round 2, handing the case to a reviewer is the second review's first response.
     changed = _handled_by(
-        _handled_by(replace(case, assignee=assignee, updated_at=now), assignee), by
+        _handled_by(replace(case, assignee=assignee, updated_at=now), assignee), by, now
     )
     due = to_rfc3339(case.due_at) if case.due_at else None
     params = {**_base(case), "staff_name": assignee_name, "due_at": due, "staff_id": assignee}
@@ -497,11 +511,14 @@ def extend(
         raise ValidationFailed({"days": f"at most {allowed} more days (30 in all)"})
     start = case.accepted_at or case.created_at
     due = regulatory_due(calendar, start, total)
-    changed = replace(
-        case,
-        regulatory_days=total,
-        updated_at=now,
-        deadlines=replace(case.deadlines, regulatory_due=due),
+    changed = _handled_by(
+        replace(
+            case,
+            regulatory_days=total,
+            updated_at=now,
+            deadlines=replace(case.deadlines, regulatory_due=due),
+        ),
+        staff_id,
     )
     entry = Entry(
         "regulatory_extended",

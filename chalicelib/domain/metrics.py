@@ -61,10 +61,36 @@ def deltas(before: Case | None, after: Case, calendar: WorkingCalendar) -> Metri
         )
         add |= {f"{clock}.total": 1, f"{clock}.met": int(after.resolved_at <= due)}
         if after.round == 1:
+            outer = after.resolved_at <= after.deadlines.regulatory_due
+            add |= {"regulatory.total": 1, "regulatory.met": int(outer)}
             hours = calendar.working_seconds_between(after.created_at, after.resolved_at) / HOUR
             samples["resolution_hours"] = [round(hours, 2)]
+    if before is not None:
+        add |= _merchant_and_review_clocks(before, after, calendar)
     if before is not None and before.rating is None and after.rating is not None:
         add |= {"csat.count": 1, "csat.sum": after.rating, f"csat.{after.rating}": 1}
     if not add and not samples:
         return None
     return MetricDelta(cohort_day(after), add, samples, check_repeat=before is None)
+
+
+def _merchant_and_review_clocks(
+    before: Case, after: Case, calendar: WorkingCalendar
+) -> dict[str, int]:
+    """A merchant's answer ends the merchant-response clock (a withdrawal ends nothing it owed);
+    the reviewer's first action ends the second review's first-response clock."""
+    add: dict[str, int] = {}
+    left = before.status is Status.WAITING_MERCHANT and after.status is not before.status
+    if left and after.status is not Status.WITHDRAWN and before.merchant_run is not None:
+        due = before.merchant_run.due(calendar)
+        met = due is not None and after.updated_at <= due
+        add |= {"merchant_response.total": 1, "merchant_response.met": int(met)}
+    review, reviewed = before.second_review, after.second_review
+    answered = reviewed.first_response_at if reviewed is not None else None
+    if review is not None and review.first_response_at is None and answered is not None:
+        met = reviewed is not None and answered <= reviewed.first_response_due
+        add |= {
+            "second_review_first_response.total": 1,
+            "second_review_first_response.met": int(met),
+        }
+    return add

@@ -1,10 +1,11 @@
 """SLA clocks and timers of a case: which are running, which timers are pending, what each does
 when it falls due, and the case's `sla.state`.
 
-Every working-time clock (first response, resolution, second review, merchant response) warns
-the assignee at 50% and 80% of its working time, escalates to supervisors when it runs out, and
-escalates again one working day later. The regulatory outer limit (calendar days) escalates when
-it passes. Customers get a periodic update after 2 working days without news.
+Every working-time clock (first response, resolution, the second review's first response and
+resolution, merchant response) warns the assignee at 50% and 80% of its working time, escalates
+to supervisors when it runs out, and escalates again one working day later. The regulatory outer
+limit of round 1 (calendar days, extensible) escalates the same way when it passes, without
+warnings. Customers get a periodic update after 2 working days without news.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .timefmt import to_rfc3339
 FIRST_RESPONSE = "first_response"
 RESOLUTION = "resolution"
 SECOND_REVIEW = "second_review"
+SECOND_REVIEW_FIRST_RESPONSE = "second_review_first_response"
 MERCHANT_RESPONSE = "merchant_response"
 REGULATORY = "regulatory"
 FIRST_RESPONSE_DUE = "first_response_due"
@@ -89,7 +91,11 @@ def running_clocks(case: Case, calendar: WorkingCalendar) -> list[tuple[str, Clo
     if case.round == 1 and case.status not in _RESOLUTION_STOPPED:
         clocks.append((RESOLUTION, resolution_run(case, calendar), ""))
     review = case.second_review
-    if case.round == 2 and case.status is Status.SECOND_REVIEW and review is not None:
+    if case.round == 2 and case.status not in _RESOLUTION_STOPPED and review is not None:
+        # Round 2 runs on its own clocks until the final decision, whatever the status.
+        if review.first_response_at is None:
+            run = ClockRun.until(review.opened_at, review.first_response_due, calendar)
+            clocks.append((SECOND_REVIEW_FIRST_RESPONSE, run, ""))
         clocks.append(
             (SECOND_REVIEW, ClockRun.until(review.opened_at, review.resolution_due, calendar), "")
         )
@@ -133,8 +139,13 @@ def pending_timers(case: Case, calendar: WorkingCalendar) -> list[Timer]:
     for clock, run, occurrence in running_clocks(case, calendar):
         timers += _clock_timers(clock, run, occurrence, calendar)
     status = case.status
-    if status not in (Status.RESOLVED, Status.UNRESOLVED):
-        timers.append(Timer(REGULATORY_DUE, case.deadlines.regulatory_due))
+    if case.round == 1 and status not in (Status.RESOLVED, Status.UNRESOLVED):
+        # Named after the limit, so an extension arms a fresh breach and escalation.
+        outer = case.deadlines.regulatory_due
+        occurrence = to_rfc3339(outer)
+        escalation = calendar.add_working_time(outer, calendar.hours.seconds_per_day)
+        timers.append(Timer(f"{REGULATORY_DUE}@{occurrence}", outer))
+        timers.append(Timer(f"{REGULATORY}_escalation@{occurrence}", escalation))
     if status is Status.WAITING_CUSTOMER and case.waiting is not None:
         occurrence = to_rfc3339(case.waiting.since)
         timers.append(Timer(f"{CUSTOMER_REMINDER}@{occurrence}", case.waiting.remind_at))
@@ -270,8 +281,8 @@ def _resolution_due(case: Case) -> datetime:
 
 def sla_state(case: Case, now: datetime, calendar: WorkingCalendar) -> SlaState:
     """The state of the clock that currently matters to the customer."""
-    if case.status is Status.WAITING_CUSTOMER:
-        return SlaState.PAUSED
+    if case.status is Status.WAITING_CUSTOMER and case.round == 1:
+        return SlaState.PAUSED  # round 2's clock does not pause
     if case.status in _RESOLUTION_STOPPED:
         stopped = case.resolved_at or case.updated_at
         return SlaState.MET if stopped <= _resolution_due(case) else SlaState.BREACHED

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.contact import mask_numbers
 from chalicelib.domain.timefmt import local_date_text, local_text, parse_rfc3339
-from chalicelib.services.presenters import category_name
+from chalicelib.services.presenters import (
+    CLOCK_NAMES,
+    VERDICT_NAMES,
+    category_name,
+    last_day_text,
+)
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -40,20 +45,6 @@ REMEDY_NAMES = {
 OUTCOME_NAMES = {
     "resolved": {"zh-CN": "已解决", "en": "resolved"},
     "unresolved": {"zh-CN": "未解决", "en": "unresolved"},
-}
-VERDICT_NAMES = {
-    "settled": {"zh-CN": "已到账", "en": "settled"},
-    "pending_settlement": {"zh-CN": "已支付，待结算", "en": "paid, settlement pending"},
-    "failed": {"zh-CN": "支付失败", "en": "payment failed"},
-    "refunded": {"zh-CN": "已退款", "en": "refunded"},
-    "amount_mismatch": {"zh-CN": "金额不符", "en": "amount mismatch"},
-    "not_found": {"zh-CN": "未查到该笔支付", "en": "payment not found"},
-}
-CLOCK_NAMES = {
-    "first_response": {"zh-CN": "受理", "en": "first response"},
-    "resolution": {"zh-CN": "处理", "en": "resolution"},
-    "second_review": {"zh-CN": "二次协商", "en": "second review"},
-    "merchant_response": {"zh-CN": "商户回复", "en": "merchant response"},
 }
 
 
@@ -157,6 +148,7 @@ class TemplateRenderer:
             env.filters["local_date"] = lambda v, lang="zh-CN": local_date_text(
                 parse_rfc3339(v), lang
             )
+            env.filters["last_day"] = lambda v, lang="zh-CN": last_day_text(parse_rfc3339(v), lang)
             env.filters["category_name"] = category_name
             env.filters["money"] = money
             env.filters["remedy_name"] = remedy_name

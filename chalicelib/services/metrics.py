@@ -17,7 +17,14 @@ from chalicelib.services.ports import CaseStore, MetricsStore
 
 REPEAT_WINDOW = timedelta(days=30)
 MAX_RANGE_DAYS = 366
-CLOCKS = ("first_response", "resolution", "second_review")
+CLOCKS = (
+    "first_response",
+    "resolution",
+    "second_review_first_response",
+    "second_review",
+    "merchant_response",
+    "regulatory",
+)
 
 
 class MetricsRecorder:

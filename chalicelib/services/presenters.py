@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.calendar import WorkingCalendar
@@ -77,20 +77,21 @@ _SUMMARIES = {
 _OWN_WORDS = frozenset(
     {"customer_message", "message", "call_logged", "chat_logged", "note", "proposal_made"}
 )
-_CLOCK_NAMES = {
-    "first_response": {"zh-CN": "受理", "en": "first-response"},
+CLOCK_NAMES = {
+    "first_response": {"zh-CN": "受理", "en": "first response"},
     "resolution": {"zh-CN": "处理", "en": "resolution"},
-    "second_review": {"zh-CN": "二次协商", "en": "second-review"},
-    "merchant_response": {"zh-CN": "商户回复", "en": "merchant-response"},
+    "second_review_first_response": {"zh-CN": "二次协商受理", "en": "second-review response"},
+    "second_review": {"zh-CN": "二次协商", "en": "second review"},
+    "merchant_response": {"zh-CN": "商户回复", "en": "merchant response"},
     "regulatory": {"zh-CN": "决定", "en": "decision"},
 }
-_VERDICT_NAMES = {
-    "settled": {"zh-CN": "已结算到账", "en": "settled"},
-    "pending_settlement": {"zh-CN": "已支付，待结算", "en": "paid, not yet settled"},
-    "failed": {"zh-CN": "支付失败", "en": "failed"},
+VERDICT_NAMES = {
+    "settled": {"zh-CN": "已到账", "en": "settled"},
+    "pending_settlement": {"zh-CN": "已支付，待结算", "en": "paid, settlement pending"},
+    "failed": {"zh-CN": "支付失败", "en": "payment failed"},
     "refunded": {"zh-CN": "已退款", "en": "refunded"},
-    "amount_mismatch": {"zh-CN": "金额不符", "en": "another amount"},
-    "not_found": {"zh-CN": "未找到", "en": "not found"},
+    "amount_mismatch": {"zh-CN": "金额不符", "en": "amount mismatch"},
+    "not_found": {"zh-CN": "未查到该笔支付", "en": "payment not found"},
 }
 STATUS_NAMES = {
     "submitted": {"zh-CN": "已提交", "en": "submitted"},
@@ -105,6 +106,11 @@ STATUS_NAMES = {
     "closed": {"zh-CN": "已结案", "en": "closed"},
     "withdrawn": {"zh-CN": "已撤回", "en": "withdrawn"},
 }
+
+
+def last_day_text(due: datetime, language: str) -> str:
+    """The last day a deadline leaves: one due at midnight is met by the end of the day before."""
+    return local_date_text(due - timedelta(microseconds=1), language)
 
 
 def category_name(category: str, language: str) -> str:
@@ -143,15 +149,13 @@ def summary(entry: TimelineEntry, language: str) -> str:
     if "expected" in data:
         data["expected"] = local_date_text(_parse(data["expected"]), language)
     if "clock" in data:
-        data["clock_name"] = _CLOCK_NAMES.get(data["clock"], {}).get(language, data["clock"])
+        data["clock_name"] = CLOCK_NAMES.get(data["clock"], {}).get(language, data["clock"])
     if "due" in data:
         data["due"] = local_date_text(_parse(data["due"]), language)
     if "regulatory_due" in data:
-        data["regulatory_due_date"] = local_date_text(_parse(data["regulatory_due"]), language)
+        data["regulatory_due_date"] = last_day_text(_parse(data["regulatory_due"]), language)
     if "verdict" in data:
-        data["verdict_name"] = _VERDICT_NAMES.get(data["verdict"], {}).get(
-            language, data["verdict"]
-        )
+        data["verdict_name"] = VERDICT_NAMES.get(data["verdict"], {}).get(language, data["verdict"])
     if "to" in data:
         data["to_name"] = STATUS_NAMES.get(data["to"], {}).get(language, data["to"])
     try:

@@ -16,6 +16,9 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.errors import NotFound, ValidationFailed, VersionConflict
 from chalicelib.domain.lifecycle import (
+    CUSTOMER_REMINDER_DAYS,
+    CUSTOMER_TIMEOUT_DAYS,
+    MERCHANT_RESPONSE_DAYS,
     SECOND_REVIEW_FIRST_RESPONSE,
     SECOND_REVIEW_RESOLUTION,
     Entry,
@@ -201,16 +204,27 @@ def recompute(case: Case, calendar: WorkingCalendar, now: datetime) -> Step | No
     """A case's deadlines on a (re)loaded calendar; None when nothing moves."""
     policy = case.policy or DEFAULT_POLICIES[case.category]
     fresh = compute_deadlines(policy, case.created_at, calendar)
-    deadlines = replace(
-        case.deadlines,
-        first_response_due=fresh.first_response_due,
-        provisional=fresh.provisional,
-    )
     run = resolution_run(case, calendar)
     budget = calendar.working_seconds_between(case.created_at, fresh.resolution_due)
     run = run.with_budget(budget)
-    deadlines = replace(deadlines, resolution_due=run.due(calendar) or fresh.resolution_due)
+    resolution_due = run.due(calendar) or fresh.resolution_due
+    deadlines = replace(
+        case.deadlines,
+        first_response_due=fresh.first_response_due,
+        resolution_due=resolution_due,
+        provisional=calendar.spans_provisional(case.created_at, resolution_due),
+    )
     changed = replace(case, deadlines=deadlines, resolution_run=run)
+    if case.waiting is not None:
+        since = case.waiting.since
+        changed = replace(
+            changed,
+            waiting=replace(
+                case.waiting,
+                remind_at=calendar.add_working_days(since, CUSTOMER_REMINDER_DAYS),
+                close_at=calendar.add_working_days(since, CUSTOMER_TIMEOUT_DAYS),
+            ),
+        )
     if case.second_review is not None:
         opened = case.second_review.opened_at
         changed = replace(
@@ -225,7 +239,9 @@ def recompute(case: Case, calendar: WorkingCalendar, now: datetime) -> Step | No
         since = case.merchant_run.since
         changed = replace(
             changed,
-            merchant_run=ClockRun.until(since, calendar.add_working_days(since, 2), calendar),
+            merchant_run=ClockRun.until(
+                since, calendar.add_working_days(since, MERCHANT_RESPONSE_DAYS), calendar
+            ),
         )
     if changed == case:
         return None
@@ -246,12 +262,17 @@ class Recompute:
     """The outbox consumer for `recompute_deadlines`: one page of open cases per event, then
     the next page as a new event, so any number of cases is covered within Lambda's time."""
 
-    def __init__(self, writer: StepWriter, store: CaseStore, clock: Clock) -> None:
+    def __init__(
+        self, writer: StepWriter, store: CaseStore, clock: Clock, config: DeskConfig
+    ) -> None:
         self._writer = writer
         self._store = store
         self._clock = clock
+        self._config = config
 
     def handle(self, event: OutboxEvent) -> None:
+        # This consumer runs apart from the API call that loaded the calendar: read it afresh.
+        self._config.invalidate()
         payload = event.payload
         cases, last = self._store.list_cases(
             CaseQuery(limit=RECOMPUTE_PAGE, start=payload.get("cursor"))

@@ -89,6 +89,51 @@ def test_loading_an_official_year_recomputes_open_cases(desk: Desk) -> None:
     assert preview["resolution_due"] == "2027-01-21T10:00:00Z"
 
 
+def test_recompute_in_another_process_reads_the_loaded_year(desk: Desk) -> None:
+    # GIVEN a case filed 2026-12-30 waiting for the customer, and a consumer (another Lambda
+    # container on the same tables) that has already read the calendar before 2027 is loaded
+    from chalicelib import wiring
+
+    desk.clock.set(datetime(2026, 12, 30, 10, tzinfo=SH))
+    filed = desk.file(complaint(category="other", payment=None))
+    writer = desk.container.writer
+    for to, note in ((Status.ACCEPTED, None), (Status.WAITING_CUSTOMER, "请上传截图")):
+        case = writer.load(filed["case_id"])
+        step = staff_move(case, to, "stf_agent", desk.clock.now(), writer.calendar, note)
+        writer.commit(case, step, desk.clock.now())
+    waiting = writer.load(filed["case_id"]).waiting
+    assert waiting is not None
+    assert waiting.close_at == datetime(2027, 1, 7, 18, tzinfo=SH)  # on provisional 2027
+    desk.drain()
+    consumer = wiring.Container(
+        desk.container.settings,
+        clock=desk.clock,
+        **{
+            name: getattr(desk.container, name)
+            for name in (
+                "store",
+                "notifications",
+                "scheduler",
+                "sms",
+                "email",
+                "staff_directory",
+                "merchant_directory",
+                "metrics_store",
+            )
+        },
+    )
+    assert consumer.calendar.is_provisional(datetime(2027, 1, 4).date())
+    # WHEN staff load 2027 with 4-8 January off, and the consumer runs the recompute
+    holidays = ["2027-01-01", *[f"2027-01-{d:02d}" for d in range(4, 9)]]
+    desk.container.calendar_admin.load(2027, {"holidays": holidays, "workdays": []}, SUPERVISOR)
+    consumer.outbox.redrive()
+    # THEN the case's reminder and auto-close dates follow the loaded year
+    moved = desk.store.get_case(filed["case_id"])
+    assert moved is not None and moved.waiting is not None
+    assert moved.waiting.remind_at == datetime(2027, 1, 12, 18, tzinfo=SH)
+    assert moved.waiting.close_at == datetime(2027, 1, 14, 18, tzinfo=SH)
+
+
 def test_calendar_load_validates_dates(desk: Desk) -> None:
     admin = desk.container.calendar_admin
     for bad in (

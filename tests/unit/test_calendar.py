@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.calendar import BusinessHours, WorkingCalendar, YearCalendar
+from chalicelib.domain.clocks import ClockRun
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar.shipped()
@@ -314,3 +315,43 @@ def test_add_working_days_ends_1800_on_working_day_increasing(start: datetime, n
     assert local.time() == time(18)
     assert CAL.is_working_day(local.date())
     assert start < due < later
+
+
+@PROPERTY
+@given(
+    start=starts,
+    budget=st.floats(min_value=3600, max_value=120 * 3600),
+    pause_after=durations,
+    pause_for=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+)
+def test_pause_then_resume_never_shortens_a_clock(
+    start: datetime, budget: float, pause_after: float, pause_for: timedelta
+) -> None:
+    # GIVEN a clock of `budget` working seconds started at `start`
+    run = ClockRun(budget, 0.0, start)
+    due = run.due(CAL)
+    assert due is not None
+    # WHEN it pauses at some moment and resumes any time later
+    paused_at = CAL.add_working_time(start, min(pause_after, budget))
+    paused = run.paused(paused_at, CAL)
+    resumed = paused.resumed(paused_at + pause_for)
+    later = resumed.due(CAL)
+    # THEN the working time used is kept, nothing runs while paused, and the clock ends no
+    # earlier than it would have without the pause
+    assert paused.due(CAL) is None
+    assert paused.used == pytest.approx(CAL.working_seconds_between(start, paused_at), abs=1)
+    assert later is not None and later >= due - timedelta(seconds=1)
+    assert CAL.working_seconds_between(start, paused_at) + CAL.working_seconds_between(
+        paused_at + pause_for, later
+    ) == pytest.approx(budget, abs=2)
+
+
+def test_a_clock_paused_after_it_ran_out_resumes_breached() -> None:
+    # GIVEN a one-day clock from Monday 09:00, paused on Wednesday (after it ran out)
+    start = datetime(2026, 11, 23, 9, tzinfo=SH)
+    run = ClockRun.until(start, CAL.add_working_days(start, 1), CAL)
+    paused = run.paused(datetime(2026, 11, 25, 10, tzinfo=SH), CAL)
+    # WHEN it resumes on Thursday
+    resumed = paused.resumed(datetime(2026, 11, 26, 10, tzinfo=SH))
+    # THEN it is due at once, not lost
+    assert resumed.due(CAL) == datetime(2026, 11, 26, 10, tzinfo=SH)

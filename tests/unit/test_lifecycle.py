@@ -182,6 +182,7 @@ def test_staff_move_waiting_customer_stores_wait_pauses_clock_and_asks() -> None
         ("customer_reminder", wait.remind_at),
         ("customer_timeout", wait.close_at),
         ("regulatory_due", step.case.deadlines.regulatory_due),
+        ("regulatory_escalation", sh(12, 9, 18)),  # one working day after the outer limit
     ]
     # AND asking without saying what is needed fails validation on the note
     for note in (None, ""):
@@ -215,7 +216,11 @@ def test_on_timer_waiting_customer_reminds_then_closes_without_survey() -> None:
         S.WAITING_CUSTOMER,
         ["customer_reminder"],
     )
-    assert [t.name for t in pending_timers(reminded.case, CAL)] == [timeout.name, "regulatory_due"]
+    assert [kind_of(t.name) for t in pending_timers(reminded.case, CAL)] == [
+        kind_of(timeout.name),
+        "regulatory_due",
+        "regulatory_escalation",
+    ]
     closed = on_timer(reminded.case, timeout, sh(11, 30, 18), CAL)
     assert (closed.case.status, closed.case.closed_at) == (S.CLOSED, sh(11, 30, 18))
     # AND no survey: a case closed for want of a reply has no outcome to rate
@@ -364,8 +369,9 @@ ACTIONS = {
     "move": lambda c, s: lc.staff_move(c, S.INVESTIGATING, s, NOW, CAL),
     "note": lambda c, s: lc.staff_entry(c, "note", s, NOW, "内部备注"),
     "call": lambda c, s: lc.staff_entry(c, "call", s, NOW, "电话沟通", {"outcome": "ok"}),
+    "extend": lambda c, s: lc.extend(c, 5, "需要银行协查", s, NOW, CAL),
 }
-ROUND1 = ["propose", "assign", "move", "note", "call"]
+ROUND1 = ["propose", "assign", "move", "note", "call", "extend"]
 DECISIONS = ["resolve", "unresolve", "propose", "assign"]
 
 
@@ -386,6 +392,81 @@ def test_recusal_round1_handler_cannot_decide_second_review(action: str) -> None
         ACTIONS[action](case, "agent1")
     # AND an uninvolved reviewer may, without becoming a round-1 handler
     assert ACTIONS[action](case, "rev1").case.handlers == frozenset({"agent1"})
+
+
+@pytest.mark.parametrize(
+    ("action", "responds"),
+    [("propose", True), ("assign", True), ("call", True), ("resolve", True), ("note", False)],
+)
+def test_second_review_first_response_is_the_first_action_that_answers(
+    action: str, responds: bool
+) -> None:
+    # GIVEN a fresh second review: its first-response clock runs beside its decision clock
+    case = second_review()
+    clocks = {kind_of(t.name).rpartition("_")[0] for t in pending_timers(case, CAL)}
+    assert {"second_review_first_response", "second_review"} <= clocks
+    # WHEN a reviewer acts on it
+    after = ACTIONS[action](case, "rev1").case
+    # THEN anything but an internal note is its first response, and that clock stops
+    review = after.second_review
+    assert review is not None and (review.first_response_at == NOW) is responds
+    clocks = {kind_of(t.name).rpartition("_")[0] for t in pending_timers(after, CAL)}
+    assert ("second_review_first_response" in clocks) is (not responds and after.is_open)
+
+
+def test_second_review_rejection_leaves_the_decision_to_the_reviewer() -> None:
+    # GIVEN a second review with a reviewer's offer
+    offered = lc.propose(second_review(), TERMS, "rev1", NOW + DAY, CAL).case
+    # WHEN the customer rejects it
+    step = lc.answer_proposal(offered, False, "还是不行", NOW + 2 * DAY, CAL)
+    # THEN the case stays in second review, the rejection recorded, for the reviewer to decide
+    assert step.case.status is S.SECOND_REVIEW
+    assert step.case.proposal is not None
+    assert step.case.proposal.status is ProposalStatus.REJECTED
+    assert [e.type for e in step.entries] == ["proposal_rejected"] and step.notices == ()
+    decided = lc.staff_move(step.case, S.UNRESOLVED, "rev1", NOW + 3 * DAY, CAL)
+    assert [n.event for n in decided.notices] == ["second_review_decided"]
+
+
+def test_round2_case_reopened_by_a_failed_refund_keeps_its_review_clock() -> None:
+    # GIVEN a second review that a failed refund sent back to investigating
+    case = lc.reopen_after_failed_refund(second_review(), "RF1", "账户已注销", NOW, CAL).case
+    assert (case.status, case.round) == (S.INVESTIGATING, 2)
+    # THEN the second review's clock still runs and warns
+    clocks = {kind_of(t.name).rpartition("_")[0] for t in pending_timers(case, CAL)}
+    assert "second_review" in clocks
+
+
+def test_regulatory_limit_extended_after_its_breach_arms_a_new_breach() -> None:
+    # GIVEN an accepted case whose 15-day outer limit passed and escalated
+    case = lc.staff_move(make_case(), S.ACCEPTED, "agent1", NOW, CAL).case
+    outer = [t for t in pending_timers(case, CAL) if t.name.startswith("regulatory_")]
+    assert [kind_of(t.name) for t in outer] == ["regulatory_due", "regulatory_escalation"]
+    assert outer[0].due_at == case.deadlines.regulatory_due
+    fired = case
+    for timer in outer:
+        fired = on_timer(fired, timer, timer.due_at, CAL).case
+    assert not [t for t in pending_timers(fired, CAL) if t.name.startswith("regulatory_")]
+    # WHEN a supervisor extends it by 10 days
+    extended = lc.extend(fired, 10, "需要银行协查", "sup1", outer[1].due_at, CAL).case
+    # THEN the new limit has its own breach and escalation
+    again = [t for t in pending_timers(extended, CAL) if t.name.startswith("regulatory_")]
+    assert [t.due_at for t in again][:1] == [extended.deadlines.regulatory_due]
+    assert extended.deadlines.regulatory_due == case.deadlines.regulatory_due + 10 * DAY
+    assert len(again) == 2
+
+
+def test_second_review_has_no_regulatory_timer() -> None:
+    assert not [t for t in pending_timers(second_review(), CAL) if "regulatory" in t.name]
+
+
+def test_closing_a_rated_case_sends_no_survey() -> None:
+    rated = lc.rate(outcome(), 5, None, NOW).case
+    timer = next(t for t in pending_timers(rated, CAL) if kind_of(t.name) == "outcome_final")
+    closed = on_timer(rated, timer, timer.due_at, CAL)
+    assert closed.case.status is S.CLOSED and closed.notices == ()
+    unrated = on_timer(outcome(), timer, timer.due_at, CAL)
+    assert [n.event for n in unrated.notices] == ["survey"]
 
 
 # -- conversation, assignment, rating, withdrawal ------------------------------------------------

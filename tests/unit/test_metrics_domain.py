@@ -178,6 +178,9 @@ def test_deltas_round1_outcome_is_resolution_in_working_hours(
         f"status.{after.status}": 1,
         "resolution.total": 1,
         "resolution.met": met,
+        # decided well within 15 calendar days of acceptance
+        "regulatory.total": 1,
+        "regulatory.met": 1,
     }
     assert result.samples == {"resolution_hours": [hours]}
 
@@ -204,6 +207,9 @@ def test_deltas_round2_decision_counts_second_review_only(at: datetime, met: int
         "status.resolved": 1,
         "second_review.total": 1,
         "second_review.met": met,
+        # the decision is the reviewer's first action, long after 3 working days (11-30 18:00)
+        "second_review_first_response.total": 1,
+        "second_review_first_response.met": 0,
     }
     assert result.samples == {}
 
@@ -263,3 +269,39 @@ def test_deltas_status_gauges_net_to_one_case_in_its_current_status(data: st.Dat
         1,
         int(case.accepted_at is not None),
     )
+
+
+@pytest.mark.parametrize(("at", "met"), [(sh(11, 30, 18), 1), (sh(12, 1, 9), 0)], ids=str)
+def test_deltas_reviewer_first_action_is_the_second_review_first_response(
+    at: datetime, met: int
+) -> None:
+    # GIVEN a second review opened Wednesday 11-25 10:00, first response due 11-30 18:00
+    outcome = lc.answer_proposal(negotiating(), False, None, sh(11, 24, 10), CAL).case
+    review = lc.object_to(outcome, "不同意", sh(11, 25, 10), CAL).case
+    # WHEN a supervisor hands it to a reviewer at `at`
+    assigned = lc.assign(review, "rev1", "sup1", at).case
+    # THEN the second review's first response is counted once, met or not
+    assert delta(review, assigned).add == {
+        "second_review_first_response.total": 1,
+        "second_review_first_response.met": met,
+    }
+    reassigned = lc.assign(assigned, "rev2", "sup1", at).case
+    assert deltas(assigned, reassigned, CAL) is None
+
+
+@pytest.mark.parametrize(("days", "met"), [(2, 1), (3, 0)])
+def test_deltas_merchant_answer_counts_the_merchant_response_clock(days: int, met: int) -> None:
+    # GIVEN a case waiting for the merchant since Monday 10:00 (answer due Wednesday 18:00)
+    waiting = lc.staff_move(accepted(), S.WAITING_MERCHANT, "agent1", NOW, CAL).case
+    # WHEN the merchant answers `days` days later at 17:00
+    at = sh(11, 23 + days, 17)
+    answered = lc.merchant_response(waiting, "M100001", "已发货", at, CAL).case
+    # THEN the merchant-response clock is counted, met or not
+    result = delta(waiting, answered)
+    assert (
+        result.add["merchant_response.total"],
+        result.add["merchant_response.met"],
+    ) == (1, met)
+    # AND a withdrawal while waiting counts nothing against the merchant
+    withdrawn = lc.withdraw(waiting, None, at, CAL).case
+    assert "merchant_response.total" not in delta(waiting, withdrawn).add

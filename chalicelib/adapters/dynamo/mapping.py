@@ -118,6 +118,7 @@ def case_to_model(case: Case) -> CaseModel:
             reason=case.second_review.reason,
             first_response_due=case.second_review.first_response_due,
             resolution_due=case.second_review.resolution_due,
+            first_response_at=case.second_review.first_response_at,
         )
         if case.second_review
         else None,
@@ -213,6 +214,7 @@ def case_from_model(model: CaseModel) -> Case:
             reason=model.second_review.reason or "",
             first_response_due=model.second_review.first_response_due,
             resolution_due=model.second_review.resolution_due,
+            first_response_at=model.second_review.first_response_at,
         )
         if model.second_review is not None
         else None,

@@ -83,6 +83,7 @@ class SecondReviewAttr(MapAttribute[str, Any]):
     reason = UnicodeAttribute(default="")
     first_response_due = UTCDateTimeAttribute()
     resolution_due = UTCDateTimeAttribute()
+    first_response_at = UTCDateTimeAttribute(null=True)
 
 
 def _queue_index(name: str, hash_key: str) -> type[GlobalSecondaryIndex[Any]]:
