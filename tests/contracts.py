@@ -382,12 +382,22 @@ class PaymentStoreContract:
         assert found is not None and found.transaction_id == "TX-C1"
         assert store.payment_by_order("M200002", "ORD-9") is None
 
-    def test_ledger_lists_the_cases_about_a_transaction(self, store: Any) -> None:
+    def test_ledger_lists_the_cases_about_a_payment(self, store: Any) -> None:
+        # GIVEN a case naming the transaction, one naming another, one naming only the order
         about = make_case()
-        other = make_case(payment=replace(about.payment, transaction_id="TX-other"))  # type: ignore[type-var]
-        store.commit(Changes(now=NOW, new_cases=[about, other]))
-        ids = [c.case_id for c in store.cases_of_transaction(about.payment.transaction_id)]  # type: ignore[union-attr]
-        assert ids == [about.case_id]
+        paid = about.payment
+        assert paid is not None and paid.merchant_id is not None
+        other = make_case(payment=replace(paid, transaction_id="TX-other", order_id="ORD-2"))
+        by_order = make_case(payment=replace(paid, transaction_id=None, order_id="ORD-1"))
+        elsewhere = make_case(
+            payment=replace(paid, transaction_id=None, order_id="ORD-1", merchant_id="M200002")
+        )
+        store.commit(Changes(now=NOW, new_cases=[about, other, by_order, elsewhere]))
+        # WHEN the payment's cases are looked up THEN both ways of naming it are found
+        found = store.cases_of_payment(paid.transaction_id, paid.merchant_id, "ORD-1")
+        assert sorted(c.case_id for c in found) == sorted([about.case_id, by_order.case_id])
+        only_txn = store.cases_of_payment(paid.transaction_id, paid.merchant_id, None)
+        assert [c.case_id for c in only_txn] == [about.case_id]
 
     def test_queries_open_ones_are_found_by_reference(self, store: Any) -> None:
         open_query = _query("01KQ0000000000000000000001")

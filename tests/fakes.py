@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
+from chalicelib.domain.complaint import PaymentRef
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.verdicts import PaymentQuery
 from chalicelib.services.ports import (
@@ -107,11 +108,18 @@ class FakeStore:
                 return record
         return None
 
-    def cases_of_transaction(self, transaction_id: str) -> list[Case]:
+    def cases_of_payment(
+        self, transaction_id: str, merchant_id: str, order_id: str | None
+    ) -> list[Case]:
+        def names_it(p: PaymentRef | None) -> bool:
+            if p is None:
+                return False
+            if p.transaction_id:
+                return p.transaction_id == transaction_id
+            return bool(order_id) and (p.merchant_id, p.order_id) == (merchant_id, order_id)
+
         return [
-            c
-            for c in sorted(self.cases.values(), key=lambda c: c.case_id)
-            if c.payment is not None and c.payment.transaction_id == transaction_id
+            c for c in sorted(self.cases.values(), key=lambda c: c.case_id) if names_it(c.payment)
         ]
 
     def get_query(self, query_id: str) -> PaymentQuery | None:

@@ -185,7 +185,10 @@ class PaymentEffects:
         changed = [str(f) for f in event.payload.get("facts", [])]
         marker = f"payment@{event.payload.get('event_id', event.event_id)}"
         name = self._merchant_name(payment.merchant_id)
-        for case in self._payments.cases_of_transaction(payment.transaction_id):
+        cases = self._payments.cases_of_payment(
+            payment.transaction_id, payment.merchant_id, payment.order_id
+        )
+        for case in cases:
             # A merchant-settlement case's contact is the merchant: its query answers it.
             if case.is_open and case.category is not Category.MERCHANT_SETTLEMENT:
                 self._writer.apply(case.case_id, self._step(payment, changed, marker, name))

@@ -117,6 +117,20 @@ def test_customer_hears_of_a_refund_that_succeeded(merchants: Merchants, desk: D
     assert desk.staff_view(case["case_id"])["status"] == "investigating"
 
 
+def test_customer_who_named_only_the_order_hears_of_the_payment(
+    merchants: Merchants, desk: Desk
+) -> None:
+    # GIVEN a complaint that names the payment by the merchant's order, not the transaction
+    payment = {"merchant_id": "M100001", "order_id": "ORD-1", "amount_fen": 3880}
+    case = desk.file(payment=payment)
+    # WHEN the platform confirms the payment of that order, and of another merchant's ORD-1
+    merchants.event("payment.succeeded", merchant_id="M200002", transaction_id="TXN-OTHER")
+    assert "payment_confirmed" not in desk.events_sent(case["case_id"])
+    merchants.event("payment.succeeded")
+    # THEN the customer is told
+    assert "payment_confirmed" in desk.events_sent(case["case_id"])
+
+
 def test_customer_hears_of_a_reversal(merchants: Merchants, desk: Desk) -> None:
     case = desk.file()
     merchants.event("payment.reversed")

@@ -132,6 +132,7 @@ def case_to_model(case: Case) -> CaseModel:
         messages_due_at=case.messages_due_at,
         contact_key=contact_key(case.contact),
         transaction_id=case.payment.transaction_id if case.payment else None,
+        order_ref=_order_ref(case.payment),
     )
     # Open cases sort by urgency; final ones by when they ended.
     ordered_by = case.due_at if case.is_open else (case.closed_at or case.updated_at)
@@ -365,3 +366,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _order_ref(payment: PaymentRef | None) -> str | None:
+    """How a payment event finds a case that names its order but not its transaction."""
+    if payment is None or payment.transaction_id or not (payment.merchant_id and payment.order_id):
+        return None
+    return f"{payment.merchant_id}#{payment.order_id}"

@@ -123,6 +123,17 @@ class TransactionIndex(GlobalSecondaryIndex["CaseModel"]):
     case_id = UnicodeAttribute(range_key=True)
 
 
+class OrderRefIndex(GlobalSecondaryIndex["CaseModel"]):
+    """Cases that name their payment by the merchant's order alone, without a transaction id."""
+
+    class Meta:
+        index_name = "by_order_ref"
+        projection = KeysOnlyProjection()
+
+    order_ref = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute(range_key=True)
+
+
 class ContactIndex(GlobalSecondaryIndex["CaseModel"]):
     """A contact's cases, newest first: customer sessions and repeat complaints."""
 
@@ -195,6 +206,7 @@ class CaseModel(Model):
     due_key = UnicodeAttribute(null=True)
     contact_key = UnicodeAttribute(null=True)
     transaction_id = UnicodeAttribute(null=True)
+    order_ref = UnicodeAttribute(null=True)  # "merchant#order" when there is no transaction id
     wake_shard = UnicodeAttribute(null=True)
     wake_at = UTCDateTimeAttribute(null=True)
 
@@ -207,6 +219,7 @@ class CaseModel(Model):
     open_category_index = OpenCategoryIndex()
     contact_index = ContactIndex()
     transaction_index = TransactionIndex()
+    order_ref_index = OrderRefIndex()
 
 
 class TimelineModel(Model):

@@ -110,8 +110,13 @@ class PaymentReads:
             return self.get_payment(hit.transaction_id)
         return None
 
-    def cases_of_transaction(self, transaction_id: str) -> list[Case]:
+    def cases_of_payment(
+        self, transaction_id: str, merchant_id: str, order_id: str | None
+    ) -> list[Case]:
         ids = [hit.case_id for hit in CaseModel.transaction_index.query(transaction_id)]
+        if order_id:
+            by_order = CaseModel.order_ref_index.query(f"{merchant_id}#{order_id}")
+            ids = sorted({*ids, *(hit.case_id for hit in by_order)})
         found = []
         for case_id in ids:
             try:
