@@ -158,7 +158,11 @@ def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
         f"POST /v1/merchant/payment-queries '{query}' | sh",
     ]
     lines += [
-        "  Move the test clock a day ahead and watch the deadlines fire:",
+        "  Read the test clock (any staff token):",
+        f"    curl -s {api}/v1/dev/clock -H 'Authorization: Bearer "
+        f"{credentials['staff_tokens']['agent']}'",
+        "  Move it a day ahead (admin token; at most 400 days past real time) and watch the "
+        "deadlines fire:",
         f"    curl -s -X POST {api}/v1/dev/clock -H 'Authorization: Bearer {admin}' "
         "-H 'Content-Type: application/json' -d '{\"advance_seconds\": 86400}'",
         "Messages the stack sends are printed below. Ctrl-C stops everything.",

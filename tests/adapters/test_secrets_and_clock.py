@@ -48,3 +48,20 @@ def test_test_clock_moves_forward_only_and_is_shared(tmp_path: Path) -> None:
     target = start + timedelta(days=3)
     assert abs((api.set(target) - target).total_seconds()) < 1
     assert abs((runner.now() - target).total_seconds()) < 1
+
+
+def test_test_clock_never_runs_more_than_max_ahead_past_real_time(tmp_path: Path) -> None:
+    # GIVEN a test clock allowed to run two days ahead
+    clock = OffsetFileClock(tmp_path / "clock.json", max_ahead=timedelta(days=2))
+    # WHEN it advances a day at a time THEN the third day is refused under advance_seconds
+    clock.advance(86400)
+    clock.advance(86400 - 60)
+    with pytest.raises(ValidationFailed) as refused:
+        clock.advance(86400)
+    assert list(refused.value.fields) == ["advance_seconds"]
+    # AND setting it past the bound is refused under set, leaving it where it was
+    before = clock.now()
+    with pytest.raises(ValidationFailed) as too_far:
+        clock.set(datetime.now(UTC) + timedelta(days=3))
+    assert list(too_far.value.fields) == ["set"]
+    assert clock.now() - before < timedelta(seconds=5)

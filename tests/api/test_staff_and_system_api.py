@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from chalicelib import wiring
+from chalicelib.api.dev import MAX_ADVANCE
 from tests.api.conftest import Api, error_of
 
 
@@ -90,19 +92,80 @@ def clock_api(api: Api, tmp_path: Path) -> Api:
 
 def test_test_clock_moves_forward_for_admins_only(clock_api: Api) -> None:
     api = clock_api
-    before = api.get("/v1/dev/clock").json_body["now"]
     agent, admin = api.staff_token("agent"), api.staff_token("admin")
+    before = api.get("/v1/dev/clock", agent).json_body["now"]
     advance = {"advance_seconds": 86400}
     assert api.post("/v1/dev/clock", advance, _auth(agent)).status_code == 403
     moved = api.post("/v1/dev/clock", advance, _auth(admin))
     assert moved.status_code == 200
     assert moved.json_body["now"] > before
-    assert api.get("/v1/dev/clock").json_body["now"] >= moved.json_body["now"]
+    assert api.get("/v1/dev/clock", agent).json_body["now"] >= moved.json_body["now"]
     back = api.post("/v1/dev/clock", {"set": before}, _auth(admin))
     assert back.status_code == 400 and "set" in error_of(back)["fields"]
     both = api.post("/v1/dev/clock", {"set": before, "advance_seconds": 1}, _auth(admin))
     assert both.status_code == 400
     assert api.post("/v1/dev/clock", {"advance_seconds": -5}, _auth(admin)).status_code == 400
+
+
+@pytest.mark.parametrize("header", [None, "Bearer st_nope", "Basic YWRtaW46YWRtaW4="])
+def test_reading_the_test_clock_needs_a_staff_token(clock_api: Api, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = clock_api.client.http.get("/v1/dev/clock", headers=headers)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "admin", "reviewer"])
+def test_any_staff_role_reads_the_test_clock(clock_api: Api, role: str) -> None:
+    response = clock_api.get("/v1/dev/clock", clock_api.staff_token(role))
+    assert response.status_code == 200
+    assert set(response.json_body) == {"now"}
+
+
+def test_a_customer_token_does_not_read_the_test_clock(clock_api: Api) -> None:
+    case = clock_api.file().json_body
+    assert clock_api.get("/v1/dev/clock", case["access_token"]).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"set": "9999-12-31T23:59:59-01:00"}, "set"),
+        ({"set": "0001-01-01T00:00:00+01:00"}, "set"),
+        ({"set": "9999-12-31T23:59:59Z"}, "set"),
+        ({"set": "2200-12-31T00:00:00Z"}, "set"),  # a plausible year, too far ahead
+        ({"advance_seconds": MAX_ADVANCE + 1}, "advance_seconds"),
+        ({"advance_seconds": 10**30}, "advance_seconds"),
+    ],
+    ids=repr,
+)
+def test_the_test_clock_cannot_be_moved_past_its_bound(
+    clock_api: Api, body: dict[str, object], field: str
+) -> None:
+    admin = _auth(clock_api.staff_token("admin"))
+    response = clock_api.post("/v1/dev/clock", body, admin)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert (error["code"], list(error["fields"])) == ("validation_failed", [field])
+
+
+def test_the_test_clock_runs_at_most_max_advance_ahead_of_real_time(clock_api: Api) -> None:
+    # GIVEN the test clock moved as far ahead as one move allows
+    api, admin = clock_api, _auth(clock_api.staff_token("admin"))
+    assert (
+        api.post("/v1/dev/clock", {"advance_seconds": MAX_ADVANCE - 60}, admin).status_code == 200
+    )
+    # WHEN it is moved on, by seconds or to a later time
+    later = api.post("/v1/dev/clock", {"advance_seconds": 3600}, admin)
+    beyond = (datetime.now(UTC) + timedelta(seconds=MAX_ADVANCE + 3600)).isoformat()
+    set_later = api.post("/v1/dev/clock", {"set": beyond}, admin)
+    # THEN both are refused, naming the field, and the clock stays where it was
+    assert (later.status_code, list(error_of(later)["fields"])) == (400, ["advance_seconds"])
+    assert (set_later.status_code, list(error_of(set_later)["fields"])) == (400, ["set"])
+    now = api.get("/v1/dev/clock", admin["Authorization"].split()[1]).json_body["now"]
+    assert now < beyond
+    # AND a small step that stays inside the bound is still allowed
+    assert api.post("/v1/dev/clock", {"advance_seconds": 30}, admin).status_code == 200
 
 
 def test_test_clock_is_absent_outside_the_local_stage() -> None:
@@ -156,4 +219,4 @@ def test_a_failed_creation_frees_its_idempotency_key(api: Api) -> None:
 
 
 def test_test_clock_without_a_clock_file_is_404(api: Api) -> None:
-    assert api.get("/v1/dev/clock").status_code == 404
+    assert api.get("/v1/dev/clock", api.staff_token("agent")).status_code == 404

@@ -22,6 +22,7 @@ import pytest
 from clients.paycase_sign import sign_request, sign_webhook
 from devstack.engines import free_port, port_free
 from tests.builders import complaint
+from tests.working_week import working_monday_10am
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,9 +167,12 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
     assert set(credentials["staff_tokens"]) == {"admin", "supervisor", "agent", "reviewer"}
     admin = credentials["staff_tokens"]["admin"]
     # AND its clock on a working-day morning, so the story does not depend on the hour the
-    # suite runs (SMS wait out quiet hours): Monday 10:00 Beijing, in a year without holidays
-    status, _ = stack.call("POST", "/v1/dev/clock", {"set": "2098-03-03T02:00:00Z"}, token=admin)
+    # suite runs (SMS wait out quiet hours): Monday 10:00 Beijing, in a week without holidays
+    start = {"set": working_monday_10am().isoformat()}
+    status, _ = stack.call("POST", "/v1/dev/clock", start, token=admin)
     assert status == 200
+    status, clock = stack.call("GET", "/v1/dev/clock", token=admin)
+    assert (status, clock["now"][:10]) == (200, start["set"][:10])
 
     # WHEN a customer files a complaint over HTTP
     status, case = stack.call(

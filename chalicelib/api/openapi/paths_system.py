@@ -3,7 +3,8 @@ stage's test clock."""
 
 from __future__ import annotations
 
-from chalicelib.api.openapi.auth import ADMIN
+from chalicelib.api.dev import MAX_ADVANCE
+from chalicelib.api.openapi.auth import ADMIN, STAFF
 from chalicelib.api.openapi.builders import Schema, ref
 from chalicelib.api.openapi.operations import BODY_ERRORS, WRITE_ERRORS, op
 
@@ -32,14 +33,20 @@ def dev_paths() -> dict[str, Schema]:
     """Served on the local stage only."""
     return {
         "/v1/dev/clock": {
-            "get": op("The local stage's application clock", ("200", ref("Clock"), "Now")),
+            "get": op(
+                "The local stage's application clock",
+                ("200", ref("Clock"), "Now"),
+                auth=STAFF,
+            ),
             "post": op(
                 "Move the local clock forward (local stage only)",
                 ("200", ref("Clock"), "The new now"),
                 BODY_ERRORS,
                 body="ClockMove",
                 auth=ADMIN,
-                description="Due schedules and deferred messages then fire in due order.",
+                description="Due schedules and deferred messages then fire in due order. The "
+                f"clock runs at most {MAX_ADVANCE // 86400} days past real time; a move beyond "
+                "that is `validation_failed`.",
             ),
         }
     }

@@ -127,7 +127,11 @@ def system_schemas() -> dict[str, Schema]:
         "ClockMove": {
             **obj(
                 {
-                    "set": {**TIME, "description": "Not before the clock's now."},
+                    "set": {
+                        **TIME,
+                        "description": "Not before the clock's now, nor more than "
+                        f"{MAX_ADVANCE // 86400} days past real time.",
+                    },
                     "advance_seconds": int_range(1, MAX_ADVANCE),
                 },
                 closed=True,
