@@ -12,7 +12,17 @@ from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
 from chalicelib.services.ports import CaseStore, Changes, Notification, NotificationLog
 
-STATUSES = ("queued", "deferred", "sending", "sent", "failed", "dead")
+# Every status a message in the delivery log can have, in the order a message passes through
+# them, with what it means to staff reading the log (the OpenAPI document shows these).
+STATUS_MEANINGS = {
+    "queued": "waiting for its first attempt",
+    "deferred": "held until next_attempt_at, e.g. an SMS waiting out quiet hours",
+    "sending": "being sent right now (if that sender stops, another takes it over)",
+    "sent": "accepted by the SMS or email provider at sent_at",
+    "failed": "an attempt failed (last_error); it is tried again at next_attempt_at",
+    "dead": "given up after a permanent error or its last attempt; it can be retried",
+}
+STATUSES = tuple(STATUS_MEANINGS)
 
 
 def present(n: Notification) -> dict[str, Any]:

@@ -65,6 +65,32 @@ def test_delivery_log_filters_and_validates(api: Api) -> None:
         assert response.status_code == 400, query
 
 
+def test_delivery_log_status_filter_takes_exactly_the_documented_statuses(api: Api) -> None:
+    # GIVEN the statuses the OpenAPI document lists for the filter and for a message
+    spec = api.get("/v1/openapi.json").json_body
+    params = spec["paths"]["/v1/admin/notifications"]["get"]["parameters"]
+    documented = next(p for p in params if p["name"] == "status")["schema"]["enum"]
+    status_schema = spec["components"]["schemas"]["Notification"]["properties"]["status"]
+    assert status_schema["enum"] == documented
+    assert "sending" in documented
+    # AND each is explained in the document and the README
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for status in documented:
+        assert f"`{status}`" in status_schema["description"], status
+        assert f"`{status}`" in readme, status
+    token = api.staff_token("agent")
+    # WHEN staff filter by each of them THEN each is accepted
+    for status in documented:
+        response = api.get(f"/v1/admin/notifications?status={status}", token)
+        assert response.status_code == 200, status
+    # AND anything else is refused, naming the documented statuses
+    for status in ("lost", "SENT", "sent%20", "retrying", "%C2%B2"):
+        response = api.get(f"/v1/admin/notifications?status={status}", token)
+        assert response.status_code == 400, status
+        why = error_of(response)["fields"]["status"]
+        assert why == "must be one of: " + ", ".join(documented)
+
+
 def test_staff_creation_is_admin_only(api: Api) -> None:
     body = {"name": "李四", "role": "agent", "team": "refunds"}
     assert (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.api.openapi.auth import ADMIN, STAFF, SUPERVISOR
 from chalicelib.api.openapi.builders import DATE, TIME, Schema, enum, ref
 from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, op, path_param, query
+from chalicelib.api.openapi.schemas_admin import NOTIFICATION_STATUSES
 from chalicelib.services.deliveries import STATUSES
 from chalicelib.services.metrics import MAX_RANGE_DAYS
 
@@ -26,7 +27,9 @@ def admin_paths() -> dict[str, Schema]:
                 auth=STAFF,
                 params=[
                     query("case_id", "Messages about one case"),
-                    query("status", "Messages in one status", enum(STATUSES)),
+                    query(
+                        "status", f"Messages in one status: {NOTIFICATION_STATUSES}", enum(STATUSES)
+                    ),
                     LIMIT,
                     CURSOR,
                 ],

@@ -19,10 +19,13 @@ from chalicelib.api.openapi.builders import (
     text,
 )
 from chalicelib.domain.contact import CHANNELS
-from chalicelib.services.deliveries import STATUSES
+from chalicelib.services.deliveries import STATUS_MEANINGS, STATUSES
 from chalicelib.services.merchants import MERCHANT_ID
 from chalicelib.services.metrics import CLOCKS
 from chalicelib.services.staff import ROLES
+
+# What each delivery-log status means, for the log's filter and for each message.
+NOTIFICATION_STATUSES = "; ".join(f"`{s}`: {m}" for s, m in STATUS_MEANINGS.items())
 
 
 def _metrics_schema() -> Schema:
@@ -63,7 +66,7 @@ def admin_schemas() -> dict[str, Schema]:
                 "audience": STR,
                 "recipient": {"type": "string", "description": "masked"},
                 "language": STR,
-                "status": enum(STATUSES),
+                "status": enum(STATUSES, NOTIFICATION_STATUSES),
                 "attempts": INT,
                 "last_error": nullable(STR),
                 "created_at": TIME,
