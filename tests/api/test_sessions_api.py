@@ -91,6 +91,20 @@ def test_codes_are_rate_limited_per_phone(api: Api) -> None:
     assert _request(api, "13900139000") == 202  # another phone is not affected
 
 
+def test_a_retried_code_request_with_its_idempotency_key_sends_one_code(api: Api) -> None:
+    # GIVEN a code request that the client sends again with the same Idempotency-Key
+    key = {"Idempotency-Key": "otp-retry-1"}
+    first = api.post("/v1/otp", {"phone": PHONE}, key)
+    again = api.post("/v1/otp", {"phone": PHONE}, key)
+    # THEN both get the first answer, not the resend cooldown, and one code is sent
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json_body == first.json_body
+    assert len(_codes(api)) == 1
+    # AND another body under the same key is refused
+    other = api.post("/v1/otp", {"phone": "+8613900139000"}, key)
+    assert (other.status_code, error_of(other)["code"]) == (422, "idempotency_key_reused")
+
+
 def test_code_is_never_stored_readable(api: Api) -> None:
     _request(api)
     [code] = _codes(api)

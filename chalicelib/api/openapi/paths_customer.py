@@ -110,6 +110,7 @@ def session_paths() -> dict[str, Schema]:
                 ("202", ref("OtpSent"), "A code is on its way"),
                 (*WRITE_ERRORS, ("429", "A code was asked for too often for this phone.")),
                 body="OtpRequest",
+                idempotent=True,
                 description=f"6 digits, valid {minutes} minutes, {CODE_TRIES} tries; a phone may "
                 f"ask once a minute and {CODES_PER_HOUR} times an hour.",
             )

@@ -79,6 +79,7 @@ def _respond() -> Schema:
         (*WRITE_ERRORS, ("409", "`invalid_transition`: the case is final.")),
         body="MerchantResponseRequest",
         auth=MERCHANT_CASE,
+        idempotent=True,
         description="From waiting_merchant the case returns to investigating.",
     )
 
