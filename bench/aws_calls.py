@@ -1,5 +1,6 @@
-"""AWS requests made by one complaint POST (and, informational, by one payment webhook call and
-one signed merchant query), counted on every botocore client in play."""
+"""AWS requests made by one complaint POST in a fresh container and in a warm one (and,
+informational, by one payment webhook call and one signed merchant query), counted on every
+botocore client in play."""
 
 from __future__ import annotations
 
@@ -66,29 +67,36 @@ def run(dynamodb_endpoint: str, aws_endpoint: str) -> dict[str, float]:
         table_prefix="paycase-bench-",
     )
     container = wiring.Container(settings)
-    provision(container)
+    provision(container)  # tables and AWS resources only: the container's caches stay cold
     wiring.use(container)
-    headers = {"Content-Type": "application/json", "Idempotency-Key": "bench-aws-calls"}
-    body = json.dumps(complaint(payment={"transaction_id": "BENCH-1", "amount_fen": 100}))
+
+    def file(n: int) -> Any:
+        headers = {"Content-Type": "application/json", "Idempotency-Key": f"bench-aws-calls-{n}"}
+        body = complaint(payment={"transaction_id": f"BENCH-{n}", "amount_fen": 100})
+        return client.http.post("/v1/complaints", headers=headers, body=json.dumps(body))
+
     with Client(app.app, stage_name="local") as client:
-        # A first request warms lazily built clients; the measured one is a fresh complaint.
-        client.http.post(
-            "/v1/complaints",
-            headers={**headers, "Idempotency-Key": "warm"},
-            body=json.dumps(complaint(payment=None)),
-        )
-        with counted(container) as counter:
-            response = client.http.post("/v1/complaints", headers=headers, body=body)
+        # The first complaint in a fresh container also reads the desk's configuration (SLA
+        # policies and calendar years, kept for a minute); the second is what a warm one costs.
+        with counted(container) as cold:
+            first = file(1)
+        with counted(container) as warm:
+            second = file(2)
         payments = _payment_calls(client, container)
     wiring.use(None)
-    assert response.status_code == 201, response.body
-    calls = sum(counter.sent.values())
-    verdict = "meets" if calls <= GOAL_CALLS else "MISSES"
+    assert first.status_code == second.status_code == 201, (first.body, second.body)
+    cold_calls, warm_calls = sum(cold.sent.values()), sum(warm.sent.values())
+    verdict = "meets" if warm_calls <= GOAL_CALLS else "MISSES"
     print(
-        f"complaint POST: {calls} AWS request(s) {dict(counter.sent)} "
-        f"({verdict} the goal of {GOAL_CALLS}); on DynamoDB Local"
+        f"complaint POST: cold container {cold_calls} AWS request(s) {dict(cold.sent)}; "
+        f"warm {warm_calls} {dict(warm.sent)} ({verdict} the goal of {GOAL_CALLS} when warm); "
+        "on DynamoDB Local"
     )
-    return {"complaint_post_aws_calls": calls, **payments}
+    return {
+        "complaint_post_aws_calls_cold": cold_calls,
+        "complaint_post_aws_calls": warm_calls,
+        **payments,
+    }
 
 
 def _payment_calls(client: Client, container: wiring.Container) -> dict[str, float]:
