@@ -196,11 +196,22 @@ def _queue_metrics(desk: Desk) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "query",
-    ["?from=2026-13-01", "?from=2026-11-30&to=2026-11-01", "?from=2020-01-01&to=2026-01-01"],
+    [
+        "?from=2026-13-01",
+        "?from=2026-11-30&to=2026-11-01",
+        "?from=2020-01-01&to=2026-01-01",
+        "?from=0001-01-01T00:00:00%2B01:00",
+        "?to=9999-12-31T23:59:59-01:00",
+        "?to=9999-12-31T23:00:00Z",
+        "?to=0001-01-01",
+        "?from=9999-12-31&to=9999-12-31",
+        "?from=1999-12-31T00:00:00Z&to=2000-01-05",
+    ],
 )
 def test_metrics_bad_ranges_are_400(desk: Desk, query: str) -> None:
     response = desk.api.get(f"/v1/admin/metrics{query}", desk.staff("supervisor"))
     assert response.status_code == 400
+    assert error_of(response)["code"] == "validation_failed"
 
 
 def test_metrics_repeat_needs_the_same_contact(desk: Desk) -> None:
