@@ -196,7 +196,7 @@ class Dispatcher:
                 raise DeliveryFailed("expired before it could be sent", permanent=True)
             # Checked before quiet hours: an SMS the customer no longer wants is dropped (and
             # its email sent) at once rather than held until morning.
-            self._check_reachable(claimed)
+            self._check_reachable(claimed, now)
             hold_until = self._quiet_until(claimed, now)
             if hold_until is not None:
                 claimed.attempts -= 1  # held, not attempted
@@ -226,14 +226,17 @@ class Dispatcher:
             return None
         return quiet_until(now)
 
-    def _check_reachable(self, n: Notification) -> None:
+    def _check_reachable(self, n: Notification, now: datetime) -> None:
         if n.channel == "email" and self._store.get_key(suppressed_email_key(n.recipient)):
             raise DeliveryFailed("the address bounced or complained; suppressed", permanent=True)
         if n.channel != "sms":
             return
         if self._store.get_key(sms_opt_out_key(n.recipient)):
             raise DeliveryFailed("the phone opted out of SMS (TD)", permanent=True)
-        if n.audience == "customer" and not self._case_allows_sms(n.case_id):
+        # A message made just now was made from the case as it is: only one that waited (quiet
+        # hours, a retry) may have been overtaken by a change of preferences.
+        waited = n.created_at < now
+        if n.audience == "customer" and waited and not self._case_allows_sms(n.case_id):
             raise DeliveryFailed("SMS turned off in the case's preferences", permanent=True)
 
     def _case_allows_sms(self, case_id: str) -> bool:
