@@ -6,7 +6,15 @@ from __future__ import annotations
 import base64
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from chalicelib.wiring import Container
+    from tests.moto_stack import MotoState
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -28,3 +36,22 @@ os.environ.update(TEST_ENV)
 # Tests never reach a real endpoint; a leftover local endpoint must not leak in either.
 for name in ("PAYCASE_DYNAMODB_ENDPOINT", "PAYCASE_AWS_ENDPOINT", "PAYCASE_CLOCK_FILE"):
     os.environ.pop(name, None)
+
+
+# -- moto, shared by the adapter and API tiers ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def moto_session() -> Iterator[tuple[Container, MotoState]]:
+    """moto for the whole session, provisioned once (tests/moto_stack.py)."""
+    from tests.moto_stack import moto_stack
+
+    with moto_stack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def moto_base(moto_session: tuple[Container, MotoState]) -> Container:
+    """The shared moto, put back to its just-provisioned state for this test."""
+    base, state = moto_session
+    state.restore()
+    return base

@@ -1,13 +1,21 @@
-"""moto's in-process AWS for the adapter and API tiers: created once per test package, emptied
-between tests (creating seven tables per test would cost more than the tests themselves)."""
+"""moto's in-process AWS for the adapter and API tiers.
+
+One moto for the test session, provisioned once; before each test its state is put back to the
+just-provisioned snapshot in memory (tables, schedules, sent SMS and email). Nothing is scanned
+or deleted through the API, and no table carries another test's items or stream records: moto
+copies each table a transaction touches, so a table that kept growing across tests made every
+transaction slower and the process larger.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from chalicelib import wiring
 from chalicelib.adapters.dynamo.models import MODELS
@@ -29,16 +37,49 @@ SHARED = (
 )
 
 
+class MotoState:
+    """The provisioned state of moto's backends, and how to return to it."""
+
+    def __init__(self, region: str) -> None:
+        from moto.dynamodb.models import dynamodb_backends
+
+        self._region = region
+        self._dynamodb = dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
+        self._tables = copy.deepcopy(self._dynamodb.tables)
+
+    def restore(self) -> None:
+        from moto.scheduler.models import scheduler_backends
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        self._dynamodb.tables = copy.deepcopy(self._tables)
+        sns = sns_backends[DEFAULT_ACCOUNT_ID][self._region]
+        sns.sms_messages.clear()
+        sns.sms_message_objects.clear()
+        ses = ses_backends[DEFAULT_ACCOUNT_ID][self._region]
+        ses.sent_messages.clear()
+        ses.sent_message_count = 0
+        for group in scheduler_backends[DEFAULT_ACCOUNT_ID][self._region].schedule_groups.values():
+            group.schedules.clear()
+
+
 @contextmanager
-def moto_stack() -> Iterator[wiring.Container]:
+def moto_stack() -> Iterator[tuple[wiring.Container, MotoState]]:
     with mock_aws():
         base = wiring.Container(Settings.from_env())
         provision(base)
-        yield base
+        yield base, MotoState(base.settings.region)
 
 
-def fresh_container(base: wiring.Container, clock: Clock, **overrides: Any) -> wiring.Container:
-    """Empty every table and schedule, then build a container on the shared adapters."""
+def container_on(base: wiring.Container, clock: Clock, **overrides: Any) -> wiring.Container:
+    """A container with a fresh clock and services on `base`'s adapters (and their clients)."""
+    shared = {name: getattr(base, name) for name in SHARED if name not in overrides}
+    return wiring.Container(base.settings, clock=clock, **shared, **overrides)
+
+
+def emptied_container(base: wiring.Container, clock: Clock, **overrides: Any) -> wiring.Container:
+    """For a real engine (DynamoDB Local, moto's server): empty every table and schedule
+    through the API, then build a container on the shared adapters."""
     for model in MODELS:
         for item in model.scan():
             item.delete(add_version_condition=False)
@@ -46,5 +87,4 @@ def fresh_container(base: wiring.Container, clock: Clock, **overrides: Any) -> w
     group = base.settings.schedule_group
     for schedule in scheduler.list_schedules(GroupName=group)["Schedules"]:
         scheduler.delete_schedule(Name=schedule["Name"], GroupName=group)
-    shared = {name: getattr(base, name) for name in SHARED if name not in overrides}
-    return wiring.Container(base.settings, clock=clock, **shared, **overrides)
+    return container_on(base, clock, **overrides)

@@ -17,7 +17,7 @@ import app
 from chalicelib import wiring
 from chalicelib.domain.clock import FixedClock
 from tests.builders import MONDAY_10AM, complaint
-from tests.moto_stack import fresh_container, moto_stack
+from tests.moto_stack import container_on
 
 REGION = "ap-southeast-1"
 
@@ -66,16 +66,10 @@ def error_of(response: Any) -> dict[str, Any]:
     return dict(body["error"])
 
 
-@pytest.fixture(scope="package")
-def base() -> Iterator[wiring.Container]:
-    with moto_stack() as container:
-        yield container
-
-
 @pytest.fixture
-def api(base: wiring.Container) -> Iterator[Api]:
+def api(moto_base: wiring.Container) -> Iterator[Api]:
     clock = FixedClock(MONDAY_10AM)
-    container = fresh_container(base, clock)
+    container = container_on(moto_base, clock)
     wiring.use(container)
     try:
         with Client(app.app, stage_name="local") as client:

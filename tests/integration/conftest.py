@@ -17,7 +17,7 @@ from devstack.bootstrap import provision
 from devstack.engines import free_port, start_dynamodb
 from devstack.env import LocalEnv
 from tests.builders import MONDAY_10AM
-from tests.moto_stack import fresh_container
+from tests.moto_stack import emptied_container
 
 pytestmark = pytest.mark.integration
 
@@ -58,4 +58,4 @@ def base(dynamodb_local: str, moto_server: str) -> wiring.Container:
 
 @pytest.fixture
 def container(base: wiring.Container) -> wiring.Container:
-    return fresh_container(base, FixedClock(MONDAY_10AM))
+    return emptied_container(base, FixedClock(MONDAY_10AM))
