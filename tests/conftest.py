@@ -40,6 +40,7 @@ for name in ("PAYCASE_DYNAMODB_ENDPOINT", "PAYCASE_AWS_ENDPOINT", "PAYCASE_CLOCK
 
 # -- moto, shared by the adapter and API tiers ---------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def moto_session() -> Iterator[tuple[Container, MotoState]]:
     """moto for the whole session, provisioned once (tests/moto_stack.py)."""
