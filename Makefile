@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= dev
 
-.PHONY: run test lint typecheck unit adapters api integration e2e infra bench reset package admin deps clean
+SLOW_TIERS := not e2e and not infra and not soak and not chaos
+
+.PHONY: run test check lint typecheck unit adapters api integration e2e infra bench reset package admin deps clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -22,9 +24,13 @@ node_modules/.installed: package.json package-lock.json
 run: deps
 	$(PY) -m devstack run
 
-## Every test tier; starts and stops DynamoDB Local itself.
+## Every test tier; starts and stops DynamoDB Local itself. Prints the slowest tests.
 test: deps lint typecheck
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
+
+## The quick loop: every tier but the slow ones (e2e, infra, soak, chaos), fewer examples.
+check: deps lint typecheck
+	HYPOTHESIS_PROFILE=quick $(PY) -m pytest -q -m "$(SLOW_TIERS)" tests
 
 lint: deps
 	$(PY) -m ruff check .

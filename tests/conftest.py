@@ -38,6 +38,34 @@ for name in ("PAYCASE_DYNAMODB_ENDPOINT", "PAYCASE_AWS_ENDPOINT", "PAYCASE_CLOCK
     os.environ.pop(name, None)
 
 
+# -- tiers and profiles ---------------------------------------------------------------------------
+
+# A tier's directory marks its tests, so `-m "not e2e"` and the like select whole tiers.
+TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.path)).relative_to(ROOT).parts
+        if len(parts) > 1 and (marker := TIER_MARKERS.get(parts[1])):
+            item.add_marker(getattr(pytest.mark, marker))
+
+
+def _hypothesis_profiles() -> None:
+    """Every property test runs under one profile: `ci` (fixed seed, as CI runs) unless
+    HYPOTHESIS_PROFILE names another; `quick` is what `make check` uses."""
+    from hypothesis import HealthCheck, settings
+
+    common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("ci", max_examples=100, derandomize=True, **common)
+    settings.register_profile("dev", max_examples=100, **common)
+    settings.register_profile("quick", max_examples=20, **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()
+
+
 # -- moto, shared by the adapter and API tiers ---------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Service tests: the real composition root with in-memory adapters and a fixed clock."""
+"""Service tests: the real composition root with in-memory adapters and a fixed clock. No socket
+may open (the network guard)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.fakes import (
     FakeStaffDirectory,
     FakeStore,
 )
+from tests.network_guard import no_network  # noqa: F401 - an autouse fixture
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.ledger import fold
@@ -18,7 +18,6 @@ from tests.unit.test_ledger import HISTORY
 PAYMENT = {"transaction_id": "TX1", "merchant_id": "M100001", "amount_fen": 10_000}
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.sampled_from(range(len(HISTORY))), min_size=1, max_size=14).flatmap(
         lambda picked: st.permutations(picked)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.calendar import BusinessHours, WorkingCalendar, YearCalendar
@@ -15,7 +15,6 @@ from chalicelib.domain.clocks import ClockRun
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar.shipped()
-PROPERTY = settings(max_examples=200, deadline=None)
 
 
 def sh(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
@@ -277,7 +276,6 @@ starts = st.datetimes(
 durations = st.floats(min_value=0, max_value=200 * 3600, allow_nan=False, allow_infinity=False)
 
 
-@PROPERTY
 @given(start=starts, seconds=durations)
 def test_add_working_time_lands_inside_business_hours(start: datetime, seconds: float) -> None:
     # GIVEN any start and working duration / WHEN adding working time
@@ -287,7 +285,6 @@ def test_add_working_time_lands_inside_business_hours(start: datetime, seconds: 
     assert time(9) <= local.time() <= time(18)
 
 
-@PROPERTY
 @given(start=starts, a=durations, b=durations)
 def test_add_working_time_is_monotonic(start: datetime, a: float, b: float) -> None:
     # GIVEN two durations, shorter first
@@ -296,7 +293,6 @@ def test_add_working_time_is_monotonic(start: datetime, a: float, b: float) -> N
     assert CAL.add_working_time(start, short) <= CAL.add_working_time(start, long_)
 
 
-@PROPERTY
 @given(start=starts, seconds=durations)
 def test_add_working_time_round_trips_working_seconds(start: datetime, seconds: float) -> None:
     # GIVEN any start and duration / WHEN adding then measuring working time
@@ -305,7 +301,6 @@ def test_add_working_time_round_trips_working_seconds(start: datetime, seconds: 
     assert CAL.working_seconds_between(start, end) == pytest.approx(seconds, abs=1)
 
 
-@PROPERTY
 @given(start=starts, n=st.integers(min_value=1, max_value=40))
 def test_add_working_days_ends_1800_on_working_day_increasing(start: datetime, n: int) -> None:
     # GIVEN any start and n >= 1 working days / WHEN computing n and n+1 days
@@ -317,7 +312,6 @@ def test_add_working_days_ends_1800_on_working_day_increasing(start: datetime, n
     assert start < due < later
 
 
-@PROPERTY
 @given(
     start=starts,
     budget=st.floats(min_value=3600, max_value=120 * 3600),

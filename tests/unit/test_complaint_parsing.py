@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chalicelib.domain.complaint import parse_complaint
@@ -320,7 +320,6 @@ _SUBMISSIONS = _JSON | st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=500, deadline=None)
 @given(_SUBMISSIONS)
 @example(pay(paid_at="0001-01-01T00:00:00+01:00"))
 @example(pay(paid_at="9999-12-31T23:59:59-01:00"))

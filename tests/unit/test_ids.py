@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import ulid
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.ids import (
@@ -36,7 +36,6 @@ def millis(at: datetime) -> int:
 # -- ULIDs --------------------------------------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     at=st.datetimes(
         min_value=datetime(2005, 1, 1),  # hypothesis attaches the zone
@@ -174,6 +173,8 @@ def test_derive_token_deterministic_per_key_and_subject() -> None:
 def test_fingerprint_stable_and_separates_parts() -> None:
     # GIVEN the same text split differently
     # WHEN / THEN fingerprints are stable 32-hex keys that keep the parts apart
-    assert fingerprint("+8613800138000", "T1") == fingerprint("+8613800138000", "T1")
+    # keys written by earlier releases (open-case#..., one-time codes) must still be found, so
+    # the value is pinned, not recomputed
+    assert fingerprint("+8613800138000", "T1") == "b672e8f5e05d6963f5baf225f3f81111"
     assert re.fullmatch(r"[0-9a-f]{32}", fingerprint("a"))
     assert fingerprint("ab", "c") != fingerprint("a", "bc")

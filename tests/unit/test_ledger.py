@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.calendar import WorkingCalendar
@@ -47,7 +47,6 @@ HISTORY = (
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.sampled_from(range(len(HISTORY))), min_size=1, max_size=20).flatmap(
         lambda picked: st.permutations(picked)
@@ -66,7 +65,6 @@ def test_any_order_and_any_repeats_of_the_same_events_give_the_same_payment(
     assert fold(reversed(arrived)) == reference
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.permutations(list(HISTORY)))
 def test_every_permutation_of_the_whole_history_ends_reversed(order: list[PaymentEvent]) -> None:
     payment = fold(order)

@@ -65,6 +65,15 @@ SPEC_STAFF_MOVES = {
 WHO = dict(negotiating="proposal", resolved="accepts a proposal", second_review="objects")
 WHO |= dict(closed="by themselves", withdrawn="customer")
 NOT_OUTCOMES = [s for s in S if s not in (S.RESOLVED, S.UNRESOLVED)]
+# The moves only the system makes, on the payment platform's evidence (docs/domain.md): a
+# settlement resolves a case still in progress, a failed refund reopens one past investigating.
+SPEC_SYSTEM_MOVES = {
+    (before, S.RESOLVED)
+    for before in (S.SUBMITTED, S.ACCEPTED, S.INVESTIGATING, S.WAITING_MERCHANT, S.NEGOTIATING)
+} | {
+    (before, S.INVESTIGATING)
+    for before in (S.ACCEPTED, S.WAITING_MERCHANT, S.NEGOTIATING, S.RESOLVED, S.SECOND_REVIEW)
+}
 PAIRS = [(a, b) for a in S for b in S]
 PAIR_IDS = [f"{a}->{b}" for a, b in PAIRS]
 
@@ -104,7 +113,7 @@ def test_transitions_tables_match_the_spec() -> None:
 def test_move_system_adds_only_its_evidence_moves(before: Status, to: Status) -> None:
     # GIVEN a case in `before` / WHEN the system moves it (evidence from the payment platform)
     case = in_status(before)
-    allowed = to in SPEC_TRANSITIONS[before] or (before, to) in lc.SYSTEM_MOVES
+    allowed = to in SPEC_TRANSITIONS[before] or (before, to) in SPEC_SYSTEM_MOVES
     # THEN it may also resolve a case on settlement evidence or reopen one after a failed
     # refund, and nothing else beyond the lifecycle
     if allowed:
@@ -112,7 +121,7 @@ def test_move_system_adds_only_its_evidence_moves(before: Status, to: Status) ->
     else:
         with pytest.raises(InvalidTransition):
             lc.move(case, to, "system", NOW + DAY, CAL, "note")
-    assert all(to in (S.RESOLVED, S.INVESTIGATING) for _, to in lc.SYSTEM_MOVES)
+    assert set(lc.SYSTEM_MOVES) == SPEC_SYSTEM_MOVES
 
 
 @pytest.mark.parametrize(("before", "to"), PAIRS, ids=PAIR_IDS)
@@ -628,7 +637,9 @@ def test_other_findings_are_recorded_once_and_leave_the_case_with_staff(found: s
 
 @pytest.mark.parametrize("status", list(Status))
 def test_failed_refund_reopens_and_alerts_for_every_open_case(status: Status) -> None:
-    case = make_case(status=status, assignee="st_agent")
+    # GIVEN a case in `status`; an outcome carries the time its resolution clock stopped
+    outcome_at = NOW - DAY if status in (Status.RESOLVED, Status.UNRESOLVED) else None
+    case = make_case(status=status, assignee="st_agent", resolved_at=outcome_at)
     step = lc.reopen_after_failed_refund(case, "RF-1", "账户已注销", NOW, CAL)
     alerts = [n for n in step.notices if n.event == "refund_failed_alert"]
     if not case.is_open:
@@ -644,7 +655,9 @@ def test_failed_refund_reopens_and_alerts_for_every_open_case(status: Status) ->
     )
     expected = Status.INVESTIGATING if reopens else status
     assert step.case.status is expected
-    assert step.case.resolved_at is None or status is not Status.RESOLVED
+    # a reopened resolution runs again; an outcome left as it was keeps its time
+    expected_resolved_at = None if status is Status.RESOLVED else outcome_at
+    assert step.case.resolved_at == expected_resolved_at
 
 
 def test_failed_refund_on_an_unassigned_case_alerts_the_supervisors() -> None:

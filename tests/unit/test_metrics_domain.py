@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import lifecycle as lc
@@ -246,7 +246,6 @@ def test_deltas_rating_adds_to_csat(rating: int) -> None:
 # -- a property over any path through the lifecycle ----------------------------------------------
 
 
-@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_deltas_status_gauges_net_to_one_case_in_its_current_status(data: st.DataObject) -> None:
     # GIVEN a case filed, then moved along any allowed path

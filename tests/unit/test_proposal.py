@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.calendar import WorkingCalendar
@@ -17,7 +17,6 @@ CAL = WorkingCalendar.shipped()
 TODAY = date(2026, 11, 23)  # Monday
 AUTUMN = date(2026, 9, 1)  # a "today" before National Day and its make-up workdays
 PAID = 10_000
-PROPERTY = settings(max_examples=100, deadline=None)
 # Working and non-working days from the day after AUTUMN to the end of the official 2026 year.
 _DAYS = [AUTUMN + timedelta(days=n) for n in range(1, (date(2026, 12, 31) - AUTUMN).days + 1)]
 WORKING = [d for d in _DAYS if CAL.is_working_day(d)]
@@ -256,7 +255,6 @@ def valid_plans(draw: st.DrawFn) -> list[dict[str, Any]]:
     ]
 
 
-@PROPERTY
 @given(installments=valid_plans())
 def test_parse_proposal_accepts_any_ascending_plan_of_working_days(installments: list) -> None:
     # GIVEN any ascending plan on working days, with positive amounts, adding up to amount_fen
@@ -270,7 +268,6 @@ def test_parse_proposal_accepts_any_ascending_plan_of_working_days(installments:
     assert terms.amount_fen == total
 
 
-@PROPERTY
 @given(data=st.data(), installments=valid_plans())
 def test_parse_proposal_refuses_any_shuffled_plan_with_a_repeated_date(
     data: st.DataObject, installments: list
@@ -285,7 +282,6 @@ def test_parse_proposal_refuses_any_shuffled_plan_with_a_repeated_date(
     assert set(fields) == {"installments"}
 
 
-@PROPERTY
 @given(data=st.data(), installments=valid_plans(), off=st.sampled_from(OFF))
 def test_parse_proposal_refuses_any_non_working_day_by_index(
     data: st.DataObject, installments: list, off: date

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.schedule import (
@@ -198,7 +198,6 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(steps=steps)
 def test_plan_epoch_increases_exactly_when_a_command_is_issued(steps: list) -> None:
     # GIVEN any sequence of desired timers over advancing time (with firings that happened)
