@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.services.config import DeskConfig
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
+    from chalicelib.services.idempotency import Replays
     from chalicelib.services.inbound import Inbound
     from chalicelib.services.merchant_desk import MerchantDesk
     from chalicelib.services.merchants import MerchantService
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
         SmsSender,
         StaffDirectory,
     )
-    from chalicelib.services.replays import Replays
     from chalicelib.services.schedules import ScheduleSync
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signatures import MerchantSignatures, WebhookSignatures
@@ -60,11 +60,6 @@ if TYPE_CHECKING:
     from chalicelib.services.staff import StaffService
     from chalicelib.services.steps import StepWriter
     from chalicelib.services.timers import TimerService
-
-# Lambda has seconds, not minutes: fail fast and let the caller (or the stream) retry.
-_CONNECT_TIMEOUT = 2
-_READ_TIMEOUT = 5
-_MAX_ATTEMPTS = 3
 
 
 class Container:
@@ -138,14 +133,16 @@ class Container:
         logging.getLogger("pynamodb.settings").setLevel(logging.WARNING)
         logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
 
+        from chalicelib.adapters.deadlines import DYNAMODB
+
         s = self.settings
         bind(s.table_prefix, s.region, s.dynamodb_endpoint)
         return Connection(
             region=s.region,
             host=s.dynamodb_endpoint,
-            connect_timeout_seconds=_CONNECT_TIMEOUT,
-            read_timeout_seconds=_READ_TIMEOUT,
-            max_retry_attempts=_MAX_ATTEMPTS,
+            connect_timeout_seconds=DYNAMODB.connect_seconds,
+            read_timeout_seconds=DYNAMODB.read_seconds,
+            max_retry_attempts=DYNAMODB.attempts - 1,  # PynamoDB counts the retries
         )
 
     def client(self, service: str) -> Any:
@@ -154,11 +151,9 @@ class Container:
             import boto3
             from botocore.config import Config
 
-            config = Config(
-                connect_timeout=_CONNECT_TIMEOUT,
-                read_timeout=_READ_TIMEOUT,
-                retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
-            )
+            from chalicelib.adapters.deadlines import budget_for
+
+            config = Config(**budget_for(service).botocore_config())
             self._clients[service] = boto3.session.Session().client(
                 service,
                 region_name=self.settings.region,
@@ -187,7 +182,8 @@ class Container:
     def staff_directory(self) -> StaffDirectory:
         from chalicelib.adapters.dynamo.staff import DynamoStaffDirectory
 
-        return DynamoStaffDirectory(self.dynamodb)
+        _ = self.dynamodb  # binds the models
+        return DynamoStaffDirectory()
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -309,7 +305,7 @@ class Container:
 
     @cached_property
     def replays(self) -> Replays:
-        from chalicelib.services.replays import Replays
+        from chalicelib.services.idempotency import Replays
 
         return Replays(self.store, self.clock, self.code_box)
 
@@ -404,13 +400,13 @@ class Container:
     def staff(self) -> StaffService:
         from chalicelib.services.staff import StaffService
 
-        return StaffService(self.staff_directory, self.clock)
+        return StaffService(self.staff_directory, self.store, self.clock)
 
     @cached_property
     def merchants(self) -> MerchantService:
         from chalicelib.services.merchants import MerchantService
 
-        return MerchantService(self.merchant_directory, self.secret_box, self.clock)
+        return MerchantService(self.store, self.secret_box, self.clock)
 
     @cached_property
     def payments(self) -> PaymentStore:

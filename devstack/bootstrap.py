@@ -7,8 +7,8 @@ import json
 from email.utils import parseaddr
 from typing import Any
 
-from chalicelib.adapters.aws_errors import error_code
 from chalicelib.adapters.dynamo.models import MODELS, TTL_MODELS
+from chalicelib.adapters.errors import error_code
 from chalicelib.domain.errors import DuplicateOpenCase
 from chalicelib.domain.ids import hash_token
 from chalicelib.wiring import Container

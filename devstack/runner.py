@@ -21,8 +21,8 @@ from types import FrameType
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.adapters.aws_errors import error_code
 from chalicelib.adapters.dynamo.models import OUTBOX_SHARDS, OutboxModel
+from chalicelib.adapters.errors import error_code
 from chalicelib.services.ports import Notification
 from chalicelib.settings import Settings
 from devstack.streams import stream_record

@@ -368,10 +368,11 @@ class PaymentStoreContract:
         store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", first, 0)]))
         both = (*first, _payment_event("e2", "payment.settled", 60))
         store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", both, 1)]))
-        # a writer that read version 1 (or nothing) lost the race
+        # a writer that read version 1 (or nothing) and adds its own event lost the race
+        late = (*first, _payment_event("e3", "payment.failed", 30))
         for stale in (0, 1):
             with pytest.raises(VersionConflict):
-                store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", first, stale)]))
+                store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", late, stale)]))
         record = store.get_payment("TX-C1")
         assert record.events == both and record.version == 2
 

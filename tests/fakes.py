@@ -38,6 +38,8 @@ class FakeStore:
         self.counters: dict[str, int] = {}
         self.payments: dict[str, PaymentRecord] = {}
         self.queries: dict[str, PaymentQuery] = {}
+        self.staff: dict[str, tuple[StaffMember, str]] = {}  # by token hash
+        self.merchants: dict[str, Merchant] = {}
         self.commits = 0
 
     def commit(self, changes: Changes) -> None:
@@ -53,6 +55,9 @@ class FakeStore:
             held = self.keys.get(claim.key)
             if held is not None and (held[1] is None or held[1] >= changes.now):
                 raise KeyTaken(claim.key, copy.deepcopy(held[0]))
+        for merchant in changes.merchants:
+            if merchant.merchant_id in self.merchants:
+                raise KeyTaken(f"merchant#{merchant.merchant_id}", {})
         self._check_versions(changes)
 
     def _check_versions(self, changes: Changes) -> None:
@@ -87,6 +92,13 @@ class FakeStore:
         for event in changes.events:
             self.events[(event.case_id, event.event_id)] = (event, None)
         self._apply_ledger(changes)
+        self._apply_accounts(changes)
+
+    def _apply_accounts(self, changes: Changes) -> None:
+        for new in changes.staff:
+            self.staff[new.token_hash] = (new.member, new.token_hash)
+        for merchant in changes.merchants:
+            self.merchants[merchant.merchant_id] = merchant
 
     def _apply_ledger(self, changes: Changes) -> None:
         for record in changes.payments:
@@ -353,22 +365,23 @@ class FakeEmail:
 
 
 class FakeStaffDirectory:
-    def __init__(self) -> None:
-        self.by_hash: dict[str, StaffMember] = {}
+    """Reads the staff members a FakeStore's commits created."""
 
-    def add(self, member: StaffMember, token_hash: str, now: datetime) -> None:
-        self.by_hash[token_hash] = member
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self._store = store or FakeStore()
+
+    def _members(self) -> list[StaffMember]:
+        return [member for member, _ in self._store.staff.values()]
 
     def by_token_hash(self, token_hash: str) -> StaffMember | None:
-        return self.by_hash.get(token_hash)
+        held = self._store.staff.get(token_hash)
+        return held[0] if held else None
 
     def get(self, staff_id: str) -> StaffMember | None:
-        return next((m for m in self.by_hash.values() if m.staff_id == staff_id), None)
+        return next((m for m in self._members() if m.staff_id == staff_id), None)
 
     def by_role(self, role: str) -> list[StaffMember]:
-        return sorted(
-            (m for m in self.by_hash.values() if m.role == role), key=lambda m: m.staff_id
-        )
+        return sorted((m for m in self._members() if m.role == role), key=lambda m: m.staff_id)
 
 
 class FakeMetricsStore:
@@ -394,13 +407,10 @@ class FakeMetricsStore:
 
 
 class FakeMerchantDirectory:
-    def __init__(self) -> None:
-        self.merchants: dict[str, Merchant] = {}
+    """Reads the merchants a FakeStore's commits registered."""
 
-    def add(self, merchant: Merchant) -> None:
-        if merchant.merchant_id in self.merchants:
-            raise KeyTaken(f"merchant#{merchant.merchant_id}", {})
-        self.merchants[merchant.merchant_id] = merchant
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self._store = store or FakeStore()
 
     def get(self, merchant_id: str) -> Merchant | None:
-        return self.merchants.get(merchant_id)
+        return self._store.merchants.get(merchant_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.aws_errors import THROTTLING, error_code, is_network_error
+from chalicelib.adapters.errors import error_code, is_transient
 from chalicelib.services.ports import DeliveryFailed
 
 # SES answers these for a message that will never be accepted as it is.
@@ -21,7 +21,7 @@ _SNS_PERMANENT = frozenset({"InvalidParameter", "InvalidParameterValue", "OptedO
 
 def _failure(exc: Exception, permanent_codes: frozenset[str]) -> DeliveryFailed:
     code = error_code(exc)
-    if code in THROTTLING or is_network_error(exc):
+    if is_transient(exc):
         return DeliveryFailed(f"{code or 'network error'}: try again", permanent=False)
     if code in permanent_codes:
         return DeliveryFailed(f"{code}: {exc}", permanent=True)

@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.adapters.aws_errors import THROTTLING, error_code, is_network_error
-from chalicelib.domain.errors import Unavailable
+from chalicelib.adapters.errors import error_code, is_transient, unavailable
 from chalicelib.services.ports import ScheduleExists, ScheduleMissing
 
 # Scheduler retries a failed invocation this often within this time before the dead-letter queue.
@@ -69,6 +68,6 @@ class EventBridgeScheduler:
                 raise ScheduleExists(name) from exc
             if code == "ResourceNotFoundException":
                 raise ScheduleMissing(name) from exc
-            if code in THROTTLING or is_network_error(exc):
-                raise Unavailable(f"Scheduler is unavailable ({code or 'network'})") from exc
+            if is_transient(exc):
+                raise unavailable(exc, "scheduler") from exc
             raise

@@ -7,8 +7,7 @@ import json
 import os
 from typing import Any
 
-from chalicelib.adapters.aws_errors import THROTTLING, error_code, is_network_error
-from chalicelib.domain.errors import Unavailable
+from chalicelib.adapters.errors import aws_call
 
 
 def _aad(context: dict[str, str]) -> bytes:
@@ -65,9 +64,5 @@ class KmsSecretBox:
         return bytes(response["Plaintext"])
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
+        with aws_call("kms"):
             return getattr(self._client, operation)(**kwargs)
-        except Exception as exc:
-            if error_code(exc) in THROTTLING or is_network_error(exc):
-                raise Unavailable("KMS is unavailable") from exc
-            raise

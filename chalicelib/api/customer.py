@@ -52,23 +52,24 @@ def customer_message(case_id: str) -> Any:
 @endpoint(bp, "/v1/cases/{case_id}/proposal/accept", methods=["POST"])
 def accept_proposal(case_id: str) -> Any:
     cases = wiring.container().cases
-    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, True))
+    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, True, _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/proposal/reject", methods=["POST"])
 def reject_proposal(case_id: str) -> Any:
     cases = wiring.container().cases
-    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, False))
+    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, False, _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/objection", methods=["POST"])
 def object_to_outcome(case_id: str) -> Any:
-    return json_response(wiring.container().cases.object(case_id, _auth(), _body))
+    return json_response(wiring.container().cases.object(case_id, _auth(), _body, _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/withdraw", methods=["POST"])
 def withdraw(case_id: str) -> Any:
-    return json_response(wiring.container().cases.withdraw(case_id, _auth(), _body_or_empty))
+    cases = wiring.container().cases
+    return json_response(cases.withdraw(case_id, _auth(), _body_or_empty, _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/feedback", methods=["POST"])
@@ -78,7 +79,7 @@ def feedback(case_id: str) -> Any:
 
 @endpoint(bp, "/v1/cases/{case_id}/preferences", methods=["PUT"])
 def preferences(case_id: str) -> Any:
-    return json_response(wiring.container().cases.preferences(case_id, _auth(), _body))
+    return json_response(wiring.container().cases.preferences(case_id, _auth(), _body, _idem()))
 
 
 @endpoint(bp, "/v1/otp", methods=["POST"])
@@ -86,9 +87,8 @@ def request_code() -> Any:
     body = read_json(bp.current_request)
     container = wiring.container()
     # A client's retry with its Idempotency-Key gets the first answer, not the resend cooldown.
-    answer, _ = container.replays.run(
-        "otp", _idem(), body, lambda: container.sessions.request_code(body)
-    )
+    once = container.replays.once("otp", _idem(), body)
+    answer, _ = container.replays.run(once, lambda o: container.sessions.request_code(body, o))
     return json_response(answer, 202)
 
 
@@ -96,9 +96,8 @@ def request_code() -> Any:
 def open_session() -> Any:
     body = read_json(bp.current_request)
     container = wiring.container()
-    answer, _ = container.replays.run(
-        "sessions", _idem(), body, lambda: container.sessions.open(body)
-    )
+    once = container.replays.once("sessions", _idem(), body, sealed=True)
+    answer, _ = container.replays.run(once, lambda o: container.sessions.open(body, o))
     return json_response(answer, 201)
 
 

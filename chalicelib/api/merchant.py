@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
@@ -11,7 +12,8 @@ from chalicelib.api.http import MAX_BODY_BYTES, endpoint, json_response, query_p
 from chalicelib.domain.errors import PayloadTooLarge
 
 if TYPE_CHECKING:  # the ports pull in the domain model: not at cold start
-    from chalicelib.services.ports import Merchant
+    from chalicelib.services.idempotency import Once
+    from chalicelib.services.signatures import SignedRequest
 
 bp = Blueprint(__name__)
 
@@ -34,8 +36,8 @@ def _raw() -> bytes:
     return raw
 
 
-def merchant() -> Merchant:
-    """The merchant who signed this request (401 for anything else)."""
+def signed() -> SignedRequest:
+    """The merchant who signed this request (401 for anything else), nonce not yet spent."""
     request = bp.current_request
     headers = {k.lower(): v for k, v in request.headers.items()}
     return wiring.container().merchant_signatures.verify(
@@ -43,17 +45,41 @@ def merchant() -> Merchant:
     )
 
 
+def _read(answer: Callable[[SignedRequest], Any]) -> Any:
+    """A signed read: its nonce is spent once the answer is ready."""
+    signature = signed()
+    body = answer(signature)
+    wiring.container().merchant_signatures.spend(signature)
+    return json_response(body)
+
+
+def _write_once(scope: str, signature: SignedRequest, body: Any) -> Once | None:
+    """A signed write runs once: under its Idempotency-Key, or else under its nonce (the
+    identical signed request sent again gets the first answer); the nonce is spent in the
+    write's own transaction either way."""
+    from chalicelib.services.idempotency import Once
+
+    header = bp.current_request.headers.get("idempotency-key")
+    key = header if header is not None else f"nonce:{signature.nonce}"
+    return Once.of(scope, key, body, also=(signature.nonce_claim,))
+
+
 @endpoint(bp, "/v1/merchant/payment-queries", methods=["POST"])
 def ask_about_payment() -> Any:
-    signer = merchant()
+    from chalicelib.services.ports import KeyTaken
+    from chalicelib.services.signatures import refuse_spent_nonce
+
+    signature = signed()
+    signer = signature.merchant
     body = read_json(bp.current_request)
     container = wiring.container()
-    answer, _ = container.replays.run(
-        f"payment-queries:{signer.merchant_id}",
-        bp.current_request.headers.get("idempotency-key"),
-        body,
-        lambda: container.merchant_desk.ask(signer, body),
-    )
+    once = _write_once(f"payment-queries:{signer.merchant_id}", signature, body)
+    try:
+        answer, _ = container.replays.run(
+            once, lambda o: container.merchant_desk.ask(signer, body, o)
+        )
+    except KeyTaken as taken:
+        refuse_spent_nonce(taken)
     return json_response(
         answer, 200, {"Location": f"/v1/merchant/payment-queries/{answer['query_id']}"}
     )
@@ -61,30 +87,35 @@ def ask_about_payment() -> Any:
 
 @endpoint(bp, "/v1/merchant/payment-queries/{query_id}")
 def payment_query(query_id: str) -> Any:
-    signer = merchant()
-    return json_response(wiring.container().merchant_desk.query(signer, query_id))
+    return _read(lambda s: wiring.container().merchant_desk.query(s.merchant, query_id))
 
 
 @endpoint(bp, "/v1/merchant/cases")
 def merchant_cases() -> Any:
-    signer = merchant()
     request = bp.current_request
     params = {name: query_param(request, name) for name in ("limit", "cursor")}
-    return json_response(wiring.container().merchant_desk.cases(signer, params))
+    return _read(lambda s: wiring.container().merchant_desk.cases(s.merchant, params))
 
 
 @endpoint(bp, "/v1/merchant/cases/{case_id}")
 def merchant_case(case_id: str) -> Any:
-    signer = merchant()
-    return json_response(wiring.container().merchant_desk.case(signer, case_id))
+    return _read(lambda s: wiring.container().merchant_desk.case(s.merchant, case_id))
 
 
 @endpoint(bp, "/v1/merchant/cases/{case_id}/responses", methods=["POST"])
 def merchant_response(case_id: str) -> Any:
-    signer = merchant()
+    from chalicelib.services.ports import KeyTaken
+    from chalicelib.services.signatures import refuse_spent_nonce
+
+    signature = signed()
+    signer = signature.merchant
     body = read_json(bp.current_request)
-    key = bp.current_request.headers.get("idempotency-key")
-    answer = wiring.container().merchant_desk.respond(signer, case_id, body, key)
+    scope = f"merchant-responses:{signer.merchant_id}:{case_id}"
+    once = _write_once(scope, signature, body)
+    try:
+        answer = wiring.container().merchant_desk.respond(signer, case_id, body, once)
+    except KeyTaken as taken:
+        refuse_spent_nonce(taken)
     return json_response(answer, 201)
 
 

@@ -10,8 +10,10 @@ from chalicelib import wiring
 from chalicelib.api.http import endpoint, json_response, query_param, read_json
 from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.services.cursors import page_limit
+from chalicelib.services.idempotency import Once
+from chalicelib.services.merchants import present_new_merchant
 from chalicelib.services.ports import StaffMember
-from chalicelib.services.staff import require_role
+from chalicelib.services.staff import present_new_member, require_role
 
 bp = Blueprint(__name__)
 QUEUE_FILTERS = ("status", "category", "assignee", "merchant_id", "sla", "limit", "cursor")
@@ -45,19 +47,13 @@ def _idem() -> str | None:
 def create_staff() -> Any:
     admin = staff_member("admin")
     body = read_json(bp.current_request)
+    container = wiring.container()
+    once = container.replays.once(f"staff:{admin.staff_id}", _idem(), body, sealed=True)
 
-    def create() -> dict[str, Any]:
-        member, token = wiring.container().staff.create(body)
-        return {
-            "staff_id": member.staff_id,
-            "name": member.name,
-            "role": member.role,
-            "team": member.team,
-            "email": member.email,
-            "token": token,
-        }
+    def create(once: Once | None) -> dict[str, Any]:
+        return present_new_member(*container.staff.create(body, once))
 
-    answer, _ = wiring.container().replays.run(f"staff:{admin.staff_id}", _idem(), body, create)
+    answer, _ = container.replays.run(once, create)
     return json_response(answer, 201)
 
 
@@ -65,19 +61,13 @@ def create_staff() -> Any:
 def register_merchant() -> Any:
     admin = staff_member("admin")
     body = read_json(bp.current_request)
+    container = wiring.container()
+    once = container.replays.once(f"merchants:{admin.staff_id}", _idem(), body, sealed=True)
 
-    def create() -> dict[str, Any]:
-        merchant, secret = wiring.container().merchants.register(body)
-        return {
-            "merchant_id": merchant.merchant_id,
-            "name": merchant.name,
-            "email": merchant.email,
-            "phone": merchant.phone,
-            "secret": secret,
-        }
+    def register(once: Once | None) -> dict[str, Any]:
+        return present_new_merchant(*container.merchants.register(body, once))
 
-    replays = wiring.container().replays
-    answer, _ = replays.run(f"merchants:{admin.staff_id}", _idem(), body, create)
+    answer, _ = container.replays.run(once, register)
     return json_response(answer, 201)
 
 
@@ -112,14 +102,14 @@ def get_case(case_id: str) -> Any:
 def transition(case_id: str) -> Any:
     member = case_staff_member()
     body = read_json(bp.current_request)
-    return json_response(wiring.container().desk.transition(case_id, body, member))
+    return json_response(wiring.container().desk.transition(case_id, body, member, _idem()))
 
 
 @endpoint(bp, "/v1/admin/cases/{case_id}/assign", methods=["POST"])
 def assign(case_id: str) -> Any:
     member = case_staff_member()
     body = read_json(bp.current_request)
-    return json_response(wiring.container().desk.assign(case_id, body, member))
+    return json_response(wiring.container().desk.assign(case_id, body, member, _idem()))
 
 
 def _entry(case_id: str, kind: str) -> Any:

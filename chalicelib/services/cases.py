@@ -20,11 +20,12 @@ from chalicelib.domain.errors import NotFound, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import fingerprint, is_ulid, tokens_match
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
+from chalicelib.services.idempotency import Once
 from chalicelib.services.notify import sms_opt_out_key
 from chalicelib.services.ports import CaseStore, Changes
 from chalicelib.services.sessions import Sessions
 from chalicelib.services.staff import bearer, case_bearer
-from chalicelib.services.steps import Idempotency, StepWriter
+from chalicelib.services.steps import StepWriter
 
 # The request body is read only after the caller is known to open the case, so a caller without
 # access learns nothing, not even whether their body was valid.
@@ -95,7 +96,7 @@ class CustomerCases:
         self,
         case_id: str,
         action: Callable[[Case, datetime], Step],
-        idempotency: Idempotency | None = None,
+        idempotency: Once | None = None,
         respond: Callable[[Case, Changes], dict[str, Any]] | None = None,
     ) -> tuple[Case, dict[str, Any]]:
         """Commit `action` on a case the caller was already authorised for."""
@@ -108,7 +109,7 @@ class CustomerCases:
         body = read()
         text = _one_text(body, "text", required=True, max_len=4000)
         calendar = self._writer.calendar
-        idempotency = Idempotency.of(f"customer-messages:{case_id}", idem, body)
+        idempotency = Once.of(f"customer-messages:{case_id}", idem, body)
         _, answer = self._act(
             case_id,
             lambda case, now: lifecycle.customer_message(case, text or "", now, calendar),
@@ -118,19 +119,28 @@ class CustomerCases:
         return answer
 
     def answer_proposal(
-        self, case_id: str, authorization: str | None, read: BodyReader, accept: bool
+        self,
+        case_id: str,
+        authorization: str | None,
+        read: BodyReader,
+        accept: bool,
+        idem: str | None = None,
     ) -> dict[str, Any]:
         self.authorize(case_id, authorization)
         body = read()
         reason = _one_text(body, "reason", required=False, max_len=2000)
         calendar = self._writer.calendar
+        scope = f"proposal-{'accept' if accept else 'reject'}:{case_id}"
         case, _ = self._act(
             case_id,
             lambda c, now: lifecycle.answer_proposal(c, accept, reason, now, calendar),
+            Once.of(scope, idem, body),
         )
         return self._present(case)
 
-    def object(self, case_id: str, authorization: str | None, read: BodyReader) -> dict[str, Any]:
+    def object(
+        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None = None
+    ) -> dict[str, Any]:
         self.authorize(case_id, authorization)
         body = read()
         reason = _one_text(body, "reason", required=True, max_len=2000)
@@ -138,15 +148,22 @@ class CustomerCases:
         case, _ = self._act(
             case_id,
             lambda c, now: lifecycle.object_to(c, reason or "", now, calendar),
+            Once.of(f"objection:{case_id}", idem, body),
         )
         return self._present(case)
 
-    def withdraw(self, case_id: str, authorization: str | None, read: BodyReader) -> dict[str, Any]:
+    def withdraw(
+        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None = None
+    ) -> dict[str, Any]:
         self.authorize(case_id, authorization)
         body = read()
         reason = _one_text(body, "reason", required=False, max_len=2000)
         calendar = self._writer.calendar
-        case, _ = self._act(case_id, lambda c, now: lifecycle.withdraw(c, reason, now, calendar))
+        case, _ = self._act(
+            case_id,
+            lambda c, now: lifecycle.withdraw(c, reason, now, calendar),
+            Once.of(f"withdraw:{case_id}", idem, body),
+        )
         return self._present(case)
 
     def feedback(
@@ -161,7 +178,7 @@ class CustomerCases:
         comment = v.text(data, "comment", problems, max_len=2000, multiline=True)
         if problems or rating is None:
             raise ValidationFailed(problems.fields)
-        idempotency = Idempotency.of(f"feedback:{case_id}", idem, body)
+        idempotency = Once.of(f"feedback:{case_id}", idem, body)
         _, answer = self._act(
             case_id,
             lambda c, now: lifecycle.rate(c, rating, comment, now),
@@ -171,7 +188,7 @@ class CustomerCases:
         return answer
 
     def preferences(
-        self, case_id: str, authorization: str | None, read: BodyReader
+        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None = None
     ) -> dict[str, Any]:
         self.authorize(case_id, authorization)
         body = read()
@@ -212,7 +229,7 @@ class CustomerCases:
             )
             return Step(case.evolve(contact=contact), (entry,))
 
-        case, _ = self._act(case_id, act)
+        case, _ = self._act(case_id, act, Once.of(f"preferences:{case_id}", idem, body))
         if opt_out is False and case.contact.phone:
             self._opt_in_phone(case.contact.phone)
         return case.contact.masked()

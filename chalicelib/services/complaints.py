@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import ComplaintRequest, parse_complaint
-from chalicelib.domain.errors import (
-    DuplicateOpenCase,
-    IdempotencyKeyReused,
-    Unavailable,
-    ValidationFailed,
-)
+from chalicelib.domain.errors import DuplicateOpenCase, Unavailable
 from chalicelib.domain.faq import faq_for
-from chalicelib.domain.ids import (
-    derive_token,
-    fingerprint,
-    hash_token,
-    new_case_number,
-    new_ulid,
-)
+from chalicelib.domain.ids import derive_token, hash_token, new_case_number, new_ulid
 from chalicelib.domain.policy import Category, compute_deadlines
 from chalicelib.domain.schedule import ScheduleCommand
 from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import events, keys, presenters
 from chalicelib.services.config import DeskConfig
+from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
 from chalicelib.services.steps import metrics_event
 
-IDEMPOTENCY_TTL = timedelta(hours=24)
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _CASE_NUMBER_ATTEMPTS = 3
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
 
@@ -70,38 +56,41 @@ class ComplaintService:
     def file(self, body: Any, idempotency_key: str | None = None) -> Filed:
         """Open a case. A repeat with the same Idempotency-Key and body returns the first answer
         and changes nothing; the same key with another body raises IdempotencyKeyReused."""
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise ValidationFailed({"Idempotency-Key": "must be 1-255 visible ASCII characters"})
+        once = Once.of("complaints", idempotency_key, body)
         now = self._clock.now()
         request = parse_complaint(body, now)
-        body_hash = fingerprint(json.dumps(body, sort_keys=True, ensure_ascii=False))
-        idem_key = keys.idempotency_key("complaints", idempotency_key) if idempotency_key else None
+        if once is not None and (stored := self._store.get_key(once.key)) is not None:
+            return self._replay(once, stored)
         try:
-            case, response = self.open_case(request, now, idem_key, body_hash)
+            case, response = self.open_case(request, now, once)
         except KeyTaken as taken:
-            return self._replay(taken.value, body_hash)
+            if once is None or taken.key != once.key:
+                raise
+            return self._replay(once, taken.value)  # an identical request won the race
         return Filed({**response, "access_token": self._token(case.case_id)}, False)
 
     def open_case(
         self,
         request: ComplaintRequest,
         now: datetime,
-        idem_key: str | None = None,
-        body_hash: str = "",
+        once: Once | None = None,
         extra: Callable[[Case, Changes], None] | None = None,
     ) -> tuple[Case, dict[str, Any]]:
-        """Write a new case in one transaction (with whatever `extra` adds to it). Raises
-        DuplicateOpenCase, or KeyTaken for a held `idem_key`."""
+        """Write a new case in one transaction (with whatever `extra` adds to it, and the
+        claim of `once` holding the answer). Raises DuplicateOpenCase, or KeyTaken for a held
+        key of `once`."""
         for _ in range(_CASE_NUMBER_ATTEMPTS):
             case, command = self._new_case(request, now)
             response = self._response(case)
-            changes = self._changes(case, command, now, idem_key, body_hash, response)
+            changes = self._changes(case, command, now)
             if extra is not None:
                 extra(case, changes)
+            # First, so a repeat of this request is told apart from a duplicate complaint.
+            changes.claims[:0] = extra_claims(once, response, now)
             try:
                 self._store.commit(changes)
             except KeyTaken as taken:
-                if taken.key == idem_key:
+                if once is not None and taken.key in {c.key for c in once.claims({}, now)}:
                     raise
                 if taken.key.startswith("open-case#"):
                     held = taken.value
@@ -147,17 +136,10 @@ class ComplaintService:
         case: Case,
         command: ScheduleCommand | None,
         now: datetime,
-        idem_key: str | None,
-        body_hash: str,
-        response: dict[str, Any],
     ) -> Changes:
         ref = {"case_id": case.case_id, "case_number": case.case_number}
-        claims = []
-        if idem_key:
-            value = {"fingerprint": body_hash, "case_id": case.case_id, "response": response}
-            claims.append(KeyClaim(idem_key, value, now + IDEMPOTENCY_TTL))
         transaction_id = case.payment.transaction_id if case.payment else None
-        claims += [KeyClaim(k, ref) for k in keys.open_case_keys(case.contact, transaction_id)]
+        claims = [KeyClaim(k, ref) for k in keys.open_case_keys(case.contact, transaction_id)]
         claims.append(KeyClaim(keys.case_number_key(case.case_number), ref))
 
         params = {
@@ -198,7 +180,6 @@ class ComplaintService:
             timeline=[submitted],
             events=outbox,
             claims=claims,
-            request_token=case.case_id,
         )
 
     def _response(self, case: Case) -> dict[str, Any]:
@@ -212,11 +193,9 @@ class ComplaintService:
             "faq": faq_for(case.category, case.contact.language),
         }
 
-    def _replay(self, stored: dict[str, Any], body_hash: str) -> Filed:
-        if stored.get("fingerprint") != body_hash:
-            raise IdempotencyKeyReused()
-        response = dict(stored["response"])
-        return Filed({**response, "access_token": self._token(str(stored["case_id"]))}, True)
+    def _replay(self, once: Once, stored: dict[str, Any]) -> Filed:
+        response = once.answer(stored)
+        return Filed({**response, "access_token": self._token(str(response["case_id"]))}, True)
 
     def _token(self, case_id: str) -> str:
         return case_access_token(self._token_key, case_id)

@@ -16,9 +16,10 @@ from chalicelib.domain.policy import Category
 from chalicelib.domain.proposal import parse_proposal
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services import cursors, presenters
+from chalicelib.services.idempotency import Once
 from chalicelib.services.ports import CaseQuery, CaseStore, Changes, StaffDirectory, StaffMember
 from chalicelib.services.staff import require_role
-from chalicelib.services.steps import Idempotency, StepWriter
+from chalicelib.services.steps import StepWriter
 
 SLA_FILTERS = ("at_risk", "breached")
 _ENTRY_KINDS = {"notes": "note", "messages": "message", "calls": "call"}
@@ -87,7 +88,9 @@ class Desk:
 
     # -- acting --------------------------------------------------------------------------------
 
-    def transition(self, case_id: str, body: Any, member: StaffMember) -> dict[str, Any]:
+    def transition(
+        self, case_id: str, body: Any, member: StaffMember, idem: str | None = None
+    ) -> dict[str, Any]:
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("to", "expected_version", "note"), problems)
@@ -102,10 +105,13 @@ class Desk:
             self._check_may_decide(case, member, deciding=case.status is Status.SECOND_REVIEW)
             return lifecycle.staff_move(case, target, member.staff_id, now, self._calendar, note)
 
-        case, _ = self._writer.apply(case_id, act, version)
+        once = Once.of(f"transitions:{member.staff_id}:{case_id}", idem, body)
+        case, _ = self._writer.apply(case_id, act, version, once)
         return self._present(case)
 
-    def assign(self, case_id: str, body: Any, member: StaffMember) -> dict[str, Any]:
+    def assign(
+        self, case_id: str, body: Any, member: StaffMember, idem: str | None = None
+    ) -> dict[str, Any]:
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("assignee", "expected_version"), problems)
@@ -121,7 +127,8 @@ class Desk:
             self._check_may_assign(case, member, assignee)
             return lifecycle.assign(case, assignee.staff_id, member.staff_id, now, assignee.name)
 
-        case, _ = self._writer.apply(case_id, act, version)
+        once = Once.of(f"assignments:{member.staff_id}:{case_id}", idem, body)
+        case, _ = self._writer.apply(case_id, act, version, once)
         return self._present(case)
 
     def add_entry(
@@ -155,7 +162,7 @@ class Desk:
         def act(case: Case, now: datetime) -> Step:
             return lifecycle.staff_entry(case, entry_type, member.staff_id, now, text, extra)
 
-        idem = Idempotency.of(f"{kind}:{member.staff_id}:{case_id}", idempotency_header, body)
+        idem = Once.of(f"{kind}:{member.staff_id}:{case_id}", idempotency_header, body)
         _, answer = self._writer.apply(case_id, act, version, idem, respond=_new_entry)
         return answer
 
@@ -176,7 +183,7 @@ class Desk:
             terms = parse_proposal(body, self._calendar, today, paid)
             return lifecycle.propose(case, terms, member.staff_id, now, self._calendar)
 
-        idem = Idempotency.of(f"proposals:{member.staff_id}:{case_id}", idempotency_header, body)
+        idem = Once.of(f"proposals:{member.staff_id}:{case_id}", idempotency_header, body)
         _, answer = self._writer.apply(case_id, act, version, idem, respond=self._respond)
         return answer
 
@@ -198,7 +205,7 @@ class Desk:
         def act(case: Case, now: datetime) -> Step:
             return lifecycle.extend(case, days, reason, member.staff_id, now, self._calendar)
 
-        idem = Idempotency.of(f"extensions:{member.staff_id}:{case_id}", idempotency_header, body)
+        idem = Once.of(f"extensions:{member.staff_id}:{case_id}", idempotency_header, body)
         _, answer = self._writer.apply(case_id, act, version, idem, respond=self._respond)
         return answer
 

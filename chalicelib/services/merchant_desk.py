@@ -30,6 +30,7 @@ from chalicelib.domain.verdicts import (
 )
 from chalicelib.services import cursors, events, presenters
 from chalicelib.services.complaints import ComplaintService
+from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.ports import (
     CaseStore,
     Changes,
@@ -37,7 +38,7 @@ from chalicelib.services.ports import (
     PaymentRecord,
     PaymentStore,
 )
-from chalicelib.services.steps import Idempotency, StepWriter
+from chalicelib.services.steps import StepWriter
 
 FORGERY_WARNING = {
     "code": "forged_success_screen_risk",
@@ -113,10 +114,11 @@ class MerchantDesk:
 
     # -- payment confirmation queries ----------------------------------------------------------
 
-    def ask(self, merchant: Merchant, body: Any) -> dict[str, Any]:
+    def ask(self, merchant: Merchant, body: Any, once: Once | None = None) -> dict[str, Any]:
         """Did this payment reach the merchant? Answered from the ledger at once; a query that a
         later event may still answer stays open, and a missing or different payment opens a
-        merchant-settlement case."""
+        merchant-settlement case. With `once`, the answer is stored in the query's own
+        transaction."""
         request = parse_query(body)
         now = self._clock.now()
         payment = self._payment_of(merchant.merchant_id, request)
@@ -135,12 +137,14 @@ class MerchantDesk:
             open=answer in STILL_OPEN,
         )
         if answer in OPENS_CASE:
-            query = self._with_case(merchant, query, payment, now)
-        else:
-            expected = self._expected(query, payment)
-            notice = _answered_notice(query, now, expected)
-            self._store.commit(Changes(now=now, queries=[query], events=[notice]))
-        return self._present_query(query, payment)
+            query = self._with_case(merchant, query, payment, now, once)
+            return self._present_query(query, payment)
+        expected = self._expected(query, payment)
+        notice = _answered_notice(query, now, expected)
+        presented = self._present_query(query, payment)
+        claims = extra_claims(once, presented, now)
+        self._store.commit(Changes(now=now, queries=[query], events=[notice], claims=claims))
+        return presented
 
     def query(self, merchant: Merchant, query_id: str) -> dict[str, Any]:
         query = self._payments.get_query(query_id) if is_ulid(query_id) else None
@@ -169,13 +173,18 @@ class MerchantDesk:
         return payment
 
     def _with_case(
-        self, merchant: Merchant, query: PaymentQuery, payment: Payment | None, now: datetime
+        self,
+        merchant: Merchant,
+        query: PaymentQuery,
+        payment: Payment | None,
+        now: datetime,
+        once: Once | None,
     ) -> PaymentQuery:
         """Save the query with the merchant-settlement case that checks it: a new one, or the
         open case of an earlier query about the same payment."""
         existing = self._open_case_for(query)
         if existing is not None:
-            return self._save_with(query, existing, now)
+            return self._save_with(query, payment, existing, now, once)
         request = ComplaintRequest(
             category=Category.MERCHANT_SETTLEMENT,
             description=_description(query, payment),
@@ -195,6 +204,7 @@ class MerchantDesk:
             linked = replace(query, case_id=case.case_id, case_number=case.case_number)
             changes.queries.append(linked)
             changes.events.append(_answered_notice(linked, now))
+            changes.claims += extra_claims(once, self._present_query(linked, payment), now)
             saved.append(linked)
 
         try:
@@ -202,7 +212,8 @@ class MerchantDesk:
         except DuplicateOpenCase as duplicate:
             if duplicate.case_id is None:
                 raise
-            return self._save_with(query, self._writer.load(duplicate.case_id), now)
+            case = self._writer.load(duplicate.case_id)
+            return self._save_with(query, payment, case, now, once)
         return saved[-1]
 
     def _open_case_for(self, query: PaymentQuery) -> Case | None:
@@ -215,11 +226,18 @@ class MerchantDesk:
                     return case
         return None
 
-    def _save_with(self, query: PaymentQuery, case: Case, now: datetime) -> PaymentQuery:
+    def _save_with(
+        self,
+        query: PaymentQuery,
+        payment: Payment | None,
+        case: Case,
+        now: datetime,
+        once: Once | None,
+    ) -> PaymentQuery:
         linked = replace(query, case_id=case.case_id, case_number=case.case_number)
-        self._store.commit(
-            Changes(now=now, queries=[linked], events=[_answered_notice(linked, now)])
-        )
+        claims = extra_claims(once, self._present_query(linked, payment), now)
+        notice = _answered_notice(linked, now)
+        self._store.commit(Changes(now=now, queries=[linked], events=[notice], claims=claims))
         return linked
 
     def _expected(self, query: PaymentQuery, payment: Payment | None) -> datetime | None:
@@ -266,10 +284,11 @@ class MerchantDesk:
         return self._present_case(case)
 
     def respond(
-        self, merchant: Merchant, case_id: str, body: Any, idempotency_key: str | None = None
+        self, merchant: Merchant, case_id: str, body: Any, once: Once | None = None
     ) -> dict[str, Any]:
         """The merchant's answer; an awaited answer sends the case back to investigation. A
-        repeat with the same `Idempotency-Key` records nothing again."""
+        repeat under the same `once` (its Idempotency-Key, or the signed request's nonce)
+        records nothing again."""
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("text",), problems)
@@ -282,8 +301,7 @@ class MerchantDesk:
         def act(case: Case, now: datetime) -> lifecycle.Step:
             return lifecycle.merchant_response(case, merchant_id, text, now, self._writer.calendar)
 
-        idem = Idempotency.of(f"merchant-responses:{merchant_id}:{case_id}", idempotency_key, body)
-        case, _ = self._writer.apply(case_id, act, idempotency=idem, respond=lambda c, ch: {})
+        case, _ = self._writer.apply(case_id, act, idempotency=once, respond=lambda c, ch: {})
         return self._present_case(case)
 
     def _own_case(self, merchant: Merchant, case_id: str) -> Case:

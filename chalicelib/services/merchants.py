@@ -11,7 +11,8 @@ from chalicelib.domain import validation as v
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import normalize_email, normalize_phone
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.services.ports import KeyTaken, Merchant, MerchantDirectory, SecretBox
+from chalicelib.services.idempotency import Once, extra_claims
+from chalicelib.services.ports import CaseStore, Changes, KeyTaken, Merchant, SecretBox
 
 MERCHANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{2,63}")
 SECRET_PREFIX = "msk"  # noqa: S105 - a prefix, not a secret
@@ -21,14 +22,26 @@ def secret_context(merchant_id: str) -> dict[str, str]:
     return {"purpose": "merchant-signing-secret", "merchant_id": merchant_id}
 
 
+def present_new_merchant(merchant: Merchant, secret: str) -> dict[str, Any]:
+    """The answer to registering a merchant: the only time its secret is shown."""
+    return {
+        "merchant_id": merchant.merchant_id,
+        "name": merchant.name,
+        "email": merchant.email,
+        "phone": merchant.phone,
+        "secret": secret,
+    }
+
+
 class MerchantService:
-    def __init__(self, directory: MerchantDirectory, box: SecretBox, clock: Clock) -> None:
-        self._directory = directory
+    def __init__(self, store: CaseStore, box: SecretBox, clock: Clock) -> None:
+        self._store = store
         self._box = box
         self._clock = clock
 
-    def register(self, body: Any) -> tuple[Merchant, str]:
-        """A new merchant and its signing secret; the secret is shown once."""
+    def register(self, body: Any, once: Once | None = None) -> tuple[Merchant, str]:
+        """A new merchant and its signing secret; the secret is shown once. With `once`, the
+        answer is stored with the merchant, in the same transaction."""
         problems = v.Problems()
         data: Mapping[str, Any] = v.require_object(body, problems)
         v.reject_unknown(data, ("merchant_id", "name", "email", "phone"), problems)
@@ -44,10 +57,14 @@ class MerchantService:
             raise ValidationFailed(problems.fields)
         secret = f"{SECRET_PREFIX}_{secrets.token_urlsafe(32)}"
         sealed = self._box.seal(secret.encode(), secret_context(merchant_id))
-        merchant = Merchant(merchant_id, name, email, phone, sealed, self._clock.now())
+        now = self._clock.now()
+        merchant = Merchant(merchant_id, name, email, phone, sealed, now)
+        claims = extra_claims(once, present_new_merchant(merchant, secret), now)
         try:
-            self._directory.add(merchant)
-        except KeyTaken:
+            self._store.commit(Changes(now=now, merchants=[merchant], claims=claims))
+        except KeyTaken as taken:
+            if taken.key != f"merchant#{merchant_id}":
+                raise
             raise ValidationFailed({"merchant_id": "is already registered"}) from None
         return merchant, secret
 

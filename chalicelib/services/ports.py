@@ -71,6 +71,15 @@ class PaymentRecord:
 
 
 @dataclass(frozen=True)
+class NewStaff:
+    """A staff member to create, with the hash of their token (the token itself is shown once
+    and never stored)."""
+
+    member: StaffMember
+    token_hash: str
+
+
+@dataclass(frozen=True)
 class KeyCount:
     """Add one to a counter unless it already reached `limit`."""
 
@@ -96,8 +105,9 @@ class Changes:
     # A payment's new events, conditional on the version they were read at (0: new payment).
     payments: list[PaymentRecord] = field(default_factory=list)
     queries: list[PaymentQuery] = field(default_factory=list)
-    # Makes a retried commit idempotent at DynamoDB (ClientRequestToken, 10 minutes).
-    request_token: str | None = None
+    # New accounts; a merchant id that exists is KeyTaken("merchant#<id>").
+    staff: list[NewStaff] = field(default_factory=list)
+    merchants: list[Merchant] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -247,7 +257,7 @@ class StaffMember:
 
 
 class StaffDirectory(Protocol):
-    def add(self, member: StaffMember, token_hash: str, now: datetime) -> None: ...
+    """Staff members as stored (they are created through `Changes.staff`)."""
 
     def by_token_hash(self, token_hash: str) -> StaffMember | None: ...
 
@@ -305,8 +315,6 @@ class Merchant:
 
 
 class MerchantDirectory(Protocol):
-    def add(self, merchant: Merchant) -> None:
-        """Raises KeyTaken when the merchant id exists."""
-        ...
+    """Merchants as stored (they are registered through `Changes.merchants`)."""
 
     def get(self, merchant_id: str) -> Merchant | None: ...

@@ -20,6 +20,7 @@ from chalicelib.domain.contact import LANGUAGES, normalize_phone
 from chalicelib.domain.errors import RateLimited, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import fingerprint, hash_token, new_token, new_ulid
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
+from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.ports import (
     CaseStore,
     Changes,
@@ -64,7 +65,7 @@ class Sessions:
     def _code_hash(self, phone: str, code: str) -> str:
         return hmac.new(self._key, f"otp:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
-    def request_code(self, body: Any) -> dict[str, Any]:
+    def request_code(self, body: Any, once: Once | None = None) -> dict[str, Any]:
         """Send a code by SMS. The answer is the same whether or not the phone has cases."""
         phone, data = self._phone(body, ("language",))
         language = str(data.get("language") or "zh-CN")
@@ -97,20 +98,28 @@ class Sessions:
             created_at=now,
         )
         hour = now.strftime("%Y%m%d%H")
+        answer = {"sent": True, "expires_in": int(CODE_TTL.total_seconds())}
         changes = Changes(
             now=now,
-            claims=[KeyClaim(f"otp-cooldown#{who}", {}, now + COOLDOWN)],
+            claims=[
+                KeyClaim(f"otp-cooldown#{who}", {}, now + COOLDOWN),
+                *extra_claims(once, answer, now),
+            ],
             key_puts=[KeyClaim(f"otp#{who}", record, now + CODE_TTL)],
             counters=[KeyCount(f"otp-rate#{who}#{hour}", CODES_PER_HOUR, now + timedelta(hours=2))],
             events=[event],
         )
         try:
             self._store.commit(changes)
-        except (KeyTaken, LimitReached):
+        except KeyTaken as taken:
+            if once is not None and taken.key == once.key:
+                raise
             raise RateLimited("Too many codes requested for this phone; try again later.") from None
-        return {"sent": True, "expires_in": int(CODE_TTL.total_seconds())}
+        except LimitReached:
+            raise RateLimited("Too many codes requested for this phone; try again later.") from None
+        return answer
 
-    def open(self, body: Any) -> dict[str, Any]:
+    def open(self, body: Any, once: Once | None = None) -> dict[str, Any]:
         """Trade a valid code for a session token (shown once, stored as a hash)."""
         phone, data = self._phone(body, ("code",))
         code = data.get("code")
@@ -135,9 +144,13 @@ class Sessions:
             raise expired
         token = new_token(SESSION_PREFIX)
         expires = now + SESSION_TTL
+        answer = {"token": token, "expires_at": to_rfc3339(expires)}
         changes = Changes(
             now=now,
-            claims=[KeyClaim(f"otp-used#{code_id}", {}, now + CODE_TTL)],
+            claims=[
+                KeyClaim(f"otp-used#{code_id}", {}, now + CODE_TTL),
+                *extra_claims(once, answer, now),
+            ],
             releases=[f"otp#{who}"],
             key_puts=[
                 KeyClaim(
@@ -149,9 +162,11 @@ class Sessions:
         )
         try:
             self._store.commit(changes)
-        except KeyTaken:
+        except KeyTaken as taken:
+            if once is not None and taken.key == once.key:
+                raise
             raise expired from None  # the code was just used
-        return {"token": token, "expires_at": to_rfc3339(expires)}
+        return answer
 
     def phone_of(self, token: str, now: datetime) -> str | None:
         """The phone of a live session token, or None."""

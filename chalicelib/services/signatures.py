@@ -9,7 +9,9 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import NoReturn
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unauthorized
@@ -57,8 +59,13 @@ class MerchantSignatures:
         self._clock = clock
         self._merchants_seen: dict[str, tuple[float, Merchant, bytes]] = {}
 
-    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Merchant:
-        """The merchant who signed this request; Unauthorized for anything else."""
+    def verify(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> SignedRequest:
+        """The merchant who signed this request and the claim that spends its nonce;
+        Unauthorized for anything else. The nonce is not spent here: a write spends it in its
+        own transaction (so a write that failed can be sent again, identically), a read with
+        `spend` once it has its answer."""
         merchant_id = headers.get("x-paycase-merchant") or ""
         timestamp = headers.get("x-paycase-timestamp") or ""
         nonce = headers.get("x-paycase-nonce") or ""
@@ -80,8 +87,8 @@ class MerchantSignatures:
         expected = hmac.new(secret, message, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
             raise _refused()
-        self._use_nonce(merchant_id, nonce, now)
-        return merchant
+        claim = KeyClaim(nonce_key(merchant_id, nonce), {}, now + NONCE_TTL)
+        return SignedRequest(merchant, nonce, claim)
 
     def _known(self, merchant_id: str) -> tuple[Merchant, bytes] | None:
         """The merchant and its opened signing secret, read and opened (a KMS call in AWS) once
@@ -96,12 +103,30 @@ class MerchantSignatures:
         self._merchants_seen[merchant_id] = (time.monotonic(), merchant, secret)
         return merchant, secret
 
-    def _use_nonce(self, merchant_id: str, nonce: str, now: datetime) -> None:
-        claim = KeyClaim(f"merchant-nonce#{merchant_id}#{nonce}", {}, now + NONCE_TTL)
+    def spend(self, signed: SignedRequest) -> None:
+        """Spend a read's nonce; Unauthorized when it was spent before (a replayed request)."""
         try:
-            self._store.commit(Changes(now=now, claims=[claim]))
+            self._store.commit(Changes(now=self._clock.now(), claims=[signed.nonce_claim]))
         except KeyTaken:
-            raise _refused() from None  # a replayed request
+            raise _refused() from None
+
+
+def nonce_key(merchant_id: str, nonce: str) -> str:
+    return f"merchant-nonce#{merchant_id}#{nonce}"
+
+
+def refuse_spent_nonce(taken: KeyTaken) -> NoReturn:
+    """A write whose nonce was spent by another request: the same 401 as any bad signature."""
+    if taken.key.startswith("merchant-nonce#"):
+        raise _refused() from None
+    raise taken
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    merchant: Merchant
+    nonce: str
+    nonce_claim: KeyClaim
 
 
 class WebhookSignatures:

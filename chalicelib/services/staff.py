@@ -18,7 +18,8 @@ from chalicelib.domain.validation import (
     require_object,
     text,
 )
-from chalicelib.services.ports import StaffDirectory, StaffMember
+from chalicelib.services.idempotency import Once, extra_claims
+from chalicelib.services.ports import CaseStore, Changes, NewStaff, StaffDirectory, StaffMember
 
 ROLES = ("agent", "supervisor", "reviewer", "admin")
 STAFF_TOKEN_PREFIX = "st"  # noqa: S105 - a prefix, not a secret
@@ -59,9 +60,22 @@ def require_role(member: StaffMember, minimum: str) -> None:
         raise Forbidden()
 
 
+def present_new_member(member: StaffMember, token: str) -> dict[str, Any]:
+    """The answer to creating a staff member: the only time the token is shown."""
+    return {
+        "staff_id": member.staff_id,
+        "name": member.name,
+        "role": member.role,
+        "team": member.team,
+        "email": member.email,
+        "token": token,
+    }
+
+
 class StaffService:
-    def __init__(self, directory: StaffDirectory, clock: Clock) -> None:
+    def __init__(self, directory: StaffDirectory, store: CaseStore, clock: Clock) -> None:
         self._directory = directory
+        self._store = store
         self._clock = clock
 
     def authenticate(self, authorization: str | None) -> StaffMember:
@@ -73,8 +87,9 @@ class StaffService:
             raise Unauthorized()
         return member
 
-    def create(self, body: Any) -> tuple[StaffMember, str]:
-        """A new staff member and their token; the token is shown once and stored as a hash."""
+    def create(self, body: Any, once: Once | None = None) -> tuple[StaffMember, str]:
+        """A new staff member and their token; the token is shown once and stored as a hash.
+        With `once`, the answer is stored with the member, in the same transaction."""
         problems = Problems()
         data: Mapping[str, Any] = require_object(body, problems)
         reject_unknown(data, ("name", "role", "team", "email"), problems)
@@ -86,5 +101,8 @@ class StaffService:
             raise ValidationFailed(problems.fields)
         member = StaffMember(f"stf_{uuid.uuid4().hex[:16]}", name, role, team, email)
         token = new_token(STAFF_TOKEN_PREFIX)
-        self._directory.add(member, hash_token(token), self._clock.now())
+        now = self._clock.now()
+        claims = extra_claims(once, present_new_member(member, token), now)
+        changes = Changes(now=now, staff=[NewStaff(member, hash_token(token))], claims=claims)
+        self._store.commit(changes)
         return member, token

@@ -7,51 +7,24 @@ when the case became final, the release of its duplicate-complaint keys.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, OutboxEvent, Visibility
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import (
-    IdempotencyKeyReused,
-    NotFound,
-    ValidationFailed,
-    VersionConflict,
-)
-from chalicelib.domain.ids import fingerprint, is_ulid
+from chalicelib.domain.errors import NotFound, VersionConflict
+from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.metrics import deltas
 from chalicelib.domain.sla import rearm, with_urgency
-from chalicelib.services import events, keys
+from chalicelib.services import events
+from chalicelib.services.idempotency import Once
 from chalicelib.services.keys import open_case_keys
-from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
-
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+from chalicelib.services.ports import CaseStore, Changes, KeyTaken
 
 _RETRIES = 3
-IDEMPOTENCY_TTL = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    """An Idempotency-Key for one caller and endpoint, and the request body's fingerprint."""
-
-    key: str
-    fingerprint: str
-
-    @classmethod
-    def of(cls, scope: str, header: str | None, body: Any) -> Idempotency | None:
-        if header is None:
-            return None
-        if not IDEMPOTENCY_KEY.fullmatch(header):
-            raise ValidationFailed({"Idempotency-Key": "must be 1-255 visible ASCII characters"})
-        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
-        return cls(keys.idempotency_key(scope, header), fingerprint(canonical))
 
 
 Respond = Callable[[Case, Changes], dict[str, Any]]
@@ -99,13 +72,20 @@ class StepWriter:
         case_id: str,
         action: Callable[[Case, datetime], Step],
         expected_version: int | None = None,
-        idempotency: Idempotency | None = None,
+        idempotency: Once | None = None,
         respond: Respond | None = None,
     ) -> tuple[Case, dict[str, Any]]:
         """Read the case, run `action` on it and commit; returns the case and `respond`'s answer.
         With `expected_version` the caller saw that version and a newer one is a
         VersionConflict; without, a concurrent change makes the action run again on the fresh
-        case. With `idempotency`, a repeat of the request returns the first answer."""
+        case. With `idempotency`, the key is claimed in the change's own transaction and a
+        repeat of the request returns the first answer (checked before acting, so a repeat is
+        answered even when the action would now be refused, e.g. a second rating, or a move
+        the first request already made)."""
+        if idempotency is not None:
+            held = self._store.get_key(idempotency.key)
+            if held is not None:
+                return self.load(case_id), idempotency.answer(held)
         attempts = 1 if expected_version is not None else _RETRIES
         for _ in range(attempts):
             case = self.load(case_id)
@@ -117,9 +97,7 @@ class StepWriter:
             except KeyTaken as taken:
                 if idempotency is None or taken.key != idempotency.key:
                     raise
-                if taken.value.get("fingerprint") != idempotency.fingerprint:
-                    raise IdempotencyKeyReused() from None
-                return case, dict(taken.value.get("response") or {})
+                return self.load(case_id), idempotency.answer(taken.value)
             except VersionConflict:
                 if expected_version is not None:
                     raise
@@ -130,23 +108,16 @@ class StepWriter:
         case: Case,
         action: Callable[[Case, datetime], Step],
         now: datetime,
-        idempotency: Idempotency | None,
+        idempotency: Once | None,
         respond: Respond | None,
     ) -> tuple[Case, dict[str, Any]]:
-        if idempotency is not None:
-            # Checked before acting, so a replay is answered even when the action would now be
-            # refused (e.g. a second rating after the first succeeded).
-            held = self._store.get_key(idempotency.key)
-            if held is not None:
-                raise KeyTaken(idempotency.key, held)
         step = action(case, now)
         if step.case == case and not step.entries and not step.notices and idempotency is None:
             return case, respond(case, Changes(now=now)) if respond else {}
         changes, changed = self.changes(case, step, now)
         answer = respond(changed, changes) if respond else {}
         if idempotency is not None:
-            value = {"fingerprint": idempotency.fingerprint, "response": answer}
-            changes.claims.append(KeyClaim(idempotency.key, value, now + IDEMPOTENCY_TTL))
+            changes.claims += idempotency.claims(answer, now)
         self._store.commit(changes)
         return changed, answer
 

@@ -89,22 +89,43 @@ def test_a_timestamp_that_is_not_ascii_digits_is_401(merchants: Merchants, stamp
     assert error_of(response)["code"] == "unauthorized"
 
 
-def test_a_replayed_nonce_is_401(merchants: Merchants) -> None:
-    headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
-    assert _refused(merchants, headers).status_code == 200
-    again = _refused(merchants, headers)
+def test_a_replayed_read_nonce_is_401(merchants: Merchants) -> None:
+    # GIVEN a signed read that was answered
+    headers = merchants.headers("M100001", "GET", "/v1/merchant/cases", b"")
+    first = merchants.api.client.http.get("/v1/merchant/cases", headers=headers)
+    assert first.status_code == 200
+    # WHEN the same signed request comes again / THEN its spent nonce is refused
+    again = merchants.api.client.http.get("/v1/merchant/cases", headers=headers)
     assert again.status_code == 401
     assert error_of(again)["message"] == "The request signature is not valid."
 
 
-def test_a_replay_is_refused_without_opening_a_second_query(api: Api, merchants: Merchants) -> None:
+def test_a_replayed_signed_write_answers_once_and_does_nothing_again(
+    api: Api, merchants: Merchants
+) -> None:
+    # GIVEN a signed payment query that was answered
     headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
     first = _refused(merchants, headers)
-    _refused(merchants, headers)
+    assert first.status_code == 200
+    # WHEN the identical signed request comes again (a client retry after a lost answer, or
+    # a replay) / THEN it gets the same answer and no second query or case is opened
+    again = _refused(merchants, headers)
+    assert (again.status_code, again.json_body) == (200, first.json_body)
     stored = api.container.payments.get_query(first.json_body["query_id"])
     assert stored is not None and stored.case_id == first.json_body["case_id"]
     cases = merchants.get("M100001", "/v1/merchant/cases").json_body["items"]
     assert [c["case_id"] for c in cases] == [first.json_body["case_id"]]
+
+
+def test_a_spent_nonce_under_another_idempotency_key_is_401(merchants: Merchants) -> None:
+    # GIVEN a signed query that was answered
+    headers = merchants.headers("M100001", "POST", QUERIES, _query_body())
+    assert _refused(merchants, headers).status_code == 200
+    # WHEN its signature and nonce are sent with an Idempotency-Key it did not have
+    # THEN the nonce is spent: refused like any bad signature
+    again = _refused(merchants, {**headers, "Idempotency-Key": "another-key"})
+    assert again.status_code == 401
+    assert error_of(again)["message"] == "The request signature is not valid."
 
 
 def test_a_get_is_signed_over_its_path_with_an_empty_body(merchants: Merchants) -> None:

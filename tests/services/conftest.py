@@ -57,14 +57,15 @@ class Desk:
 
 def make_desk(**overrides: Any) -> Desk:
     clock = FixedClock(MONDAY_10AM)
+    store = overrides.pop("store", None) or FakeStore()
     parts: dict[str, Any] = {
-        "store": FakeStore(),
+        "store": store,
         "notifications": FakeNotificationLog(),
         "scheduler": FakeScheduler(),
         "sms": FakeSms(),
         "email": FakeEmail(),
-        "staff_directory": FakeStaffDirectory(),
-        "merchant_directory": FakeMerchantDirectory(),
+        "staff_directory": FakeStaffDirectory(store),
+        "merchant_directory": FakeMerchantDirectory(store),
         "metrics_store": FakeMetricsStore(),
         "pause": clock.advance,  # a wait between quick retries moves the clock, never sleeps
         **overrides,

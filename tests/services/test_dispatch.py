@@ -7,7 +7,7 @@ from datetime import timedelta
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.notifications.render import sms_segments
 from chalicelib.services.notify import QUICK_RETRY_PAUSES
-from chalicelib.services.ports import DeliveryFailed, Merchant, Notification
+from chalicelib.services.ports import Changes, DeliveryFailed, Merchant, Notification
 from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeEmail, FakeSms
 from tests.services.conftest import Desk, make_desk
@@ -124,7 +124,7 @@ def test_dispatch_throttled_merchant_query_email_is_retried_by_the_sweeper() -> 
     # GIVEN a merchant whose payment query is answered while SES throttles
     desk = make_desk(email=ThrottledOnce())
     merchant = Merchant("M100001", "星辰商店", "ops@merchant.example", None, "sealed", MONDAY_10AM)
-    desk.container.merchant_directory.add(merchant)
+    desk.store.commit(Changes(now=MONDAY_10AM, merchants=[merchant]))
     answer = desk.container.merchant_desk.ask(
         merchant, {"transaction_id": "TXN-20261123-0009", "amount_fen": 3880}
     )

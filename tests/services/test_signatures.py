@@ -23,12 +23,13 @@ PATH = "/v1/merchant/payment-queries"
 @pytest.fixture
 def verifier() -> tuple[MerchantSignatures, str]:
     clock = FixedClock(NOW)
-    directory = FakeMerchantDirectory()
-    service = MerchantService(directory, LocalSecretBox(b"k" * 32), clock)
+    store = FakeStore()
+    directory = FakeMerchantDirectory(store)
+    service = MerchantService(store, LocalSecretBox(b"k" * 32), clock)
     _, secret = service.register(
         {"merchant_id": "M100001", "name": "演示商户", "email": "pay@m.example.com"}
     )
-    return MerchantSignatures(directory, service, FakeStore(), clock), secret
+    return MerchantSignatures(directory, service, store, clock), secret
 
 
 def _lower(headers: dict[str, str]) -> dict[str, str]:
@@ -43,7 +44,7 @@ def test_what_the_helper_signs_the_server_accepts(
     headers = paycase_sign.sign_request(
         "M100001", secret, "POST", PATH, body, timestamp=int(NOW.timestamp())
     )
-    assert signatures.verify("POST", PATH, _lower(headers), body).merchant_id == "M100001"
+    assert signatures.verify("POST", PATH, _lower(headers), body).merchant.merchant_id == "M100001"
 
 
 def test_the_method_is_part_of_the_signature(verifier: tuple[MerchantSignatures, str]) -> None:
@@ -72,7 +73,7 @@ def test_the_command_line_prints_a_signed_curl(
     assert words[:5] == ["curl", "-sS", "-X", "POST", "https://api.example.com" + PATH]
     headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
     assert words[-2:] == ["--data-binary", body]
-    merchant = signatures.verify("POST", PATH, _lower(headers), body.encode())
+    merchant = signatures.verify("POST", PATH, _lower(headers), body.encode()).merchant
     assert merchant.merchant_id == "M100001"
 
 

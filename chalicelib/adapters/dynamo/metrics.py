@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pynamodb.connection import Connection
 
-from chalicelib.adapters.aws_errors import error_code
 from chalicelib.adapters.dynamo.models import KeyModel, MetricsModel
-from chalicelib.domain.errors import Unavailable
+from chalicelib.adapters.errors import aws_call, error_code, is_transient, unavailable
 
 MARKER_TTL = timedelta(days=35)
 _BATCH = 100  # BatchGetItem's limit
@@ -87,14 +87,20 @@ class DynamoMetricsStore:
                 }
             },
         ]
+        # One token per change: a repeat of this change is applied once by DynamoDB itself.
+        token = hashlib.sha256(change_id.encode()).hexdigest()[:36]
         try:
-            self._connection.client.transact_write_items(TransactItems=items)
+            self._connection.client.transact_write_items(
+                TransactItems=items, ClientRequestToken=token
+            )
         except Exception as exc:
             if error_code(exc) == "TransactionCanceledException":
                 reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
                 if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                     return False  # applied before
-                raise Unavailable(retry_after=1) from exc
+                raise unavailable(exc, "dynamodb") from exc
+            if is_transient(exc) or error_code(exc) == "IdempotentParameterMismatchException":
+                raise unavailable(exc, "dynamodb") from exc
             raise
         return True
 
@@ -104,7 +110,8 @@ class DynamoMetricsStore:
         for start in range(0, len(days), _BATCH):
             request = {table: {"Keys": [{"day": {"S": d}} for d in days[start : start + _BATCH]]}}
             while request:
-                response = self._connection.client.batch_get_item(RequestItems=request)
+                with aws_call("dynamodb"):
+                    response = self._connection.client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(table, []):
                     out.append({name: _plain(value) for name, value in item.items()})
                 request = response.get("UnprocessedKeys") or {}

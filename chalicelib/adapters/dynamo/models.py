@@ -23,6 +23,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.adapters.deadlines import DYNAMODB
+
 WAKE_SHARDS = 4
 OUTBOX_SHARDS = 4
 
@@ -450,12 +452,17 @@ def table_suffix(model: type[Model]) -> str:
 
 
 def bind(prefix: str, region: str, host: str | None = None) -> None:
-    """Point every model at `<prefix><table>` in `region` (and a local endpoint, if any)."""
+    """Point every model at `<prefix><table>` in `region` (and a local endpoint, if any), with
+    the DynamoDB call budget (adapters/deadlines.py) instead of PynamoDB's defaults (15 s to
+    connect, 30 s to read)."""
     for model in MODELS:
         if not hasattr(model, "_table_suffix"):
             model._table_suffix = model.Meta.table_name  # type: ignore[attr-defined]
         model.Meta.table_name = prefix + table_suffix(model)
         model.Meta.region = region
         model.Meta.host = host
+        model.Meta.connect_timeout_seconds = DYNAMODB.connect_seconds
+        model.Meta.read_timeout_seconds = DYNAMODB.read_seconds
+        model.Meta.max_retry_attempts = DYNAMODB.attempts - 1  # PynamoDB counts the retries
         # PynamoDB caches the connection per model class; drop it so the new binding applies.
         model._connection = None

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.adapters.dynamo.mapping import plain
 from chalicelib.adapters.dynamo.models import NotificationModel
-from chalicelib.adapters.dynamo.store import translated
+from chalicelib.adapters.errors import aws_call, error_code
 from chalicelib.services.ports import Notification
 
 _CLAIMABLE = ("queued", "deferred", "failed")
@@ -47,13 +47,13 @@ def _from_model(m: NotificationModel) -> Notification:
 
 
 def _condition_failed(exc: PutError | UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
+    return error_code(exc) == "ConditionalCheckFailedException"
 
 
 class DynamoNotificationLog:
     def create(self, notification: Notification) -> Notification:
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 _to_model(notification).save(
                     condition=NotificationModel.notification_id.does_not_exist()
                 )
@@ -67,7 +67,7 @@ class DynamoNotificationLog:
 
     def get(self, notification_id: str) -> Notification | None:
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 return _from_model(NotificationModel.get(notification_id, consistent_read=True))
         except DoesNotExist:
             return None
@@ -82,7 +82,7 @@ class DynamoNotificationLog:
         )
         model = NotificationModel(notification_id)
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 model.update(
                     actions=[
                         n.status.set("sending"),
@@ -101,7 +101,7 @@ class DynamoNotificationLog:
         n = NotificationModel
         model = NotificationModel(notification_id)
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 model.update(
                     actions=[
                         n.status.set("queued"),
@@ -124,7 +124,7 @@ class DynamoNotificationLog:
         condition = n.status == "sending"
         condition &= n.lease_until.does_not_exist() if lease is None else n.lease_until == lease
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 _to_model(notification).save(condition=condition)
         except PutError as exc:
             if not _condition_failed(exc):
@@ -134,7 +134,7 @@ class DynamoNotificationLog:
     def for_case(
         self, case_id: str, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[Notification], dict[str, Any] | None]:
-        with translated():
+        with aws_call("dynamodb"):
             query = NotificationModel.case_index.query(
                 case_id, limit=limit, last_evaluated_key=cursor, page_size=limit
             )
@@ -144,7 +144,7 @@ class DynamoNotificationLog:
     def by_status(
         self, status: str, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[Notification], dict[str, Any] | None]:
-        with translated():
+        with aws_call("dynamodb"):
             query = NotificationModel.status_index.query(
                 status,
                 limit=limit,

@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters.dynamo.mapping import case_from_model, plain
 from chalicelib.adapters.dynamo.models import CaseModel, PaymentModel, QueryModel
+from chalicelib.adapters.errors import aws_call
 from chalicelib.domain.case import Case
 from chalicelib.domain.ledger import PaymentEvent, fold
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
@@ -101,35 +102,41 @@ class PaymentReads:
 
     def get_payment(self, transaction_id: str) -> PaymentRecord | None:
         try:
-            return payment_from_model(PaymentModel.get(transaction_id, consistent_read=True))
+            with aws_call("dynamodb"):
+                model = PaymentModel.get(transaction_id, consistent_read=True)
         except DoesNotExist:
             return None
+        return payment_from_model(model)
 
     def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentRecord | None:
-        for hit in PaymentModel.order_index.query(f"{merchant_id}#{order_id}", limit=1):
-            return self.get_payment(hit.transaction_id)
-        return None
+        with aws_call("dynamodb"):
+            hits = list(PaymentModel.order_index.query(f"{merchant_id}#{order_id}", limit=1))
+        return self.get_payment(hits[0].transaction_id) if hits else None
 
     def cases_of_payment(
         self, transaction_id: str, merchant_id: str, order_id: str | None
     ) -> list[Case]:
-        ids = [hit.case_id for hit in CaseModel.transaction_index.query(transaction_id)]
-        if order_id:
-            by_order = CaseModel.order_ref_index.query(f"{merchant_id}#{order_id}")
-            ids = sorted({*ids, *(hit.case_id for hit in by_order)})
-        found = []
-        for case_id in ids:
-            try:
-                found.append(case_from_model(CaseModel.get(case_id, consistent_read=True)))
-            except DoesNotExist:
-                continue
+        with aws_call("dynamodb"):
+            ids = [hit.case_id for hit in CaseModel.transaction_index.query(transaction_id)]
+            if order_id:
+                by_order = CaseModel.order_ref_index.query(f"{merchant_id}#{order_id}")
+                ids = sorted({*ids, *(hit.case_id for hit in by_order)})
+            found = []
+            for case_id in ids:
+                try:
+                    found.append(case_from_model(CaseModel.get(case_id, consistent_read=True)))
+                except DoesNotExist:
+                    continue
         return found
 
     def get_query(self, query_id: str) -> PaymentQuery | None:
         try:
-            return query_from_model(QueryModel.get(query_id, consistent_read=True))
+            with aws_call("dynamodb"):
+                model = QueryModel.get(query_id, consistent_read=True)
         except DoesNotExist:
             return None
+        return query_from_model(model)
 
     def open_queries(self, ref: str) -> list[PaymentQuery]:
-        return [query_from_model(m) for m in QueryModel.open_index.query(ref)]
+        with aws_call("dynamodb"):
+            return [query_from_model(m) for m in QueryModel.open_index.query(ref)]

@@ -4,53 +4,45 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo.mapping import plain
 from chalicelib.adapters.dynamo.models import KeyModel, StaffModel
-from chalicelib.adapters.dynamo.store import translated
-from chalicelib.services.ports import StaffMember
+from chalicelib.adapters.errors import aws_call
+from chalicelib.services.ports import NewStaff, StaffMember
 
 
 def token_key(token_hash: str) -> str:
     return f"staff-token#{token_hash}"
 
 
+def staff_models(new: NewStaff, now: datetime) -> tuple[StaffModel, KeyModel]:
+    """The member's item, and the key item that finds them by their token's hash with one
+    consistent GetItem (written together, in the change's transaction)."""
+    member = new.member
+    value = {
+        "staff_id": member.staff_id,
+        "name": member.name,
+        "role": member.role,
+        "team": member.team,
+        "email": member.email,
+    }
+    staff = StaffModel(
+        member.staff_id,
+        name=member.name,
+        role=member.role,
+        team=member.team,
+        email=member.email,
+        token_hash=new.token_hash,
+        created_at=now,
+    )
+    return staff, KeyModel(token_key(new.token_hash), value=value, created_at=now)
+
+
 class DynamoStaffDirectory:
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def add(self, member: StaffMember, token_hash: str, now: datetime) -> None:
-        value = {
-            "staff_id": member.staff_id,
-            "name": member.name,
-            "role": member.role,
-            "team": member.team,
-            "email": member.email,
-        }
-        with translated(), TransactWrite(connection=self._connection) as tx:
-            tx.save(
-                StaffModel(
-                    member.staff_id,
-                    name=member.name,
-                    role=member.role,
-                    team=member.team,
-                    email=member.email,
-                    token_hash=token_hash,
-                    created_at=now,
-                ),
-                condition=StaffModel.staff_id.does_not_exist(),
-            )
-            tx.save(
-                KeyModel(token_key(token_hash), value=value, created_at=now),
-                condition=KeyModel.key.does_not_exist(),
-            )
-
     def by_token_hash(self, token_hash: str) -> StaffMember | None:
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 model = KeyModel.get(token_key(token_hash), consistent_read=True)
         except DoesNotExist:
             return None
@@ -61,14 +53,14 @@ class DynamoStaffDirectory:
 
     def get(self, staff_id: str) -> StaffMember | None:
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 model = StaffModel.get(staff_id, consistent_read=True)
         except DoesNotExist:
             return None
         return _member(model)
 
     def by_role(self, role: str) -> list[StaffMember]:
-        with translated():
+        with aws_call("dynamodb"):
             return [_member(m) for m in StaffModel.role_index.query(role)]
 
 

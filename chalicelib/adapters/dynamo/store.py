@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,15 +24,20 @@ from chalicelib.adapters.dynamo.mapping import (
     event_to_model,
     plain,
 )
+from chalicelib.adapters.dynamo.merchants import merchant_to_model
 from chalicelib.adapters.dynamo.models import (
     OUTBOX_SHARDS,
     WAKE_SHARDS,
     CaseModel,
     KeyModel,
+    MerchantModel,
     OutboxModel,
+    StaffModel,
     TimelineModel,
 )
 from chalicelib.adapters.dynamo.payments import PaymentReads, payment_to_model, query_to_model
+from chalicelib.adapters.dynamo.staff import staff_models
+from chalicelib.adapters.errors import aws_call, error_code, is_transient, unavailable
 from chalicelib.domain.case import (
     FINAL_STATUSES,
     Case,
@@ -41,45 +46,50 @@ from chalicelib.domain.case import (
     TimelineEntry,
     Visibility,
 )
-from chalicelib.domain.errors import Unavailable, VersionConflict
+from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services.ports import CaseQuery, Changes, KeyClaim, KeyTaken, LimitReached
 
 log = logging.getLogger(__name__)
 
 DONE_EVENT_RETENTION = timedelta(days=7)
-# DynamoDB answers these when it is overloaded: the client should come back shortly.
-RETRYABLE = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionInProgressException",
-        "TransactionConflictException",
-    }
-)
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Turn DynamoDB's overload errors into the domain's Unavailable (HTTP 503)."""
-    try:
-        yield
-    except PynamoDBException as exc:
-        if exc.cause_response_code in RETRYABLE:
-            raise Unavailable() from exc
-        raise
 
 
 @dataclass(frozen=True)
 class _Item:
     """What one transaction item was, to read its cancellation reason."""
 
-    kind: str  # "claim" | "case" | "counter" | "other"
+    kind: str  # "claim" | "case" | "counter" | "merchant" | "other"
     claim: KeyClaim | None = None
     key: str | None = None
+
+
+class _TokenedWrite(TransactWrite):
+    """A transaction whose ClientRequestToken is derived from its own content: the same change
+    sent again (botocore's retry of a call whose answer was lost, or the same change committed
+    again within 10 minutes) carries the same token, and DynamoDB applies it once, answering the
+    repeat with success instead of a failed condition; other content gets another token, so a
+    token never refuses a different change.
+
+    Not for a transaction that counts (ADD to a counter): two tries of a one-time code in the
+    same second are two tries even when their items are byte for byte the same, so a counting
+    transaction keeps botocore's own token, made once per call (its retries reuse it)."""
+
+    def __init__(self, *, counts: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._counts = counts
+
+    def _commit(self) -> Any:
+        if self._client_request_token is None and not self._counts:
+            content = [
+                self._condition_check_items,
+                self._delete_items,
+                self._put_items,
+                self._update_items,
+            ]
+            raw = json.dumps(content, sort_keys=True, default=str).encode()
+            self._client_request_token = hashlib.sha256(raw).hexdigest()[:36]
+        return super()._commit()
 
 
 class DynamoCaseStore(PaymentReads):
@@ -111,10 +121,20 @@ class DynamoCaseStore(PaymentReads):
         puts += [(_claim_model(k, changes.now), None, _Item("other")) for k in changes.key_puts]
         puts += [(payment_to_model(p), None, _Item("case")) for p in changes.payments]
         puts += [(query_to_model(q), None, _Item("other")) for q in changes.queries]
+        for new in changes.staff:
+            staff, token = staff_models(new, changes.now)
+            puts.append((staff, StaffModel.staff_id.does_not_exist(), _Item("other")))
+            puts.append((token, KeyModel.key.does_not_exist(), _Item("other")))
+        for merchant in changes.merchants:
+            puts.append(
+                (
+                    merchant_to_model(merchant),
+                    MerchantModel.merchant_id.does_not_exist(),
+                    _Item("merchant", key=f"merchant#{merchant.merchant_id}"),
+                )
+            )
         try:
-            with TransactWrite(
-                connection=self._connection, client_request_token=changes.request_token
-            ) as tx:
+            with _TokenedWrite(connection=self._connection, counts=bool(changes.counters)) as tx:
                 for key_model, _ in deletes:
                     tx.delete(key_model)
                 for put_model, condition, item in puts:
@@ -141,12 +161,10 @@ class DynamoCaseStore(PaymentReads):
             self._raise_for(exc, items)
 
     def _raise_for(self, exc: TransactWriteError, items: list[_Item]) -> None:
-        code = exc.cause_response_code
+        code = error_code(exc)
         if code != "TransactionCanceledException":
-            if code in RETRYABLE:
-                raise Unavailable(retry_after=1) from exc
-            if code == "IdempotentParameterMismatchException":
-                raise VersionConflict() from exc
+            if is_transient(exc):
+                raise unavailable(exc, "dynamodb") from exc
             raise exc
         reasons = exc.cancellation_reasons
         failed = [(item, r) for item, r in zip(items, reasons, strict=False) if r is not None]
@@ -159,6 +177,8 @@ class DynamoCaseStore(PaymentReads):
         for item, reason in failed:
             if item.kind == "counter" and reason.code == "ConditionalCheckFailed":
                 raise LimitReached(str(item.key)) from exc
+            if item.kind == "merchant" and reason.code == "ConditionalCheckFailed":
+                raise KeyTaken(str(item.key), {}) from exc
         for item, reason in failed:
             if item.kind == "case" and reason.code in (
                 "ConditionalCheckFailed",
@@ -166,12 +186,12 @@ class DynamoCaseStore(PaymentReads):
             ):
                 raise VersionConflict() from exc
         log.warning("transaction cancelled: %s", [r.code for _, r in failed])
-        raise Unavailable(retry_after=1) from exc
+        raise unavailable(exc, "dynamodb") from exc
 
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
         model = OutboxModel(event.case_id, event.event_id)
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 model.update(
                     actions=[
                         OutboxModel.pending_shard.remove(),
@@ -181,21 +201,21 @@ class DynamoCaseStore(PaymentReads):
                     condition=OutboxModel.event_id.exists(),
                 )
         except PynamoDBException as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     # -- reads -------------------------------------------------------------------------------
 
     def get_case(self, case_id: str) -> Case | None:
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 return case_from_model(CaseModel.get(case_id, consistent_read=True))
         except DoesNotExist:
             return None
 
     def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]:
         condition = None if include_internal else TimelineModel.visibility == Visibility.PUBLIC
-        with translated():
+        with aws_call("dynamodb"):
             return [
                 entry_from_model(m)
                 for m in TimelineModel.query(
@@ -205,7 +225,7 @@ class DynamoCaseStore(PaymentReads):
 
     def get_key(self, key: str) -> dict[str, Any] | None:
         try:
-            with translated():
+            with aws_call("dynamodb"):
                 model = KeyModel.get(key, consistent_read=True)
         except DoesNotExist:
             return None
@@ -213,13 +233,13 @@ class DynamoCaseStore(PaymentReads):
         return value
 
     def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        with translated():
+        with aws_call("dynamodb"):
             found = KeyModel.batch_get(keys, consistent_read=True)
             return {model.key: plain(model.value) for model in found}
 
     def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
         streams = []
-        with translated():
+        with aws_call("dynamodb"):
             for n in range(OUTBOX_SHARDS):
                 query = OutboxModel.pending_index.query(
                     f"p{n}", OutboxModel.created_at <= older_than, limit=limit
@@ -233,7 +253,7 @@ class DynamoCaseStore(PaymentReads):
         if plan is None:
             return [], None
         index, partition, range_condition, condition = plan
-        with translated():
+        with aws_call("dynamodb"):
             result = index.query(
                 partition,
                 range_condition,
@@ -246,7 +266,7 @@ class DynamoCaseStore(PaymentReads):
     def cases_of_contact(
         self, contact_key: str, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Case], dict[str, Any] | None]:
-        with translated():
+        with aws_call("dynamodb"):
             result = CaseModel.contact_index.query(
                 contact_key,
                 scan_index_forward=False,
@@ -260,7 +280,7 @@ class DynamoCaseStore(PaymentReads):
     def cases_of_merchant(
         self, merchant_id: str, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Case], dict[str, Any] | None]:
-        with translated():
+        with aws_call("dynamodb"):
             result = CaseModel.merchant_index.query(
                 merchant_id, limit=limit, page_size=limit, last_evaluated_key=start
             )
@@ -269,7 +289,7 @@ class DynamoCaseStore(PaymentReads):
 
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
         out: list[tuple[str, datetime]] = []
-        with translated():
+        with aws_call("dynamodb"):
             for n in range(WAKE_SHARDS):
                 query = CaseModel.wake_index.query(
                     f"w{n}", CaseModel.wake_at <= before, limit=limit
