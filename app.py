@@ -52,4 +52,6 @@ def ses_events(event: Any) -> dict[str, int]:
 
 @app.schedule("rate(5 minutes)", name="sweeper")
 def sweeper(event: Any) -> dict[str, int]:
-    return handlers.sweeper()
+    context = getattr(event, "context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return handlers.sweeper(remaining)

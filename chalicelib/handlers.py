@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -39,21 +39,34 @@ def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
             continue
         try:
             event = event_from_model(OutboxModel.from_raw_data(record.new_image))
-            consumer.handle(event)
+            consumer.attempt(event)
         except Exception:
             log.exception("outbox: record %s failed", record.sequence_number)
             return {"batchItemFailures": [{"itemIdentifier": record.sequence_number}]}
     return {"batchItemFailures": []}
 
 
-def sweeper() -> dict[str, int]:
-    """Every few minutes, the safety net: outbox events the stream could not finish (its retries
-    ran out) and case timers whose schedule never fired."""
+def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:
+    """Every few minutes, the safety net: case timers whose schedule never fired, then outbox
+    events the stream could not finish (its retries ran out), each on its own guard and all
+    within the function's time (`remaining_ms`, the Lambda context's clock): a long redrive
+    never keeps deadlines from firing, and a sweep cut short resumes at the next run."""
+    stop = _stopper(remaining_ms)
     container = wiring.container()
     return {
-        "events": container.outbox.redrive(SWEEP_MIN_AGE),
-        "timers": container.timers.sweep(SWEEP_MIN_AGE),
+        "timers": container.timers.sweep(SWEEP_MIN_AGE, stop=stop),
+        "events": container.outbox.redrive(SWEEP_MIN_AGE, stop=stop),
     }
+
+
+# What a sweep leaves of its function's time for the call it is in when it stops.
+SWEEP_RESERVE_MS = 30_000
+
+
+def _stopper(remaining_ms: Callable[[], int] | None) -> Callable[[], bool] | None:
+    if remaining_ms is None:
+        return None
+    return lambda: remaining_ms() < SWEEP_RESERVE_MS
 
 
 def sns_json(message: str) -> dict[str, Any] | None:

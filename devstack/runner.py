@@ -79,10 +79,10 @@ class Runner:
         now = self._container.clock.now()
         items: list[OutboxModel] = []
         for shard in range(OUTBOX_SHARDS):
-            items += OutboxModel.pending_index.query(f"p{shard}", OutboxModel.created_at <= now)
+            items += OutboxModel.pending_index.query(f"p{shard}", OutboxModel.due_at <= now)
         if not items:
             return 0
-        items.sort(key=lambda m: (m.created_at, m.case_id, m.event_id))
+        items.sort(key=lambda m: (m.due_at, m.case_id, m.event_id))
         records = [stream_record(item, next(_sequence)) for item in items]
         result = self._app.outbox_consumer({"Records": records}, None)
         failures = result.get("batchItemFailures", []) if isinstance(result, dict) else []

@@ -40,6 +40,9 @@ class FakeStore:
         self.queries: dict[str, PaymentQuery] = {}
         self.staff: dict[str, tuple[StaffMember, str]] = {}  # by token hash
         self.merchants: dict[str, Merchant] = {}
+        # Outbox state beside `events` (event, done_at): when each is due, and given-up ones.
+        self.due: dict[tuple[str, str], datetime] = {}
+        self.failed: dict[tuple[str, str], datetime] = {}
         self.commits = 0
 
     def commit(self, changes: Changes) -> None:
@@ -91,6 +94,7 @@ class FakeStore:
             self.timelines.setdefault(entry.case_id, []).append(entry)
         for event in changes.events:
             self.events[(event.case_id, event.event_id)] = (event, None)
+            self.due[(event.case_id, event.event_id)] = event.created_at
         self._apply_ledger(changes)
         self._apply_accounts(changes)
 
@@ -160,15 +164,51 @@ class FakeStore:
     def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         return {k: copy.deepcopy(self.keys[k][0]) for k in keys if k in self.keys}
 
-    def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
-        pending = [e for e, done in self.events.values() if done is None]
-        pending = [e for e in pending if e.created_at <= older_than]
-        return sorted(pending, key=lambda e: (e.created_at, e.case_id, e.event_id))[:limit]
+    def _pending(self, key: tuple[str, str]) -> bool:
+        return key in self.events and self.events[key][1] is None and key not in self.failed
+
+    def pending_events(self, due_by: datetime, limit: int) -> list[OutboxEvent]:
+        due = [(self.due[k], k) for k in self.events if self._pending(k) and self.due[k] <= due_by]
+        return [self.events[k][0] for _, k in sorted(due)][:limit]
 
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
         key = (event.case_id, event.event_id)
         if key in self.events:
             self.events[key] = (self.events[key][0], at)
+
+    def count_event_failure(self, event: OutboxEvent, error: str) -> int:
+        key = (event.case_id, event.event_id)
+        if not self._pending(key):
+            return 0
+        stored = self.events[key][0]
+        failed = replace(stored, attempts=stored.attempts + 1, last_error=error[:500])
+        self.events[key] = (failed, None)
+        return failed.attempts
+
+    def give_up_event(self, event: OutboxEvent, at: datetime) -> None:
+        key = (event.case_id, event.event_id)
+        if self._pending(key):
+            self.failed[key] = at
+
+    def postpone_event(self, event: OutboxEvent, until: datetime) -> None:
+        key = (event.case_id, event.event_id)
+        if self._pending(key):
+            self.due[key] = until
+
+    def failed_events(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[OutboxEvent], dict[str, Any] | None]:
+        keys = sorted(self.failed, key=lambda k: (self.failed[k], k), reverse=True)
+        return _offset_page([self.events[k][0] for k in keys], limit, start)
+
+    def retry_failed_event(self, case_id: str, event_id: str, at: datetime) -> OutboxEvent | None:
+        key = (case_id, event_id)
+        if key not in self.failed:
+            return None
+        del self.failed[key]
+        event = replace(self.events[key][0], attempts=0)
+        self.events[key], self.due[key] = (event, None), at
+        return event
 
     def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
         def matches(c: Case) -> bool:

@@ -75,7 +75,12 @@ def endpoint(
                 return view(*args, **view_kwargs)
             except PayCaseError as error:
                 return error_response(error)
-            except Exception:
+            except Exception as exc:
+                if _is_aws_error(exc):  # an adapter that missed one: still a 503, never a 500
+                    from chalicelib.adapters.errors import unavailable
+
+                    log.exception("untranslated AWS error in %s", path)
+                    return error_response(unavailable(exc, "aws"))
                 log.exception("unhandled error in %s", path)
                 return json_response(
                     {
@@ -93,6 +98,15 @@ def endpoint(
         return view
 
     return register
+
+
+def _is_aws_error(exc: BaseException) -> bool:
+    """A transient error from botocore or PynamoDB (read without importing either here)."""
+    if not type(exc).__module__.startswith(("botocore", "pynamodb", "urllib3")):
+        return False
+    from chalicelib.adapters.errors import is_transient
+
+    return is_transient(exc)
 
 
 def read_json(request: Any) -> Any:

@@ -66,6 +66,8 @@ class OutboxEvent:
     name: str
     payload: dict[str, Any]
     created_at: datetime
+    attempts: int = 0  # failed attempts so far (a consumer raised)
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,15 @@
-"""Routing outbox events to their consumers (the DynamoDB stream handler and the redrive)."""
+"""Routing outbox events to their consumers (the DynamoDB stream handler and the redrive), and
+what happens when a consumer fails.
+
+Every event is handled at least once and every consumer is idempotent by the event's
+deterministic id, so running one again is always safe. A consumer that raises counts an
+attempt on the event: it is due again after a back-off (30 s, doubling, at most an hour), and an
+event whose consumer keeps failing for a reason other than a dependency being unavailable (a bug,
+data it cannot handle) is given up after MAX_ATTEMPTS: it leaves the redrive (so it cannot
+crowd out newer events), raises the `failed outbox events` alarm, and waits in the failed list
+(`GET /v1/admin/outbox`) for staff to send it again. An event failing only because AWS is
+unavailable keeps being retried, an hour apart at most: the outage's own alarms speak for it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +20,29 @@ from typing import Any
 
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import Unavailable
 from chalicelib.services.metrics import MetricsRecorder
 from chalicelib.services.notify import Dispatcher
 from chalicelib.services.ports import CaseStore
 from chalicelib.services.schedules import ScheduleSync
 
 log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+# Tells a redrive when to stop (the sweeper's remaining Lambda time); never stops by default.
+Stop = Callable[[], bool]
+
+
+def event_backoff(attempts: int) -> timedelta:
+    """After the n-th failed attempt: 30 s, 1 min, 2 min, ... at most an hour."""
+    delay: timedelta = BACKOFF_BASE * 2 ** max(attempts - 1, 0)
+    return min(delay, BACKOFF_CAP)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{exc.__class__.__name__}: {exc}"[:500]
 
 
 class OutboxConsumer:
@@ -38,7 +66,7 @@ class OutboxConsumer:
 
     def handle(self, event: OutboxEvent) -> bool:
         """Run the event's effects; mark it done once nothing is left to retry. Safe to call
-        any number of times for the same event."""
+        any number of times for the same event. Raises what its consumer raised."""
         if event.kind == "notify":
             done = self._dispatcher.handle(event)
         elif event.kind == "release":
@@ -62,14 +90,59 @@ class OutboxConsumer:
             self._store.mark_event_done(event, self._clock.now())
         return done
 
-    def redrive(self, min_age: timedelta = timedelta(0), limit: int = 100) -> int:
-        """Handle events still pending after `min_age`: the safety net for stream records that
-        failed past their retries, and the local runner's way of draining the outbox."""
+    def attempt(self, event: OutboxEvent) -> bool:
+        """`handle`, counting a failure on the event (then raising it, so the stream retries
+        too). An event left pending on purpose (messages held without a wake-up of their own)
+        goes to the back of the redrive, behind every event due longer."""
+        try:
+            done = self.handle(event)
+        except Exception as exc:
+            self._record_failure(event, exc)
+            raise
+        if not done:
+            self._store.postpone_event(event, self._clock.now())
+        return done
+
+    def _record_failure(self, event: OutboxEvent, exc: BaseException) -> None:
+        now = self._clock.now()
+        try:
+            attempts = self._store.count_event_failure(event, _describe(exc))
+            if attempts and not isinstance(exc, Unavailable) and attempts >= MAX_ATTEMPTS:
+                log.error(
+                    "outbox: event %s/%s failed %d times and is given up: %s",
+                    event.case_id,
+                    event.event_id,
+                    attempts,
+                    _describe(exc),
+                )
+                self._store.give_up_event(event, now)
+            elif attempts:
+                self._store.postpone_event(event, now + event_backoff(attempts))
+        except Exception:  # the store is down too: the event stays pending as it was
+            log.exception("outbox: could not record the failure of %s", event.event_id)
+
+    def redrive(
+        self, min_age: timedelta = timedelta(0), limit: int = 100, stop: Stop | None = None
+    ) -> int:
+        """Handle events due at least `min_age` ago: the safety net for stream records that
+        failed past their retries, and the local runner's way of draining the outbox. Each event
+        on its own: one that fails is counted and the rest still run."""
         handled = 0
         for event in self._store.pending_events(self._clock.now() - min_age, limit):
+            if stop is not None and stop():
+                break
             try:
-                self.handle(event)
+                self.attempt(event)
             except Exception:
                 log.exception("outbox: redrive of %s failed; will retry", event.event_id)
             handled += 1
         return handled
+
+    def retry_failed(self, case_id: str, event_id: str) -> OutboxEvent | None:
+        """Send a given-up event again, with fresh attempts; None if it is not failed."""
+        return self._store.retry_failed_event(case_id, event_id, self._clock.now())
+
+    def failed(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[OutboxEvent], dict[str, Any] | None]:
+        return self._store.failed_events(limit, start)

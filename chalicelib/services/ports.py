@@ -158,11 +158,35 @@ class CaseStore(Protocol):
         """The values of those of `keys` that exist (one batched read)."""
         ...
 
-    def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
-        """Outbox events not yet handled, created before `older_than`, oldest first."""
+    def pending_events(self, due_by: datetime, limit: int) -> list[OutboxEvent]:
+        """Outbox events not yet handled and due by `due_by` (created then, or at the end of
+        their back-off), the longest due first."""
         ...
 
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None: ...
+
+    def count_event_failure(self, event: OutboxEvent, error: str) -> int:
+        """Count a failed attempt of a pending event; returns its failed attempts so far (0 for
+        an event no longer pending)."""
+        ...
+
+    def give_up_event(self, event: OutboxEvent, at: datetime) -> None:
+        """Out of the pending events and into `failed_events`."""
+        ...
+
+    def postpone_event(self, event: OutboxEvent, until: datetime) -> None:
+        """Due again at `until`, without counting an attempt."""
+        ...
+
+    def failed_events(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[OutboxEvent], dict[str, Any] | None]:
+        """Events that were given up, the latest first."""
+        ...
+
+    def retry_failed_event(self, case_id: str, event_id: str, at: datetime) -> OutboxEvent | None:
+        """Make a given-up event pending again with fresh attempts; None if it is not failed."""
+        ...
 
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
         """(case_id, wake-up time) of open cases whose next wake-up is at or before `before`."""

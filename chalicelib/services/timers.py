@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -51,17 +51,27 @@ class TimerService:
                 continue  # the case changed under us; look again
         raise VersionConflict("The case kept changing while its timer fired.")
 
-    def sweep(self, min_age: timedelta, limit: int = 100) -> int:
+    def sweep(
+        self, min_age: timedelta, limit: int = 100, stop: Callable[[], bool] | None = None
+    ) -> int:
         """Fire the timers of open cases whose schedule should have fired `min_age` ago but did
-        not (a lost schedule, or a local scheduler that restarted empty). Returns how many."""
+        not (a lost schedule, or a local scheduler that restarted empty). Each case on its own:
+        one whose timer keeps failing is logged and the others still fire. Returns how many
+        fired."""
         cutoff = self._clock.now() - min_age
         fired_count = 0
         for case_id, _ in self._store.due_wakeups(cutoff, limit):
-            case = self._store.get_case(case_id)  # the index may lag; the case decides
-            live_at = case.schedule.live_at if case else None
-            if case is None or live_at is None or live_at > cutoff:
+            if stop is not None and stop():
+                break
+            try:
+                case = self._store.get_case(case_id)  # the index may lag; the case decides
+                live_at = case.schedule.live_at if case else None
+                if case is None or live_at is None or live_at > cutoff:
+                    continue
+                self.fire({"case_id": case_id, "clock_epoch": case.schedule.epoch})
+            except Exception:
+                log.exception("sla_timer: sweep of case %s failed; the next sweep retries", case_id)
                 continue
-            self.fire({"case_id": case_id, "clock_epoch": case.schedule.epoch})
             fired_count += 1
         return fired_count
 

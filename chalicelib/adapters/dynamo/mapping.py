@@ -340,6 +340,7 @@ def event_to_model(event: OutboxEvent) -> OutboxModel:
         name=event.name,
         payload=dict(event.payload),
         created_at=event.created_at,
+        due_at=event.created_at,
         pending_shard=shard(f"{event.case_id}:{event.event_id}", OUTBOX_SHARDS, "p"),
     )
 
@@ -352,6 +353,8 @@ def event_from_model(model: OutboxModel) -> OutboxEvent:
         name=model.name,
         payload=plain(model.payload),
         created_at=model.created_at,
+        attempts=int(model.attempts or 0),
+        last_error=model.last_error,
     )
 
 

@@ -239,14 +239,27 @@ class TimelineModel(Model):
 
 
 class PendingIndex(GlobalSecondaryIndex["OutboxModel"]):
-    """Sparse: only events not yet handled carry `pending_shard`."""
+    """Sparse: only events not yet handled carry `pending_shard`; ordered by when each is due
+    (its creation, or the end of its back-off after a failed attempt), so events waiting out a
+    back-off never crowd out newer ones."""
 
     class Meta:
-        index_name = "pending"
+        index_name = "pending_due"
         projection = AllProjection()
 
     pending_shard = UnicodeAttribute(hash_key=True)
-    created_at = UTCDateTimeAttribute(range_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class FailedIndex(GlobalSecondaryIndex["OutboxModel"]):
+    """Sparse: events that failed every attempt (staff list and retry them), newest first."""
+
+    class Meta:
+        index_name = "failed"
+        projection = AllProjection()
+
+    failed_flag = UnicodeAttribute(hash_key=True)
+    failed_at = UTCDateTimeAttribute(range_key=True)
 
 
 class OutboxModel(Model):
@@ -261,10 +274,16 @@ class OutboxModel(Model):
     payload = MapAttribute[str, Any](default=dict)
     created_at = UTCDateTimeAttribute()
     pending_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
     done_at = UTCDateTimeAttribute(null=True)
+    failed_flag = UnicodeAttribute(null=True)
+    failed_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     pending_index = PendingIndex()
+    failed_index = FailedIndex()
 
 
 class NotificationCaseIndex(GlobalSecondaryIndex["NotificationModel"]):

@@ -23,6 +23,7 @@ from chalicelib.adapters.dynamo.mapping import (
     event_from_model,
     event_to_model,
     plain,
+    shard,
 )
 from chalicelib.adapters.dynamo.merchants import merchant_to_model
 from chalicelib.adapters.dynamo.models import (
@@ -189,20 +190,83 @@ class DynamoCaseStore(PaymentReads):
         raise unavailable(exc, "dynamodb") from exc
 
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
-        model = OutboxModel(event.case_id, event.event_id)
+        self._update_event(
+            event,
+            [
+                OutboxModel.pending_shard.remove(),
+                OutboxModel.done_at.set(at),
+                OutboxModel.expires_at.set(at + DONE_EVENT_RETENTION),
+            ],
+        )
+
+    def count_event_failure(self, event: OutboxEvent, error: str) -> int:
+        m = OutboxModel
+        model = self._update_event(
+            event, [m.attempts.add(1), m.last_error.set(error[:500])], m.pending_shard.exists()
+        )
+        return int(model.attempts or 0) if model is not None else 0
+
+    def give_up_event(self, event: OutboxEvent, at: datetime) -> None:
+        m = OutboxModel
+        actions = [m.pending_shard.remove(), m.failed_flag.set("failed"), m.failed_at.set(at)]
+        self._update_event(event, actions, m.pending_shard.exists())
+
+    def postpone_event(self, event: OutboxEvent, until: datetime) -> None:
+        m = OutboxModel
+        self._update_event(event, [m.due_at.set(until)], m.pending_shard.exists())
+
+    def retry_failed_event(self, case_id: str, event_id: str, at: datetime) -> OutboxEvent | None:
+        m = OutboxModel
+        model = OutboxModel(case_id, event_id)
         try:
             with aws_call("dynamodb"):
                 model.update(
                     actions=[
-                        OutboxModel.pending_shard.remove(),
-                        OutboxModel.done_at.set(at),
-                        OutboxModel.expires_at.set(at + DONE_EVENT_RETENTION),
+                        m.pending_shard.set(shard(f"{case_id}:{event_id}", OUTBOX_SHARDS, "p")),
+                        m.due_at.set(at),
+                        m.attempts.set(0),
+                        m.failed_flag.remove(),
+                        m.failed_at.remove(),
                     ],
-                    condition=OutboxModel.event_id.exists(),
+                    condition=m.failed_flag.exists(),
+                )
+        except PynamoDBException as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return event_from_model(model)
+
+    def failed_events(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[OutboxEvent], dict[str, Any] | None]:
+        with aws_call("dynamodb"):
+            result = OutboxModel.failed_index.query(
+                "failed",
+                scan_index_forward=False,
+                limit=limit,
+                page_size=limit,
+                last_evaluated_key=start,
+            )
+            events = [event_from_model(m) for m in result]
+            return events, result.last_evaluated_key if len(events) == limit else None
+
+    def _update_event(
+        self, event: OutboxEvent, actions: list[Any], condition: Any = None
+    ) -> OutboxModel | None:
+        """Change an outbox item that exists (and matches `condition`), returning it as it is
+        now; None (a no-op) when it does not, e.g. a repeat that finds it already changed."""
+        model = OutboxModel(event.case_id, event.event_id)
+        exists = OutboxModel.event_id.exists()
+        try:
+            with aws_call("dynamodb"):
+                model.update(
+                    actions=actions, condition=exists if condition is None else exists & condition
                 )
         except PynamoDBException as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
+            return None
+        return model
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -237,16 +301,16 @@ class DynamoCaseStore(PaymentReads):
             found = KeyModel.batch_get(keys, consistent_read=True)
             return {model.key: plain(model.value) for model in found}
 
-    def pending_events(self, older_than: datetime, limit: int) -> list[OutboxEvent]:
+    def pending_events(self, due_by: datetime, limit: int) -> list[OutboxEvent]:
         streams = []
         with aws_call("dynamodb"):
             for n in range(OUTBOX_SHARDS):
                 query = OutboxModel.pending_index.query(
-                    f"p{n}", OutboxModel.created_at <= older_than, limit=limit
+                    f"p{n}", OutboxModel.due_at <= due_by, limit=limit
                 )
-                streams.append([event_from_model(m) for m in query])
-        merged = heapq.merge(*streams, key=lambda e: (e.created_at, e.case_id, e.event_id))
-        return list(merged)[:limit]
+                streams.append([(m.due_at, event_from_model(m)) for m in query])
+        merged = heapq.merge(*streams, key=lambda d: (d[0], d[1].case_id, d[1].event_id))
+        return [event for _, event in merged][:limit]
 
     def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
         plan = CaseIndexes.query(query)
