@@ -380,7 +380,7 @@ class Container:
     def schedule_sync(self) -> ScheduleSync:
         from chalicelib.services.schedules import ScheduleSync
 
-        return ScheduleSync(self.store, self.scheduler)
+        return ScheduleSync(self.store, self.scheduler, self.clock, self.timers.fire)
 
     @cached_property
     def outbox(self) -> OutboxConsumer:

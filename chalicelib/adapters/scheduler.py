@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.adapters.errors import error_code, is_transient, unavailable
-from chalicelib.services.ports import ScheduleExists, ScheduleMissing
+from chalicelib.services.ports import ScheduleExists, ScheduleInPast, ScheduleMissing
 
 # Scheduler retries a failed invocation this often within this time before the dead-letter queue.
 RETRY_POLICY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 20}
@@ -68,6 +68,8 @@ class EventBridgeScheduler:
                 raise ScheduleExists(name) from exc
             if code == "ResourceNotFoundException":
                 raise ScheduleMissing(name) from exc
+            if code == "ValidationException" and "past" in str(exc).lower():
+                raise ScheduleInPast(name) from exc
             if is_transient(exc):
                 raise unavailable(exc, "scheduler") from exc
             raise

@@ -42,6 +42,10 @@ class ScheduleMissing(Exception):
     pass
 
 
+class ScheduleInPast(Exception):
+    """Scheduler refused a one-time schedule because its time has passed."""
+
+
 class DeliveryFailed(Exception):
     """A message was not accepted. `permanent` failures are not retried on the same channel."""
 
@@ -247,11 +251,11 @@ class NotificationLog(Protocol):
 
 class Scheduler(Protocol):
     def create(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
-        """Raises ScheduleExists."""
+        """Raises ScheduleExists, or ScheduleInPast when `at` has passed."""
         ...
 
     def update(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
-        """Raises ScheduleMissing."""
+        """Raises ScheduleMissing, or ScheduleInPast when `at` has passed."""
         ...
 
     def delete(self, name: str) -> None:

@@ -1,12 +1,30 @@
-"""Applying a case's schedule change to EventBridge Scheduler (an outbox consumer)."""
+"""Applying a case's schedule change to EventBridge Scheduler (an outbox consumer).
+
+A wake-up whose time has already passed when its change is applied (the outbox ran late) is not
+sent to Scheduler at all: a one-time `at()` schedule in the past is either refused or accepted
+and never run, and neither may lose a deadline. The timer is fired here instead, at once. A
+schedule Scheduler refuses as being in the past (its time went by on the way) is fired the same
+way.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.clock import Clock
 from chalicelib.domain.timefmt import parse_rfc3339
-from chalicelib.services.ports import CaseStore, ScheduleExists, ScheduleMissing, Scheduler
+from chalicelib.services.ports import (
+    CaseStore,
+    ScheduleExists,
+    ScheduleInPast,
+    ScheduleMissing,
+    Scheduler,
+)
+
+FireNow = Callable[[Mapping[str, Any]], Any]
 
 
 def schedule_name(case_id: str, gen: int) -> str:
@@ -14,9 +32,13 @@ def schedule_name(case_id: str, gen: int) -> str:
 
 
 class ScheduleSync:
-    def __init__(self, store: CaseStore, scheduler: Scheduler) -> None:
+    def __init__(
+        self, store: CaseStore, scheduler: Scheduler, clock: Clock, fire_now: FireNow
+    ) -> None:
         self._store = store
         self._scheduler = scheduler
+        self._clock = clock
+        self._fire_now = fire_now
 
     def handle(self, event: OutboxEvent) -> str:
         """One Scheduler call in the usual case. Idempotent: a repeated or out-of-order event
@@ -38,6 +60,14 @@ class ScheduleSync:
             "due_at": command["due_at"],
             "clock_epoch": command["epoch"],
         }
+        if at <= self._clock.now():
+            return self._fired_late(name, payload)
+        try:
+            return self._apply(action, name, at, payload)
+        except ScheduleInPast:
+            return self._fired_late(name, payload)
+
+    def _apply(self, action: str, name: str, at: Any, payload: dict[str, Any]) -> str:
         if action == "create":
             try:
                 self._scheduler.create(name, at, payload)
@@ -49,3 +79,11 @@ class ScheduleSync:
         except ScheduleMissing:
             self._scheduler.create(name, at, payload)  # it fired before the update arrived
         return "updated"
+
+    def _fired_late(self, name: str, payload: dict[str, Any]) -> str:
+        """Its time passed: fire it now (and drop an older schedule of the same name, which
+        would otherwise fire again later to no effect)."""
+        with contextlib.suppress(ScheduleMissing):
+            self._scheduler.delete(name)
+        self._fire_now(payload)
+        return "fired"

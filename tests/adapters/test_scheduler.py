@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from chalicelib import wiring
 from chalicelib.adapters.scheduler import RETRY_POLICY, EventBridgeScheduler
 from chalicelib.domain.errors import Unavailable
-from chalicelib.services.ports import ScheduleExists, ScheduleMissing
+from chalicelib.services.ports import ScheduleExists, ScheduleInPast, ScheduleMissing
 from tests.builders import MONDAY_10AM
 
 AT = MONDAY_10AM + timedelta(days=1)
@@ -69,4 +69,22 @@ def test_scheduler_throttling_is_unavailable(container: wiring.Container) -> Non
         stub.add_client_error("create_schedule", "ThrottlingException", http_status_code=429)
         # WHEN a schedule is created THEN the domain sees a retryable Unavailable
         with pytest.raises(Unavailable):
+            scheduler.create("case-1", AT, PAYLOAD)
+
+
+def test_scheduler_refusing_a_time_in_the_past_is_schedule_in_past(
+    container: wiring.Container,
+) -> None:
+    # GIVEN Scheduler refusing a one-time schedule whose time has passed
+    client = container.client("scheduler")
+    scheduler = EventBridgeScheduler(client, "g", "arn:t", "arn:r", "arn:dlq")
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "create_schedule",
+            "ValidationException",
+            "The schedule expression at(2026-11-24T01:30:00) is in the past.",
+            http_status_code=400,
+        )
+        # WHEN it is created THEN the service is told the time passed (and fires it itself)
+        with pytest.raises(ScheduleInPast):
             scheduler.create("case-1", AT, PAYLOAD)

@@ -92,14 +92,14 @@ class Desk:
         scheduler = container.client("scheduler")
         group = container.settings.schedule_group
         for _ in range(20):
-            container.outbox.redrive()
+            drained = container.outbox.redrive()
             due = []
             for s in scheduler.list_schedules(GroupName=group)["Schedules"]:
                 definition = scheduler.get_schedule(Name=s["Name"], GroupName=group)
                 at = definition["ScheduleExpression"][3:-1]
                 if at <= self.api.clock.now().strftime("%Y-%m-%dT%H:%M:%S"):
                     due.append((at, s["Name"], json.loads(definition["Target"]["Input"])))
-            if not due:
+            if not due and not drained:
                 return
             for _, name, payload in sorted(due):
                 container.timers.fire(payload)
