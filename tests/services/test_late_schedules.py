@@ -59,6 +59,7 @@ def test_a_schedule_scheduler_refuses_as_past_is_fired_and_armed_again() -> None
     assert scheduler.refused == 1 and _warnings(desk, body["case_id"]) == []
     [(at, payload)] = scheduler.schedules.values()
     assert payload["timer"] == "first_response_warn50"
+    assert at == desk.clock.now() + timedelta(seconds=60)
     # WHEN that schedule fires / THEN the warning is written, once
     desk.clock.advance(90)
     desk.fire_due()
