@@ -48,7 +48,8 @@ def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
 
 def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:
     """Every few minutes, the safety net: case timers whose schedule never fired, then outbox
-    events the stream could not finish (its retries ran out), each on its own guard and all
+    events the stream could not finish (its retries ran out), then asynchronous invocations
+    whose retries ran out (the failure queues), each on its own guard and all
     within the function's time (`remaining_ms`, the Lambda context's clock): a long redrive
     never keeps deadlines from firing, and a sweep cut short resumes at the next run."""
     stop = _stopper(remaining_ms)
@@ -56,6 +57,7 @@ def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:
     return {
         "timers": container.timers.sweep(SWEEP_MIN_AGE, stop=stop),
         "events": container.outbox.redrive(SWEEP_MIN_AGE, stop=stop),
+        "failures": container.failures.redrive(stop),
     }
 
 

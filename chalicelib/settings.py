@@ -41,6 +41,9 @@ class Settings:
     local_secret_key: bytes | None = None
     # Shared with the payment platform: signs its webhook calls (none: every call is refused).
     webhook_secret: bytes | None = None
+    # Where failed asynchronous invocations end up, for the sweeper to run again (none locally:
+    # the local runner calls the handlers itself).
+    failure_queue_urls: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -73,6 +76,9 @@ class Settings:
                 else None
             ),
             webhook_secret=(env.get("PAYCASE_WEBHOOK_SECRET") or "").encode() or None,
+            failure_queue_urls=tuple(
+                url for url in (env.get("PAYCASE_FAILURE_QUEUE_URLS") or "").split(",") if url
+            ),
         )
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.services.config import DeskConfig
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
+    from chalicelib.services.failures import FailureRedrive
     from chalicelib.services.idempotency import Replays
     from chalicelib.services.inbound import Inbound
     from chalicelib.services.merchant_desk import MerchantDesk
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import (
         CaseStore,
         EmailSender,
+        FailureQueue,
         MerchantDirectory,
         MetricsStore,
         NotificationLog,
@@ -375,6 +377,25 @@ class Container:
             return Step(case.evolve(messages_due_at=at if due is None else min(due, at)))
 
         self.writer.apply(case_id, hold)
+
+    @cached_property
+    def failures(self) -> FailureRedrive:
+        """The failure queues of the asynchronous functions, and what runs each again."""
+        from chalicelib import handlers
+        from chalicelib.adapters.queues import SqsFailureQueue
+        from chalicelib.services.failures import FailureRedrive
+
+        queues: list[FailureQueue] = [
+            SqsFailureQueue(self.client("sqs"), url) for url in self.settings.failure_queue_urls
+        ]
+        return FailureRedrive(
+            queues,
+            {
+                "sla_timer": handlers.sla_timer,
+                "inbound_sms": handlers.inbound_sms,
+                "ses_events": handlers.ses_events,
+            },
+        )
 
     @cached_property
     def schedule_sync(self) -> ScheduleSync:

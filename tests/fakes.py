@@ -21,6 +21,7 @@ from chalicelib.services.ports import (
     Merchant,
     Notification,
     PaymentRecord,
+    QueuedFailure,
     ScheduleExists,
     ScheduleMissing,
     StaffMember,
@@ -454,3 +455,16 @@ class FakeMerchantDirectory:
 
     def get(self, merchant_id: str) -> Merchant | None:
         return self._store.merchants.get(merchant_id)
+
+
+class FakeFailureQueue:
+    """A failure queue: messages stay until deleted."""
+
+    def __init__(self, bodies: list[str] | None = None) -> None:
+        self.messages: dict[str, str] = {str(n): b for n, b in enumerate(bodies or [])}
+
+    def receive(self, limit: int) -> list[QueuedFailure]:
+        return [QueuedFailure(k, v) for k, v in list(self.messages.items())[:limit]]
+
+    def delete(self, failure: QueuedFailure) -> None:
+        self.messages.pop(failure.receipt, None)

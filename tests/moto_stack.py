@@ -51,6 +51,7 @@ class MotoState:
         from moto.scheduler.models import scheduler_backends
         from moto.ses.models import ses_backends
         from moto.sns.models import sns_backends
+        from moto.sqs.models import sqs_backends
 
         self._dynamodb.tables = copy.deepcopy(self._tables)
         sns = sns_backends[DEFAULT_ACCOUNT_ID][self._region]
@@ -61,6 +62,7 @@ class MotoState:
         ses.sent_message_count = 0
         for group in scheduler_backends[DEFAULT_ACCOUNT_ID][self._region].schedule_groups.values():
             group.schedules.clear()
+        sqs_backends[DEFAULT_ACCOUNT_ID][self._region].queues.clear()
 
 
 @contextmanager

@@ -263,6 +263,21 @@ class Scheduler(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class QueuedFailure:
+    """A message in a failure queue: what an asynchronous invocation was given, once its
+    retries ran out."""
+
+    receipt: str
+    body: str
+
+
+class FailureQueue(Protocol):
+    def receive(self, limit: int) -> list[QueuedFailure]: ...
+
+    def delete(self, failure: QueuedFailure) -> None: ...
+
+
 class SmsSender(Protocol):
     def send_sms(self, phone: str, text: str) -> str:
         """Returns the provider's message id; raises DeliveryFailed."""

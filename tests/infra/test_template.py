@@ -65,6 +65,7 @@ TEMPLATE_ENVIRONMENT = {
     "PAYCASE_OUTBOX_STREAM_ARN",
     "PAYCASE_TOKEN_KEY",
     "PAYCASE_WEBHOOK_SECRET",
+    "PAYCASE_FAILURE_QUEUE_URLS",
 }
 
 
@@ -352,7 +353,7 @@ def test_alarms_watch_dead_letters_lag_errors_and_5xx(dev_template: dict[str, An
     names = {"ApiName": api["Properties"]["Name"], "Stage": api["Properties"]["StageName"]}
     server_errors = alarm("AWS/ApiGateway", "5XXError", **names)
     # THEN any dead letter, an error or a 5XX alarms, and so does a consumer over 5 minutes behind
-    assert len(queues) == 2
+    assert len(queues) == 3
     for found in [*dead_letters, *errors, server_errors]:
         assert (found["ComparisonOperator"], found["Threshold"]) == ("GreaterThanThreshold", 0)
     assert lag["Statistic"] == "Maximum"
@@ -360,6 +361,30 @@ def test_alarms_watch_dead_letters_lag_errors_and_5xx(dev_template: dict[str, An
     topic = dev_template["Resources"]["AlarmTopic"]["Properties"]["TopicName"]
     assert with_stage(topic, STAGE) == f"paycase-{STAGE}-alarms"
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+
+def test_every_async_function_has_bounded_retries_and_a_failure_queue_the_sweeper_reads(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN the functions AWS invokes asynchronously, and their invoke configurations
+    resources = dev_template["Resources"]
+    configs = {
+        c["Properties"]["FunctionName"]["Ref"]: c["Properties"]
+        for c in resources_of_type(dev_template, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    urls = dev_template["Globals"]["Function"]["Environment"]["Variables"][
+        "PAYCASE_FAILURE_QUEUE_URLS"
+    ]["Fn::Join"][1]
+    # WHEN each one's retries and destination are read
+    for handler in ("app.sla_timer", "app.inbound_sms", "app.ses_events"):
+        config = configs[function_by_handler(dev_template, handler)]
+        destination = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        # THEN its retries are bounded and what it was given lands in a queue the sweeper reads
+        assert config["MaximumRetryAttempts"] <= 2, handler
+        assert resources[destination]["Type"] == "AWS::SQS::Queue"
+        assert {"Ref": destination} in urls, handler
+    # AND the sweeper, which runs every 5 minutes anyway, is not retried on top
+    assert configs[function_by_handler(dev_template, "app.sweeper")]["MaximumRetryAttempts"] == 0
 
 
 def test_merchant_key_usable_by_api_handler(dev_template: dict[str, Any]) -> None:
