@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import handlers
-from chalicelib.api import customer, merchant, staff, system
+from chalicelib.api import customer, merchant, ops, staff, system
 from chalicelib.settings import LOCAL_STAGE, PLACEHOLDER_STREAM_ARN
 
 STAGE = os.environ.get("PAYCASE_STAGE", LOCAL_STAGE)
@@ -18,6 +18,7 @@ app.register_blueprint(system.bp)
 app.register_blueprint(customer.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(merchant.bp)
+app.register_blueprint(ops.bp)
 
 if STAGE == LOCAL_STAGE:
     from chalicelib.api import dev

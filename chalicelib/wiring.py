@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.services.config import DeskConfig
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
+    from chalicelib.services.failed_events import FailedEvents
     from chalicelib.services.failures import FailureRedrive
     from chalicelib.services.idempotency import Replays
     from chalicelib.services.inbound import Inbound
@@ -377,6 +378,12 @@ class Container:
             return Step(case.evolve(messages_due_at=at if due is None else min(due, at)))
 
         self.writer.apply(case_id, hold)
+
+    @cached_property
+    def failed_events(self) -> FailedEvents:
+        from chalicelib.services.failed_events import FailedEvents
+
+        return FailedEvents(self.outbox, self.settings.token_key)
 
     @cached_property
     def failures(self) -> FailureRedrive:

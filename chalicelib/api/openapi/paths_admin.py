@@ -49,6 +49,44 @@ def admin_paths() -> dict[str, Schema]:
                 description="Takes no body. The message goes out again through the outbox.",
             ),
         },
+        "/v1/admin/outbox": {
+            "get": op(
+                "Outbox events that were given up",
+                ("200", ref("FailedEventPage"), "A page of events, the latest given up first"),
+                ("400", "503"),
+                auth=ADMIN,
+                params=[
+                    query(
+                        "status",
+                        "`failed`: events whose consumer failed every attempt",
+                        enum(["failed"]),
+                        required=True,
+                    ),
+                    LIMIT,
+                    CURSOR,
+                ],
+            )
+        },
+        "/v1/admin/outbox/{event_ref}/retry": {
+            "parameters": [
+                path_param(
+                    "event_ref",
+                    "A failed event's `id`, as listed.",
+                    {"type": "string", "minLength": 1},
+                )
+            ],
+            "post": op(
+                "Send a given-up outbox event again",
+                ("202", ref("FailedEvent"), "The event, pending again with fresh attempts"),
+                (
+                    ("404", "No such event."),
+                    ("409", "`invalid_transition`: only an event that was given up."),
+                    "503",
+                ),
+                auth=ADMIN,
+                description="Takes no body. The redrive runs it within minutes.",
+            ),
+        },
         "/v1/admin/staff": {
             "post": op(
                 "Create a staff member",

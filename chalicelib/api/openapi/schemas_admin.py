@@ -75,6 +75,19 @@ def admin_schemas() -> dict[str, Schema]:
             }
         ),
         "NotificationPage": page("Notification"),
+        "FailedEvent": obj(
+            {
+                "id": {"type": "string", "description": "Opaque; names the event to retry"},
+                "subject": {"type": "string", "description": "The case (or query) it was about"},
+                "event_id": STR,
+                "kind": STR,
+                "name": STR,
+                "attempts": INT,
+                "last_error": nullable(STR),
+                "created_at": TIME,
+            }
+        ),
+        "FailedEventPage": page("FailedEvent"),
         "StaffRequest": obj(
             {
                 "name": text(100),
