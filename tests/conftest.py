@@ -31,6 +31,7 @@ TEST_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "ap-southeast-1",
     "AWS_REGION": "ap-southeast-1",
+    "POWERTOOLS_SERVICE_NAME": "paycase",
 }
 os.environ.update(TEST_ENV)
 # Tests never reach a real endpoint; a leftover local endpoint must not leak in either.

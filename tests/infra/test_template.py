@@ -356,6 +356,8 @@ def test_alarms_watch_dead_letters_lag_errors_and_5xx(dev_template: dict[str, An
     assert len(queues) == 3
     for found in [*dead_letters, *errors, server_errors]:
         assert (found["ComparisonOperator"], found["Threshold"]) == ("GreaterThanThreshold", 0)
+    given_up = alarm("PayCase", "OutboxEventsFailed", service="paycase")
+    assert (given_up["ComparisonOperator"], given_up["Threshold"]) == ("GreaterThanThreshold", 0)
     assert lag["Statistic"] == "Maximum"
     assert lag["Threshold"] <= 5 * 60 * 1000
     topic = dev_template["Resources"]["AlarmTopic"]["Properties"]["TopicName"]

@@ -3,8 +3,11 @@ way of newer events; and the sweeper's guards."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from chalicelib.domain.case import Case, OutboxEvent
 from chalicelib.domain.errors import Unavailable
@@ -37,7 +40,9 @@ def _redrive_until_quiet(desk: Desk, rounds: int) -> None:
         desk.clock.advance(timedelta(hours=2).total_seconds())
 
 
-def test_a_failing_event_is_counted_backed_off_then_given_up(desk: Desk) -> None:
+def test_a_failing_event_is_counted_backed_off_then_given_up(
+    desk: Desk, capsys: pytest.CaptureFixture[str]
+) -> None:
     # GIVEN an event whose consumer raises
     event = _poison(desk, 1)
     # WHEN the redrive takes it once
@@ -53,6 +58,9 @@ def test_a_failing_event_is_counted_backed_off_then_given_up(desk: Desk) -> None
     failed, _ = desk.container.outbox.failed(10, None)
     assert [(e.event_id, e.attempts) for e in failed] == [(event.event_id, MAX_ATTEMPTS)]
     assert desk.store.pending_events(desk.clock.now() + timedelta(days=1), 10) == []
+    # AND one `OutboxEventsFailed` metric was emitted for its alarm
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [(m.get("OutboxEventsFailed"), m["service"]) for m in lines] == [([1.0], "paycase")]
 
 
 def test_given_up_events_do_not_starve_a_new_acknowledgement() -> None:
