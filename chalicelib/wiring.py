@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from chalicelib.settings import Settings
 
@@ -65,6 +65,23 @@ if TYPE_CHECKING:
     from chalicelib.services.timers import TimerService
 
 
+class Parts(TypedDict, total=False):
+    """What a Container may be given instead of building it (tests, benchmarks, the local
+    runner): each name is one of its parts, with that part's type."""
+
+    store: CaseStore
+    notifications: NotificationLog
+    staff_directory: StaffDirectory
+    merchant_directory: MerchantDirectory
+    metrics_store: MetricsStore
+    scheduler: Scheduler
+    sms: SmsSender
+    email: EmailSender
+    dynamodb: Connection
+    pause: Callable[[float], None]
+    failures: FailureRedrive
+
+
 class Container:
     def __init__(
         self,
@@ -72,14 +89,17 @@ class Container:
         *,
         clock: Clock | None = None,
         observer: SentObserver | None = None,
-        **overrides: Any,
+        **parts: Unpack[Parts],
     ) -> None:
         self.settings = settings
         self._clock = clock
         self._observer = observer
         self._clients: dict[str, Any] = {}
-        # Tests replace single adapters (e.g. `sms=FakeSms()`) by name.
-        for name, value in overrides.items():
+        # Tests replace single adapters (e.g. `sms=FakeSms()`) by name; a name that is not a
+        # part fails here instead of silently building the real adapter.
+        for name, value in parts.items():
+            if name not in Parts.__annotations__:
+                raise TypeError(f"Container has no part named {name!r}")
             self.__dict__[name] = value
 
     # -- time and calendar -----------------------------------------------------------------------

@@ -97,3 +97,14 @@ def test_page_limit_accepts_1_to_200(raw: str | None, expected: int) -> None:
 def test_page_limit_rejects_others(raw: str) -> None:
     with pytest.raises(ValidationFailed):
         cursors.page_limit(raw)
+
+
+def test_a_container_part_that_does_not_exist_is_refused() -> None:
+    # GIVEN a misspelled part (the real SMS adapter would otherwise be built and used)
+    from chalicelib import wiring
+    from chalicelib.settings import Settings
+    from tests.fakes import FakeSms
+
+    # WHEN a container is built with it / THEN it is refused at once
+    with pytest.raises(TypeError, match="smss"):
+        wiring.Container(Settings.from_env(), smss=FakeSms())  # type: ignore[call-arg]
