@@ -123,7 +123,7 @@ def full_case(now: datetime = MONDAY_10AM) -> Case:
         last_public_update_at=later,
         resolved_at=later,
         accepted_at=now,
-        closed_at=None,
+        closed_at=later,
         waiting=CustomerWait(now, later, later + timedelta(days=2), "请补充"),
         round=2,
         handlers=frozenset({"stf_a", "stf_b"}),
