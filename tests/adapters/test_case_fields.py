@@ -14,24 +14,6 @@ from tests.builders import full_case
 
 # Set by the store itself, not carried as a field: the version is PynamoDB's VersionAttribute.
 STORE_OWNED = {"version"}
-# Written only for the indexes (derived from the case on every write).
-INDEX_ATTRIBUTES = {
-    "merchant_id",
-    "contact_key",
-    "transaction_id",
-    "order_ref",
-    "due_key",
-    "queue",
-    "open_assignee",
-    "open_merchant",
-    "open_category",
-    "wake_shard",
-    "wake_at",
-    "first_response_due",
-    "resolution_due",
-    "regulatory_due",
-    "deadlines_provisional",
-}
 
 
 def _case_fields() -> list[str]:
