@@ -22,6 +22,14 @@ from .policy import Category
 INTAKE_CHANNELS = ("web", "app", "phone", "chat", "email")
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 MAX_AMOUNT_FEN = 100_000_000_000  # one billion yuan: anything larger is a typo
+
+
+def order_ref(merchant_id: str, order_id: str) -> str:
+    """A merchant's order as one reference (order ids are unique per merchant only): how the
+    ledger, the cases and the queries that name an order without its transaction find it."""
+    return f"{merchant_id}#{order_id}"
+
+
 # A wallet's success screen may be slightly ahead of our clock; more than this is a mistake.
 PAID_AT_TOLERANCE = timedelta(minutes=10)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .calendar import WorkingCalendar
+from .complaint import order_ref
 from .ledger import Payment, PaymentStatus
 
 SETTLEMENT_DAYS = 1  # T+1 working day (ours)
@@ -80,5 +81,5 @@ def payment_refs(merchant_id: str, transaction_id: str | None, order_id: str | N
     if transaction_id:
         out.append(f"txn#{transaction_id}")
     if order_id:
-        out.append(f"order#{merchant_id}#{order_id}")
+        out.append(f"order#{order_ref(merchant_id, order_id)}")
     return out

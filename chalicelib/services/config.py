@@ -14,17 +14,10 @@ from chalicelib.domain.calendar import BusinessHours, WorkingCalendar, YearCalen
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.policy import DEFAULT_POLICIES, Category, SlaPolicy, Target
 from chalicelib.domain.timefmt import SHANGHAI
+from chalicelib.services.keys import calendar_key, sla_policy_key
 from chalicelib.services.ports import CaseStore
 
 CACHE_SECONDS = 60.0
-
-
-def policy_key(category: str) -> str:
-    return f"sla-policy#{category}"
-
-
-def calendar_key(year: int) -> str:
-    return f"calendar#{year}"
 
 
 def target_from(data: dict[str, Any]) -> Target:
@@ -72,11 +65,11 @@ class DeskConfig:
         if time.monotonic() - self._loaded_at < CACHE_SECONDS:
             return
         years = loadable_years(self._clock.now().astimezone(SHANGHAI).year)
-        keys = [policy_key(c.value) for c in Category] + [calendar_key(y) for y in years]
+        keys = [sla_policy_key(c.value) for c in Category] + [calendar_key(y) for y in years]
         stored = self._store.get_keys(keys)
         policies = dict(DEFAULT_POLICIES)
         for category in Category:
-            if (data := stored.get(policy_key(category.value))) is not None:
+            if (data := stored.get(sla_policy_key(category.value))) is not None:
                 policies[category] = policy_from(category, data)
         calendar = WorkingCalendar.shipped(self._hours)
         records = {}

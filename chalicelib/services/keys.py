@@ -22,3 +22,78 @@ def case_number_key(case_number: str) -> str:
 
 def idempotency_key(scope: str, key: str) -> str:
     return f"idempotency#{scope}#{key}"
+
+
+# -- one-time codes and sessions (keyed by a fingerprint of the phone, never the phone) ---------
+
+
+def otp_code_key(who: str) -> str:
+    """The phone's current code (its hash, id and expiry)."""
+    return f"otp#{who}"
+
+
+def otp_cooldown_key(who: str) -> str:
+    return f"otp-cooldown#{who}"
+
+
+def otp_rate_key(who: str, hour: str) -> str:
+    return f"otp-rate#{who}#{hour}"
+
+
+def otp_tries_key(code_id: str) -> str:
+    return f"otp-tries#{code_id}"
+
+
+def otp_used_key(code_id: str) -> str:
+    return f"otp-used#{code_id}"
+
+
+def session_key(token_hash: str) -> str:
+    return f"session#{token_hash}"
+
+
+# -- accounts and signatures --------------------------------------------------------------------
+
+
+def staff_token_key(token_hash: str) -> str:
+    """Finds a staff member by their token's hash with one consistent read."""
+    return f"staff-token#{token_hash}"
+
+
+def merchant_key(merchant_id: str) -> str:
+    """What KeyTaken names when a merchant id is already registered."""
+    return f"merchant#{merchant_id}"
+
+
+def merchant_nonce_key(merchant_id: str, nonce: str) -> str:
+    return f"merchant-nonce#{merchant_id}#{nonce}"
+
+
+def is_merchant_nonce_key(key: str) -> bool:
+    return key.startswith("merchant-nonce#")
+
+
+# -- payments, configuration, metrics -----------------------------------------------------------
+
+
+def payment_event_key(event_id: str) -> str:
+    """Held once a payment platform event was recorded: a repeated delivery changes nothing."""
+    return f"payment-event#{event_id}"
+
+
+def sla_policy_key(category: str) -> str:
+    return f"sla-policy#{category}"
+
+
+def sla_policy_version_key(category: str, version: int) -> str:
+    """Held by each published version of a category's policy (two editors cannot both
+    publish the same version)."""
+    return f"{sla_policy_key(category)}#v{version}"
+
+
+def calendar_key(year: int) -> str:
+    return f"calendar#{year}"
+
+
+def metrics_applied_key(change_id: str) -> str:
+    return f"metrics-applied#{change_id}"

@@ -11,6 +11,7 @@ from chalicelib.domain import validation as v
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import normalize_email, normalize_phone
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.services import keys
 from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.ports import CaseStore, Changes, KeyTaken, Merchant, SecretBox
 
@@ -63,7 +64,7 @@ class MerchantService:
         try:
             self._store.commit(Changes(now=now, merchants=[merchant], claims=claims))
         except KeyTaken as taken:
-            if taken.key != f"merchant#{merchant_id}":
+            if taken.key != keys.merchant_key(merchant_id):
                 raise
             raise ValidationFailed({"merchant_id": "is already registered"}) from None
         return merchant, secret

@@ -30,7 +30,7 @@ from chalicelib.domain.verdicts import (
     payment_refs,
     verdict,
 )
-from chalicelib.services import events
+from chalicelib.services import events, keys
 from chalicelib.services.ports import (
     CaseStore,
     Changes,
@@ -106,7 +106,7 @@ class PaymentEvents:
             now=now,
             claims=[
                 KeyClaim(
-                    f"payment-event#{event.event_id}",
+                    keys.payment_event_key(event.event_id),
                     {"transaction_id": event.transaction_id},
                     now + EVENT_KEY_TTL,
                 )

@@ -20,6 +20,7 @@ from chalicelib.domain.contact import LANGUAGES, normalize_phone
 from chalicelib.domain.errors import RateLimited, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import fingerprint, hash_token, new_token, new_ulid
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
+from chalicelib.services import keys
 from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.ports import (
     CaseStore,
@@ -102,11 +103,13 @@ class Sessions:
         changes = Changes(
             now=now,
             claims=[
-                KeyClaim(f"otp-cooldown#{who}", {}, now + COOLDOWN),
+                KeyClaim(keys.otp_cooldown_key(who), {}, now + COOLDOWN),
                 *extra_claims(once, answer, now),
             ],
-            key_puts=[KeyClaim(f"otp#{who}", record, now + CODE_TTL)],
-            counters=[KeyCount(f"otp-rate#{who}#{hour}", CODES_PER_HOUR, now + timedelta(hours=2))],
+            key_puts=[KeyClaim(keys.otp_code_key(who), record, now + CODE_TTL)],
+            counters=[
+                KeyCount(keys.otp_rate_key(who, hour), CODES_PER_HOUR, now + timedelta(hours=2))
+            ],
             events=[event],
         )
         try:
@@ -127,7 +130,7 @@ class Sessions:
             raise ValidationFailed({"code": "must be the 6-digit code from the SMS"})
         who = fingerprint("phone", phone)
         now = self._clock.now()
-        record = _live(self._store.get_key(f"otp#{who}"), now)
+        record = _live(self._store.get_key(keys.otp_code_key(who)), now)
         expired = Unauthorized("The code is wrong or has expired; request a new one.")
         if not record:
             raise expired
@@ -135,7 +138,8 @@ class Sessions:
         try:
             self._store.commit(
                 Changes(
-                    now=now, counters=[KeyCount(f"otp-tries#{code_id}", CODE_TRIES, now + CODE_TTL)]
+                    now=now,
+                    counters=[KeyCount(keys.otp_tries_key(code_id), CODE_TRIES, now + CODE_TTL)],
                 )
             )
         except LimitReached:
@@ -148,13 +152,13 @@ class Sessions:
         changes = Changes(
             now=now,
             claims=[
-                KeyClaim(f"otp-used#{code_id}", {}, now + CODE_TTL),
+                KeyClaim(keys.otp_used_key(code_id), {}, now + CODE_TTL),
                 *extra_claims(once, answer, now),
             ],
-            releases=[f"otp#{who}"],
+            releases=[keys.otp_code_key(who)],
             key_puts=[
                 KeyClaim(
-                    f"session#{hash_token(token)}",
+                    keys.session_key(hash_token(token)),
                     {"phone": phone, "expires_at": to_rfc3339(expires)},
                     expires,
                 )
@@ -172,7 +176,7 @@ class Sessions:
         """The phone of a live session token, or None."""
         if not token.startswith(SESSION_PREFIX + "_"):
             return None
-        record = _live(self._store.get_key(f"session#{hash_token(token)}"), now)
+        record = _live(self._store.get_key(keys.session_key(hash_token(token))), now)
         return str(record["phone"]) if record else None
 
 

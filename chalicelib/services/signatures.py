@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unauthorized
+from chalicelib.services import keys
 from chalicelib.services.merchants import MerchantService
 from chalicelib.services.ports import (
     CaseStore,
@@ -87,7 +88,7 @@ class MerchantSignatures:
         expected = hmac.new(secret, message, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
             raise _refused()
-        claim = KeyClaim(nonce_key(merchant_id, nonce), {}, now + NONCE_TTL)
+        claim = KeyClaim(keys.merchant_nonce_key(merchant_id, nonce), {}, now + NONCE_TTL)
         return SignedRequest(merchant, nonce, claim)
 
     def _known(self, merchant_id: str) -> tuple[Merchant, bytes] | None:
@@ -111,13 +112,9 @@ class MerchantSignatures:
             raise _refused() from None
 
 
-def nonce_key(merchant_id: str, nonce: str) -> str:
-    return f"merchant-nonce#{merchant_id}#{nonce}"
-
-
 def refuse_spent_nonce(taken: KeyTaken) -> NoReturn:
     """A write whose nonce was spent by another request: the same 401 as any bad signature."""
-    if taken.key.startswith("merchant-nonce#"):
+    if keys.is_merchant_nonce_key(taken.key):
         raise _refused() from None
     raise taken
 

@@ -34,13 +34,8 @@ from chalicelib.domain.policy import (
 from chalicelib.domain.sla import resolution_run
 from chalicelib.domain.timefmt import SHANGHAI, to_rfc3339
 from chalicelib.services import presenters
-from chalicelib.services.config import (
-    DeskConfig,
-    calendar_key,
-    loadable_years,
-    policy_dict,
-    policy_key,
-)
+from chalicelib.services.config import DeskConfig, loadable_years, policy_dict
+from chalicelib.services.keys import calendar_key, sla_policy_key, sla_policy_version_key
 from chalicelib.services.ports import CaseQuery, CaseStore, Changes, KeyClaim, KeyTaken, StaffMember
 from chalicelib.services.steps import StepWriter
 
@@ -95,8 +90,8 @@ class PolicyAdmin:
         }
         changes = Changes(
             now=now,
-            claims=[KeyClaim(f"{policy_key(category)}#v{policy.version}", record)],
-            key_puts=[KeyClaim(policy_key(category), record)],
+            claims=[KeyClaim(sla_policy_version_key(category, policy.version), record)],
+            key_puts=[KeyClaim(sla_policy_key(category), record)],
         )
         try:
             self._store.commit(changes)

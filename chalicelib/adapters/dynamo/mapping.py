@@ -33,7 +33,7 @@ from chalicelib.domain.case import (
     Visibility,
 )
 from chalicelib.domain.clocks import ClockRun
-from chalicelib.domain.complaint import PaymentRef
+from chalicelib.domain.complaint import PaymentRef, order_ref
 from chalicelib.domain.contact import Contact, contact_key
 from chalicelib.domain.policy import REGULATORY_DAYS, Category, Deadlines, SlaPolicy, Target
 from chalicelib.domain.proposal import Installment, Proposal, ProposalStatus
@@ -375,4 +375,4 @@ def _order_ref(payment: PaymentRef | None) -> str | None:
     """How a payment event finds a case that names its order but not its transaction."""
     if payment is None or payment.transaction_id or not (payment.merchant_id and payment.order_id):
         return None
-    return f"{payment.merchant_id}#{payment.order_id}"
+    return order_ref(payment.merchant_id, payment.order_id)

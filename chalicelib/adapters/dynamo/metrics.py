@@ -11,6 +11,7 @@ from pynamodb.connection import Connection
 
 from chalicelib.adapters.dynamo.models import KeyModel, MetricsModel
 from chalicelib.adapters.errors import aws_call, error_code, is_transient, unavailable
+from chalicelib.services.keys import metrics_applied_key
 
 MARKER_TTL = timedelta(days=35)
 _BATCH = 100  # BatchGetItem's limit
@@ -64,7 +65,7 @@ class DynamoMetricsStore:
             values.pop(":empty")
         now: datetime = self._now()
         marker = {
-            "key": {"S": f"metrics-applied#{change_id}"},
+            "key": {"S": metrics_applied_key(change_id)},
             "created_at": {"S": now.strftime("%Y-%m-%dT%H:%M:%S.%f+0000")},
             "expires_at": _number(int((now + MARKER_TTL).timestamp())),
         }

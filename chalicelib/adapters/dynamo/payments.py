@@ -11,6 +11,7 @@ from chalicelib.adapters.dynamo.mapping import case_from_model, plain
 from chalicelib.adapters.dynamo.models import CaseModel, PaymentModel, QueryModel
 from chalicelib.adapters.errors import aws_call
 from chalicelib.domain.case import Case
+from chalicelib.domain.complaint import order_ref
 from chalicelib.domain.ledger import PaymentEvent, fold
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.domain.verdicts import PaymentQuery, Verdict
@@ -45,7 +46,7 @@ def payment_to_model(record: PaymentRecord) -> PaymentModel:
     model = PaymentModel(
         record.transaction_id,
         merchant_id=payment.merchant_id,
-        order_ref=f"{payment.merchant_id}#{payment.order_id}" if payment.order_id else None,
+        order_ref=order_ref(payment.merchant_id, payment.order_id) if payment.order_id else None,
         events=[event_to_map(e) for e in record.events],
         status=payment.status.value,
         updated_at=max(e.occurred_at for e in record.events),
@@ -110,7 +111,7 @@ class PaymentReads:
 
     def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentRecord | None:
         with aws_call("dynamodb"):
-            hits = list(PaymentModel.order_index.query(f"{merchant_id}#{order_id}", limit=1))
+            hits = list(PaymentModel.order_index.query(order_ref(merchant_id, order_id), limit=1))
         return self.get_payment(hits[0].transaction_id) if hits else None
 
     def cases_of_payment(
@@ -119,7 +120,7 @@ class PaymentReads:
         with aws_call("dynamodb"):
             ids = [hit.case_id for hit in CaseModel.transaction_index.query(transaction_id)]
             if order_id:
-                by_order = CaseModel.order_ref_index.query(f"{merchant_id}#{order_id}")
+                by_order = CaseModel.order_ref_index.query(order_ref(merchant_id, order_id))
                 ids = sorted({*ids, *(hit.case_id for hit in by_order)})
             found = []
             for case_id in ids:

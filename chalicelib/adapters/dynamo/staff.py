@@ -9,11 +9,8 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.adapters.dynamo.mapping import plain
 from chalicelib.adapters.dynamo.models import KeyModel, StaffModel
 from chalicelib.adapters.errors import aws_call
+from chalicelib.services.keys import staff_token_key as token_key
 from chalicelib.services.ports import NewStaff, StaffMember
-
-
-def token_key(token_hash: str) -> str:
-    return f"staff-token#{token_hash}"
 
 
 def staff_models(new: NewStaff, now: datetime) -> tuple[StaffModel, KeyModel]:

@@ -49,6 +49,7 @@ from chalicelib.domain.case import (
 )
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.services.keys import merchant_key
 from chalicelib.services.ports import CaseQuery, Changes, KeyClaim, KeyTaken, LimitReached
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class DynamoCaseStore(PaymentReads):
                 (
                     merchant_to_model(merchant),
                     MerchantModel.merchant_id.does_not_exist(),
-                    _Item("merchant", key=f"merchant#{merchant.merchant_id}"),
+                    _Item("merchant", key=merchant_key(merchant.merchant_id)),
                 )
             )
         try:
