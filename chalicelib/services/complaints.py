@@ -59,7 +59,7 @@ class ComplaintService:
         once = Once.of("complaints", idempotency_key, body)
         now = self._clock.now()
         request = parse_complaint(body, now)
-        if once is not None and (stored := self._store.get_key(once.key)) is not None:
+        if once is not None and (stored := once.stored(self._store, now)) is not None:
             return self._replay(once, stored)
         try:
             case, response = self.open_case(request, now, once)

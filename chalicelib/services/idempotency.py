@@ -32,6 +32,7 @@ from typing import Any
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import IdempotencyKeyReused, ValidationFailed
 from chalicelib.domain.ids import fingerprint
+from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.services import keys
 from chalicelib.services.ports import CaseStore, KeyClaim, KeyTaken, SecretBox
 
@@ -78,13 +79,25 @@ class Once:
 
     def claims(self, answer: dict[str, Any], now: datetime) -> list[KeyClaim]:
         """What the work's transaction must also write: the key holding `answer`."""
-        value: dict[str, Any] = {"fingerprint": self.fingerprint}
+        expires = now + TTL
+        value: dict[str, Any] = {"fingerprint": self.fingerprint, "expires_at": to_rfc3339(expires)}
         if self.box is not None:
             raw = json.dumps(answer, ensure_ascii=False).encode()
             value["sealed"] = self.box.seal(raw, _context(self.key))
         else:
             value["response"] = answer
-        return [KeyClaim(self.key, value, now + TTL), *self.also]
+        return [KeyClaim(self.key, value, expires), *self.also]
+
+    def stored(self, store: CaseStore, now: datetime) -> dict[str, Any] | None:
+        """What a finished request with this key stored, unless its 24 hours are over (the
+        store deletes expired keys only eventually; an expired key is claimable again)."""
+        held = store.get_key(self.key)
+        if held is None:
+            return None
+        expires = held.get("expires_at")
+        if expires is not None and parse_rfc3339(str(expires)) <= now:
+            return None
+        return held
 
     def answer(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The answer stored under this key; IdempotencyKeyReused for another body."""
@@ -134,7 +147,7 @@ class Replays:
         effect, and return that answer."""
         if once is None:
             return work(None), False
-        stored = self._store.get_key(once.key)
+        stored = once.stored(self._store, self._clock.now())
         if stored is not None:
             return once.answer(stored), True
         try:

@@ -83,7 +83,7 @@ class StepWriter:
         answered even when the action would now be refused, e.g. a second rating, or a move
         the first request already made)."""
         if idempotency is not None:
-            held = self._store.get_key(idempotency.key)
+            held = idempotency.stored(self._store, self._clock.now())
             if held is not None:
                 return self.load(case_id), idempotency.answer(held)
         attempts = 1 if expected_version is not None else _RETRIES

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from chalicelib.domain.errors import DuplicateOpenCase, IdempotencyKeyReused, ValidationFailed
@@ -57,6 +59,18 @@ def test_file_complaint_same_key_same_body_replays_first_answer(desk: Desk) -> N
     assert again.body == first.body
     assert desk.store.commits == 1
     assert len(desk.store.cases) == 1
+
+
+def test_file_complaint_key_is_forgotten_after_24_hours(desk: Desk) -> None:
+    # GIVEN a complaint filed with a key, still open a day and an hour later (the store has
+    # not deleted the expired key yet: DynamoDB's TTL lags)
+    first = desk.file(complaint(), key="k-25h")
+    desk.clock.advance(timedelta(hours=25).total_seconds())
+    # WHEN the same request comes with the same key / THEN it is a new request, which finds
+    # the open case about the same payment instead of replaying the day-old answer
+    with pytest.raises(DuplicateOpenCase) as raised:
+        desk.file(complaint(), key="k-25h")
+    assert raised.value.case_number == first["case_number"]
 
 
 def test_file_complaint_same_key_other_body_is_refused(desk: Desk) -> None:
