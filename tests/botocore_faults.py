@@ -25,9 +25,11 @@ from moto.core.models import botocore_stubber
 class BotocoreFaults:
     def __init__(self, client: Any) -> None:
         self._client = client
+        self._service = client.meta.service_model.service_id.hyphenize()
         self._faults: dict[str, list[tuple[list[int | None], Callable[[Any, str], Any]]]] = {}
         self.calls: Counter[str] = Counter()  # requests that reached a fault, by operation
         self._events = client.meta.events
+        self._before_call: list[tuple[str, Callable[..., Any]]] = []
         self._events.unregister("before-send", botocore_stubber)
         self._events.register("before-send", self._before_send)
 
@@ -44,6 +46,8 @@ class BotocoreFaults:
 
     def close(self) -> None:
         """Put moto back in charge of every request."""
+        for event, handler in self._before_call:
+            self._events.unregister(event, handler)
         self._events.unregister("before-send", self._before_send)
         self._events.register("before-send", botocore_stubber)
 
@@ -65,14 +69,18 @@ class BotocoreFaults:
         self._faults.setdefault(operation, []).append(([times], fault))
 
     def lose_answer(
-        self, operation: str, times: int | None = None, on_lost: Callable[[], None] | None = None
+        self,
+        operation: str,
+        times: int | None = None,
+        on_lost: Callable[[Any], None] | None = None,
     ) -> None:
-        """Apply the request (moto handles it), then fail as a read timeout would."""
+        """Apply the request (moto handles it), then fail as a read timeout would. `on_lost`
+        sees each request that was applied."""
 
         def fault(request: Any, event: str) -> Any:
             botocore_stubber(event_name=event, request=request)
             if on_lost is not None:
-                on_lost()
+                on_lost(request)
             raise ReadTimeoutError(endpoint_url=request.url)
 
         self._on(operation, fault, times)
@@ -97,6 +105,25 @@ class BotocoreFaults:
             raise ConnectTimeoutError(endpoint_url=request.url)
 
         self._on(operation, fault, times)
+
+    def throttle_every_attempt(self, operation: str, times: int = 1) -> None:
+        """The next `times` calls fail as they do once every botocore attempt was throttled:
+        with ThrottlingException and nothing applied (answered at `before-call`, so no retry
+        sleeps for real)."""
+        event = f"before-call.{self._service}.{operation}"
+        left = [times]
+
+        def handler(**_: Any) -> Any:
+            if left[0] <= 0:
+                return None
+            left[0] -= 1
+            self.calls[operation] += 1
+            error = {"Code": "ThrottlingException", "Message": "Rate of requests exceeded"}
+            parsed = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+            return AWSResponse("https://aws.invalid/", 400, {}, MockRawResponse(b"")), parsed
+
+        self._events.register_first(event, handler)
+        self._before_call.append((event, handler))
 
     def throttle(self, operation: str, times: int | None = None) -> None:
         """Answer a throttling error, as the service does before accepting the request."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain import delivery as rules
+from chalicelib.domain import receipts
 from chalicelib.domain.case import Case, Status, Visibility
 from chalicelib.domain.delivery import DeliveryStatus
 from chalicelib.domain.errors import VersionConflict
@@ -235,7 +236,7 @@ def _notification(
         language="zh-CN",
         params={"case_number": "PC20261123-AAAAAA", "n": 1},
         created_at=NOW,
-        receipt_key=rules.receipt_key(channel, "+8613800138000"),
+        receipt_key=receipts.receipt_key(channel, "+8613800138000"),
     )
 
 
@@ -337,8 +338,8 @@ class NotificationLogContract:
         assert log.save_outcome(unknown)
         read = log.get(n.notification_id)
         assert read is not None
-        receipt = rules.Receipt("sms", "sns-1", NOW, True, "ok", destination="+8613800138000")
-        settled = rules.settle(read, receipt, NOW + timedelta(minutes=1))
+        receipt = receipts.Receipt("sms", "sns-1", NOW, True, "ok", destination="+8613800138000")
+        settled = receipts.settle(read, receipt, NOW + timedelta(minutes=1))
         assert settled is not None
         # WHEN it is replaced from a stale read THEN nothing is written
         assert log.replace(settled, claimed) is False

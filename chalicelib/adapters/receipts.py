@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.adapters.messaging import EMAIL_TAG, notification_of_tag
-from chalicelib.domain.delivery import Receipt
+from chalicelib.domain.receipts import Receipt
 from chalicelib.domain.timefmt import parse_rfc3339
 
 log = logging.getLogger(__name__)

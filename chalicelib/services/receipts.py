@@ -13,8 +13,10 @@ import logging
 from enum import StrEnum
 
 from chalicelib.domain import delivery as rules
+from chalicelib.domain import receipts
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.delivery import Notification, Receipt
+from chalicelib.domain.delivery import Notification
+from chalicelib.domain.receipts import Receipt
 from chalicelib.services.holding import HeldMessages
 from chalicelib.services.metrics import DeliveryCounts
 from chalicelib.services.ports import NotificationLog
@@ -50,7 +52,7 @@ class Receipts:
             if message is None:
                 log.info("receipts: no message fits %s %s", receipt.channel, receipt.message_id)
                 return Settled.UNMATCHED
-            after = rules.settle(message, receipt, self._clock.now())
+            after = receipts.settle(message, receipt, self._clock.now())
             if after is None:
                 return Settled.KNOWN
             if self._log.replace(after, message):
@@ -67,14 +69,14 @@ class Receipts:
             if receipt.notification_id is None:
                 return None
             return self._log.get(receipt.notification_id)
-        key = rules.receipt_key("sms", receipt.destination or "")
+        key = receipts.receipt_key("sms", receipt.destination or "")
         if key is None:
             return None
-        start, end = rules.receipt_search_range(receipt)
-        return rules.match_sms_receipt(self._log.awaiting_receipt(key, start, end), receipt)
+        start, end = receipts.receipt_search_range(receipt)
+        return receipts.match_sms_receipt(self._log.awaiting_receipt(key, start, end), receipt)
 
     def _settled(self, before: Notification, after: Notification) -> Settled:
-        if rules.settles_ambiguity(before, after):
+        if receipts.settles_ambiguity(before, after):
             if before.unanswered:
                 self._counts.add("settled", f"{after.notification_id}:{after.attempts}")
             log.info("receipts: %s settled %s", after.notification_id, after.status)

@@ -9,7 +9,8 @@ from typing import Any
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import Contact, mask_email, mask_phone
-from chalicelib.domain.delivery import NO_EMAIL_VERSION, Notification, receipt_key
+from chalicelib.domain.delivery import NO_EMAIL_VERSION, Notification
+from chalicelib.domain.receipts import receipt_key
 from chalicelib.services.ports import CaseStore, MerchantDirectory, StaffDirectory, StaffMember
 
 log = logging.getLogger(__name__)

@@ -108,11 +108,21 @@ class Sender:
         claimed = self._log.claim(notification.notification_id, now, LEASE_SECONDS)
         if claimed is None:
             return [notification]
-        if notification.status == DeliveryStatus.UNKNOWN:
-            self._counts.add("resent_unanswered", f"{claimed.notification_id}:{claimed.attempts}")
         claimed.updated_at = now
-        outcome, rendered = self._outcome(claimed, now)
-        written = self._log.save_outcome(outcome)
+        resend = notification.status == DeliveryStatus.UNKNOWN
+        outcome, rendered = self._outcome(claimed, now, resend=resend)
+        try:
+            written = self._log.save_outcome(outcome)
+        except Exception:
+            if outcome.status == DeliveryStatus.SENT:
+                # Its lease will run out with the attempt unanswered; the provider's receipt
+                # (or this line) tells what happened. It is not sent again before its window.
+                log.error(
+                    "notify: %s was accepted as %s but its outcome could not be stored",
+                    outcome.notification_id,
+                    outcome.provider_id,
+                )
+            raise
         stored = self._after_save(outcome, written)
         if written and outcome.status == DeliveryStatus.SENT:
             self._observer(stored, rendered)
@@ -120,8 +130,11 @@ class Sender:
             return [stored, *self._fall_back_to_email(stored)]
         return [stored]
 
-    def _outcome(self, claimed: Notification, now: datetime) -> tuple[Notification, Any]:
-        """What this attempt comes to, and the message as rendered when it was sent."""
+    def _outcome(
+        self, claimed: Notification, now: datetime, *, resend: bool
+    ) -> tuple[Notification, Any]:
+        """What this attempt comes to, and the message as rendered when it was sent. `resend`:
+        the last attempt had no answer and its receipt window passed without a receipt."""
         reason = rules.refusal(claimed, now)
         if reason is not None:
             return rules.given_up(claimed, reason), None
@@ -137,6 +150,8 @@ class Sender:
             rendered = self._render(claimed)
         except RenderFailed as exc:
             return rules.failed(claimed, str(exc), permanent=True, now=now), None
+        if resend:
+            self._counts.add("resent_unanswered", f"{claimed.notification_id}:{claimed.attempts}")
         try:
             provider_id = self._send(claimed, rendered)
         except DeliveryFailed as failure:

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import InvalidTransition, Unavailable
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.services.ports import Changes, DeliveryFailed, DeliveryUnknown
 from tests.builders import complaint
-from tests.fakes import AnswerLost, FakeEmail, FakeSms, FakeStore
+from tests.fakes import AnswerLost, FakeEmail, FakeNotificationLog, FakeSms, FakeStore
 from tests.provider_events import ses_event, sms_status_record
 from tests.services.conftest import Desk, make_desk
 
@@ -73,6 +73,46 @@ def test_acknowledgement_whose_answer_was_lost_is_settled_by_its_receipt_not_res
     # AND the desk metrics count the ambiguous send and its settling, once each
     assert desk.container.receipts.settle(receipt) == "known"
     assert _deliveries(desk) == {"unanswered": 1, "settled": 1, "resent_unanswered": 0}
+
+
+class OutcomeWriteFails(FakeNotificationLog):
+    """DynamoDB throttling the next `failures` outcome writes."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def save_outcome(self, notification: Notification) -> bool:
+        if self.failures:
+            self.failures -= 1
+            raise Unavailable(retry_after=1)
+        return super().save_outcome(notification)
+
+
+def test_sms_accepted_whose_outcome_write_failed_is_not_sent_again_by_the_sweeper() -> None:
+    # GIVEN SNS accepting the acknowledgement SMS, and the write of that outcome throttled
+    desk = make_desk(notifications=OutcomeWriteFails(failures=1))
+    desk.file(complaint())
+    [event] = [e for e, _ in desk.store.events.values() if e.name == "case_received"]
+    with pytest.raises(Unavailable):
+        desk.container.outbox.handle(event)
+    published_at = desk.clock.now()
+    assert len(desk.sms.sent) == 1 and _only(desk).status == "sending"
+    # WHEN the stream retries, the lease runs out and the sweeper comes by
+    desk.container.outbox.handle(event)
+    desk.clock.advance(SWEEP_MIN_AGE.total_seconds() + 60)
+    _sweep(desk)
+    desk.fire_due()
+    # THEN the SMS is unknown (it may have been sent, and it was), not sent a second time
+    assert len(desk.sms.sent) == 1
+    assert _only(desk).status == "unknown"
+    # AND its receipt settles it
+    receipt = sms_receipt(sms_status_record("sms-1", PHONE, published_at))
+    assert receipt is not None and desk.container.receipts.settle(receipt) == "settled"
+    assert _only(desk).status == "sent"
+    desk.clock.advance(2 * rules.SMS_RECEIPT_WINDOW.total_seconds())
+    desk.fire_due()
+    assert len(desk.sms.sent) == 1
 
 
 def test_unknown_without_a_receipt_is_sent_again_once_its_window_passed() -> None:

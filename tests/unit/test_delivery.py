@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain import delivery as rules
-from chalicelib.domain.delivery import DeliveryStatus, Notification, Receipt
+from chalicelib.domain import receipts
+from chalicelib.domain.delivery import DeliveryStatus, Notification
+from chalicelib.domain.receipts import Receipt
 from chalicelib.domain.timefmt import to_rfc3339
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -29,7 +31,7 @@ def _message(event: str = "case_received", channel: str = "sms", **changes: obje
         language="zh-CN",
         params={},
         created_at=NOW,
-        receipt_key=rules.receipt_key(channel, PHONE),
+        receipt_key=receipts.receipt_key(channel, PHONE),
     )
     return replace(n, **changes)  # type: ignore[arg-type]
 
@@ -183,9 +185,9 @@ def test_quiet_hours_hold_customer_sms_but_not_codes_or_email() -> None:
 
 
 def test_receipt_key_is_the_phones_last_four_digits() -> None:
-    assert rules.receipt_key("sms", PHONE) == "sms#8000"
-    assert rules.receipt_key("sms", "+86XXXXXXX8000") == "sms#8000"
-    assert rules.receipt_key("email", "li.si@example.com") is None
+    assert receipts.receipt_key("sms", PHONE) == "sms#8000"
+    assert receipts.receipt_key("sms", "+86XXXXXXX8000") == "sms#8000"
+    assert receipts.receipt_key("email", "li.si@example.com") is None
 
 
 @pytest.mark.parametrize(
@@ -199,44 +201,44 @@ def test_receipt_key_is_the_phones_last_four_digits() -> None:
     ],
 )
 def test_destination_as_sns_logs_it_matches_the_phone(logged: str, matches: bool) -> None:
-    assert rules.destination_matches(PHONE, logged) is matches
+    assert receipts.destination_matches(PHONE, logged) is matches
 
 
 def test_delivered_receipt_settles_an_unknown_as_sent() -> None:
     unknown = rules.unanswered(_claimed(_message()), "ReadTimeoutError", NOW)
-    n = rules.settle(unknown, _receipt(), NOW + timedelta(minutes=1))
+    n = receipts.settle(unknown, _receipt(), NOW + timedelta(minutes=1))
     assert n is not None
     assert (n.status, n.provider_id, n.sent_at) == ("sent", "sns-1", NOW + timedelta(seconds=2))
     assert (n.receipt, n.next_attempt_at) == ("delivered: carrier said so", None)
-    assert rules.settles_ambiguity(unknown, n)
+    assert receipts.settles_ambiguity(unknown, n)
 
 
 def test_delivered_receipt_stops_a_message_given_up_or_queued_again() -> None:
     for status in (DeliveryStatus.DEAD, DeliveryStatus.QUEUED, DeliveryStatus.SENDING):
-        n = rules.settle(_message(status=status, unanswered=1), _receipt(), NOW)
+        n = receipts.settle(_message(status=status, unanswered=1), _receipt(), NOW)
         assert n is not None and n.status == "sent", status
 
 
 def test_receipt_of_a_sent_message_changes_nothing_unless_it_failed() -> None:
     sent = rules.sent(_claimed(_message()), NOW, "sns-1")
-    assert rules.settle(sent, _receipt(), NOW) is None
-    noted = rules.settle(sent, _receipt(False), NOW)
+    assert receipts.settle(sent, _receipt(), NOW) is None
+    noted = receipts.settle(sent, _receipt(False), NOW)
     assert noted is not None
     assert (noted.status, noted.receipt) == ("sent", "not delivered: carrier said so")
 
 
 def test_undelivered_receipt_of_an_unknown_is_a_failed_attempt() -> None:
     unknown = rules.unanswered(_claimed(_message()), "ReadTimeoutError", NOW)
-    n = rules.settle(unknown, _receipt(False), NOW)
+    n = receipts.settle(unknown, _receipt(False), NOW)
     assert n is not None
     assert (n.status, n.next_attempt_at) == (DeliveryStatus.FAILED, NOW + rules.backoff(1))
-    gone = rules.settle(unknown, _receipt(False, permanent=True), NOW)
+    gone = receipts.settle(unknown, _receipt(False, permanent=True), NOW)
     assert gone is not None and gone.status == "dead"
 
 
 def test_undelivered_receipt_of_a_message_being_sent_again_keeps_its_attempt() -> None:
     sending = _claimed(_message(status=DeliveryStatus.UNKNOWN, unanswered=1, attempts=1))
-    n = rules.settle(sending, _receipt(False), NOW)
+    n = receipts.settle(sending, _receipt(False), NOW)
     assert n is not None and (n.status, n.lease_until) == ("sending", sending.lease_until)
 
 
@@ -248,14 +250,14 @@ def test_sms_receipt_finds_the_one_unanswered_send_to_that_phone_at_that_time() 
     elsewhere = replace(unknown, notification_id="else", recipient="+8613811138000")
     candidates = [answered, elsewhere, unknown]
     # a receipt with the answered send's id is that send's, whatever the time
-    assert rules.match_sms_receipt(candidates, _receipt(message_id="sns-7")) is answered
+    assert receipts.match_sms_receipt(candidates, _receipt(message_id="sns-7")) is answered
     # another receipt is the unanswered send's, if its time fits the attempt
-    assert rules.match_sms_receipt(candidates, _receipt()) is unknown
+    assert receipts.match_sms_receipt(candidates, _receipt()) is unknown
     late = _receipt(at=NOW + timedelta(minutes=10))
-    assert rules.match_sms_receipt(candidates, late) is None
+    assert receipts.match_sms_receipt(candidates, late) is None
 
 
 def test_sms_receipt_that_fits_two_unanswered_sends_settles_neither() -> None:
     first = rules.unanswered(_claimed(_message()), "ReadTimeoutError", NOW)
     second = replace(first, notification_id="second", event="staff_message")
-    assert rules.match_sms_receipt([first, second], _receipt()) is None
+    assert receipts.match_sms_receipt([first, second], _receipt()) is None
