@@ -444,6 +444,7 @@ class Container:
                 "sla_timer": handlers.sla_timer,
                 "inbound_sms": handlers.inbound_sms,
                 "ses_events": handlers.ses_events,
+                "sms_receipts": handlers.sms_receipts,
             },
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from chalicelib.domain import delivery as rules
@@ -82,7 +81,8 @@ class DeliveryLog:
             raise InvalidTransition("Only a failed, dead or unknown message can be sent again.")
         now = self._clock.now()
         # Everything in the write follows from the message as read, so a repeat writes the
-        # very same item (and DynamoDB absorbs a retried transaction by its token).
+        # very same item (and DynamoDB absorbs a retried transaction: its token is derived
+        # from its content).
         read_at = n.updated_at or n.created_at
         event_id = f"resend:{notification_id}:{n.status}:{n.attempts}:{to_rfc3339(read_at)}"
         event = OutboxEvent(
@@ -93,8 +93,7 @@ class DeliveryLog:
             {"resend": {"id": notification_id, "status": str(n.status), "attempts": n.attempts}},
             read_at,
         )
-        token = hashlib.sha256(event_id.encode()).hexdigest()[:32]
-        self._store.commit(Changes(now=now, events=[event], request_token=token))
+        self._store.commit(Changes(now=now, events=[event]))
         return present(rules.requeued(n, now))
 
     def list(
