@@ -51,6 +51,13 @@ def ses_events(event: Any) -> dict[str, int]:
     return handlers.ses_events(event.message)
 
 
+@app.lambda_function(name="sms_receipts")
+def sms_receipts(event: Any, context: Any) -> dict[str, int]:
+    """Invoked by the CloudWatch Logs subscription filters on SNS's SMS delivery-status logs
+    (infra/resources.json)."""
+    return handlers.sms_receipts(event)
+
+
 @app.schedule("rate(5 minutes)", name="sweeper")
 def sweeper(event: Any) -> dict[str, int]:
     context = getattr(event, "context", None)

@@ -88,7 +88,36 @@ def inbound_sms(message: str) -> dict[str, str]:
     return {"outcome": wiring.container().inbound.sms_reply(data)}
 
 
-def ses_events(message: str) -> dict[str, int]:
-    """SES bounces and complaints, published by the configuration set to SNS."""
+def ses_events(message: str) -> dict[str, Any]:
+    """SES events, published by the configuration set to SNS: bounces and complaints suppress
+    the address; every event about a message we sent settles a send that had no answer."""
     data = sns_json(message)
-    return {"suppressed": wiring.container().inbound.ses_event(data) if data else 0}
+    if data is None:
+        log.warning("ses events: not JSON: %r", message[:200])
+        return {"suppressed": 0, "receipt": "ignored"}
+    from chalicelib.adapters.receipts import email_receipt
+
+    container = wiring.container()
+    suppressed = container.inbound.ses_event(data)
+    receipt = email_receipt(data)
+    settled = container.receipts.settle(receipt).value if receipt else "ignored"
+    return {"suppressed": suppressed, "receipt": settled}
+
+
+def sms_receipts(event: Any) -> dict[str, int]:
+    """SNS SMS delivery-status records, handed over by a CloudWatch Logs subscription filter
+    (asynchronously: a failure is retried, then goes to its dead-letter queue). Each record
+    settles the SMS it is about, when one fits."""
+    from chalicelib.adapters.receipts import log_records, sms_receipt
+
+    receipts = wiring.container().receipts
+    counts = {"records": 0, "settled": 0}
+    for record in log_records(event):
+        counts["records"] += 1
+        receipt = sms_receipt(record)
+        if receipt is None:
+            log.warning("sms receipts: not a delivery-status record: %r", str(record)[:200])
+            continue
+        if receipts.settle(receipt) == "settled":
+            counts["settled"] += 1
+    return counts

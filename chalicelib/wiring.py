@@ -14,14 +14,12 @@ from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from pynamodb.connection import Connection
 
     from chalicelib.adapters.clock import OffsetFileClock
     from chalicelib.adapters.dynamo.notifications import DynamoNotificationLog
     from chalicelib.domain.calendar import WorkingCalendar
-    from chalicelib.domain.case import Case
     from chalicelib.domain.clock import Clock
     from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
@@ -30,12 +28,13 @@ if TYPE_CHECKING:
     from chalicelib.services.desk import Desk
     from chalicelib.services.failed_events import FailedEvents
     from chalicelib.services.failures import FailureRedrive
+    from chalicelib.services.holding import HeldMessages
     from chalicelib.services.idempotency import Replays
     from chalicelib.services.inbound import Inbound
     from chalicelib.services.merchant_desk import MerchantDesk
     from chalicelib.services.merchants import MerchantService
-    from chalicelib.services.metrics import MetricsRecorder, MetricsReport
-    from chalicelib.services.notify import Dispatcher, SentObserver
+    from chalicelib.services.metrics import DeliveryCounts, MetricsRecorder, MetricsReport
+    from chalicelib.services.notify import Dispatcher
     from chalicelib.services.outbox import OutboxConsumer
     from chalicelib.services.payments import PaymentEffects, PaymentEvents
     from chalicelib.services.ports import (
@@ -51,7 +50,10 @@ if TYPE_CHECKING:
         SmsSender,
         StaffDirectory,
     )
+    from chalicelib.services.receipts import Receipts
+    from chalicelib.services.recipients import Recipients
     from chalicelib.services.schedules import ScheduleSync
+    from chalicelib.services.sending import Sender, SentObserver
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signatures import MerchantSignatures, WebhookSignatures
     from chalicelib.services.sla_admin import (
@@ -363,24 +365,55 @@ class Container:
         return TimerService(self.store, self.clock, self.writer)
 
     @cached_property
-    def dispatcher(self) -> Dispatcher:
-        from chalicelib.notifications.render import TemplateRenderer
-        from chalicelib.services.notify import Dispatcher
+    def recipients(self) -> Recipients:
+        from chalicelib.services.recipients import Recipients
 
-        return Dispatcher(
-            self.store,
+        return Recipients(self.store, self.staff_directory, self.merchant_directory, self.clock)
+
+    @cached_property
+    def delivery_counts(self) -> DeliveryCounts:
+        from chalicelib.services.metrics import DeliveryCounts
+
+        return DeliveryCounts(self.metrics_store, self.clock)
+
+    @cached_property
+    def sender(self) -> Sender:
+        from chalicelib.notifications.render import TemplateRenderer
+        from chalicelib.services.sending import Sender, ignore_sent
+
+        return Sender(
             self.notifications,
+            self.store,
             self.sms,
             self.email,
             TemplateRenderer(),
+            self.code_box,
+            self.recipients,
+            self.delivery_counts,
             self.clock,
-            observer=self._observer,
-            code_box=self.code_box,
-            staff=self.staff_directory,
-            wake=self._wake_for_messages,
-            merchants=self.merchant_directory,
-            pause=self.pause,
+            self.pause,
+            self._observer or ignore_sent,
         )
+
+    @cached_property
+    def held_messages(self) -> HeldMessages:
+        from chalicelib.services.holding import HeldMessages
+
+        return HeldMessages(self.notifications, self.writer)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from chalicelib.services.notify import Dispatcher
+
+        return Dispatcher(
+            self.recipients, self.notifications, self.sender, self.held_messages, self.clock
+        )
+
+    @cached_property
+    def receipts(self) -> Receipts:
+        from chalicelib.services.receipts import Receipts
+
+        return Receipts(self.notifications, self.held_messages, self.delivery_counts, self.clock)
 
     @cached_property
     def pause(self) -> Callable[[float], None]:
@@ -388,16 +421,6 @@ class Container:
         import time
 
         return time.sleep
-
-    def _wake_for_messages(self, case_id: str, at: datetime) -> None:
-        """Point a case's wake-up at its held-back messages (one schedule per case)."""
-        from chalicelib.domain.lifecycle import Step
-
-        def hold(case: Case, now: datetime) -> Step:
-            due = case.messages_due_at
-            return Step(case.evolve(messages_due_at=at if due is None else min(due, at)))
-
-        self.writer.apply(case_id, hold)
 
     @cached_property
     def failed_events(self) -> FailedEvents:
@@ -421,6 +444,7 @@ class Container:
                 "sla_timer": handlers.sla_timer,
                 "inbound_sms": handlers.inbound_sms,
                 "ses_events": handlers.ses_events,
+                "sms_receipts": handlers.sms_receipts,
             },
         )
 

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain import delivery as rules
+from chalicelib.domain import receipts
 from chalicelib.domain.case import Case, Status, Visibility
+from chalicelib.domain.delivery import DeliveryStatus
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ledger import PaymentEvent
 from chalicelib.domain.policy import Category
@@ -233,6 +236,7 @@ def _notification(
         language="zh-CN",
         params={"case_number": "PC20261123-AAAAAA", "n": 1},
         created_at=NOW,
+        receipt_key=receipts.receipt_key(channel, "+8613800138000"),
     )
 
 
@@ -245,67 +249,135 @@ class NotificationLogContract:
         assert second.recipient == first.recipient == "+8613800138000"
         assert log.get(first.notification_id) == first
 
-    def test_log_claim_excludes_a_second_claim_until_the_lease_ends(
+    def test_log_claim_excludes_a_second_claim_even_after_the_lease_ends(
         self, log: NotificationLog
     ) -> None:
+        # GIVEN a message claimed for 60 s
         n = log.create(_notification())
         claimed = log.claim(n.notification_id, NOW, 60)
-        assert claimed is not None and claimed.status == "sending"
+        assert claimed is not None and claimed.status == DeliveryStatus.SENDING
+        assert claimed.attempted_at == NOW
+        # THEN nobody else may claim it, not even once the lease ran out: its attempt may have
+        # reached the recipient and must first be recorded as one without an answer
         assert log.claim(n.notification_id, NOW + timedelta(seconds=30), 60) is None
-        assert log.claim(n.notification_id, NOW + timedelta(seconds=61), 60) is not None
+        assert log.claim(n.notification_id, NOW + timedelta(seconds=61), 60) is None
+        # WHEN it is recorded so, under the lease that ran out
+        assert log.save_outcome(rules.after_lost_lease(claimed)) is True
+        # THEN it is claimable only once its receipt window has passed, counting both attempts
+        stored = log.get(n.notification_id)
+        assert stored is not None
+        assert (stored.status, stored.unanswered) == (DeliveryStatus.UNKNOWN, 1)
+        window_end = NOW + timedelta(seconds=60) + rules.SMS_RECEIPT_WINDOW
+        assert stored.next_attempt_at == window_end
+        assert log.claim(n.notification_id, window_end - timedelta(seconds=1), 60) is None
+        again = log.claim(n.notification_id, window_end, 60)
+        assert again is not None and again.attempts == 2
+        stored = log.get(n.notification_id)
+        assert stored is not None and stored.attempts == 2
 
     def test_log_sent_is_never_claimed_again(self, log: NotificationLog) -> None:
         n = log.create(_notification())
         claimed = log.claim(n.notification_id, NOW, 60)
         assert claimed is not None
-        claimed.status, claimed.attempts, claimed.sent_at = "sent", 1, NOW
-        log.save_outcome(claimed)
+        assert log.save_outcome(rules.sent(claimed, NOW, "sns-1")) is True
         assert log.claim(n.notification_id, NOW + timedelta(hours=1), 60) is None
         stored = log.get(n.notification_id)
         assert stored is not None and (stored.status, stored.attempts) == ("sent", 1)
+        assert (stored.provider_id, stored.lease_until) == ("sns-1", None)
 
     def test_log_failed_is_claimable_only_after_its_back_off(self, log: NotificationLog) -> None:
         n = log.create(_notification())
         claimed = log.claim(n.notification_id, NOW, 60)
         assert claimed is not None
-        claimed.status, claimed.next_attempt_at = "failed", NOW + timedelta(minutes=5)
+        claimed.status, claimed.next_attempt_at = DeliveryStatus.FAILED, NOW + timedelta(minutes=5)
         log.save_outcome(claimed)
         assert log.claim(n.notification_id, NOW + timedelta(minutes=4), 60) is None
         assert log.claim(n.notification_id, NOW + timedelta(minutes=5), 60) is not None
 
-    def test_log_claim_counts_the_attempt_even_when_no_outcome_follows(
+    def test_log_outcome_under_a_lost_lease_does_not_overwrite_the_new_claim(
         self, log: NotificationLog
     ) -> None:
-        # GIVEN a message claimed by a sender that dies before recording an outcome
-        n = log.create(_notification())
-        first = log.claim(n.notification_id, NOW, 60)
-        assert first is not None and first.attempts == 1
-        # WHEN another sender claims it after the lease ran out
-        second = log.claim(n.notification_id, NOW + timedelta(seconds=61), 60)
-        # THEN both attempts are counted in the log itself
-        assert second is not None and second.attempts == 2
-        stored = log.get(n.notification_id)
-        assert stored is not None and stored.attempts == 2
-
-    def test_log_outcome_under_an_expired_lease_does_not_overwrite_the_new_claim(
-        self, log: NotificationLog
-    ) -> None:
-        # GIVEN a sender whose lease ran out while a second sender claimed the message
-        n = log.create(_notification())
+        # GIVEN a sender whose lease ran out: its attempt was recorded unanswered and, its
+        # window over, a second sender claimed the message
+        n = log.create(replace(_notification(), event="otp_code"))  # no receipt window
         stale = log.claim(n.notification_id, NOW, 60)
+        assert stale is not None and log.save_outcome(rules.after_lost_lease(stale))
         current = log.claim(n.notification_id, NOW + timedelta(seconds=61), 60)
-        assert stale is not None and current is not None
-        # WHEN the first sender records its outcome late
-        stale.status, stale.next_attempt_at = "failed", NOW + timedelta(minutes=5)
-        log.save_outcome(stale)
+        assert current is not None
+        # WHEN the first sender records its outcome late, an answer or a refusal
+        late_failure = rules.failed(stale, "Throttling", permanent=False, now=NOW)
+        assert log.save_outcome(late_failure) is False
+        assert log.save_outcome(rules.sent(stale, NOW, "sns-1")) is False
         # THEN it is ignored: the message is still the second sender's
         stored = log.get(n.notification_id)
-        assert stored is not None and stored.status == "sending"
+        assert stored is not None and stored.status == DeliveryStatus.SENDING
         # AND the second sender's outcome is recorded
-        current.status, current.sent_at = "sent", NOW + timedelta(seconds=62)
-        log.save_outcome(current)
+        assert log.save_outcome(rules.sent(current, NOW + timedelta(seconds=62), "sns-2"))
         stored = log.get(n.notification_id)
         assert stored is not None and (stored.status, stored.attempts) == ("sent", 2)
+
+    def test_log_late_answer_settles_an_unknown_nobody_claimed_since(
+        self, log: NotificationLog
+    ) -> None:
+        # GIVEN an attempt recorded unanswered after its sender's lease ran out
+        n = log.create(_notification())
+        slow = log.claim(n.notification_id, NOW, 60)
+        assert slow is not None and log.save_outcome(rules.after_lost_lease(slow))
+        # WHEN the slow sender's answer comes after all
+        assert log.save_outcome(rules.sent(slow, NOW + timedelta(seconds=70), "sns-1")) is True
+        # THEN the message is sent, with the provider's id: the attempt had an answer after all
+        stored = log.get(n.notification_id)
+        assert stored is not None
+        assert (stored.status, stored.provider_id, stored.unanswered) == ("sent", "sns-1", 0)
+
+    def test_log_replace_only_over_the_state_it_was_read_in(self, log: NotificationLog) -> None:
+        n = log.create(_notification())
+        claimed = log.claim(n.notification_id, NOW, 60)
+        assert claimed is not None
+        unknown = rules.unanswered(claimed, "ReadTimeoutError", NOW)
+        assert log.save_outcome(unknown)
+        read = log.get(n.notification_id)
+        assert read is not None
+        receipt = receipts.Receipt("sms", "sns-1", NOW, True, "ok", destination="+8613800138000")
+        settled = receipts.settle(read, receipt, NOW + timedelta(minutes=1))
+        assert settled is not None
+        # WHEN it is replaced from a stale read THEN nothing is written
+        assert log.replace(settled, claimed) is False
+        assert log.replace(settled, read) is True
+        stored = log.get(n.notification_id)
+        assert stored is not None
+        assert (stored.status, stored.provider_id, stored.receipt) == (
+            "sent",
+            "sns-1",
+            "delivered: ok",
+        )
+
+    def test_log_reset_only_from_the_state_staff_saw(self, log: NotificationLog) -> None:
+        n = log.create(_notification())
+        claimed = log.claim(n.notification_id, NOW, 60)
+        assert claimed is not None
+        assert log.save_outcome(rules.failed(claimed, "MessageRejected", permanent=True, now=NOW))
+        later = NOW + timedelta(minutes=1)
+        assert log.reset(n.notification_id, later, DeliveryStatus.DEAD, 2) is None
+        reset = log.reset(n.notification_id, later, DeliveryStatus.DEAD, 1)
+        assert reset is not None and (reset.status, reset.attempts) == ("queued", 0)
+        assert log.reset(n.notification_id, later, DeliveryStatus.DEAD, 1) is None
+        assert log.claim(n.notification_id, later, 60) is not None
+
+    def test_log_finds_sms_awaiting_receipt_by_phone_and_attempt_time(
+        self, log: NotificationLog
+    ) -> None:
+        # GIVEN two SMS to phones ending in 8000, attempted an hour apart, and one never tried
+        first = log.create(_notification())
+        other = log.create(_notification("01M8227EWWW73KQHMQKKVMVN3P"))
+        log.create(_notification("01M8227EWWW73KQHMQKKVMVN3Q"))
+        assert log.claim(first.notification_id, NOW, 60) is not None
+        assert log.claim(other.notification_id, NOW + timedelta(hours=1), 60) is not None
+        # WHEN SMS awaiting a receipt around the first attempt are looked up
+        found = log.awaiting_receipt("sms#8000", NOW - timedelta(minutes=3), NOW)
+        # THEN only the first is found; another phone's digits find nothing
+        assert [n.notification_id for n in found] == [first.notification_id]
+        assert log.awaiting_receipt("sms#0000", NOW - timedelta(days=1), NOW + DAY) == []
 
     def test_log_lists_by_case_and_by_status_in_pages(self, log: NotificationLog) -> None:
         case_id = "01M8227EWWW73KQHMQKKVMVN3N"

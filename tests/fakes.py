@@ -10,12 +10,13 @@ from typing import Any
 
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
 from chalicelib.domain.complaint import PaymentRef
+from chalicelib.domain.delivery import CLAIMABLE, DeliveryStatus
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.verdicts import PaymentQuery
 from chalicelib.services.ports import (
     CaseQuery,
     Changes,
-    DeliveryFailed,
+    DeliveryUnknown,
     KeyTaken,
     LimitReached,
     Merchant,
@@ -276,6 +277,8 @@ def _offset_page(
 
 
 class FakeNotificationLog:
+    """The delivery log with the DynamoDB adapter's conditions (tests/contracts.py)."""
+
     def __init__(self) -> None:
         self.items: dict[str, Notification] = {}
 
@@ -293,26 +296,62 @@ class FakeNotificationLog:
         if n is None:
             return None
         due = n.next_attempt_at is None or n.next_attempt_at <= now
-        claimable = n.status in ("queued", "deferred", "failed") and due
-        expired = n.status == "sending" and n.lease_until is not None and n.lease_until < now
-        if not (claimable or expired):
+        if not (n.status in CLAIMABLE and due):
             return None
-        n.status, n.lease_until = "sending", now + timedelta(seconds=lease_seconds)
+        n.status, n.lease_until = DeliveryStatus.SENDING, now + timedelta(seconds=lease_seconds)
         n.attempts += 1
+        n.attempted_at = n.updated_at = now
         return copy.deepcopy(n)
 
-    def reset(self, notification_id: str, now: datetime) -> Notification | None:
+    def reset(
+        self, notification_id: str, now: datetime, status: DeliveryStatus, attempts: int
+    ) -> Notification | None:
         n = self.items.get(notification_id)
-        if n is None or n.status not in ("dead", "failed"):
+        if n is None or (n.status, n.attempts) != (status, attempts):
             return None
-        n.status, n.attempts, n.next_attempt_at, n.updated_at = "queued", 0, None, now
+        n.status, n.attempts, n.updated_at = DeliveryStatus.QUEUED, 0, now
+        n.next_attempt_at = n.lease_until = None
         return copy.deepcopy(n)
 
-    def save_outcome(self, notification: Notification) -> None:
+    def save_outcome(self, notification: Notification) -> bool:
         stored = self.items[notification.notification_id]
-        if stored.status == "sending" and stored.lease_until == notification.lease_until:
-            notification.lease_until = None
-            self.items[notification.notification_id] = copy.deepcopy(notification)
+        under_claim = (
+            stored.status == DeliveryStatus.SENDING
+            and stored.lease_until == notification.lease_until
+        )
+        late_answer = (
+            notification.status == DeliveryStatus.SENT
+            and stored.status == DeliveryStatus.UNKNOWN
+            and stored.attempts == notification.attempts
+        )
+        if not (under_claim or late_answer):
+            return False
+        self.items[notification.notification_id] = replace(
+            copy.deepcopy(notification), lease_until=None
+        )
+        return True
+
+    def replace(self, notification: Notification, expected: Notification) -> bool:
+        stored = self.items[notification.notification_id]
+        if (stored.status, stored.attempts, stored.lease_until) != (
+            expected.status,
+            expected.attempts,
+            expected.lease_until,
+        ):
+            return False
+        self.items[notification.notification_id] = copy.deepcopy(notification)
+        return True
+
+    def awaiting_receipt(
+        self, receipt_key: str, start: datetime, end: datetime
+    ) -> list[Notification]:
+        return [
+            copy.deepcopy(n)
+            for n in self.items.values()
+            if n.receipt_key == receipt_key
+            and n.attempted_at is not None
+            and start <= n.attempted_at <= end
+        ]
 
     def for_case(
         self, case_id: str, limit: int, cursor: dict[str, Any] | None
@@ -381,27 +420,50 @@ class FakeScheduler:
         return fired
 
 
+class AnswerLost(DeliveryUnknown):
+    """A send the provider accepted whose answer never came back: the fake records the message
+    as sent, then raises (a DeliveryUnknown that is not AnswerLost sent nothing)."""
+
+    def __init__(self, reason: str = "ReadTimeoutError") -> None:
+        super().__init__(reason)
+
+
 class FakeSms:
-    def __init__(self, failures: list[DeliveryFailed] | None = None) -> None:
+    """SNS SMS: what it accepted, in order. `failures` are raised by the next sends."""
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
         self.sent: list[tuple[str, str]] = []
         self.failures = list(failures or [])
+        self.calls = 0
 
     def send_sms(self, phone: str, text: str) -> str:
-        if self.failures:
-            raise self.failures.pop(0)
+        self.calls += 1
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None and not isinstance(failure, AnswerLost):
+            raise failure
         self.sent.append((phone, text))
+        if failure is not None:
+            raise failure
         return f"sms-{len(self.sent)}"
 
 
 class FakeEmail:
-    def __init__(self, failures: list[DeliveryFailed] | None = None) -> None:
+    """SES: what it accepted, with the reference each message was tagged with."""
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
         self.sent: list[dict[str, str]] = []
         self.failures = list(failures or [])
+        self.calls = 0
 
-    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append({"to": to, "subject": subject, "text": text, "html": html})
+    def send_email(self, to: str, subject: str, text: str, html: str, *, reference: str) -> str:
+        self.calls += 1
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None and not isinstance(failure, AnswerLost):
+            raise failure
+        message = {"to": to, "subject": subject, "text": text, "html": html}
+        self.sent.append({**message, "reference": reference})
+        if failure is not None:
+            raise failure
         return f"email-{len(self.sent)}"
 
 

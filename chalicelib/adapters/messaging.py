@@ -1,12 +1,37 @@
-"""Sending SMS through SNS and email through SES v2."""
+"""Sending SMS through SNS and email through SES v2.
+
+Neither service takes an idempotency key, so a request that may have been delivered is never
+retried here or by botocore (the composition root gives both clients a single attempt): it is
+reported as DeliveryUnknown, and the dispatcher decides. A request that certainly was not
+accepted (throttled, or no connection made) is DeliveryFailed for now; a refusal that will not
+change is DeliveryFailed for good.
+"""
 
 from __future__ import annotations
 
+import base64
+import logging
 from typing import Any
 
-from chalicelib.adapters.errors import error_code, is_transient
-from chalicelib.services.ports import DeliveryFailed
+from chalicelib.adapters.errors import error_code, http_status
+from chalicelib.services.ports import DeliveryFailed, DeliveryUnknown
 
+log = logging.getLogger(__name__)
+
+# Answered before the message was accepted: another try later is safe.
+_REFUSED_FOR_NOW = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "KMSThrottlingException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
 # SES answers these for a message that will never be accepted as it is.
 _SES_PERMANENT = frozenset(
     {
@@ -18,13 +43,51 @@ _SES_PERMANENT = frozenset(
 )
 _SNS_PERMANENT = frozenset({"InvalidParameter", "InvalidParameterValue", "OptedOut"})
 
+# The SES message tag that carries a message's notification id (its events echo it back).
+EMAIL_TAG = "notification"
+_TAG_LIMIT = 256
 
-def _failure(exc: Exception, permanent_codes: frozenset[str]) -> DeliveryFailed:
+
+def email_tag(notification_id: str) -> str | None:
+    """The id as an SES tag value may hold it (letters, digits, `-` and `_`): unpadded
+    URL-safe base64. None when it would be too long for a tag."""
+    value = base64.urlsafe_b64encode(notification_id.encode()).decode().rstrip("=")
+    return value if len(value) <= _TAG_LIMIT else None
+
+
+def notification_of_tag(value: str) -> str | None:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _never_sent(exc: Exception) -> bool:
+    """No connection was made (refused, DNS, TLS, connect timeout): the request never left."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    return isinstance(exc, BotoConnectionError)
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """The request went out and no usable answer came back: a read timeout, a connection
+    closed mid-answer, or a server error."""
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(exc, HTTPClientError):
+        return True
+    code = error_code(exc) or ""
+    return (http_status(exc) or 0) >= 500 or code.startswith("Internal")
+
+
+def _failure(exc: Exception, permanent_codes: frozenset[str]) -> Exception:
     code = error_code(exc)
-    if is_transient(exc):
-        return DeliveryFailed(f"{code or 'network error'}: try again", permanent=False)
+    if code in _REFUSED_FOR_NOW or _never_sent(exc):
+        return DeliveryFailed(f"{code or 'no connection'}: try again", permanent=False)
     if code in permanent_codes:
         return DeliveryFailed(f"{code}: {exc}", permanent=True)
+    if _maybe_sent(exc):
+        return DeliveryUnknown(code or exc.__class__.__name__)
     return DeliveryFailed(f"{code or exc.__class__.__name__}: {exc}", permanent=False)
 
 
@@ -56,7 +119,7 @@ class SesEmail:
         self._sender = sender
         self._configuration_set = configuration_set
 
-    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+    def send_email(self, to: str, subject: str, text: str, html: str, *, reference: str) -> str:
         request: dict[str, Any] = {
             "FromEmailAddress": self._sender,
             "Destination": {"ToAddresses": [to]},
@@ -72,6 +135,11 @@ class SesEmail:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
+        tag = email_tag(reference)
+        if tag is not None:
+            request["EmailTags"] = [{"Name": EMAIL_TAG, "Value": tag}]
+        else:
+            log.warning("email: %s is too long to tag; its events cannot settle it", reference)
         try:
             response = self._client.send_email(**request)
         except Exception as exc:

@@ -21,7 +21,7 @@ from chalicelib.domain.ids import fingerprint, is_ulid, tokens_match
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
 from chalicelib.services.idempotency import Once
-from chalicelib.services.notify import sms_opt_out_key
+from chalicelib.services.keys import sms_opt_out_key
 from chalicelib.services.ports import CaseStore, Changes
 from chalicelib.services.sessions import Sessions
 from chalicelib.services.staff import bearer, case_bearer

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain import delivery as rules
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
-from chalicelib.services.ports import CaseStore, Changes, Notification, NotificationLog
+from chalicelib.services.ports import CaseStore, Changes, NotificationLog
 
 # Every status a message in the delivery log can have, in the order a message passes through
 # them, with what it means to staff reading the log (the OpenAPI document shows these).
 STATUS_MEANINGS = {
-    "queued": "waiting for its first attempt",
-    "deferred": "held until next_attempt_at, e.g. an SMS waiting out quiet hours",
-    "sending": "being sent right now (if that sender stops, another takes it over)",
-    "sent": "accepted by the SMS or email provider at sent_at",
-    "failed": "an attempt failed (last_error); it is tried again at next_attempt_at",
-    "dead": "given up after a permanent error or its last attempt; it can be retried",
+    DeliveryStatus.QUEUED: "waiting for its first attempt",
+    DeliveryStatus.DEFERRED: "held until next_attempt_at, e.g. an SMS waiting out quiet hours",
+    DeliveryStatus.SENDING: (
+        "being sent right now (if that sender stops, its attempt becomes unknown)"
+    ),
+    DeliveryStatus.UNKNOWN: (
+        "an attempt had no answer, so the provider may have accepted it: settled by the "
+        "provider's delivery receipt, or sent again at next_attempt_at if none came by then"
+    ),
+    DeliveryStatus.SENT: "accepted by the SMS or email provider at sent_at",
+    DeliveryStatus.FAILED: "an attempt failed (last_error); it is tried again at next_attempt_at",
+    DeliveryStatus.DEAD: "given up after a permanent error or its last attempt; it can be retried",
 }
-STATUSES = tuple(STATUS_MEANINGS)
+STATUSES = tuple(s.value for s in STATUS_MEANINGS)
+assert set(STATUS_MEANINGS) == set(DeliveryStatus)  # noqa: S101 - every status is explained
 
 
 def present(n: Notification) -> dict[str, Any]:
@@ -34,8 +43,10 @@ def present(n: Notification) -> dict[str, Any]:
         "audience": n.audience,
         "recipient": n.recipient_masked,
         "language": n.language,
-        "status": n.status,
+        "status": str(n.status),
         "attempts": n.attempts,
+        "unanswered_attempts": n.unanswered,
+        "receipt": n.receipt,
         "last_error": n.last_error,
         "created_at": to_rfc3339(n.created_at),
         "sent_at": to_rfc3339(n.sent_at) if n.sent_at else None,
@@ -57,23 +68,33 @@ class DeliveryLog:
         self._clock = clock
 
     def retry(self, notification_id: str) -> dict[str, Any]:
-        """Send a dead (or failed) message again, with fresh attempts, from the outbox."""
+        """Send a dead, failed or unknown message again, with fresh attempts. One write: the
+        outbox event that queues it (the dispatcher resets the message if it still stands as
+        read here), so a failed write leaves it as it was (503, retry), and a repeat, or a
+        retry of a request whose answer was lost, writes the same event and sends once."""
+        n = self._notifications.get(notification_id)
+        if n is None:
+            raise NotFound()
+        if n.status == DeliveryStatus.QUEUED:
+            return present(n)  # already queued for its next attempt
+        if n.status not in rules.RESENDABLE:
+            raise InvalidTransition("Only a failed, dead or unknown message can be sent again.")
         now = self._clock.now()
-        queued = self._notifications.reset(notification_id, now)
-        if queued is None:
-            if self._notifications.get(notification_id) is None:
-                raise NotFound()
-            raise InvalidTransition("Only a failed or dead message can be sent again.")
+        # Everything in the write follows from the message as read, so a repeat writes the
+        # very same item (and DynamoDB absorbs a retried transaction: its token is derived
+        # from its content).
+        read_at = n.updated_at or n.created_at
+        event_id = f"resend:{notification_id}:{n.status}:{n.attempts}:{to_rfc3339(read_at)}"
         event = OutboxEvent(
-            queued.case_id,
-            f"retry:{notification_id}:{now.timestamp():.0f}",
+            n.case_id,
+            event_id,
             "release",
             "release",
-            {"retry": notification_id},
-            now,
+            {"resend": {"id": notification_id, "status": str(n.status), "attempts": n.attempts}},
+            read_at,
         )
         self._store.commit(Changes(now=now, events=[event]))
-        return present(queued)
+        return present(rules.requeued(n, now))
 
     def list(
         self,

@@ -1,7 +1,8 @@
 """Running failed asynchronous invocations again: what the failure queues hold.
 
-SNS delivers inbound SMS and SES events to their functions asynchronously, and EventBridge
-Scheduler invokes `sla_timer` the same way; when an invocation's own retries run out (a long
+SNS delivers inbound SMS and SES events to their functions asynchronously, CloudWatch Logs its
+SMS delivery-status records to `sms_receipts`, and EventBridge Scheduler invokes `sla_timer`
+the same way; when an invocation's own retries run out (a long
 throttle, say), what it was given lands in a queue instead of being lost: a Lambda on-failure
 destination record (`requestContext`, `requestPayload`), or, from Scheduler's dead-letter queue,
 the schedule's input itself. The sweeper hands each one to the same handler again (every handler
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # A handler for one function's input: the SNS message text, or the Scheduler input.
 Handler = Callable[[Any], Any]
+# Functions run again with the whole payload they were invoked with (not SNS records).
+_WHOLE_PAYLOAD = frozenset({"sla_timer", "sms_receipts"})
 
 
 def _function(record: Mapping[str, Any]) -> str:
@@ -43,7 +46,7 @@ def inputs_of(body: str) -> tuple[str, list[Any]] | None:
         # Scheduler's dead-letter queue holds the schedule's input as it is.
         return ("sla_timer", [data]) if "case_id" in data else None
     function, payload = _function(data), data.get("requestPayload")
-    if function == "sla_timer":
+    if function in _WHOLE_PAYLOAD:
         return function, [payload]
     records = payload.get("Records", []) if isinstance(payload, dict) else []
     messages = [r.get("Sns", {}).get("Message") for r in records if isinstance(r, dict)]

@@ -12,7 +12,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import InvalidContact, normalize_phone
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.domain.timefmt import to_rfc3339
-from chalicelib.services.notify import sms_opt_out_key, suppressed_email_key
+from chalicelib.services.keys import sms_opt_out_key, suppressed_email_key
 from chalicelib.services.ports import CaseStore, Changes, KeyClaim
 from chalicelib.services.steps import StepWriter
 

@@ -97,3 +97,16 @@ def calendar_key(year: int) -> str:
 
 def metrics_applied_key(change_id: str) -> str:
     return f"metrics-applied#{change_id}"
+
+
+# -- what reaches a recipient ---------------------------------------------------------------------
+
+
+def suppressed_email_key(address: str) -> str:
+    """Held once an address bounced for good or complained: no more email goes to it."""
+    return f"email-suppressed#{address.lower()}"
+
+
+def sms_opt_out_key(phone: str) -> str:
+    """Held once a phone replied TD: no more SMS goes to it until SMS is turned back on."""
+    return f"sms-opt-out#{phone}"

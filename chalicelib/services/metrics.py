@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -11,10 +12,11 @@ from chalicelib.domain import validation as v
 from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import contact_key
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.errors import Unavailable, ValidationFailed
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services.ports import CaseStore, MetricsStore
 
+log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(days=30)
 MAX_RANGE_DAYS = 366
 CLOCKS = (
@@ -54,6 +56,33 @@ class MetricsRecorder:
         since = case.created_at - REPEAT_WINDOW
         this = (case.created_at, case.case_id)  # ULIDs order cases filed in one instant
         return any(since <= c.created_at and (c.created_at, c.case_id) < this for c in earlier)
+
+
+# Sends without an answer, counted on the Asia/Shanghai day they happened (not by cohort).
+DELIVERY_COUNTS = {
+    "unanswered": "sends that had no answer (the provider may have accepted them)",
+    "settled": "of those, settled by the provider's delivery receipt",
+    "resent_unanswered": "messages sent again after their receipt window passed without one",
+}
+
+
+class DeliveryCounts:
+    """Counts of ambiguous sends in the desk metrics; each change counts once however often
+    it is recorded."""
+
+    def __init__(self, metrics: MetricsStore, clock: Clock) -> None:
+        self._metrics = metrics
+        self._clock = clock
+
+    def add(self, name: str, change: str) -> None:
+        assert name in DELIVERY_COUNTS  # noqa: S101 - a misspelled count is a bug
+        day = self._clock.now().astimezone(SHANGHAI).date().isoformat()
+        try:
+            self._metrics.apply(f"delivery.{name}:{change}", day, {f"delivery.{name}": 1}, {})
+        except Unavailable:
+            # The message's own record already shows it (status and `unanswered`); a count
+            # must not undo a send that happened.
+            log.warning("metrics: could not count delivery.%s for %s", name, change)
 
 
 def _day(raw: str | None, name: str, default: date) -> date:
@@ -135,4 +164,5 @@ def summarize(items: list[dict[str, Any]], start: date, to: date) -> dict[str, A
             "distribution": {str(n): _sum(items, f"csat.{n}") for n in range(1, 6)},
         },
         "repeat_complaint_rate": round(_sum(items, "repeat") / filed, 3) if filed else None,
+        "deliveries": {name: _sum(items, f"delivery.{name}") for name in DELIVERY_COUNTS},
     }

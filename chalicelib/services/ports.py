@@ -11,6 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry
+from chalicelib.domain.delivery import DeliveryStatus, Notification
+
+__all__ = ["DeliveryStatus", "Notification"]  # the delivery entities live in the domain
 
 if TYPE_CHECKING:  # the ledger loads with the first payment call, not at cold start
     from chalicelib.domain.ledger import PaymentEvent
@@ -53,6 +56,16 @@ class DeliveryFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+
+
+class DeliveryUnknown(Exception):
+    """The provider may have accepted the message: the request went out and no answer came
+    back (a read timeout, a connection closed mid-answer, a server error). It must not be sent
+    again blindly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -197,28 +210,6 @@ class CaseStore(Protocol):
         ...
 
 
-@dataclass
-class Notification:
-    notification_id: str  # "<case_id>:<event key>:<channel>", the exactly-once key
-    case_id: str
-    event: str
-    channel: str  # "sms" | "email"
-    audience: str  # "customer" | "merchant" | "staff"
-    recipient: str
-    recipient_masked: str
-    language: str
-    params: dict[str, Any]
-    created_at: datetime
-    status: str = "queued"  # queued, deferred, sending, sent, failed, dead
-    attempts: int = 0
-    last_error: str | None = None
-    next_attempt_at: datetime | None = None
-    lease_until: datetime | None = None
-    sent_at: datetime | None = None
-    provider_id: str | None = None
-    updated_at: datetime | None = None
-
-
 class NotificationLog(Protocol):
     def create(self, notification: Notification) -> Notification:
         """Store it unless its id exists; returns the stored record either way."""
@@ -227,17 +218,37 @@ class NotificationLog(Protocol):
     def get(self, notification_id: str) -> Notification | None: ...
 
     def claim(self, notification_id: str, now: datetime, lease_seconds: int) -> Notification | None:
-        """Take the right to send: only from queued/deferred/failed (due), or an expired lease.
-        The claim counts the attempt (`attempts` + 1) in the same conditional write."""
+        """Take the right to send: only from queued, deferred, failed or unknown, once due
+        (`next_attempt_at` passed or unset). The claim counts the attempt (`attempts` + 1) and
+        records when it started (`attempted_at`) in the same conditional write. A message whose
+        sender's lease ran out is not claimable: its attempt must first be recorded as
+        unanswered (`save_outcome` under that lease)."""
         ...
 
-    def save_outcome(self, notification: Notification) -> None:
-        """Record the result of an attempt made under a claim; ignored once that claim's lease
-        ran out and another claim took over."""
+    def save_outcome(self, notification: Notification) -> bool:
+        """Record the result of an attempt made under the claim whose lease `notification`
+        carries; False (and nothing written) once that claim is no longer the current one. A
+        `sent` outcome is also recorded when the attempt was meanwhile marked unanswered and
+        not claimed again (a late answer settles it)."""
         ...
 
-    def reset(self, notification_id: str, now: datetime) -> Notification | None:
-        """Queue a failed or dead message again with fresh attempts; None if it is neither."""
+    def replace(self, notification: Notification, expected: Notification) -> bool:
+        """Write `notification` if the stored one still has `expected`'s status, attempts and
+        lease; False otherwise."""
+        ...
+
+    def reset(
+        self, notification_id: str, now: datetime, status: DeliveryStatus, attempts: int
+    ) -> Notification | None:
+        """Queue a message again with fresh attempts if it is still in `status` after
+        `attempts` attempts; None otherwise."""
+        ...
+
+    def awaiting_receipt(
+        self, receipt_key: str, start: datetime, end: datetime
+    ) -> list[Notification]:
+        """SMS that may still get a receipt, by `receipt_key`, whose latest attempt started
+        between `start` and `end`."""
         ...
 
     def for_case(
@@ -280,13 +291,17 @@ class FailureQueue(Protocol):
 
 class SmsSender(Protocol):
     def send_sms(self, phone: str, text: str) -> str:
-        """Returns the provider's message id; raises DeliveryFailed."""
+        """Returns the provider's message id. Raises DeliveryFailed when the message was not
+        accepted, DeliveryUnknown when it may have been. Never retries a request that may
+        have been delivered."""
         ...
 
 
 class EmailSender(Protocol):
-    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
-        """Returns the provider's message id; raises DeliveryFailed."""
+    def send_email(self, to: str, subject: str, text: str, html: str, *, reference: str) -> str:
+        """Returns the provider's message id; the message carries `reference` (its
+        notification id) so the provider's events about it can be matched. Raises as
+        SmsSender does."""
         ...
 
 

@@ -212,9 +212,8 @@ def test_outbox_event_source_bounded_retries_with_dead_letters(
 def test_functions_environment_complete(dev_template: dict[str, Any]) -> None:
     # GIVEN every function in the packaged template
     functions = resources_of_type(dev_template, "AWS::Serverless::Function")
-    assert (
-        len(functions) == 6
-    )  # the API, sla_timer, outbox_consumer, sweeper, inbound_sms, ses_events
+    # the API, sla_timer, outbox_consumer, sweeper, inbound_sms, ses_events, sms_receipts
+    assert len(functions) == 7
     for logical_id in functions:
         # WHEN SAM merges the Globals into its environment
         environment = function_environment(dev_template, logical_id)
@@ -347,7 +346,7 @@ def test_alarms_watch_dead_letters_lag_errors_and_5xx(dev_template: dict[str, An
     lag = alarm("AWS/Lambda", "IteratorAge", FunctionName={"Ref": consumer})
     errors = [
         alarm("AWS/Lambda", "Errors", FunctionName={"Ref": function_by_handler(dev_template, h)})
-        for h in ("app.sla_timer", "app.outbox_consumer", "app.app")
+        for h in ("app.sla_timer", "app.outbox_consumer", "app.sms_receipts", "app.app")
     ]
     (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
     names = {"ApiName": api["Properties"]["Name"], "Stage": api["Properties"]["StageName"]}
@@ -378,7 +377,7 @@ def test_every_async_function_has_bounded_retries_and_a_failure_queue_the_sweepe
         "PAYCASE_FAILURE_QUEUE_URLS"
     ]["Fn::Join"][1]
     # WHEN each one's retries and destination are read
-    for handler in ("app.sla_timer", "app.inbound_sms", "app.ses_events"):
+    for handler in ("app.sla_timer", "app.inbound_sms", "app.ses_events", "app.sms_receipts"):
         config = configs[function_by_handler(dev_template, handler)]
         destination = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
         # THEN its retries are bounded and what it was given lands in a queue the sweeper reads
@@ -585,9 +584,53 @@ def test_replies_and_bounces_reach_their_handlers(dev_template: dict[str, Any]) 
             f":paycase-{STAGE}-" + ("inbound-sms" if function == "InboundSms" else "ses-events")
         )
         assert topic in resources[function]["DependsOn"]
-    # AND the SES configuration set publishes bounces and complaints to the events topic
+    # AND the SES configuration set publishes to the events topic what settles a send without
+    # an answer (send: accepted; reject) and what suppresses an address (bounce, complaint)
     destination = resources["EmailEventDestination"]["Properties"]["EventDestination"]
-    assert sorted(destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert sorted(destination["MatchingEventTypes"]) == ["bounce", "complaint", "reject", "send"]
     assert destination["SnsDestination"]["TopicARN"] == {"Ref": "SesEventsTopic"}
     policy = resources["SesEventsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert policy["Principal"] == {"Service": "ses.amazonaws.com"}
+
+
+def test_sms_delivery_status_is_logged_and_read_by_sms_receipts(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN the SMS delivery-status resources of the packaged template
+    resources = dev_template["Resources"]
+    receipts = function_by_handler(dev_template, "app.sms_receipts")
+    groups = {
+        name: group["Properties"]["LogGroupName"]["Fn::Sub"]
+        for name, group in resources_of_type(dev_template, "AWS::Logs::LogGroup").items()
+    }
+    prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
+    # THEN SNS's two delivery-status log groups exist, under the names SNS writes to
+    assert sorted(groups.values()) == [prefix, prefix + "/Failure"]
+    # AND the custom resource turns logging on for every SMS, with a role only SNS assumes
+    settings = resources["SmsDeliveryStatus"]["Properties"]
+    assert settings["SuccessSamplingRate"] == "100"
+    assert settings["RoleArn"] == {"Fn::GetAtt": ["SmsDeliveryStatusRole", "Arn"]}
+    assert set(resources["SmsDeliveryStatus"]["DependsOn"]) == set(groups)
+    role = resources["SmsDeliveryStatusRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sns.amazonaws.com"}
+    code = resources["SmsSettingsFunction"]["Properties"]["Code"]["ZipFile"]
+    assert "DeliveryStatusIAMRole" in code and "DeliveryStatusSuccessSamplingRate" in code
+    # AND each group hands every record to sms_receipts, which CloudWatch Logs may invoke
+    filters = resources_of_type(dev_template, "AWS::Logs::SubscriptionFilter").values()
+    assert sorted(f["Properties"]["LogGroupName"]["Ref"] for f in filters) == sorted(groups)
+    for subscription in filters:
+        properties = subscription["Properties"]
+        assert properties["FilterPattern"] == ""
+        assert properties["DestinationArn"] == {"Fn::GetAtt": [receipts, "Arn"]}
+        (permission,) = subscription["DependsOn"]
+        grant = resources[permission]["Properties"]
+        assert grant["Principal"] == "logs.amazonaws.com"
+        assert grant["FunctionName"] == {"Fn::GetAtt": [receipts, "Arn"]}
+        assert grant["SourceArn"] == {"Fn::GetAtt": [properties["LogGroupName"]["Ref"], "Arn"]}
+    # AND what it cannot handle goes, after bounded retries, to the alarmed queue the sweeper
+    # runs again (test_every_async_function_has_bounded_retries_and_a_failure_queue_the_...)
+    configs = resources_of_type(dev_template, "AWS::Lambda::EventInvokeConfig").values()
+    (config,) = [c for c in configs if c["Properties"]["FunctionName"] == {"Ref": receipts}]
+    destination = config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["AsyncFailuresQueue", "Arn"]}

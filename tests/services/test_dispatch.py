@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.notifications.render import sms_segments
-from chalicelib.services.notify import QUICK_RETRY_PAUSES
 from chalicelib.services.ports import Changes, DeliveryFailed, Merchant, Notification
+from chalicelib.services.sending import QUICK_RETRY_PAUSES
 from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeEmail, FakeSms
 from tests.services.conftest import Desk, make_desk
@@ -113,11 +113,11 @@ class ThrottledOnce(FakeEmail):
         super().__init__()
         self.throttled: set[str] = set()
 
-    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+    def send_email(self, to: str, subject: str, text: str, html: str, *, reference: str) -> str:
         if to not in self.throttled:
             self.throttled.add(to)
             raise DeliveryFailed("TooManyRequestsException: try again", permanent=False)
-        return super().send_email(to, subject, text, html)
+        return super().send_email(to, subject, text, html, reference=reference)
 
 
 def test_dispatch_throttled_merchant_query_email_is_retried_by_the_sweeper() -> None:

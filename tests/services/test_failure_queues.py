@@ -10,8 +10,9 @@ from typing import Any
 from chalicelib import wiring
 from chalicelib.handlers import sweeper
 from chalicelib.services.failures import FailureRedrive, inputs_of
-from tests.builders import complaint
+from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeFailureQueue
+from tests.provider_events import logs_event, sms_status_record
 from tests.services.conftest import Desk, make_desk
 
 
@@ -101,3 +102,11 @@ def test_inputs_of_reads_both_kinds_of_queued_failure() -> None:
     )
     record = _destination_record("ses_events", _sns_event({"eventType": "Bounce"}))
     assert inputs_of(record) == ("ses_events", [json.dumps({"eventType": "Bounce"})])
+
+
+def test_inputs_of_reads_a_failed_sms_receipts_invocation_whole() -> None:
+    # GIVEN sms_receipts failing on a CloudWatch Logs event past its retries
+    event = logs_event([sms_status_record("m1", "+8613800138000", MONDAY_10AM)])
+    record = _destination_record("sms_receipts", event)
+    # THEN it is run again with the event it was given
+    assert inputs_of(record) == ("sms_receipts", [event])

@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib.domain import delivery as rules
 from chalicelib.domain.case import Status
+from chalicelib.domain.delivery import MAX_ATTEMPTS
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.lifecycle import staff_move
-from chalicelib.services.notify import LEASE_SECONDS, MAX_ATTEMPTS, sms_opt_out_key
+from chalicelib.services.keys import sms_opt_out_key
 from chalicelib.services.ports import DeliveryFailed, Notification
+from chalicelib.services.sending import LEASE_SECONDS
 from tests.builders import complaint
 from tests.fakes import FakeEmail, FakeSms
 from tests.services.conftest import Desk, make_desk
@@ -262,11 +265,11 @@ class LambdaTimeout(BaseException):
 class TimingOutSms(FakeSms):
     def __init__(self, on_call: int) -> None:
         super().__init__()
-        self.calls, self.on_call = 0, on_call
+        self.on_call = on_call
 
     def send_sms(self, phone: str, text: str) -> str:
-        self.calls += 1
-        if self.calls == self.on_call:
+        if self.calls + 1 == self.on_call:
+            self.calls += 1
             raise LambdaTimeout
         return super().send_sms(phone, text)
 
@@ -275,25 +278,42 @@ class DyingSms(FakeSms):
     """Every send stops the Lambda before any outcome is recorded."""
 
     def send_sms(self, phone: str, text: str) -> str:
+        self.calls += 1
         raise LambdaTimeout
 
 
-def test_sends_that_die_with_the_lambda_still_end_dead() -> None:
+def test_sends_that_die_with_the_lambda_wait_for_a_receipt_then_end_dead() -> None:
     # GIVEN an acknowledgement whose SMS stops the Lambda on every try
     desk = make_desk(sms=DyingSms())
     desk.file(complaint())
     [event] = [e for e, _ in desk.store.events.values() if e.name == "case_received"]
-    for _ in range(MAX_ATTEMPTS):
-        with pytest.raises(LambdaTimeout):
-            desk.container.outbox.handle(event)
-        desk.clock.advance(LEASE_SECONDS + 1)
-    assert _sms(desk).attempts == MAX_ATTEMPTS
-    # WHEN the event is handled once more after the last lease ran out
-    assert desk.container.outbox.handle(event) is True
-    # THEN the SMS is dead without another try, and the email goes, once
+    with pytest.raises(LambdaTimeout):
+        desk.container.outbox.handle(event)
+    # WHEN the event is handled again once the sender's lease ran out
+    desk.clock.advance(LEASE_SECONDS + 1)
+    desk.container.outbox.handle(event)
+    # THEN the attempt is unknown (it may have been sent), not tried again at once
     sms = _sms(desk)
-    assert (sms.status, sms.attempts) == ("dead", MAX_ATTEMPTS)
-    assert sms.last_error == f"gave up: {MAX_ATTEMPTS} attempts ended without an outcome"
+    assert (sms.status, sms.attempts, sms.unanswered) == ("unknown", 1, 1)
+    assert desk.container.sms.calls == 1  # type: ignore[attr-defined]
+    # WHEN each receipt window passes without a receipt THEN it is tried again, each time
+    # dying, until it has had its attempts
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        desk.clock.advance(rules.SMS_RECEIPT_WINDOW.total_seconds() + LEASE_SECONDS + 1)
+        with pytest.raises(LambdaTimeout):
+            desk.fire_due()
+        assert _sms(desk).attempts == attempt
+    desk.clock.advance(rules.SMS_RECEIPT_WINDOW.total_seconds() + LEASE_SECONDS + 1)
+    desk.fire_due()
+    desk.clock.advance(rules.SMS_RECEIPT_WINDOW.total_seconds() + 1)
+    desk.fire_due()
+    # THEN the SMS is dead without a sixth try, and the email goes, once
+    sms = _sms(desk)
+    assert (sms.status, sms.attempts, sms.unanswered) == ("dead", MAX_ATTEMPTS, MAX_ATTEMPTS)
+    assert (
+        sms.last_error == f"gave up after {MAX_ATTEMPTS} attempts, {MAX_ATTEMPTS} without an answer"
+    )
+    assert desk.container.sms.calls == MAX_ATTEMPTS  # type: ignore[attr-defined]
     assert _log(desk)[("case_received", "email")] == "sent"
     assert len(desk.email.sent) == 1
 
@@ -345,12 +365,19 @@ def test_lambda_timeout_mid_batch_sends_nothing_twice() -> None:
 
     with pytest.raises(LambdaTimeout):
         run_batch()
-    # WHEN Lambda retries the batch at once, and again after the interrupted claim expired
-    for event in batch:
-        desk.container.outbox.handle(event)
-    desk.clock.advance(61)
-    desk.drain()
-    # THEN every customer got exactly one SMS and one email
-    assert sorted(p for p, _ in desk.sms.sent) == ["+8613800138000"] * 3
+    # WHEN Lambda retries the batch at once, and the case's wake-up fires after the
+    # interrupted claim expired
+    run_batch()
+    desk.clock.advance(LEASE_SECONDS + 1)
+    desk.fire_due()
+    # THEN the interrupted SMS is unknown (the Lambda stopped in the call) and not sent again
+    # while its receipt may still come; everything else went once
+    assert sorted(p for p, _ in desk.sms.sent) == ["+8613800138000"] * 2
     assert len(desk.email.sent) == 3
+    statuses = sorted(n.status for n in desk.notifications.items.values())
+    assert statuses == ["sent"] * 5 + ["unknown"]
+    # WHEN its window passes without a receipt THEN it goes, once
+    desk.clock.advance(rules.SMS_RECEIPT_WINDOW.total_seconds() + 1)
+    desk.fire_due()
+    assert sorted(p for p, _ in desk.sms.sent) == ["+8613800138000"] * 3
     assert all(n.status == "sent" for n in desk.notifications.items.values())

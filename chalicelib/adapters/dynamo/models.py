@@ -304,6 +304,18 @@ class NotificationStatusIndex(GlobalSecondaryIndex["NotificationModel"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class NotificationReceiptIndex(GlobalSecondaryIndex["NotificationModel"]):
+    """SMS that may still get a delivery receipt, by the phone's last digits and the time of
+    their latest attempt (sparse: only SMS that were attempted carry both keys)."""
+
+    class Meta:
+        index_name = "awaiting_receipt"
+        projection = AllProjection()
+
+    receipt_key = UnicodeAttribute(hash_key=True)
+    attempted_at = UTCDateTimeAttribute(range_key=True)
+
+
 class NotificationModel(Model):
     class Meta:
         table_name = "notifications"
@@ -326,9 +338,14 @@ class NotificationModel(Model):
     provider_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute(null=True)
+    attempted_at = UTCDateTimeAttribute(null=True)
+    unanswered = NumberAttribute(null=True)
+    receipt = UnicodeAttribute(null=True)
+    receipt_key = UnicodeAttribute(null=True)
 
     case_index = NotificationCaseIndex()
     status_index = NotificationStatusIndex()
+    receipt_index = NotificationReceiptIndex()
 
 
 class KeyModel(Model):

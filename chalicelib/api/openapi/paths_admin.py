@@ -38,15 +38,25 @@ def admin_paths() -> dict[str, Schema]:
         "/v1/admin/notifications/{notification_id}/retry": {
             "parameters": [_NOTIFICATION_ID],
             "post": op(
-                "Send a failed or dead message again",
+                "Send a failed, dead or unknown message again",
                 ("202", ref("Notification"), "The message, queued again with fresh attempts"),
                 (
                     ("404", "No such message."),
-                    ("409", "`invalid_transition`: only a failed or dead message can be sent."),
+                    (
+                        "409",
+                        "`invalid_transition`: only a failed, dead or unknown message can be "
+                        "sent again (a sent one never is).",
+                    ),
                     "503",
                 ),
                 auth=STAFF,
-                description="Takes no body. The message goes out again through the outbox.",
+                description=(
+                    "Takes no body. One write queues the resend in the outbox: on a 503 nothing "
+                    "changed and the call may be repeated; a repeat (or a message already "
+                    "queued) sends it once. An `unknown` message may have reached its "
+                    "recipient: sending it again is staff's decision. The delivery log shows "
+                    "the message queued as soon as the outbox has handled the request."
+                ),
             ),
         },
         "/v1/admin/outbox": {

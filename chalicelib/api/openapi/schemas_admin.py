@@ -21,7 +21,7 @@ from chalicelib.api.openapi.builders import (
 from chalicelib.domain.contact import CHANNELS
 from chalicelib.services.deliveries import STATUS_MEANINGS, STATUSES
 from chalicelib.services.merchants import MERCHANT_ID
-from chalicelib.services.metrics import CLOCKS
+from chalicelib.services.metrics import CLOCKS, DELIVERY_COUNTS
 from chalicelib.services.staff import ROLES
 
 # What each delivery-log status means, for the log's filter and for each message.
@@ -49,6 +49,16 @@ def _metrics_schema() -> Schema:
                 }
             ),
             "repeat_complaint_rate": nullable({"type": "number", "minimum": 0, "maximum": 1}),
+            "deliveries": obj(
+                {
+                    name: {"type": "integer", "minimum": 0, "description": meaning}
+                    for name, meaning in DELIVERY_COUNTS.items()
+                },
+                description=(
+                    "Sends without an answer, counted on the day (Asia/Shanghai) they happened, "
+                    "whichever case they were about"
+                ),
+            ),
         }
     )
 
@@ -68,6 +78,17 @@ def admin_schemas() -> dict[str, Schema]:
                 "language": STR,
                 "status": enum(STATUSES, NOTIFICATION_STATUSES),
                 "attempts": INT,
+                "unanswered_attempts": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Attempts that had no answer from the provider (it may have accepted "
+                        "them); each waited for the provider's receipt before any resend"
+                    ),
+                },
+                "receipt": nullable(
+                    {"type": "string", "description": "What the provider's delivery receipt said"}
+                ),
                 "last_error": nullable(STR),
                 "created_at": TIME,
                 "sent_at": time_or_null,

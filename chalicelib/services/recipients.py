@@ -1,0 +1,165 @@
+"""Who receives a message: the fan-out of an outbox event into one message per recipient and
+channel, each under its deterministic id (the exactly-once key)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.contact import Contact, mask_email, mask_phone
+from chalicelib.domain.delivery import NO_EMAIL_VERSION, Notification
+from chalicelib.domain.receipts import receipt_key
+from chalicelib.services.ports import CaseStore, MerchantDirectory, StaffDirectory, StaffMember
+
+log = logging.getLogger(__name__)
+
+
+class Recipients:
+    def __init__(
+        self,
+        store: CaseStore,
+        staff: StaffDirectory,
+        merchants: MerchantDirectory,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._staff = staff
+        self._merchants = merchants
+        self._clock = clock
+
+    def of(self, event: OutboxEvent) -> list[Notification]:
+        """Every message `event` asks for; none when its recipient is gone."""
+        audience = str(event.payload.get("audience", "customer"))
+        if audience == "customer":
+            contact = self._customer(event)
+            if contact is None:
+                log.warning("notify: case %s not found for %s", event.case_id, event.event_id)
+                return []
+            return self._customer_messages(event, contact)
+        if audience == "staff":
+            return self._staff_messages(event)
+        if audience == "merchant":
+            return self._merchant_messages(event)
+        log.warning("notify: unknown audience %r (%s)", audience, event.event_id)
+        return []
+
+    def fallback_email(self, sms: Notification) -> Notification | None:
+        """When an SMS cannot be delivered, the same message goes by email, once: under the id
+        of the case's own email for that event, so a customer who also gets email is not sent
+        it twice."""
+        if sms.event in NO_EMAIL_VERSION or sms.audience != "customer":
+            return None
+        case = self._store.get_case(sms.case_id)
+        if case is None or not case.contact.email:
+            return None
+        key = sms.notification_id.rsplit(":", 1)[0]
+        return Notification(
+            notification_id=f"{key}:email",
+            case_id=sms.case_id,
+            event=sms.event,
+            channel="email",
+            audience="customer",
+            recipient=case.contact.email,
+            recipient_masked=mask_email(case.contact.email) or "",
+            language=sms.language,
+            params=sms.params,
+            created_at=self._clock.now(),
+        )
+
+    # -- customers -------------------------------------------------------------------------
+
+    def _customer(self, event: OutboxEvent) -> Contact | None:
+        """Named in the event (one-time codes), else the case's contact as it is now (so a
+        changed preference counts)."""
+        to = event.payload.get("to")
+        if isinstance(to, dict):
+            channels = tuple(to.get("channels") or ("sms", "email"))
+            return Contact(to.get("phone"), to.get("email"), to.get("language", "zh-CN"), channels)
+        case = self._store.get_case(event.case_id)
+        return case.contact if case else None
+
+    def _customer_messages(self, event: OutboxEvent, contact: Contact) -> list[Notification]:
+        payload = event.payload
+        key = str(payload.get("key") or event.name)
+        params = {
+            **payload.get("params", {}),
+            "phone_masked": mask_phone(contact.phone),
+            "email_masked": mask_email(contact.email),
+        }
+        if payload.get("sealed"):
+            params["_sealed"] = payload["sealed"]
+        out = []
+        for channel in contact.reachable_channels():
+            recipient = contact.phone if channel == "sms" else contact.email
+            if recipient is None:
+                continue
+            masked = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
+            out.append(
+                Notification(
+                    notification_id=f"{event.case_id}:{key}:{channel}",
+                    case_id=event.case_id,
+                    event=event.name,
+                    channel=channel,
+                    audience="customer",
+                    recipient=recipient,
+                    recipient_masked=masked or "",
+                    language=contact.language,
+                    params=params,
+                    created_at=self._clock.now(),
+                    receipt_key=receipt_key(channel, recipient),
+                )
+            )
+        return out
+
+    # -- staff and merchants ---------------------------------------------------------------
+
+    def _staff_messages(self, event: OutboxEvent) -> list[Notification]:
+        """One email per staff member named (by id or role) who has an address."""
+        to = event.payload.get("to") or {}
+        members: dict[str, StaffMember] = {}
+        for staff_id in to.get("staff_ids", []):
+            if member := self._staff.get(staff_id):
+                members[member.staff_id] = member
+        for role in to.get("roles", []):
+            members.update({m.staff_id: m for m in self._staff.by_role(role)})
+        return [
+            self._office_email(
+                event, member.staff_id, "staff", member.email, {"staff_name": member.name}
+            )
+            for member in members.values()
+            if member.email
+        ]
+
+    def _merchant_messages(self, event: OutboxEvent) -> list[Notification]:
+        """An email to the merchant a case or a query concerns."""
+        payload = event.payload
+        merchant_id = (payload.get("to") or {}).get("merchant_id") or payload.get("params", {}).get(
+            "merchant_id"
+        )
+        if merchant_id is None and (case := self._store.get_case(event.case_id)):
+            merchant_id = case.merchant_id
+        merchant = self._merchants.get(merchant_id) if merchant_id else None
+        if merchant is None or not merchant.email:
+            return []
+        named = {"merchant_name": merchant.name}
+        return [self._office_email(event, "merchant", "merchant", merchant.email, named)]
+
+    def _office_email(
+        self, event: OutboxEvent, who: str, audience: str, address: str, named: dict[str, Any]
+    ) -> Notification:
+        """An email to staff or a merchant: always zh-CN, one per (event, recipient)."""
+        key = str(event.payload.get("key") or event.name)
+        return Notification(
+            notification_id=f"{event.case_id}:{key}:email:{who}",
+            case_id=event.case_id,
+            event=event.name,
+            channel="email",
+            audience=audience,
+            recipient=address,
+            recipient_masked=mask_email(address) or "",
+            language="zh-CN",
+            params={**event.payload.get("params", {}), **named},
+            created_at=self._clock.now(),
+        )
