@@ -61,3 +61,14 @@ class ClockRun:
 
     def with_budget(self, budget: float) -> ClockRun:
         return replace(self, budget=budget)
+
+    def within(self, limit: datetime, calendar: WorkingCalendar) -> ClockRun:
+        """A running clock cut short so that it runs out no later than `limit` (the outer
+        limit a resolution target may not pass); a paused one, or one due in time, as it is."""
+        if self.since is None:
+            return self
+        due = self.due(calendar)
+        if due is None or due <= limit:
+            return self
+        left = calendar.working_seconds_between(self.since, limit)
+        return replace(self, budget=self.used + left)

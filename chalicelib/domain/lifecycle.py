@@ -263,8 +263,10 @@ def _resume_resolution(case: Case, now: datetime, calendar: WorkingCalendar) -> 
     run = case.resolution_run
     if run is None or run.running or case.status in FINAL_STATUSES:
         return case
-    resumed = run.resumed(now)
-    due = resumed.due(calendar) or case.deadlines.resolution_due
+    # The working time the pause gave back never carries the target past the outer limit.
+    limit = case.deadlines.regulatory_due
+    resumed = run.resumed(now).within(limit, calendar)
+    due = min(resumed.due(calendar) or case.deadlines.resolution_due, limit)
     provisional = calendar.spans_provisional(case.created_at, due)
     deadlines = replace(case.deadlines, resolution_due=due, provisional=provisional)
     return replace(case, resolution_run=resumed, deadlines=deadlines)

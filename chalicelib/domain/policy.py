@@ -79,16 +79,33 @@ def regulatory_due(calendar: WorkingCalendar, start: datetime, days: int) -> dat
     return datetime.combine(local_day, time(0), tzinfo=calendar.tz).astimezone(start.tzinfo)
 
 
+def within_limit(
+    calendar: WorkingCalendar, start: datetime, due: datetime, limit: datetime
+) -> datetime:
+    """`due`, or, when it falls after the outer `limit`, the end of the working time left
+    before the limit (18:00 on the last working day before it): a working-time target never
+    promises a date past the outer limit."""
+    if due <= limit:
+        return due
+    capped = calendar.add_working_time(start, calendar.working_seconds_between(start, limit))
+    return min(capped, limit)
+
+
 def compute_deadlines(
     policy: SlaPolicy,
     submitted_at: datetime,
     calendar: WorkingCalendar,
     regulatory_days: int = REGULATORY_DAYS,
 ) -> Deadlines:
-    """The deadlines a case of `policy`'s category submitted at `submitted_at` receives."""
+    """The deadlines a case of `policy`'s category submitted at `submitted_at` receives. The
+    resolution target never falls after the outer limit: where the category's target would
+    (15 working days of repayment negotiation against 15 calendar days), the last working
+    moment before the limit is the target."""
     first = policy.first_response.due(calendar, submitted_at)
-    resolution = policy.resolution.due(calendar, submitted_at)
     outer = regulatory_due(calendar, submitted_at, regulatory_days)
+    resolution = within_limit(
+        calendar, submitted_at, policy.resolution.due(calendar, submitted_at), outer
+    )
     return Deadlines(
         first_response_due=first,
         resolution_due=resolution,

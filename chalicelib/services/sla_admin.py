@@ -201,8 +201,9 @@ def recompute(case: Case, calendar: WorkingCalendar, now: datetime) -> Step | No
     fresh = compute_deadlines(policy, case.created_at, calendar)
     run = resolution_run(case, calendar)
     budget = calendar.working_seconds_between(case.created_at, fresh.resolution_due)
-    run = run.with_budget(budget)
-    resolution_due = run.due(calendar) or fresh.resolution_due
+    limit = case.deadlines.regulatory_due
+    run = run.with_budget(budget).within(limit, calendar)
+    resolution_due = min(run.due(calendar) or fresh.resolution_due, limit)
     deadlines = replace(
         case.deadlines,
         first_response_due=fresh.first_response_due,
@@ -306,11 +307,16 @@ class DeadlinePreview:
             raise ValidationFailed(problems.fields)
         moment = at or self._clock.now()
         policy = self._config.policy(Category(chosen))
-        deadlines = compute_deadlines(policy, moment, self._config.calendar())
+        calendar = self._config.calendar()
+        deadlines = compute_deadlines(policy, moment, calendar)
+        target = policy.resolution.due(calendar, moment)
         return {
             "category": chosen,
             "from": to_rfc3339(moment),
             "from_local": moment.astimezone(SHANGHAI).isoformat(),
             "policy": policy_dict(policy),
             **presenters.deadlines(deadlines),
+            # What the policy's target alone gives, and whether the outer limit cut it short.
+            "resolution_target_due": to_rfc3339(target),
+            "resolution_capped": deadlines.resolution_due < target,
         }

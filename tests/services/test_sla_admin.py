@@ -59,13 +59,15 @@ def test_policy_edit_checks_version_and_body(desk: Desk) -> None:
 
 
 def test_loading_an_official_year_recomputes_open_cases(desk: Desk) -> None:
-    # GIVEN a complaint filed on 2026-12-30, whose 10-day resolution reaches into 2027, which
-    # has no official data yet (provisional: weekends and fixed-date holidays only)
+    # GIVEN complaints filed on 2026-12-30, whose resolution reaches into 2027, which has no
+    # official data yet (provisional: weekends and fixed-date holidays only): a refund delay
+    # (5 working days) and an "other" (10 working days)
     desk.clock.set(datetime(2026, 12, 30, 10, tzinfo=SH))
-    filed = desk.file(complaint(category="other", payment=None))
+    filed = desk.file(complaint(category="refund_delay", payment=None))
+    other = desk.file(complaint(category="other", payment=None), "other")
     assert filed["deadlines"]["provisional"] is True
     before = filed["deadlines"]["resolution_due"]
-    assert before == "2027-01-14T10:00:00Z"
+    assert before == "2027-01-07T10:00:00Z"
     desk.drain()
     # WHEN staff load 2027 with an extra holiday week in January
     holidays = ["2027-01-01", *[f"2027-01-{d:02d}" for d in range(4, 9)]]
@@ -78,15 +80,26 @@ def test_loading_an_official_year_recomputes_open_cases(desk: Desk) -> None:
     # follow (the live schedule changes only if the next timer did)
     case = desk.store.get_case(filed["case_id"])
     assert case is not None
-    assert case.deadlines.resolution_due == datetime(2027, 1, 21, 18, tzinfo=SH)
+    assert case.deadlines.resolution_due == datetime(2027, 1, 14, 18, tzinfo=SH)
     assert case.deadlines.provisional is False
     types = [e.type for e in desk.store.timeline(case.case_id, include_internal=True)]
     assert "deadlines_recomputed" in types
     timers = {t.name: t.due_at for t in pending_timers(case, desk.container.calendar)}
-    assert timers["resolution_due"] == datetime(2027, 1, 21, 18, tzinfo=SH)
-    # AND a preview now uses the loaded year
+    assert timers["resolution_due"] == datetime(2027, 1, 14, 18, tzinfo=SH)
+    # AND the case whose 10 working days now end 01-21 keeps a target within its outer limit
+    # (the end of 01-14): 18:00 on 01-14, the limit's last working hour
+    longer = desk.store.get_case(other["case_id"])
+    assert longer is not None
+    assert longer.deadlines.regulatory_due == datetime(2027, 1, 15, 0, tzinfo=SH)
+    assert longer.deadlines.resolution_due == datetime(2027, 1, 14, 18, tzinfo=SH)
+    # AND a preview now uses the loaded year, and says when the outer limit cut the target
+    preview = desk.container.deadline_preview.preview("refund_delay", "2026-12-30T02:00:00Z")
+    assert preview["resolution_due"] == "2027-01-14T10:00:00Z"
+    assert preview["resolution_capped"] is False
     preview = desk.container.deadline_preview.preview("other", "2026-12-30T02:00:00Z")
-    assert preview["resolution_due"] == "2027-01-21T10:00:00Z"
+    assert preview["resolution_target_due"] == "2027-01-21T10:00:00Z"
+    assert preview["resolution_due"] == "2027-01-14T10:00:00Z"
+    assert preview["resolution_capped"] is True
 
 
 def test_recompute_in_another_process_reads_the_loaded_year(desk: Desk) -> None:

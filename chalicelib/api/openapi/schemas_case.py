@@ -41,8 +41,15 @@ def deadline_properties() -> dict[str, Schema]:
     """The deadlines a case gets when it is filed (also the deadline preview's)."""
     return {
         "first_response_due": TIME,
-        "resolution_due": TIME,
-        "regulatory_due": TIME,
+        "resolution_due": {
+            **TIME,
+            "description": "Never after regulatory_due: a target that would be is cut to the "
+            "end of the working time left before it.",
+        },
+        "regulatory_due": {
+            **TIME,
+            "description": "The outer limit: midnight (Beijing) ending its last calendar day.",
+        },
         "provisional": {"type": "boolean", "description": "The calendar is not yet official."},
     }
 

@@ -133,6 +133,15 @@ def preview_schemas() -> dict[str, Schema]:
         },
         "policy": ref("SlaPolicy"),
         **deadline_properties(),
+        "resolution_target_due": {
+            **TIME,
+            "description": "What the policy's resolution target alone gives.",
+        },
+        "resolution_capped": {
+            **BOOL,
+            "description": "The target would fall after the outer limit (regulatory_due), so "
+            "resolution_due is the end of the working time left before the limit instead.",
+        },
     }
     return {"DeadlinePreview": obj(preview, list(preview))}
 
