@@ -37,6 +37,7 @@ STATUS = {
     "invalid_transition": 409,
     "version_conflict": 409,
     "duplicate_open_case": 409,
+    "already_rated": 409,
     "idempotency_key_reused": 422,
     "rate_limited": 429,
     "unavailable": 503,

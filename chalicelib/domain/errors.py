@@ -8,6 +8,7 @@ PayCaseError
 ├── InvalidTransition       409 invalid_transition
 ├── VersionConflict         409 version_conflict
 ├── DuplicateOpenCase       409 duplicate_open_case
+├── AlreadyRated            409 already_rated
 ├── IdempotencyKeyReused    422 idempotency_key_reused
 ├── PayloadTooLarge         413 payload_too_large
 ├── UnsupportedMediaType    415 unsupported_media_type
@@ -78,6 +79,11 @@ class DuplicateOpenCase(PayCaseError):
         )
         self.case_number = case_number
         self.case_id = case_id  # for the service's own use; not part of the answer
+
+
+class AlreadyRated(PayCaseError):
+    code = "already_rated"
+    default_message = "This case has already been rated; a case is rated once."
 
 
 class IdempotencyKeyReused(PayCaseError):

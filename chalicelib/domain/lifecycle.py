@@ -16,7 +16,7 @@ from typing import Any
 from .calendar import WorkingCalendar
 from .case import FINAL_STATUSES, Case, CustomerWait, SecondReview, Status, Visibility
 from .clocks import ClockRun
-from .errors import Forbidden, InvalidTransition, ValidationFailed
+from .errors import AlreadyRated, Forbidden, InvalidTransition, ValidationFailed
 from .ids import new_ulid
 from .policy import REGULATORY_MAX_DAYS, Target, regulatory_due
 from .proposal import Proposal, ProposalStatus, ProposalTerms
@@ -489,7 +489,7 @@ def rate(case: Case, rating: int, comment: str | None, now: datetime) -> Step:
     if case.resolved_at is None or case.status is S.WITHDRAWN:
         raise InvalidTransition("A case can be rated once it has an outcome.")
     if case.rating is not None:
-        raise InvalidTransition("This case has already been rated.")
+        raise AlreadyRated()
     entry = Entry("feedback", Visibility.PUBLIC, "customer", comment, {"rating": rating})
     return Step(replace(case, rating=rating), (entry,))
 

@@ -248,5 +248,8 @@ class Desk:
 
 
 def _new_entry(case: Case, changes: Changes) -> dict[str, Any]:
+    """The new entry, with the case's new version: the note or call changed the case, and the
+    caller's next write must not fail on its own change."""
     entry = changes.timeline[-1]
-    return presenters.timeline_entry(entry, case.contact.language, internal=True)
+    answer = presenters.timeline_entry(entry, case.contact.language, internal=True)
+    return {**answer, "case_id": case.case_id, "version": case.version}

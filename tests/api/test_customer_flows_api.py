@@ -64,7 +64,10 @@ def test_rating_once_and_only_after_an_outcome(desk: Desk) -> None:
     case = at_status(desk, "resolved", payment=None)
     assert desk.customer(case, "feedback", {"rating": 4}).status_code == 201
     again = desk.customer(case, "feedback", {"rating": 1})
+    # THEN a second rating says what happened: the case was rated already
     assert again.status_code == 409
+    assert error_of(again)["code"] == "already_rated"
+    assert error_of(early)["code"] == "invalid_transition"
     assert desk.customer_view(case)["rating"] == 4
     for bad in ({"rating": 0}, {"rating": 6}, {"rating": "5"}, {"rating": 4.5}, {}):
         assert desk.customer(case, "feedback", bad).status_code in (400, 409)

@@ -96,3 +96,36 @@ def test_transition_accepting_tells_the_customer_and_stops_the_first_response_cl
     assert "case_accepted" in desk.events_sent(case["case_id"])
     timeline = [e["type"] for e in desk.customer_view(case)["timeline"]]
     assert timeline == ["submitted", "accepted"]
+
+
+def test_every_staff_write_answers_with_the_case_new_version(desk: Desk) -> None:
+    # GIVEN an accepted case and an agent who works it with expected_version throughout
+    case = desk.file()
+    cid, token = case["case_id"], desk.staff("agent")
+    supervisor = desk.staff("supervisor")
+    desk.staff("agent", name="李四")
+    version = desk.must_move(cid, "accepted")["version"]
+    writes = [
+        ("notes", {"text": "先核对银行流水"}, token, 201),
+        ("calls", {"summary": "致电客户核实订单号", "outcome": "客户补充了订单号"}, token, 201),
+        ("messages", {"text": "我们正在联系商户核实。"}, token, 201),
+        ("assign", {"assignee": desk.staff_ids["李四"]}, supervisor, 200),
+        ("transitions", {"to": "investigating"}, token, 200),
+        ("extensions", {"days": 5, "reason": "需向银行调取记录"}, supervisor, 200),
+        ("proposals", {"kind": "explanation", "text": "款项已原路退回。"}, token, 201),
+    ]
+    for action, body, who, status in writes:
+        # WHEN each write names the version the previous answer gave
+        response = desk.post(
+            f"/v1/admin/cases/{cid}/{action}", {**body, "expected_version": version}, who
+        )
+        # THEN it succeeds, and its answer carries the case's new version (never a stale one)
+        assert response.status_code == status, (action, response.body)
+        assert response.json_body["version"] == version + 1, action
+        version = response.json_body["version"]
+        assert desk.staff_view(cid)["version"] == version
+    # AND an agent's next transition after a note of their own does not conflict
+    note = desk.post(f"/v1/admin/cases/{cid}/notes", {"text": "等待客户答复"}, token)
+    assert note.json_body["case_id"] == cid
+    moved = desk.move(cid, "investigating", token, version=note.json_body["version"])
+    assert moved.status_code == 200, moved.body

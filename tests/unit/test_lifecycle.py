@@ -12,7 +12,7 @@ import pytest
 from chalicelib.domain import lifecycle as lc
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status, Visibility
-from chalicelib.domain.errors import Forbidden, InvalidTransition, ValidationFailed
+from chalicelib.domain.errors import AlreadyRated, Forbidden, InvalidTransition, ValidationFailed
 from chalicelib.domain.proposal import ProposalStatus, ProposalTerms
 from chalicelib.domain.sla import RESOLUTION_DUE, due_timers, kind_of, on_timer, pending_timers
 from chalicelib.domain.timefmt import to_rfc3339
@@ -542,7 +542,7 @@ def test_rate_only_an_outcome_and_only_once(case: Case, rating: int | None) -> N
     step = lc.rate(case, rating, "很快", NOW)
     assert step.case.rating == rating
     assert [(e.type, e.data) for e in step.entries] == [("feedback", {"rating": rating})]
-    with pytest.raises(InvalidTransition, match="already"):
+    with pytest.raises(AlreadyRated):
         lc.rate(step.case, 4, None, NOW)
 
 

@@ -12,7 +12,10 @@ ERROR_STATUS = {
     "401": ("unauthorized", "Missing or invalid credentials."),
     "403": ("forbidden", "Your role does not allow this."),
     "404": ("not_found", "No such resource (also for resources you may not see)."),
-    "409": ("conflict", "invalid_transition, version_conflict or duplicate_open_case."),
+    "409": (
+        "conflict",
+        "invalid_transition, version_conflict, duplicate_open_case or already_rated.",
+    ),
     "413": ("payload_too_large", "The body is larger than 64 KiB."),
     "415": ("unsupported_media_type", "The body is not application/json."),
     "422": ("idempotency_key_reused", "The Idempotency-Key was used with another body."),

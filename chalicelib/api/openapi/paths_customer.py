@@ -82,7 +82,14 @@ def _feedback() -> Schema:
     return op(
         "Rate how the case was handled",
         ("201", ref("Feedback"), "The rating"),
-        (*WRITE_ERRORS, ("409", "`invalid_transition`: no outcome yet, or already rated.")),
+        (
+            *WRITE_ERRORS,
+            (
+                "409",
+                "`invalid_transition`: the case has no outcome yet (or was withdrawn); "
+                "`already_rated`: the case was rated before.",
+            ),
+        ),
         body="FeedbackRequest",
         auth=CUSTOMER,
         idempotent=True,

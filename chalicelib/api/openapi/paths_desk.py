@@ -39,7 +39,7 @@ def _staff_case_op(
 
 def desk_paths() -> dict[str, Schema]:
     case = ("200", ref("StaffCase"), "The case after the change")
-    entry = ("201", ref("StaffTimelineEntry"), "The new timeline entry")
+    entry = ("201", ref("StaffEntryWritten"), "The new timeline entry and the case's version")
     final = f"`invalid_transition`: the case is final; or {_STALE}."
     base = "/v1/admin/cases/{case_id}"
     return {

@@ -9,6 +9,7 @@ from chalicelib.api.openapi.builders import (
     INT,
     STR,
     TIME,
+    VERSION,
     Schema,
     array,
     enum,
@@ -25,9 +26,12 @@ from chalicelib.domain.sla import SlaState
 
 
 def error_schemas() -> dict[str, Schema]:
+    from chalicelib.api.http import STATUS
+
+    codes = ", ".join(f"`{code}` {status}" for code, status in STATUS.items())
     error = obj(
         {
-            "code": STR,
+            "code": {"type": "string", "description": f"One of: {codes}."},
             "message": STR,
             "fields": {"type": "object", "additionalProperties": STR},
             "case_number": {"type": "string", "description": "With duplicate_open_case."},
@@ -102,6 +106,24 @@ def case_part_schemas() -> dict[str, Schema]:
                 "data": {"type": "object"},
             },
             ["at", "type", "visibility"],
+        ),
+        "StaffEntryWritten": obj(
+            {
+                "entry_id": STR,
+                "at": TIME,
+                "type": STR,
+                "summary": STR,
+                "actor": STR,
+                "visibility": enum(["public", "internal"]),
+                "data": {"type": "object"},
+                "case_id": STR,
+                "version": {
+                    **VERSION,
+                    "description": "The case's version after this entry: pass it as the next "
+                    "write's expected_version.",
+                },
+            },
+            ["at", "type", "visibility", "case_id", "version"],
         ),
     }
 
