@@ -3,6 +3,13 @@
     submitted -> accepted -> investigating -> negotiating -> resolved | unresolved -> closed
     waiting_customer (resolution clock paused), waiting_merchant, second_review, withdrawn
 
+Negotiation: staff propose; the customer accepts (resolved) or rejects. A rejection keeps the
+case negotiating: staff make another offer (a counter-offer), or decide that no agreement is
+possible (negotiating -> unresolved); when the outer limit passes without agreement, the case
+becomes unresolved by itself, and the customer may object within 15 days. The second review
+works the same way inside `second_review`, against its decision deadline, and ends with the
+reviewer's final decision.
+
 Every function returns a Step: the changed case, the timeline entries to write and the messages
 to send. Services commit a Step as one transaction; nothing here has side effects.
 """
@@ -84,6 +91,8 @@ MERCHANT_RESPONSE_DAYS = 2
 SECOND_REVIEW_FIRST_RESPONSE = Target(days=3)
 SECOND_REVIEW_RESOLUTION = Target(days=20)
 PROPOSAL_STATUSES = frozenset({S.ACCEPTED, S.INVESTIGATING, S.NEGOTIATING, S.SECOND_REVIEW})
+# Why the system moved a case: messages and timelines render each in their reader's language.
+REASONS = frozenset({"no_agreement_by_limit", "no_reply", "payment_settled", "refund_failed"})
 
 
 @dataclass(frozen=True)
@@ -171,8 +180,11 @@ def move(
     now: datetime,
     calendar: WorkingCalendar,
     note: str | None = None,
+    reason: str | None = None,
 ) -> Step:
-    """Any allowed move, with what it sets, records and tells. Raises InvalidTransition."""
+    """Any allowed move, with what it sets, records and tells. Raises InvalidTransition.
+    `note` is what a person wrote, shown as written; `reason` is why the system moved the
+    case, a code (one of REASONS) every message and timeline shows in its reader's language."""
     system_move = actor == "system" and (case.status, to) in SYSTEM_MOVES
     if to not in TRANSITIONS[case.status] and not system_move:
         allowed = ", ".join(sorted(TRANSITIONS[case.status])) or "nothing (the case is final)"
@@ -185,7 +197,12 @@ def move(
         Visibility.PUBLIC,
         actor,
         note,
-        {"from": case.status.value, "to": to.value, "round": case.round},
+        {
+            "from": case.status.value,
+            "to": to.value,
+            "round": case.round,
+            **({"reason": reason} if reason else {}),
+        },
     )
     step = Step(changed, (entry,))
     return _ARRIVALS.get(to, _arrive_plain)(step, case, now, calendar, note)
@@ -287,7 +304,12 @@ def _arrive_resolution(
 ) -> Step:
     case = _arrive_plain(step, before, now, calendar, note).case
     case = replace(case, resolved_at=now)
-    params: dict[str, Any] = {**_base(case), "outcome": case.status.value, "note": note or ""}
+    params: dict[str, Any] = {
+        **_base(case),
+        "outcome": case.status.value,
+        "note": note or "",
+        "reason": step.entries[0].data.get("reason"),
+    }
     if before.status is S.SECOND_REVIEW:
         entry = replace(step.entries[0], type="second_review_decided")
         return Step(case, (entry,), (Notice("second_review_decided", params),))
@@ -380,11 +402,15 @@ def propose(
         terms.text,
         {**proposal.public(), "round": case.round},
     )
+    limit = negotiation_limit(changed)
     params = {
         **_base(case),
         "kinds": list(proposal.kinds),
         "amount_fen": terms.amount_fen,
         "text": terms.text,
+        "round": case.round,
+        # Until when an agreement can be reached; after it an open negotiation is unresolved.
+        "decide_by": to_rfc3339(limit) if limit else None,
     }
     return step.then(Step(changed, (entry,), (Notice("proposal_made", params),)))
 
@@ -392,9 +418,10 @@ def propose(
 def answer_proposal(
     case: Case, accept: bool, reason: str | None, now: datetime, calendar: WorkingCalendar
 ) -> Step:
-    """The customer's answer: accepting resolves the case. Rejecting a round-1 offer leaves the
-    case unresolved, open to an objection within 15 days; rejecting a second-review offer leaves
-    the final decision to the reviewer."""
+    """The customer's answer: accepting resolves the case (in round 2, as the final decision).
+    Rejecting keeps the negotiation open, in either round: staff (the reviewer in round 2) may
+    make another offer or decide that no agreement is possible; when the round's limit passes
+    without agreement, the case becomes unresolved by itself (NEGOTIATION_LIMIT in sla.py)."""
     proposal = case.proposal
     if proposal is None or proposal.status is not ProposalStatus.PENDING:
         raise InvalidTransition("There is no proposal waiting for an answer.")
@@ -407,13 +434,35 @@ def answer_proposal(
         reason,
         {"proposal_id": proposal.proposal_id, "round": case.round},
     )
-    outcome = S.RESOLVED if accept else S.UNRESOLVED
-    answered_case = replace(case, proposal=answered)
-    if not accept and case.status is S.SECOND_REVIEW:
-        return Step(replace(answered_case, updated_at=now), (entry,))
+    answered_case = replace(case, proposal=answered, updated_at=now)
+    if not accept:
+        return Step(answered_case, (entry,))
     return Step(answered_case, (entry,)).then(
-        move(answered_case, outcome, "customer", now, calendar)
+        move(answered_case, S.RESOLVED, "customer", now, calendar)
     )
+
+
+def negotiation_limit(case: Case) -> datetime | None:
+    """When a negotiation still without agreement ends unresolved by itself: round 1's outer
+    limit, round 2's decision deadline. None when no negotiation is under way, or when the
+    offer on the table was made after the limit had passed (staff then decide, and the outer
+    limit's escalation has already told supervisors)."""
+    proposal = case.proposal
+    if proposal is None or proposal.round != case.round:
+        return None
+    if case.round == 1 and case.status is S.NEGOTIATING:
+        limit = case.deadlines.regulatory_due
+    elif case.round == 2 and case.status is S.SECOND_REVIEW and case.second_review:
+        limit = case.second_review.resolution_due
+    else:
+        return None
+    return limit if proposal.made_at < limit else None
+
+
+def end_negotiation(case: Case, now: datetime, calendar: WorkingCalendar) -> Step:
+    """The round's limit passed without agreement: the case is unresolved (in round 1 the
+    customer may still object within 15 days; in round 2 this is the final decision)."""
+    return move(case, S.UNRESOLVED, "system", now, calendar, reason="no_agreement_by_limit")
 
 
 def object_to(case: Case, reason: str, now: datetime, calendar: WorkingCalendar) -> Step:
@@ -562,7 +611,7 @@ def payment_found(
         return Step(case)
     case = replace(case, sla_fired=case.sla_fired | {marker})
     if found == "settled" and case.status in _EVIDENCE_RESOLVES:
-        return move(case, S.RESOLVED, "system", now, calendar, "The payment was found: settled.")
+        return move(case, S.RESOLVED, "system", now, calendar, reason="payment_settled")
     entry = Entry("payment_found", Visibility.PUBLIC, "system", None, {"verdict": found})
     return Step(replace(case, updated_at=now), (entry,))
 
@@ -576,7 +625,7 @@ def reopen_after_failed_refund(
         return Step(case)
     step = Step(case)
     if case.status in _REFUND_FAILURE_REOPENS:
-        step = move(case, S.INVESTIGATING, "system", now, calendar, reason)
+        step = move(case, S.INVESTIGATING, "system", now, calendar, reason, "refund_failed")
         if case.status is S.RESOLVED:
             step = replace(step, case=replace(step.case, resolved_at=None))
     to = {"staff_ids": [case.assignee]} if case.assignee else {"roles": ["supervisor"]}

@@ -5,7 +5,9 @@ Every working-time clock (first response, resolution, the second review's first 
 resolution, merchant response) warns the assignee at 50% and 80% of its working time, escalates
 to supervisors when it runs out, and escalates again one working day later. The regulatory outer
 limit of round 1 (calendar days, extensible) escalates the same way when it passes, without
-warnings. Customers get a periodic update after 2 working days without news.
+warnings. Customers get a periodic update after 2 working days without news. A negotiation
+still without agreement when its round's limit passes (round 1's outer limit, round 2's decision
+deadline) ends unresolved by itself.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from typing import Any
 from .calendar import WorkingCalendar
 from .case import Case, Status, Visibility
 from .clocks import ClockRun
-from .lifecycle import OBJECTION_WINDOW, TRANSITIONS, Entry, Notice, Step, move
+from .lifecycle import (
+    OBJECTION_WINDOW,
+    TRANSITIONS,
+    Entry,
+    Notice,
+    Step,
+    end_negotiation,
+    move,
+    negotiation_limit,
+)
 from .schedule import ScheduleCommand, Timer, plan
 from .timefmt import to_rfc3339
 
@@ -36,6 +47,7 @@ CUSTOMER_REMINDER = "customer_reminder"
 CUSTOMER_TIMEOUT = "customer_timeout"
 OUTCOME_FINAL = "outcome_final"
 PERIODIC_UPDATE = "periodic_update"
+NEGOTIATION_LIMIT = "negotiation_limit"
 HELD_MESSAGES = "messages"
 WARNINGS = ((0.5, "warn50"), (0.8, "warn80"))
 PERIODIC_DAYS = 2
@@ -146,6 +158,11 @@ def pending_timers(case: Case, calendar: WorkingCalendar) -> list[Timer]:
         escalation = calendar.add_working_time(outer, calendar.hours.seconds_per_day)
         timers.append(Timer(f"{REGULATORY_DUE}@{occurrence}", outer))
         timers.append(Timer(f"{REGULATORY}_escalation@{occurrence}", escalation))
+    limit = negotiation_limit(case)
+    if limit is not None:
+        # Named after the limit: an extension of the outer limit arms a fresh one. It sorts
+        # before the limit's own breach, so a negotiation that ended on time is not breached.
+        timers.append(Timer(f"{NEGOTIATION_LIMIT}@{to_rfc3339(limit)}", limit))
     if status is Status.WAITING_CUSTOMER and case.waiting is not None:
         occurrence = to_rfc3339(case.waiting.since)
         timers.append(Timer(f"{CUSTOMER_REMINDER}@{occurrence}", case.waiting.remind_at))
@@ -195,11 +212,15 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
     due = to_rfc3339(timer.due_at)
     if kind == HELD_MESSAGES:
         return Step(replace(fired, messages_due_at=None), release_messages=True)
+    if kind == NEGOTIATION_LIMIT:
+        if negotiation_limit(case) != timer.due_at:
+            return Step(fired)  # agreed, decided or extended meanwhile
+        return end_negotiation(fired, now, calendar)
     if kind in (CUSTOMER_TIMEOUT, OUTCOME_FINAL):
         if Status.CLOSED not in TRANSITIONS[case.status]:
             return Step(fired)
-        note = "no reply from the customer" if kind == CUSTOMER_TIMEOUT else None
-        return move(fired, Status.CLOSED, "system", now, calendar, note)
+        reason = "no_reply" if kind == CUSTOMER_TIMEOUT else None
+        return move(fired, Status.CLOSED, "system", now, calendar, reason=reason)
     if kind == CUSTOMER_REMINDER and case.waiting is not None:
         params = {
             **_base(case),

@@ -14,6 +14,7 @@ from chalicelib.domain.contact import mask_numbers
 from chalicelib.domain.timefmt import local_date_text, local_text, parse_rfc3339
 from chalicelib.services.presenters import (
     CLOCK_NAMES,
+    REASON_TEXTS,
     VERDICT_NAMES,
     category_name,
     last_day_text,
@@ -83,6 +84,10 @@ def outcome_name(outcome: str, language: str = "zh-CN") -> str:
 
 def verdict_name(verdict: str, language: str = "zh-CN") -> str:
     return _name(VERDICT_NAMES, verdict, language)
+
+
+def reason_text(reason: str, language: str = "zh-CN") -> str:
+    return _name(REASON_TEXTS, reason, language)
 
 
 def clock_name(clock: str, language: str = "zh-CN") -> str:
@@ -155,5 +160,6 @@ class TemplateRenderer:
             env.filters["outcome_name"] = outcome_name
             env.filters["verdict_name"] = verdict_name
             env.filters["clock_name"] = clock_name
+            env.filters["reason_text"] = reason_text
             self._env = env
         return self._env

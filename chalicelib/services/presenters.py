@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,6 +94,25 @@ VERDICT_NAMES = {
     "amount_mismatch": {"zh-CN": "金额不符", "en": "amount mismatch"},
     "not_found": {"zh-CN": "未查到该笔支付", "en": "payment not found"},
 }
+# Why the system moved a case (lifecycle.REASONS), as its reader is told.
+REASON_TEXTS = {
+    "no_agreement_by_limit": {
+        "zh-CN": "截至处理期限，仍未就处理方案达成一致",
+        "en": "no agreement was reached by the deadline",
+    },
+    "no_reply": {
+        "zh-CN": "未在期限内收到需要您补充的信息",
+        "en": "the information we asked for did not arrive in time",
+    },
+    "payment_settled": {
+        "zh-CN": "支付平台确认该笔款项已结算到账",
+        "en": "the payment platform confirmed that the funds were settled",
+    },
+    "refund_failed": {
+        "zh-CN": "一笔退款未成功，案件重新调查",
+        "en": "a refund failed, so the case is being investigated again",
+    },
+}
 STATUS_NAMES = {
     "submitted": {"zh-CN": "已提交", "en": "submitted"},
     "accepted": {"zh-CN": "已受理", "en": "accepted"},
@@ -106,6 +126,9 @@ STATUS_NAMES = {
     "closed": {"zh-CN": "已结案", "en": "closed"},
     "withdrawn": {"zh-CN": "已撤回", "en": "withdrawn"},
 }
+
+
+_WHY = {"zh-CN": "原因：{}。", "en": " Why: {}."}
 
 
 def last_day_text(due: datetime, language: str) -> str:
@@ -139,29 +162,39 @@ def payment(value: PaymentRef | None) -> dict[str, Any] | None:
     }
 
 
+def _named(names: dict[str, dict[str, str]], code: Any, language: str) -> str:
+    return names.get(str(code), {}).get(language, str(code))
+
+
+# How an entry's data shows in its summary: a key present in the data adds a display value.
+_SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
+    "expected": ("expected", lambda v, lang: local_date_text(_parse(v), lang)),
+    "next_update": ("next_update", lambda v, lang: local_date_text(_parse(v), lang)),
+    "clock": ("clock_name", lambda v, lang: _named(CLOCK_NAMES, v, lang)),
+    "due": ("due", lambda v, lang: local_date_text(_parse(v), lang)),
+    "regulatory_due": ("regulatory_due_date", lambda v, lang: last_day_text(_parse(v), lang)),
+    "verdict": ("verdict_name", lambda v, lang: _named(VERDICT_NAMES, v, lang)),
+    "to": ("to_name", lambda v, lang: _named(STATUS_NAMES, v, lang)),
+}
+
+
 def summary(entry: TimelineEntry, language: str) -> str:
+    """What a timeline entry says, in `language`; a person's own words as they wrote them."""
     if entry.text and entry.type in _OWN_WORDS:
         return entry.text
     template = _SUMMARIES.get(entry.type, {}).get(language)
     if template is None:
         return entry.text or entry.type.replace("_", " ")
     data = dict(entry.data)
-    if "expected" in data:
-        data["expected"] = local_date_text(_parse(data["expected"]), language)
-    if "clock" in data:
-        data["clock_name"] = CLOCK_NAMES.get(data["clock"], {}).get(language, data["clock"])
-    if "due" in data:
-        data["due"] = local_date_text(_parse(data["due"]), language)
-    if "regulatory_due" in data:
-        data["regulatory_due_date"] = last_day_text(_parse(data["regulatory_due"]), language)
-    if "verdict" in data:
-        data["verdict_name"] = VERDICT_NAMES.get(data["verdict"], {}).get(language, data["verdict"])
-    if "to" in data:
-        data["to_name"] = STATUS_NAMES.get(data["to"], {}).get(language, data["to"])
+    for key, (name, show) in _SHOWN.items():
+        if key in data and data[key] is not None:
+            data[name] = show(data[key], language)
     try:
         text = template.format(**data)
     except (KeyError, IndexError):
         return entry.type.replace("_", " ")
+    if data.get("reason") in REASON_TEXTS:
+        text += _WHY[language].format(REASON_TEXTS[data["reason"]][language])
     return f"{text} {entry.text}" if entry.text else text
 
 

@@ -141,7 +141,9 @@ def at_status(desk: Desk, status: str, **changes: Any) -> dict[str, Any]:
         elif step == "resolved":
             assert desk.customer(case, "proposal/accept").status_code == 200
         elif step == "unresolved":
+            # a rejection keeps the negotiation open; staff then decide it failed
             assert desk.customer(case, "proposal/reject").status_code == 200
+            desk.must_move(cid, "unresolved", note="双方无法达成一致")
         elif step == "second_review":
             assert desk.customer(case, "objection", {"reason": "不同意"}).status_code == 200
         elif step == "withdrawn":

@@ -36,6 +36,7 @@ def test_recusal_refuses_anyone_who_handled_round_one(desk: Desk) -> None:
     desk.must_move(case["case_id"], "accepted", admin)
     assert desk.propose(case["case_id"], EXPLANATION, admin).status_code == 201
     desk.customer(case, "proposal/reject")
+    desk.must_move(case["case_id"], "unresolved", admin, note="无法达成一致")
     desk.customer(case, "objection", {"reason": "我不接受"})
     # WHEN that admin tries to decide, propose, or take the review
     attempts = [

@@ -57,7 +57,8 @@ class Desk:
         return self.container.complaints.file(body, key).body
 
 
-def make_desk(**overrides: Any) -> Desk:
+def make_desk(observer: Any = None, **overrides: Any) -> Desk:
+    """`observer` sees every message sent, rendered: (notification, text or Email)."""
     clock = FixedClock(MONDAY_10AM)
     store = overrides.pop("store", None) or FakeStore()
     parts: dict[str, Any] = {
@@ -72,7 +73,7 @@ def make_desk(**overrides: Any) -> Desk:
         "pause": clock.advance,  # a wait between quick retries moves the clock, never sleeps
         **overrides,
     }
-    container = wiring.Container(Settings.from_env(), clock=clock, **parts)
+    container = wiring.Container(Settings.from_env(), clock=clock, observer=observer, **parts)
     return Desk(
         container,
         clock,

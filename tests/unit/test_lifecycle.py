@@ -274,35 +274,108 @@ def test_propose_moves_investigated_case_to_negotiating_and_tells_customer(statu
     ]
 
 
-@pytest.mark.parametrize(
-    ("accept", "status", "event", "answer"),
-    [
-        (True, S.RESOLVED, "case_resolved", "accepted"),
-        (False, S.UNRESOLVED, "case_unresolved", "rejected"),
-    ],
-    ids=["accept", "reject"],
-)
-def test_answer_proposal_sets_outcome_and_objection_window(
-    accept: bool, status: Status, event: str, answer: ProposalStatus
-) -> None:
-    # GIVEN a pending round-1 offer / WHEN the customer answers it a day later
-    step = lc.answer_proposal(negotiating(), accept, "理由", NOW + DAY, CAL)
+def test_accepting_a_proposal_resolves_and_opens_the_objection_window() -> None:
+    # GIVEN a pending round-1 offer / WHEN the customer accepts it a day later
+    step = lc.answer_proposal(negotiating(), True, "理由", NOW + DAY, CAL)
     # THEN the outcome is recorded, the offer answered (once), the objection window announced
-    assert (step.case.status, step.case.resolved_at) == (status, NOW + DAY)
+    assert (step.case.status, step.case.resolved_at) == (S.RESOLVED, NOW + DAY)
     assert step.case.proposal is not None
-    assert (step.case.proposal.status, step.case.proposal.answer_reason) == (answer, "理由")
+    assert (step.case.proposal.status, step.case.proposal.answer_reason) == (
+        ProposalStatus.ACCEPTED,
+        "理由",
+    )
     assert lc.objection_deadline(step.case) == NOW + 16 * DAY
     assert [(n.event, n.params["object_by"]) for n in step.notices] == [
-        (event, to_rfc3339(NOW + 16 * DAY))
+        ("case_resolved", to_rfc3339(NOW + 16 * DAY))
     ]
     with pytest.raises(InvalidTransition, match="no proposal"):
-        lc.answer_proposal(step.case, accept, None, NOW + DAY, CAL)
+        lc.answer_proposal(step.case, True, None, NOW + DAY, CAL)
     # AND when the window passes unused, the case closes and asks for a rating
     (timer,) = pending_timers(step.case, CAL)
     assert (kind_of(timer.name), timer.due_at) == ("outcome_final", NOW + 16 * DAY)
     closed = on_timer(step.case, timer, timer.due_at, CAL)
     assert (closed.case.status, closed.case.closed_at) == (S.CLOSED, NOW + 16 * DAY)
     assert [n.event for n in closed.notices] == ["survey"]
+
+
+def test_rejecting_a_proposal_keeps_the_negotiation_open_for_a_counter_offer() -> None:
+    # GIVEN a pending round-1 offer / WHEN the customer rejects it a day later
+    step = lc.answer_proposal(negotiating(), False, "金额太少", NOW + DAY, CAL)
+    # THEN the case is still negotiating, with the rejection recorded and no outcome yet
+    assert (step.case.status, step.case.resolved_at) == (S.NEGOTIATING, None)
+    assert step.case.proposal is not None
+    assert step.case.proposal.status is ProposalStatus.REJECTED
+    assert [e.type for e in step.entries] == ["proposal_rejected"]
+    assert lc.objection_deadline(step.case) is None
+    # AND staff may make a counter-offer, which the customer may accept
+    counter = ProposalTerms("partial_refund", "退款 80 元", (), 80, ())
+    offered = lc.propose(step.case, counter, "agent1", NOW + 2 * DAY, CAL)
+    assert offered.case.status is S.NEGOTIATING
+    assert [n.event for n in offered.notices] == ["proposal_made"]
+    accepted = lc.answer_proposal(offered.case, True, None, NOW + 3 * DAY, CAL)
+    assert accepted.case.status is S.RESOLVED
+    # AND staff may instead decide that no agreement is possible
+    failed = lc.staff_move(step.case, S.UNRESOLVED, "agent1", NOW + 2 * DAY, CAL, "无法达成一致")
+    assert [n.event for n in failed.notices] == ["case_unresolved"]
+    assert failed.notices[0].params["object_by"] == to_rfc3339(NOW + 2 * DAY + 15 * DAY)
+
+
+def test_negotiation_without_agreement_at_the_outer_limit_becomes_unresolved() -> None:
+    # GIVEN a rejected round-1 offer, and the case's outer limit
+    case = lc.answer_proposal(negotiating(), False, "金额太少", NOW + DAY, CAL).case
+    limit = case.deadlines.regulatory_due
+    timers = [t for t in pending_timers(case, CAL) if t.due_at == limit]
+    # THEN the limit's timer comes before the limit's breach
+    assert [kind_of(t.name) for t in timers] == ["negotiation_limit", "regulatory_due"]
+    # WHEN the limit passes without agreement (the timers due then fire in their order)
+    step = lc.Step(case)
+    for timer in due_timers(case, limit, CAL):
+        step = step.then(on_timer(step.case, timer, limit, CAL))
+        if step.case.status is S.UNRESOLVED:
+            break
+    # THEN the case is unresolved by itself, on time, the customer may still object, and the
+    # message says why in a code every language renders
+    assert (step.case.status, step.case.resolved_at) == (S.UNRESOLVED, limit)
+    [notice] = [n for n in step.notices if n.event == "case_unresolved"]
+    assert notice.params["reason"] == "no_agreement_by_limit"
+    assert notice.params["object_by"] == to_rfc3339(limit + 15 * DAY)
+    assert not [t for t in pending_timers(step.case, CAL) if kind_of(t.name) == "regulatory_due"]
+    changed = next(e for e in step.entries if e.type == "status_changed")
+    assert (changed.actor, changed.text, changed.data["reason"]) == (
+        "system",
+        None,
+        "no_agreement_by_limit",
+    )
+
+
+def test_negotiation_limit_moves_with_an_extension() -> None:
+    # GIVEN a rejected offer whose outer limit a supervisor then extends by 10 days
+    case = lc.answer_proposal(negotiating(), False, None, NOW + DAY, CAL).case
+    extended = lc.extend(case, 10, "需要银行协查", "sup1", NOW + 2 * DAY, CAL).case
+    limits = [t for t in pending_timers(extended, CAL) if kind_of(t.name) == "negotiation_limit"]
+    # THEN the negotiation may go on until the new limit, and the old one does nothing
+    assert [t.due_at for t in limits] == [extended.deadlines.regulatory_due]
+    stale = next(t for t in pending_timers(case, CAL) if kind_of(t.name) == "negotiation_limit")
+    assert on_timer(extended, stale, stale.due_at, CAL).case.status is S.NEGOTIATING
+
+
+def test_proposal_after_the_outer_limit_is_not_ended_by_it() -> None:
+    # GIVEN an investigated case whose outer limit passed / WHEN staff make an offer
+    case = make_case(status=S.INVESTIGATING, accepted_at=NOW)
+    late = case.deadlines.regulatory_due + DAY
+    step = lc.propose(case, TERMS, "agent1", late, CAL)
+    # THEN no limit ends the negotiation (staff decide), and the offer promises no date
+    assert lc.negotiation_limit(step.case) is None
+    assert step.notices[-1].params["decide_by"] is None
+
+
+def test_proposal_tells_the_round_and_its_limit() -> None:
+    step = lc.propose(make_case(status=S.ACCEPTED), TERMS, "agent1", NOW, CAL)
+    params = step.notices[-1].params
+    assert (params["round"], params["decide_by"]) == (
+        1,
+        to_rfc3339(step.case.deadlines.regulatory_due),
+    )
 
 
 @pytest.mark.parametrize(
@@ -432,9 +505,33 @@ def test_second_review_rejection_leaves_the_decision_to_the_reviewer() -> None:
     assert step.case.status is S.SECOND_REVIEW
     assert step.case.proposal is not None
     assert step.case.proposal.status is ProposalStatus.REJECTED
-    assert [e.type for e in step.entries] == ["proposal_rejected"] and step.notices == ()
+    assert [e.type for e in step.entries] == ["proposal_rejected"]
     decided = lc.staff_move(step.case, S.UNRESOLVED, "rev1", NOW + 3 * DAY, CAL)
     assert [n.event for n in decided.notices] == ["second_review_decided"]
+    # AND a counter-offer may follow, until the second review's decision deadline
+    again = lc.propose(step.case, TERMS, "rev1", NOW + 3 * DAY, CAL)
+    review = again.case.second_review
+    assert review is not None
+    assert again.notices[-1].params["decide_by"] == to_rfc3339(review.resolution_due)
+
+
+def test_second_review_without_agreement_at_its_deadline_ends_unresolved() -> None:
+    # GIVEN a second review whose offer the customer rejected
+    offered = lc.propose(second_review(), TERMS, "rev1", NOW + DAY, CAL).case
+    case = lc.answer_proposal(offered, False, None, NOW + 2 * DAY, CAL).case
+    review = case.second_review
+    assert review is not None
+    # WHEN its decision deadline passes without agreement
+    [timer] = [t for t in pending_timers(case, CAL) if kind_of(t.name) == "negotiation_limit"]
+    assert timer.due_at == review.resolution_due
+    step = on_timer(case, timer, timer.due_at, CAL)
+    # THEN that is the final decision: unresolved, on time, told to the customer with why
+    assert (step.case.status, step.case.resolved_at) == (S.UNRESOLVED, review.resolution_due)
+    assert [(n.event, n.params["reason"]) for n in step.notices] == [
+        ("second_review_decided", "no_agreement_by_limit")
+    ]
+    # AND a second review without any offer is not ended by the deadline (its breach escalates)
+    assert lc.negotiation_limit(second_review()) is None
 
 
 def test_round2_case_reopened_by_a_failed_refund_keeps_its_review_clock() -> None:

@@ -160,17 +160,20 @@ def test_deltas_acceptance_is_first_response_in_working_hours(
     ("accept", "at", "met", "hours"),
     [
         (True, sh(11, 25, 11), 1, 19.0),  # Mon 8 h + Tue 9 h + Wed 2 h
-        (False, sh(11, 25, 18), 1, 26.0),  # a rejection is an outcome too
+        (False, sh(11, 25, 18), 1, 26.0),  # staff ending it unresolved is an outcome too
         (True, sh(11, 26, 10), 0, 27.0),
     ],
-    ids=["accepted-in-time", "rejected-at-deadline", "accepted-late"],
+    ids=["accepted-in-time", "unresolved-at-deadline", "accepted-late"],
 )
 def test_deltas_round1_outcome_is_resolution_in_working_hours(
     accept: bool, at: datetime, met: int, hours: float
 ) -> None:
     # GIVEN an offer to a case due Wednesday 18:00 / WHEN the customer answers at `at`
     case = negotiating()
-    after = lc.answer_proposal(case, accept, None, at, CAL).case
+    if accept:
+        after = lc.answer_proposal(case, accept, None, at, CAL).case
+    else:
+        after = lc.staff_move(case, Status.UNRESOLVED, "agent1", at, CAL).case
     result = delta(case, after)
     # THEN the resolution clock is counted, met or not, with its working hours
     assert result.add == {
@@ -197,7 +200,7 @@ def test_deltas_staff_ending_negotiation_counts_resolution() -> None:
 @pytest.mark.parametrize(("at", "met"), [(sh(12, 23, 18), 1), (sh(12, 24, 9), 0)], ids=str)
 def test_deltas_round2_decision_counts_second_review_only(at: datetime, met: int) -> None:
     # GIVEN a second review opened Wednesday 11-25 10:00, decision due 12-23 18:00
-    outcome = lc.answer_proposal(negotiating(), False, None, sh(11, 24, 10), CAL).case
+    outcome = lc.staff_move(negotiating(), Status.UNRESOLVED, "agent1", sh(11, 24, 10), CAL).case
     review = lc.object_to(outcome, "不同意", sh(11, 25, 10), CAL).case
     # WHEN a reviewer decides it at `at`
     result = delta(review, lc.staff_move(review, S.RESOLVED, "rev1", at, CAL).case)
@@ -275,7 +278,7 @@ def test_deltas_reviewer_first_action_is_the_second_review_first_response(
     at: datetime, met: int
 ) -> None:
     # GIVEN a second review opened Wednesday 11-25 10:00, first response due 11-30 18:00
-    outcome = lc.answer_proposal(negotiating(), False, None, sh(11, 24, 10), CAL).case
+    outcome = lc.staff_move(negotiating(), Status.UNRESOLVED, "agent1", sh(11, 24, 10), CAL).case
     review = lc.object_to(outcome, "不同意", sh(11, 25, 10), CAL).case
     # WHEN a supervisor hands it to a reviewer at `at`
     assigned = lc.assign(review, "rev1", "sup1", at).case

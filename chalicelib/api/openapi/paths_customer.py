@@ -12,7 +12,7 @@ def customer_paths() -> dict[str, Schema]:
     case = ("200", ref("CustomerCase"), "The case after the change")
     no_proposal = ("409", "`invalid_transition`: no proposal is waiting for an answer.")
 
-    def answer(verb: str) -> Schema:
+    def answer(verb: str, description: str) -> Schema:
         return op(
             f"{verb} the pending proposal",
             case,
@@ -20,7 +20,19 @@ def customer_paths() -> dict[str, Schema]:
             body="ReasonRequest",
             optional_body=True,
             auth=CUSTOMER,
+            description=description,
         )
+
+    accept = (
+        "The case is resolved (in a second review, as the final decision); in round 1 the "
+        "customer may still object within 15 days."
+    )
+    reject = (
+        "The case stays in negotiation (or in second review): staff may make another offer or "
+        "decide that no agreement is possible. A negotiation still without agreement when the "
+        "round's limit passes (round 1: deadlines.regulatory_due; round 2: "
+        "deadlines.second_review.resolution_due) becomes unresolved by itself."
+    )
 
     base = "/v1/cases/{case_id}"
     return {
@@ -33,8 +45,8 @@ def customer_paths() -> dict[str, Schema]:
             )
         ),
         f"{base}/messages": on_case(post=_message()),
-        f"{base}/proposal/accept": on_case(post=answer("Accept")),
-        f"{base}/proposal/reject": on_case(post=answer("Reject")),
+        f"{base}/proposal/accept": on_case(post=answer("Accept", accept)),
+        f"{base}/proposal/reject": on_case(post=answer("Reject", reject)),
         f"{base}/objection": on_case(post=_objection(case)),
         f"{base}/withdraw": on_case(post=_withdraw(case)),
         f"{base}/feedback": on_case(post=_feedback()),
