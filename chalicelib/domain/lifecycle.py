@@ -16,10 +16,11 @@ to send. Services commit a Step as one transaction; nothing here has side effect
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from .alerts import case_facts, holder
 from .calendar import WorkingCalendar
 from .case import FINAL_STATUSES, Case, CustomerWait, SecondReview, Status, Visibility
 from .clocks import ClockRun
@@ -27,6 +28,9 @@ from .errors import AlreadyRated, Forbidden, InvalidTransition, ValidationFailed
 from .ids import new_ulid
 from .policy import REGULATORY_MAX_DAYS, Target, regulatory_due
 from .proposal import Proposal, ProposalStatus, ProposalTerms
+from .step import Entry as Entry  # re-exported: every caller builds Steps from here
+from .step import Notice as Notice
+from .step import Step as Step
 from .timefmt import to_rfc3339
 
 S = Status
@@ -93,48 +97,6 @@ SECOND_REVIEW_RESOLUTION = Target(days=20)
 PROPOSAL_STATUSES = frozenset({S.ACCEPTED, S.INVESTIGATING, S.NEGOTIATING, S.SECOND_REVIEW})
 # Why the system moved a case: messages and timelines render each in their reader's language.
 REASONS = frozenset({"no_agreement_by_limit", "no_reply", "payment_settled", "refund_failed"})
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A timeline entry to write."""
-
-    type: str
-    visibility: Visibility
-    actor: str
-    text: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message to send; `event` names its templates."""
-
-    event: str
-    params: dict[str, Any] = field(default_factory=dict)
-    audience: str = "customer"
-    # For staff: {"staff_ids": [...]} or {"roles": [...]}; customers are the case's contact.
-    to: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Step:
-    case: Case
-    entries: tuple[Entry, ...] = ()
-    notices: tuple[Notice, ...] = ()
-    release_messages: bool = False  # send the case's held-back messages that are due
-
-    @property
-    def became_final(self) -> bool:
-        return self.case.status in FINAL_STATUSES
-
-    def then(self, other: Step) -> Step:
-        return Step(
-            other.case,
-            self.entries + other.entries,
-            self.notices + other.notices,
-            self.release_messages or other.release_messages,
-        )
 
 
 def staff_actor(staff_id: str) -> str:
@@ -628,11 +590,10 @@ def reopen_after_failed_refund(
         step = move(case, S.INVESTIGATING, "system", now, calendar, reason, "refund_failed")
         if case.status is S.RESOLVED:
             step = replace(step, case=replace(step.case, resolved_at=None))
-    to = {"staff_ids": [case.assignee]} if case.assignee else {"roles": ["supervisor"]}
     alert = Notice(
         "refund_failed_alert",
-        {**_base(case), "refund_id": refund_id, "failure_reason": reason},
+        {**case_facts(step.case), "refund_id": refund_id, "failure_reason": reason},
         "staff",
-        to,
+        holder(case),
     )
     return replace(step, notices=(*step.notices, alert))

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .alerts import clock_alert
 from .calendar import WorkingCalendar
 from .case import Case, Status, Visibility
 from .clocks import ClockRun
@@ -193,14 +194,6 @@ def due_timers(case: Case, now: datetime, calendar: WorkingCalendar) -> list[Tim
     return [t for t in pending_timers(case, calendar) if t.due_at <= now]
 
 
-def _staff(case: Case, *, assignee_first: bool, level: int = 1) -> dict[str, Any]:
-    """Who hears about a clock: warnings go to the assignee (or the supervisors when nobody has
-    the case); breaches to supervisors, and the second level to admins too."""
-    if assignee_first and case.assignee:
-        return {"staff_ids": [case.assignee]}
-    return {"roles": ["supervisor", "admin"] if level == 2 else ["supervisor"]}
-
-
 def _base(case: Case) -> dict[str, Any]:
     return {"case_number": case.case_number, "category": case.category.value}
 
@@ -237,36 +230,23 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
         )
         return Step(fired, (entry,), (Notice("periodic_update", params),))
     clock, _, stage = kind.rpartition("_")
-    return Step(fired, *_clock_effect(case, clock, stage, due))
+    occurrence = timer.name.partition("@")[2] if clock != REGULATORY else ""
+    # The clock's own deadline, not the moment this timer fell due (a warning at 50%, an
+    # escalation a working day after the breach).
+    deadline = clock_deadline(case, clock, occurrence, calendar) or timer.due_at
+    return Step(fired, *clock_alert(case, clock, stage, deadline, now, calendar))
 
 
-def _clock_effect(
-    case: Case, clock: str, stage: str, due: str
-) -> tuple[tuple[Entry, ...], tuple[Notice, ...]]:
-    data: dict[str, Any] = {"clock": clock, "due": due, "round": case.round}
-    params = {**_base(case), "clock": clock, "due_at": due}
-    if stage.startswith("warn"):
-        percent = int(stage.removeprefix("warn"))
-        entry = Entry(
-            "sla_warning", Visibility.INTERNAL, "system", None, {**data, "percent": percent}
-        )
-        notice = Notice(
-            "sla_warning",
-            {**params, "percent": percent},
-            "staff",
-            _staff(case, assignee_first=True),
-        )
-        return (entry,), (notice,)
-    level = 2 if stage == "escalation" else 1
-    entry_type = "sla_escalated" if level == 2 else "sla_due"
-    entry = Entry(entry_type, Visibility.INTERNAL, "system", None, {**data, "level": level})
-    notice = Notice(
-        "sla_breached",
-        {**params, "level": level},
-        "staff",
-        _staff(case, assignee_first=False, level=level),
-    )
-    return (entry,), (notice,)
+def clock_deadline(
+    case: Case, clock: str, occurrence: str, calendar: WorkingCalendar
+) -> datetime | None:
+    """The deadline of one of the case's clocks as it stands (None: not running)."""
+    if clock == REGULATORY:
+        return case.deadlines.regulatory_due
+    for name, run, at in running_clocks(case, calendar):
+        if name == clock and at == occurrence:
+            return run.due(calendar)
+    return None
 
 
 def rearm(

@@ -43,6 +43,12 @@ REMEDY_NAMES = {
     "fee_waiver": {"zh-CN": "减免费用", "en": "fee waiver"},
     "explanation": {"zh-CN": "情况说明", "en": "explanation"},
 }
+ROLE_NAMES = {
+    "agent": {"zh-CN": "客服专员", "en": "agent"},
+    "supervisor": {"zh-CN": "主管", "en": "supervisor"},
+    "admin": {"zh-CN": "管理员", "en": "administrator"},
+    "reviewer": {"zh-CN": "复核专员", "en": "reviewer"},
+}
 OUTCOME_NAMES = {
     "resolved": {"zh-CN": "已解决", "en": "resolved"},
     "unresolved": {"zh-CN": "未解决", "en": "unresolved"},
@@ -84,6 +90,28 @@ def outcome_name(outcome: str, language: str = "zh-CN") -> str:
 
 def verdict_name(verdict: str, language: str = "zh-CN") -> str:
     return _name(VERDICT_NAMES, verdict, language)
+
+
+def role_name(role: str, language: str = "zh-CN") -> str:
+    return _name(ROLE_NAMES, role, language)
+
+
+def working_time(seconds: float, day_seconds: int, language: str = "zh-CN") -> str:
+    """Working time as a person reads it: `1个工作日3小时20分钟` / `1 working day, 3 h 20 min`
+    (a working day being `day_seconds` of business hours); under a minute says so."""
+    minutes = int(seconds) // 60
+    if minutes < 1:
+        return "under a minute" if language == "en" else "不足1分钟"
+    days, rest = divmod(minutes, max(int(day_seconds) // 60, 1))
+    hours, mins = divmod(rest, 60)
+    if language == "en":
+        day = f"{days} working day{'s' if days > 1 else ''}" if days else ""
+        time = " ".join(
+            p for p in (f"{hours} h" if hours else "", f"{mins} min" if mins else "") if p
+        )
+        return ", ".join(p for p in (day, time) if p)
+    units = ((days, "个工作日"), (hours, "小时"), (mins, "分钟"))
+    return "".join(f"{value}{unit}" for value, unit in units if value)
 
 
 def reason_text(reason: str, language: str = "zh-CN") -> str:
@@ -161,5 +189,7 @@ class TemplateRenderer:
             env.filters["verdict_name"] = verdict_name
             env.filters["clock_name"] = clock_name
             env.filters["reason_text"] = reason_text
+            env.filters["role_name"] = role_name
+            env.filters["working_time"] = working_time
             self._env = env
         return self._env

@@ -124,13 +124,31 @@ class Recipients:
                 members[member.staff_id] = member
         for role in to.get("roles", []):
             members.update({m.staff_id: m for m in self._staff.by_role(role)})
+        facts = self._assignee(event.payload.get("params", {}))
         return [
             self._office_email(
-                event, member.staff_id, "staff", member.email, {"staff_name": member.name}
+                event,
+                member.staff_id,
+                "staff",
+                member.email,
+                {
+                    "staff_name": member.name,
+                    "recipient_id": member.staff_id,
+                    "recipient_role": member.role,
+                    **facts,
+                },
             )
             for member in members.values()
             if member.email
         ]
+
+    def _assignee(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The name of the case's assignee, for messages that say whose case it is."""
+        assignee_id = params.get("assignee_id")
+        if not assignee_id:
+            return {}
+        member = self._staff.get(str(assignee_id))
+        return {"assignee_name": member.name if member else str(assignee_id)}
 
     def _merchant_messages(self, event: OutboxEvent) -> list[Notification]:
         """An email to the merchant a case or a query concerns."""

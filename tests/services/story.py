@@ -99,10 +99,12 @@ class Story:
         )
 
     def at(self, moment: datetime) -> None:
-        """Let time run to `moment`, firing what falls due on the way, as AWS would."""
+        """Let time run to `moment`, firing each schedule at its own time, as AWS would."""
+        self.desk.fire_due()
         while self.desk.clock.now() < moment:
-            step = min(moment - self.desk.clock.now(), timedelta(hours=1))
-            self.desk.clock.advance(step.total_seconds())
+            now = self.desk.clock.now()
+            coming = [at for at, _ in self.desk.scheduler.schedules.values() if now < at]
+            self.desk.clock.set(min([*coming, moment]))
             self.desk.fire_due()
 
     def later(self, **delta: float) -> None:

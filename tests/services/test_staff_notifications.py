@@ -42,9 +42,10 @@ def test_staff_are_told_what_their_clocks_do(desk: Desk) -> None:
     desk.drain()
     assigned = [to for to, _ in _mail(desk) if to == "li@desk.example"]
     assert len(assigned) == 1  # the assignment
-    # WHEN the first-response clock warns, breaches and escalates
-    desk.clock.set(desk.clock.now() + timedelta(days=2, hours=8))
-    desk.fire_due()
+    # WHEN the first-response clock warns, breaches and escalates, as time passes
+    for _ in range(2 * 24 + 8):
+        desk.clock.advance(3600)
+        desk.fire_due()
     # THEN warnings went to the assignee, breaches to supervisors, level 2 to admins as well
     to_agent = [s for to, s in _mail(desk) if to == "li@desk.example"]
     to_supervisor = [s for to, s in _mail(desk) if to == "wang@desk.example"]
@@ -76,3 +77,23 @@ def test_staff_email_is_validated(desk: Desk) -> None:
     with pytest.raises(ValidationFailed) as failed:
         desk.container.staff.create({"name": "x", "role": "agent", "email": "not-an-address"})
     assert "email" in failed.value.fields
+
+
+def test_a_late_wake_up_sends_the_breach_not_the_warnings_it_overtook(desk: Desk) -> None:
+    # GIVEN an assigned complaint whose wake-up only fires after its first-response deadline
+    ids = _staff(desk)
+    body = desk.file(complaint())
+    writer = desk.container.writer
+    case = writer.load(body["case_id"])
+    now = desk.clock.now()
+    writer.commit(case, assign(case, ids["li@desk.example"], ids["wang@desk.example"], now), now)
+    desk.drain()
+    desk.clock.set(desk.clock.now() + timedelta(days=1, hours=9))  # Tue 19:00
+    desk.fire_due()
+    # THEN the agent is not told "80% used" of a clock already out, the supervisor hears of the
+    # breach, and the timeline still records every step
+    subjects = [s for to, s in _mail(desk) if to == "li@desk.example"]
+    assert not [s for s in subjects if "首次" in s or "受理" in s]
+    assert [s for to, s in _mail(desk) if to == "wang@desk.example" and "受理" in s]
+    types = [e.type for e in desk.store.timeline(body["case_id"], include_internal=True)]
+    assert types.count("sla_warning") == 3 and types.count("sla_due") == 1

@@ -103,7 +103,20 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
         "phone_masked": PHONE_MASKED,
         "email_masked": "z***@example.com",
     }
-    staff = {**case, "staff_name": STAFF_NAME[language], "due_at": LATE}
+    staff = {
+        **case,
+        "staff_name": STAFF_NAME[language],
+        "recipient_id": "stf_01KJPQ5V3R8Z6W4X2Y0A1B2C3D",
+        "recipient_role": "supervisor",
+        "assignee_id": "stf_01KJPQ5V3R8Z6W4X2Y0A1B2C3E",
+        "assignee_name": STAFF_NAME[language],
+        "status": "waiting_merchant",
+        "round": 2,
+        "due_at": LATE,
+        "day_seconds": 9 * 3600,
+    }
+    # 14 working days, 8 hours and 59 minutes: the longest time a clock can show
+    longest_time = 14 * 9 * 3600 + 8 * 3600 + 59 * 60
     merchant = {
         "merchant_name": MERCHANT_NAME[language],
         "phone_masked": None,
@@ -194,8 +207,18 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "case_number": CASE_NUMBER,
         },
         "case_assigned": staff,
-        "sla_warning": {**staff, "clock": "merchant_response", "percent": 80},
-        "sla_breached": {**staff, "clock": "merchant_response", "level": 2},
+        "sla_warning": {
+            **staff,
+            "clock": "merchant_response",
+            "percent": 80,
+            "working_seconds_left": longest_time,
+        },
+        "sla_breached": {
+            **staff,
+            "clock": "merchant_response",
+            "level": 2,
+            "working_seconds_late": longest_time,
+        },
         "refund_failed_alert": {
             **staff,
             "refund_id": "RF20261231ZZZZZZZZZZZZZZZZZZZZZZ",
@@ -242,6 +265,12 @@ OPTIONAL = (
         ("case_assigned", "staff_name"),
         ("sla_warning", "staff_name"),
         ("sla_breached", "staff_name"),
+        ("sla_warning", "assignee_id"),
+        ("sla_breached", "assignee_id"),
+        ("refund_failed_alert", "assignee_id"),
+        ("sla_warning", "assignee_name"),
+        ("sla_breached", "assignee_name"),
+        ("refund_failed_alert", "assignee_name"),
     ]
 )
 # Free text typed by people (staff, merchants, the payment platform): escaped in HTML, never in SMS.
