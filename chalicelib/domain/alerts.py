@@ -74,3 +74,23 @@ def clock_alert(
     entry = Entry(entry_type, Visibility.INTERNAL, "system", None, {**data, "level": level})
     params |= {"level": level, "working_seconds_late": round(late)}
     return (entry,), (Notice("sla_breached", params, "staff", _escalated_to(level)),)
+
+
+# What a customer or a merchant did on a case, as its holder is told.
+ACTIVITIES = frozenset(
+    {
+        "customer_message",  # wrote to the desk
+        "customer_info",  # answered a request for information (the case resumes)
+        "proposal_accepted",
+        "proposal_rejected",
+        "merchant_response",
+    }
+)
+
+
+def activity(case: Case, what: str, text: str | None, **facts: Any) -> Notice:
+    """Tell whoever holds `case` (its assignee, else the supervisors) that its customer or
+    merchant acted: `what` (one of ACTIVITIES), in their own words `text`. `case` is the case
+    after the change, so the message says where it stands now."""
+    params = {**case_facts(case), "activity": what, "text": text or "", **facts}
+    return Notice("case_activity", params, "staff", holder(case))

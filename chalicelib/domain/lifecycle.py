@@ -20,13 +20,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .alerts import case_facts, holder
+from .alerts import activity, case_facts, holder
 from .calendar import WorkingCalendar
 from .case import FINAL_STATUSES, Case, CustomerWait, SecondReview, Status, Visibility
 from .clocks import ClockRun
 from .errors import AlreadyRated, Forbidden, InvalidTransition, ValidationFailed
 from .ids import new_ulid
-from .policy import REGULATORY_MAX_DAYS, Target, regulatory_due
+from .policy import REGULATORY_MAX_DAYS, Category, Target, regulatory_due
 from .proposal import Proposal, ProposalStatus, ProposalTerms
 from .step import Entry as Entry  # re-exported: every caller builds Steps from here
 from .step import Notice as Notice
@@ -397,11 +397,19 @@ def answer_proposal(
         {"proposal_id": proposal.proposal_id, "round": case.round},
     )
     answered_case = replace(case, proposal=answered, updated_at=now)
-    if not accept:
-        return Step(answered_case, (entry,))
-    return Step(answered_case, (entry,)).then(
-        move(answered_case, S.RESOLVED, "customer", now, calendar)
+    step = Step(answered_case, (entry,))
+    if accept:
+        step = step.then(move(answered_case, S.RESOLVED, "customer", now, calendar))
+    limit = None if accept else negotiation_limit(answered_case)
+    told = activity(
+        step.case,
+        "proposal_accepted" if accept else "proposal_rejected",
+        reason,
+        kinds=list(proposal.kinds),
+        amount_fen=proposal.amount_fen,
+        decide_by=to_rfc3339(limit) if limit else None,
     )
+    return replace(step, notices=(*step.notices, told))
 
 
 def negotiation_limit(case: Case) -> datetime | None:
@@ -445,9 +453,12 @@ def customer_message(case: Case, text: str, now: datetime, calendar: WorkingCale
         raise InvalidTransition("The case is closed; file a new complaint instead.")
     entry = Entry("customer_message", Visibility.PUBLIC, "customer", text, {"round": case.round})
     step = Step(replace(case, updated_at=now), (entry,))
-    if case.status is S.WAITING_CUSTOMER:
+    answered = case.status is S.WAITING_CUSTOMER
+    if answered:
         step = step.then(move(step.case, S.INVESTIGATING, "customer", now, calendar))
-    return step
+    what = "customer_info" if answered else "customer_message"
+    told = activity(step.case, what, text, resumed=answered)
+    return replace(step, notices=(*step.notices, told))
 
 
 def staff_entry(
@@ -558,9 +569,16 @@ def merchant_response(
         {"round": case.round},
     )
     step = Step(replace(case, updated_at=now), (entry,))
-    if case.status is S.WAITING_MERCHANT:
+    # A merchant-settlement case's contact is the merchant itself: its answer is the one a wait
+    # for the contact's information is waiting for.
+    contact_is_merchant = case.category is Category.MERCHANT_SETTLEMENT
+    awaited = case.status is S.WAITING_MERCHANT or (
+        case.status is S.WAITING_CUSTOMER and contact_is_merchant
+    )
+    if awaited:
         step = step.then(move(step.case, S.INVESTIGATING, f"merchant:{merchant_id}", now, calendar))
-    return step
+    told = activity(step.case, "merchant_response", text, resumed=awaited)
+    return replace(step, notices=(*step.notices, told))
 
 
 def payment_found(

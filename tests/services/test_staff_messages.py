@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.case import Status
+from chalicelib.domain.proposal import ProposalTerms
 from chalicelib.notifications.render import TemplateRenderer
 from tests.services.story import Sent, Story
 
@@ -121,3 +122,66 @@ def test_refund_failure_alert_names_the_assignee_or_asks_to_assign() -> None:
     texts = _both(alert)
     _has(texts["zh-CN"], "张敏（主管），您好", "经办人：未分配", "尚未分配经办人，请尽快分派")
     _has(texts["en"], "Hello 张敏 (supervisor)", "Assignee: unassigned", "please assign it")
+
+
+def _activity(story: Story, what: str) -> Sent:
+    sent = story.messages("case_activity")
+    [one] = [s for s in sent if s.notification.params["activity"] == what]
+    return one
+
+
+def test_holder_is_told_when_the_customer_writes_or_sends_what_was_asked() -> None:
+    # GIVEN a case held by 李娜, waiting for the customer's bank statement
+    story = Story()
+    story.assign("李娜")
+    story.move(Status.ACCEPTED)
+    story.move(Status.WAITING_CUSTOMER, note="请提供银行扣款短信截图")
+    # WHEN the customer answers, and later writes again
+    calendar = story.calendar
+    story.act(lambda c, now: lifecycle.customer_message(c, "截图已发送，请查收", now, calendar))
+    story.act(lambda c, now: lifecycle.customer_message(c, "请问进展如何？", now, calendar))
+    # THEN 李娜 is told each time, by email, with the customer's words and what it means
+    info, message = _activity(story, "customer_info"), _activity(story, "customer_message")
+    assert {info.notification.recipient, message.notification.recipient} == {LI}
+    texts = _both(info)
+    _has(texts["zh-CN"], "李娜（客服专员），您好", "您负责的案件有新动态", "客户补充了信息")
+    _has(texts["zh-CN"], "截图已发送，请查收", "案件已回到“调查中”", "经办人：李娜")
+    _has(texts["en"], "the customer sent the information asked for", "back under investigation")
+    _has(_both(message)["zh-CN"], "客户发来了新消息", "请问进展如何？", "请尽快查看并答复")
+    assert story.case.status is Status.INVESTIGATING
+
+
+def test_holder_is_told_of_a_rejected_offer_and_what_may_follow() -> None:
+    # GIVEN an offer on a case held by 李娜
+    story = Story()
+    story.assign("李娜")
+    story.move(Status.ACCEPTED)
+    offer = ProposalTerms("partial_refund", "退还 20 元", (), 2000, ())
+    staff_id, calendar = story.staff["李娜"].staff_id, story.calendar
+    story.act(lambda c, now: lifecycle.propose(c, offer, staff_id, now, calendar))
+    # WHEN the customer rejects it with a reason
+    story.act(lambda c, now: lifecycle.answer_proposal(c, False, "金额太少", now, calendar))
+    # THEN 李娜 reads the reason, that a new offer is possible, and until when (the outer limit)
+    texts = _both(_activity(story, "proposal_rejected"))
+    _has(texts["zh-CN"], "客户拒绝了处理方案", "金额太少", "您可以提出新的方案")
+    _has(texts["zh-CN"], "2026年12月09日 00:00 仍未达成一致")
+    _has(texts["en"], "the customer rejected the offer", "make a new offer", "2026-12-09 00:00")
+
+
+def test_supervisors_are_told_when_a_merchant_answers_an_unassigned_case() -> None:
+    # GIVEN an unassigned case waiting for its merchant
+    story = Story()
+    story.move(Status.ACCEPTED)
+    story.move(Status.WAITING_MERCHANT)
+    calendar = story.calendar
+    # WHEN the merchant answers
+    story.act(
+        lambda c, now: lifecycle.merchant_response(c, "M100001", "已于昨日发货", now, calendar)
+    )
+    # THEN the supervisor is told, with the answer, that nobody holds the case
+    sent = _activity(story, "merchant_response")
+    assert sent.notification.recipient == ZHANG
+    texts = _both(sent)
+    _has(texts["zh-CN"], "张敏（主管），您好", "尚未分配经办人的案件有新动态", "商户回复了案件")
+    _has(texts["zh-CN"], "已于昨日发货", "经办人：未分配", "请尽快分派")
+    _has(texts["en"], "an unassigned case", "the merchant answered", "please assign it")

@@ -285,9 +285,17 @@ def test_accepting_a_proposal_resolves_and_opens_the_objection_window() -> None:
         "理由",
     )
     assert lc.objection_deadline(step.case) == NOW + 16 * DAY
-    assert [(n.event, n.params["object_by"]) for n in step.notices] == [
+    customer = [n for n in step.notices if n.audience == "customer"]
+    assert [(n.event, n.params["object_by"]) for n in customer] == [
         ("case_resolved", to_rfc3339(NOW + 16 * DAY))
     ]
+    # AND, as nobody holds the case, the supervisors hear the answer
+    [told] = [n for n in step.notices if n.audience == "staff"]
+    assert (told.event, told.params["activity"], told.to) == (
+        "case_activity",
+        "proposal_accepted",
+        {"roles": ["supervisor"]},
+    )
     with pytest.raises(InvalidTransition, match="no proposal"):
         lc.answer_proposal(step.case, True, None, NOW + DAY, CAL)
     # AND when the window passes unused, the case closes and asks for a rating

@@ -47,7 +47,13 @@ MERCHANT_EVENTS = (
     "merchant_case_opened",
     "merchant_settlement_found",
 )
-STAFF_EVENTS = ("case_assigned", "sla_warning", "sla_breached", "refund_failed_alert")
+STAFF_EVENTS = (
+    "case_assigned",
+    "sla_warning",
+    "sla_breached",
+    "refund_failed_alert",
+    "case_activity",
+)
 EMAIL_ONLY_EVENTS = MERCHANT_EVENTS + STAFF_EVENTS
 SMS_EVENTS = CUSTOMER_EVENTS + SMS_ONLY_EVENTS
 EMAIL_EVENTS = CUSTOMER_EVENTS + EMAIL_ONLY_EVENTS
@@ -219,6 +225,15 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "level": 2,
             "working_seconds_late": longest_time,
         },
+        "case_activity": {
+            **staff,
+            "activity": "proposal_accepted",
+            "text": text,
+            "kinds": list(KINDS),
+            "amount_fen": MAX_FEN,
+            "decide_by": LATE,
+            "resumed": True,
+        },
         "refund_failed_alert": {
             **staff,
             "refund_id": "RF20261231ZZZZZZZZZZZZZZZZZZZZZZ",
@@ -271,6 +286,12 @@ OPTIONAL = (
         ("sla_warning", "assignee_name"),
         ("sla_breached", "assignee_name"),
         ("refund_failed_alert", "assignee_name"),
+        ("case_activity", "text"),
+        ("case_activity", "assignee_id"),
+        ("case_activity", "assignee_name"),
+        ("case_activity", "decide_by"),
+        ("case_activity", "amount_fen"),
+        ("case_activity", "staff_name"),
     ]
 )
 # Free text typed by people (staff, merchants, the payment platform): escaped in HTML, never in SMS.
@@ -292,6 +313,7 @@ FREE_TEXT = (
     ("case_assigned", "staff_name"),
     ("sla_warning", "staff_name"),
     ("sla_breached", "staff_name"),
+    ("case_activity", "text"),
 )
 
 
