@@ -27,6 +27,7 @@ from .clocks import ClockRun
 from .errors import AlreadyRated, Forbidden, InvalidTransition, ValidationFailed
 from .ids import new_ulid
 from .policy import REGULATORY_MAX_DAYS, Category, Target, regulatory_due
+from .progress import promise
 from .proposal import Proposal, ProposalStatus, ProposalTerms
 from .step import Entry as Entry  # re-exported: every caller builds Steps from here
 from .step import Notice as Notice
@@ -213,7 +214,7 @@ def _arrive_accepted(
     outer = regulatory_due(calendar, now, case.regulatory_days)
     deadlines = replace(case.deadlines, regulatory_due=outer)
     case = replace(case, deadlines=deadlines)
-    params = {**_base(case), "expected_by": to_rfc3339(deadlines.resolution_due)}
+    params = {**_base(case), **promise(case, now, calendar)}
     entry = replace(step.entries[0], type="accepted")
     return Step(case, (entry,), (Notice("case_accepted", params),))
 

@@ -31,6 +31,7 @@ from .lifecycle import (
     move,
     negotiation_limit,
 )
+from .progress import next_update_after, promise
 from .schedule import ScheduleCommand, Timer, plan
 from .timefmt import to_rfc3339
 
@@ -51,7 +52,6 @@ PERIODIC_UPDATE = "periodic_update"
 NEGOTIATION_LIMIT = "negotiation_limit"
 HELD_MESSAGES = "messages"
 WARNINGS = ((0.5, "warn50"), (0.8, "warn80"))
-PERIODIC_DAYS = 2
 
 # Statuses in which the resolution clock has stopped for good.
 _RESOLUTION_STOPPED = frozenset(
@@ -177,7 +177,7 @@ def pending_timers(case: Case, calendar: WorkingCalendar) -> list[Timer]:
         timers.append(Timer(f"{HELD_MESSAGES}@{to_rfc3339(at)}", at))
     if status in _IN_PROGRESS:
         last = case.last_public_update_at or case.created_at
-        at = calendar.add_working_time(last, PERIODIC_DAYS * calendar.hours.seconds_per_day)
+        at = next_update_after(last, calendar)
         timers.append(Timer(f"{PERIODIC_UPDATE}@{to_rfc3339(last)}", at))
     return sorted(
         (t for t in timers if t.name not in case.sla_fired), key=lambda t: (t.due_at, t.name)
@@ -223,11 +223,14 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
         entry = Entry("reminder_sent", Visibility.INTERNAL, "system", None, {"due": due})
         return Step(fired, (entry,), (Notice("customer_reminder", params),))
     if kind == PERIODIC_UPDATE:
-        expected = _current_due(case, calendar)
-        params = {**_base(case), "expected_by": to_rfc3339(expected)}
-        entry = Entry(
-            "progress_update", Visibility.PUBLIC, "system", None, {"expected": to_rfc3339(expected)}
-        )
+        # The resolution deadline (never the first response's), or, once it has passed, that
+        # the case is late and when the customer hears next: never a date already past.
+        promised = promise(case, now, calendar)
+        data: dict[str, Any] = {"expected": promised["expected_by"]}
+        if promised["late"]:
+            data = {"late": True, "next_update": promised["next_update_by"]}
+        entry = Entry("progress_update", Visibility.PUBLIC, "system", None, data)
+        params = {**_base(case), **promised}
         return Step(fired, (entry,), (Notice("periodic_update", params),))
     clock, _, stage = kind.rpartition("_")
     occurrence = timer.name.partition("@")[2] if clock != REGULATORY else ""
@@ -268,10 +271,6 @@ def _current(case: Case, calendar: WorkingCalendar) -> ClockRun:
         review = case.second_review
         return ClockRun.until(review.opened_at, review.resolution_due, calendar)
     return resolution_run(case, calendar)
-
-
-def _current_due(case: Case, calendar: WorkingCalendar) -> datetime:
-    return _current(case, calendar).due(calendar) or case.deadlines.resolution_due
 
 
 def _resolution_due(case: Case) -> datetime:

@@ -62,6 +62,10 @@ _SUMMARIES = {
         "zh-CN": "案件仍在处理中，预计 {expected} 前完成。",
         "en": "Still in progress; expected by {expected}.",
     },
+    "progress_update_late": {
+        "zh-CN": "案件仍在处理中，处理时间已超出预计；我们会在 {next_update} 前再次告知您进展。",
+        "en": "Still in progress, later than we expected; next update by {next_update}.",
+    },
     "sla_warning": {
         "zh-CN": "{clock_name}时限已用去 {percent}%（{due} 到期）。",
         "en": "{percent}% of the {clock_name} time is used (due {due}).",
@@ -182,7 +186,8 @@ def summary(entry: TimelineEntry, language: str) -> str:
     """What a timeline entry says, in `language`; a person's own words as they wrote them."""
     if entry.text and entry.type in _OWN_WORDS:
         return entry.text
-    template = _SUMMARIES.get(entry.type, {}).get(language)
+    variant = f"{entry.type}_late" if entry.data.get("late") else entry.type
+    template = _SUMMARIES.get(variant, {}).get(language)
     if template is None:
         return entry.text or entry.type.replace("_", " ")
     data = dict(entry.data)

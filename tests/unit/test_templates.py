@@ -135,7 +135,7 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "expected_by": LATE,
             "provisional": True,
         },
-        "case_accepted": {**case, "expected_by": LATE},
+        "case_accepted": {**case, "expected_by": LATE, "late": False, "next_update_by": None},
         "info_needed": {**case, "request": text, "reply_by": LATE},
         "customer_reminder": {**case, "request": text, "reply_by": LATE},
         "staff_message": {**case, "text": text},
@@ -169,7 +169,7 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "reason": "no_agreement_by_limit",
         },
         "survey": case,
-        "periodic_update": {**case, "expected_by": LATE},
+        "periodic_update": {**case, "expected_by": LATE, "late": False, "next_update_by": None},
         "regulatory_extended": {**case, "regulatory_due": LATE, "reason": text},
         "refund_succeeded": {
             **case,
@@ -721,3 +721,20 @@ def test_renderer_language_in_params_does_not_clash() -> None:
     params = {**longest_params("survey", "en"), "language": "zh-CN"}
     sms = RENDERER.sms("survey", "en", params)
     assert CJK.search(sms.removeprefix(SMS_SIGNATURE)) is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("event", ["case_accepted", "periodic_update"])
+def test_templates_late_case_promises_the_next_update_not_a_past_date(
+    event: str, language: str
+) -> None:
+    # GIVEN a case whose resolution deadline has passed: no expected date, the next update's
+    params = {**longest_params(event, language), "expected_by": None, "late": True}
+    params["next_update_by"] = LATE
+    parts = render_all(event, language, params)
+    # THEN every part renders clean, names the next update's date, and the SMS still fits
+    assert_clean(parts)
+    day = "2026年12月31日" if language == "zh-CN" else "2026-12-31"
+    for name in ("sms", "text", "html"):
+        assert day in parts[name], name
+    assert sms_segments(parts["sms"]) <= 2
