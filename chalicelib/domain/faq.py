@@ -57,7 +57,7 @@ _BY_CATEGORY: dict[Category, dict[str, dict[str, str]]] = {
         "zh-CN": {
             "question": "收不到验证码怎么办？",
             "answer": "请检查手机是否拦截了短信、信号是否正常，"
-            "并确认预留手机号无误;60秒后可重新获取。",
+            "并确认预留手机号无误；60秒后可重新获取。",
         },
         "en": {
             "question": "I do not receive verification codes.",
@@ -67,13 +67,15 @@ _BY_CATEGORY: dict[Category, dict[str, dict[str, str]]] = {
     },
     Category.REPAYMENT_NEGOTIATION: {
         "zh-CN": {
-            "question": "协商还款需要准备什么材料？",
-            "answer": "请准备收入证明、困难情况说明等材料;协商结果一般在7至15个工作日内给出。",
+            "question": "协商还款需要准备什么？",
+            "answer": "请准备好收入证明、困难情况说明等信息，客服会在App内或电话中向您了解；"
+            "协商结果一般在受理后15天内给出，如需延长会另行告知您。",
         },
         "en": {
             "question": "What do I need for a repayment negotiation?",
-            "answer": "Proof of income and a short account of your situation; an outcome is "
-            "usually given within 7-15 working days.",
+            "answer": "Have proof of income and a short account of your situation ready: the "
+            "agent will ask about them in the app or by phone. An outcome is normally given "
+            "within 15 days of acceptance; if it needs longer, you will be told.",
         },
     },
 }

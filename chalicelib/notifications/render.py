@@ -18,6 +18,7 @@ from chalicelib.services.presenters import (
     VERDICT_NAMES,
     category_name,
     last_day_text,
+    money,
 )
 
 if TYPE_CHECKING:
@@ -60,16 +61,6 @@ class Email:
     subject: str
     text: str
     html: str
-
-
-def money(fen: int | None, language: str = "zh-CN") -> str:
-    """Fen as yuan with two decimals: `12.80元` (zh-CN) or `CNY 12.80` (en); None renders as ""."""
-    if fen is None:
-        return ""
-    value = int(fen)  # integer arithmetic: no float rounding on large amounts
-    yuan, cents = divmod(abs(value), 100)
-    amount = f"{'-' if value < 0 else ''}{yuan}.{cents:02d}"
-    return f"CNY {amount}" if language == "en" else f"{amount}元"
 
 
 def _name(names: dict[str, dict[str, str]], code: str, language: str) -> str:

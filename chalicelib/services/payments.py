@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import lifecycle
-from chalicelib.domain.case import Case, OutboxEvent
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case, OutboxEvent, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import ValidationFailed, VersionConflict
 from chalicelib.domain.ledger import Payment, PaymentEvent, fold, parse_event
-from chalicelib.domain.lifecycle import Notice, Step
+from chalicelib.domain.lifecycle import Entry, Notice, Step
 from chalicelib.domain.policy import Category
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.domain.verdicts import (
@@ -140,7 +141,15 @@ class PaymentEvents:
         return True
 
 
-def _customer_notice(fact: str, case: Case, payment: Payment, merchant_name: str | None) -> Notice:
+def _customer_notice(
+    fact: str,
+    case: Case,
+    payment: Payment,
+    merchant_name: str | None,
+    calendar: WorkingCalendar,
+) -> Notice:
+    """What the customer is told of a fact about their payment: what is known, no more (a
+    payment that succeeded is not yet settled: the merchant receives it by the T+1 date)."""
     base = {"case_number": case.case_number, "category": case.category.value}
     kind, _, refund_id = fact.partition(":")
     if kind.startswith("refund_"):
@@ -156,10 +165,25 @@ def _customer_notice(fact: str, case: Case, payment: Payment, merchant_name: str
         )
     if kind == "payment_reversed":
         return Notice("payment_reversed", {**base, "amount_fen": payment.amount_fen})
+    expected = expected_settlement(payment, calendar)
     return Notice(
         "payment_confirmed",
-        {**base, "amount_fen": payment.amount_fen, "merchant_name": merchant_name},
+        {
+            **base,
+            "amount_fen": payment.amount_fen,
+            "merchant_name": merchant_name,
+            "transaction_id": payment.transaction_id,
+            "settled": payment.settled_at is not None,
+            "expected_settlement_by": to_rfc3339(expected) if expected else None,
+        },
     )
+
+
+def _timeline_entry(notice: Notice) -> Entry:
+    """The fact on the customer's timeline, once (the same facts as the message)."""
+    keep = ("amount_fen", "refund_id", "settled", "expected_settlement_by")
+    data = {k: notice.params[k] for k in keep if notice.params.get(k) is not None}
+    return Entry(notice.event, Visibility.PUBLIC, "system", None, data)
 
 
 class PaymentEffects:
@@ -206,8 +230,9 @@ class PaymentEffects:
             for fact in changed:
                 if fact in _MERCHANT_FACTS:
                     continue  # the merchant's business, or nothing to tell the customer
-                notice = _customer_notice(fact, case, payment, name)
-                step = Step(step.case, step.entries, (*step.notices, notice))
+                notice = _customer_notice(fact, case, payment, name, self._writer.calendar)
+                entries = (*step.entries, _timeline_entry(notice))
+                step = Step(step.case, entries, (*step.notices, notice))
                 kind, _, refund_id = fact.partition(":")
                 if kind == "refund_failed":
                     refund = next(r for r in payment.refunds if r.refund_id == refund_id)

@@ -74,6 +74,22 @@ _SUMMARIES = {
         "zh-CN": "支付平台查到该笔支付：{verdict_name}。",
         "en": "The payment platform reports the payment: {verdict_name}.",
     },
+    "payment_confirmed": {
+        "zh-CN": "支付平台确认您的付款 {amount} 已支付成功{settlement}。",
+        "en": "The payment platform confirms your payment of {amount} succeeded{settlement}.",
+    },
+    "payment_reversed": {
+        "zh-CN": "您的付款 {amount} 已撤销，款项将原路退回。",
+        "en": "Your payment of {amount} was reversed; the money goes back the way it came.",
+    },
+    "refund_succeeded": {
+        "zh-CN": "退款 {amount} 已办理成功（退款单号 {refund_id}）。",
+        "en": "The refund of {amount} succeeded (refund {refund_id}).",
+    },
+    "refund_failed": {
+        "zh-CN": "退款 {amount} 暂未成功，我们正在重新处理。",
+        "en": "The refund of {amount} did not go through; we are handling it again.",
+    },
     "sla_escalated": {
         "zh-CN": "{clock_name}超时已升级（第 {level} 级）。",
         "en": "The {clock_name} breach was escalated (level {level}).",
@@ -135,6 +151,16 @@ STATUS_NAMES = {
 _WHY = {"zh-CN": "原因：{}。", "en": " Why: {}."}
 
 
+def money(fen: int | None, language: str = "zh-CN") -> str:
+    """Fen as yuan with two decimals: `12.80元` (zh-CN) or `CNY 12.80` (en); None renders as ""."""
+    if fen is None:
+        return ""
+    value = int(fen)  # integer arithmetic: no float rounding on large amounts
+    yuan, cents = divmod(abs(value), 100)
+    amount = f"{'-' if value < 0 else ''}{yuan}.{cents:02d}"
+    return f"CNY {amount}" if language == "en" else f"{amount}元"
+
+
 def last_day_text(due: datetime, language: str) -> str:
     """The last day a deadline leaves: one due at midnight is met by the end of the day before."""
     return local_date_text(due - timedelta(microseconds=1), language)
@@ -170,6 +196,11 @@ def _named(names: dict[str, dict[str, str]], code: Any, language: str) -> str:
     return names.get(str(code), {}).get(language, str(code))
 
 
+_SETTLEMENT = {"zh-CN": "，将于 {} 前结算给商户", "en": "; the merchant receives it by {}"}
+_SETTLED = {"zh-CN": "，并已结算给商户", "en": " and has reached the merchant"}
+# Placeholders an entry may lack: they then say nothing.
+_OPTIONAL = ("settlement",)
+
 # How an entry's data shows in its summary: a key present in the data adds a display value.
 _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
     "expected": ("expected", lambda v, lang: local_date_text(_parse(v), lang)),
@@ -179,6 +210,12 @@ _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
     "regulatory_due": ("regulatory_due_date", lambda v, lang: last_day_text(_parse(v), lang)),
     "verdict": ("verdict_name", lambda v, lang: _named(VERDICT_NAMES, v, lang)),
     "to": ("to_name", lambda v, lang: _named(STATUS_NAMES, v, lang)),
+    "amount_fen": ("amount", lambda v, lang: money(int(v), lang)),
+    "settled": ("settlement", lambda v, lang: _SETTLED[lang] if v else ""),
+    "expected_settlement_by": (
+        "settlement",
+        lambda v, lang: _SETTLEMENT[lang].format(local_date_text(_parse(v), lang)),
+    ),
 }
 
 
@@ -190,7 +227,7 @@ def summary(entry: TimelineEntry, language: str) -> str:
     template = _SUMMARIES.get(variant, {}).get(language)
     if template is None:
         return entry.text or entry.type.replace("_", " ")
-    data = dict(entry.data)
+    data: dict[str, Any] = {name: "" for name in _OPTIONAL} | dict(entry.data)
     for key, (name, show) in _SHOWN.items():
         if key in data and data[key] is not None:
             data[name] = show(data[key], language)

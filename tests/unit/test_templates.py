@@ -181,6 +181,9 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             **case,
             "amount_fen": MAX_FEN,
             "merchant_name": MERCHANT_NAME[language],
+            "transaction_id": "TX20261231ZZZZZZZZZZZZZZZZZZZZZZZZZZ",
+            "settled": False,
+            "expected_settlement_by": LATE,
         },
         "payment_reversed": {**case, "amount_fen": MAX_FEN},
         "otp_code": {
@@ -268,6 +271,8 @@ OPTIONAL = (
         ("refund_failed_alert", "failure_reason"),
         ("refund_failed_alert", "staff_name"),
         ("payment_confirmed", "merchant_name"),
+        ("payment_confirmed", "transaction_id"),
+        ("payment_confirmed", "expected_settlement_by"),
         ("merchant_query_answered", "transaction_id"),
         ("merchant_query_answered", "order_id"),
         ("merchant_query_answered", "expected_settlement_by"),
