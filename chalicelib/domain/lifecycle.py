@@ -272,6 +272,7 @@ def _arrive_resolution(
         "outcome": case.status.value,
         "note": note or "",
         "reason": step.entries[0].data.get("reason"),
+        **_accepted_terms(case),
     }
     if before.status is S.SECOND_REVIEW:
         entry = replace(step.entries[0], type="second_review_decided")
@@ -280,6 +281,27 @@ def _arrive_resolution(
     params["object_by"] = to_rfc3339(deadline) if deadline else None
     event = "case_resolved" if case.status is S.RESOLVED else "case_unresolved"
     return Step(case, step.entries, (Notice(event, params),))
+
+
+def _terms(proposal: Proposal) -> dict[str, Any]:
+    """An offer's terms as messages show them: the remedies, the amount and each instalment."""
+    return {
+        "kinds": list(proposal.kinds),
+        "amount_fen": proposal.amount_fen,
+        "installments": [
+            {"due_date": i.due_date.isoformat(), "amount_fen": i.amount_fen}
+            for i in proposal.installments
+        ],
+    }
+
+
+def _accepted_terms(case: Case) -> dict[str, Any]:
+    """The terms the customer accepted in this round, which the outcome message confirms."""
+    proposal = case.proposal
+    accepted = proposal is not None and proposal.status is ProposalStatus.ACCEPTED
+    if proposal is None or not accepted or proposal.round != case.round:
+        return {"kinds": [], "amount_fen": None, "installments": []}
+    return _terms(proposal)
 
 
 def _arrive_second_review(
@@ -368,8 +390,7 @@ def propose(
     limit = negotiation_limit(changed)
     params = {
         **_base(case),
-        "kinds": list(proposal.kinds),
-        "amount_fen": terms.amount_fen,
+        **_terms(proposal),
         "text": terms.text,
         "round": case.round,
         # Until when an agreement can be reached; after it an open negotiation is unresolved.

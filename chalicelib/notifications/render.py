@@ -7,6 +7,7 @@ cold start.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).parent / "templates"
 SMS_SIGNATURE = "【PayCase】"
+MAX_SMS_SEGMENTS = 2
+SMS_DETAIL = (2, 1, 0)
 LANGUAGES = ("zh-CN", "en")
 # References a reader needs in full, shown as given. Every other text param (staff messages,
 # notes, reasons, requests, names, a payment platform's failure_reason) has any card, account or
@@ -83,6 +86,12 @@ def verdict_name(verdict: str, language: str = "zh-CN") -> str:
     return _name(VERDICT_NAMES, verdict, language)
 
 
+def date_text(day: str, language: str = "zh-CN") -> str:
+    """A calendar date (`2026-12-15`) as its reader writes it: `2026年12月15日` / `2026-12-15`."""
+    value = date.fromisoformat(day)
+    return value.isoformat() if language == "en" else f"{value.year}年{value.month}月{value.day}日"
+
+
 def role_name(role: str, language: str = "zh-CN") -> str:
     return _name(ROLE_NAMES, role, language)
 
@@ -128,8 +137,15 @@ class TemplateRenderer:
         self._env: Environment | None = None
 
     def sms(self, event: str, language: str, params: dict[str, Any]) -> str:
-        body = self._render(f"{self._lang(language)}/{event}.sms.j2", language, params)
-        return SMS_SIGNATURE + " ".join(body.split())
+        """The SMS at the most detail that fits two segments: a template may say less as
+        `detail` falls (2: everything, e.g. each instalment; 1: a summary; 0: the least)."""
+        name = f"{self._lang(language)}/{event}.sms.j2"
+        for detail in SMS_DETAIL:
+            body = self._render(name, language, {**params, "detail": detail})
+            text = SMS_SIGNATURE + " ".join(body.split())
+            if sms_segments(text) <= MAX_SMS_SEGMENTS:
+                break
+        return text
 
     def email(self, event: str, language: str, params: dict[str, Any]) -> Email:
         lang = self._lang(language)
@@ -181,6 +197,7 @@ class TemplateRenderer:
             env.filters["clock_name"] = clock_name
             env.filters["reason_text"] = reason_text
             env.filters["role_name"] = role_name
+            env.filters["date_text"] = date_text
             env.filters["working_time"] = working_time
             self._env = env
         return self._env

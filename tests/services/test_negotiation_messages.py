@@ -3,14 +3,15 @@ follow) until staff decide or the round's limit passes, and the texts say exactl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.case import Status
-from chalicelib.domain.proposal import ProposalTerms
+from chalicelib.domain.proposal import Installment, ProposalTerms
+from chalicelib.notifications.render import sms_segments
 from chalicelib.services.presenters import summary
 from tests.services.story import Story
 
@@ -133,3 +134,67 @@ def test_second_review_offer_says_the_reviewer_decides_by_its_deadline(
             assert shown in part
         else:
             assert due.strftime("%Y-%m-%d 18:00") in part
+
+
+PLAN = ProposalTerms(
+    "installment_plan",
+    "分三期偿还，免除逾期罚息。",
+    (),
+    600000,
+    (
+        Installment(date(2026, 12, 15), 200000),
+        Installment(date(2027, 1, 15), 200000),
+        Installment(date(2027, 2, 15), 200000),
+    ),
+)
+SHOWN = {
+    "zh-CN": ["2026年12月15日", "2027年1月15日", "2027年2月15日", "2000.00元"],
+    "en": ["2026-12-15", "2027-01-15", "2027-02-15", "CNY 2000.00"],
+}
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_instalment_offer_and_its_acceptance_list_every_instalment(language: str) -> None:
+    # GIVEN a repayment negotiation offered a plan of three instalments
+    story = Story(language, {"category": "repayment_negotiation", "payment": None})
+    story.move(Status.ACCEPTED)
+    staff_id = story.staff["李娜"].staff_id
+    story.act(lambda c, now: lifecycle.propose(c, PLAN, staff_id, now, story.calendar))
+    # WHEN the customer reads the offer / THEN the email lists each date and amount, in order
+    email = story.email("proposal_made")
+    for part in email.parts[1:]:
+        positions = [part.index(word) for word in SHOWN[language][:3]]
+        assert positions == sorted(positions)
+        assert part.count(SHOWN[language][3]) == 3
+    # AND the SMS lists them too where they fit (zh-CN), else how many and from when; it
+    # always fits two segments
+    sms = story.sms("proposal_made").text
+    assert sms_segments(sms) <= 2
+    if language == "zh-CN":
+        assert all(word in sms for word in SHOWN[language])
+    else:
+        assert "3 instalments from 2026-12-15" in sms
+    # WHEN the customer accepts / THEN the confirmation repeats the plan they accepted
+    _answer(story, accept=True)
+    resolved = story.email("case_resolved")
+    for part in resolved.parts[1:]:
+        assert all(word in part for word in SHOWN[language])
+    resolved_sms = story.sms("case_resolved").text
+    assert sms_segments(resolved_sms) <= 2 and SHOWN[language][0] in resolved_sms
+
+
+def test_a_long_plan_shortens_the_sms_but_not_the_email() -> None:
+    # GIVEN a 24-month plan
+    days = [date(2027 + m // 12, m % 12 + 1, 15) for m in range(24)]
+    plan = ProposalTerms(
+        "installment_plan", "分24期。", (), 2400, tuple(Installment(d, 100) for d in days)
+    )
+    story = Story("zh-CN", {"category": "repayment_negotiation", "payment": None})
+    story.move(Status.ACCEPTED)
+    staff_id = story.staff["李娜"].staff_id
+    story.act(lambda c, now: lifecycle.propose(c, plan, staff_id, now, story.calendar))
+    # THEN the SMS says how many and the first, within two segments; the email has all 24
+    sms = story.sms("proposal_made").text
+    assert sms_segments(sms) <= 2 and "分24期，首期" in sms
+    email = story.email("proposal_made").rendered.text
+    assert "第24期" in email and email.count("1.00元") == 24

@@ -100,9 +100,17 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
+# The longest plan a proposal may carry: 60 instalments of the largest amounts.
+LONGEST_PLAN = [
+    {"due_date": f"{2027 + n // 12}-{n % 12 + 1:02d}-28", "amount_fen": MAX_FEN // 60}
+    for n in range(60)
+]
+
+
 def longest_params(event: str, language: str, verdict: str = "not_found") -> dict[str, Any]:
     """The params each event is sent with, at their longest."""
     text = LONG_TEXT[language]
+    accepted = {"kinds": list(KINDS), "amount_fen": MAX_FEN, "installments": LONGEST_PLAN}
     case = {
         "case_number": CASE_NUMBER,
         "category": LONGEST_CATEGORY[language],
@@ -141,14 +149,14 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
         "staff_message": {**case, "text": text},
         "proposal_made": {
             **case,
-            "kinds": list(KINDS),
-            "amount_fen": MAX_FEN,
+            **accepted,
             "text": text,
             "round": 1,
             "decide_by": LATE,
         },
         "case_resolved": {
             **case,
+            **accepted,
             "outcome": "resolved",
             "note": text,
             "object_by": LATE,
@@ -164,7 +172,8 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
         "second_review_opened": {**case, "expected_by": LATE},
         "second_review_decided": {
             **case,
-            "outcome": "unresolved",
+            **accepted,
+            "outcome": "resolved",
             "note": text,
             "reason": "no_agreement_by_limit",
         },
@@ -257,6 +266,13 @@ OPTIONAL = (
         ("proposal_made", "amount_fen"),
         ("proposal_made", "text"),
         ("proposal_made", "decide_by"),
+        ("proposal_made", "installments"),
+        ("case_resolved", "installments"),
+        ("case_resolved", "kinds"),
+        ("case_resolved", "amount_fen"),
+        ("second_review_decided", "installments"),
+        ("second_review_decided", "kinds"),
+        ("second_review_decided", "amount_fen"),
         ("case_resolved", "reason"),
         ("case_unresolved", "reason"),
         ("second_review_decided", "reason"),
@@ -566,8 +582,9 @@ def test_templates_proposal_lists_every_remedy_and_amount(
 def test_templates_proposal_without_amount_shows_no_amount(
     amount: int | None, language: str, label: str
 ) -> None:
-    # GIVEN an offer with no money in it (re-shipment, explanation)
+    # GIVEN an offer with no money in it (re-shipment, explanation), so no instalments either
     params = {**longest_params("proposal_made", language), "amount_fen": amount}
+    params["installments"] = []
     # THEN no part mentions an amount
     for name, out in render_all("proposal_made", language, params).items():
         assert label not in out and "0.00" not in out, name
