@@ -298,6 +298,7 @@ def customer_case(
     lang = case.contact.language
     return {
         **_common(case, now, calendar),
+        "description": case.description,
         "contact": case.contact.masked(),
         "rating": case.rating,
         "timeline": [timeline_entry(e, lang, internal=False) for e in timeline],

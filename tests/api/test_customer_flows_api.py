@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.api.conftest import error_of
 from tests.api.desk import EXPLANATION, Desk, at_status
+from tests.builders import complaint
 
 
 def test_waiting_customer_reminds_after_3_and_closes_after_5_working_days(desk: Desk) -> None:
@@ -129,3 +130,12 @@ def test_proposal_answers_need_a_pending_proposal(desk: Desk) -> None:
     assert desk.propose(case["case_id"], EXPLANATION).status_code == 201
     assert desk.customer(case, "proposal/accept").status_code == 200
     assert desk.customer(case, "proposal/reject").status_code == 409
+
+
+def test_customer_view_shows_the_description_they_filed(desk: Desk) -> None:
+    # GIVEN a complaint filed with a description
+    filed = desk.file()
+    # WHEN the customer opens their case
+    view = desk.customer_view(filed)
+    # THEN it shows what they wrote, as they wrote it
+    assert view["description"] == complaint()["description"]

@@ -32,6 +32,10 @@ def customer_case_schemas() -> dict[str, Schema]:
         "CustomerCase": obj(
             {
                 **core,
+                "description": {
+                    "type": "string",
+                    "description": "What the customer wrote when they filed the complaint.",
+                },
                 "payment": nullable(ref("Payment")),
                 "contact": ref("MaskedContact"),
                 "rating": nullable(int_range(1, 5)),
