@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.audience import contact_is_merchant
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
@@ -149,7 +150,11 @@ class ComplaintService:
             "first_response_by": to_rfc3339(case.deadlines.first_response_due),
             "provisional": case.deadlines.provisional,
         }
-        outbox = [events.notify(case, "case_received", now, params)]
+        # A merchant-settlement case's contact is the merchant, whose query's answer names the
+        # case: it gets no complaint acknowledgement.
+        outbox = (
+            [] if contact_is_merchant(case) else [events.notify(case, "case_received", now, params)]
+        )
         if case.merchant_id and case.category is not Category.MERCHANT_SETTLEMENT:
             named = {
                 "case_number": case.case_number,

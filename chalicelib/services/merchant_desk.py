@@ -41,13 +41,24 @@ from chalicelib.services.ports import (
 from chalicelib.services.steps import StepWriter
 
 FORGERY_WARNING = {
-    "code": "forged_success_screen_risk",
-    "message": (
+    "en": (
         "We could not confirm this payment as described. Success screens can be forged: do not "
         "ship goods, provide the service or 'refund an overpayment' until the funds are "
         "confirmed. We opened a case to check it and will email you the outcome."
     ),
+    "zh-CN": (
+        "我们未能按您描述的信息确认这笔支付。“支付成功”页面可能被伪造：在确认款项到账前，"
+        "请勿发货、提供服务或“退还多付的款项”。我们已立案核查，结果将通过邮件告知您。"
+    ),
 }
+
+
+def forgery_warning(language: str) -> dict[str, str]:
+    """The warning a query that opened a case answers with, in the merchant's language."""
+    text = FORGERY_WARNING.get(language, FORGERY_WARNING["zh-CN"])
+    return {"code": "forged_success_screen_risk", "message": text}
+
+
 # What a merchant may see of a case's history: its steps, and its own answers.
 _MERCHANT_ENTRIES = frozenset(
     {
@@ -92,7 +103,13 @@ def parse_query(body: Any) -> QueryRequest:
 
 
 def _merchant_contact(merchant: Merchant) -> Contact:
-    return Contact(phone=merchant.phone, email=merchant.email, channels=("email", "sms"))
+    """A merchant-settlement case's contact: the merchant, in its own language."""
+    return Contact(
+        phone=merchant.phone,
+        email=merchant.email,
+        language=merchant.language,
+        channels=("email", "sms"),
+    )
 
 
 class MerchantDesk:
@@ -138,10 +155,10 @@ class MerchantDesk:
         )
         if answer in OPENS_CASE:
             query = self._with_case(merchant, query, payment, now, once)
-            return self._present_query(query, payment)
+            return self._present_query(query, payment, merchant.language)
         expected = self._expected(query, payment)
         notice = _answered_notice(query, now, expected)
-        presented = self._present_query(query, payment)
+        presented = self._present_query(query, payment, merchant.language)
         claims = extra_claims(once, presented, now)
         self._store.commit(Changes(now=now, queries=[query], events=[notice], claims=claims))
         return presented
@@ -154,7 +171,7 @@ class MerchantDesk:
             merchant.merchant_id,
             QueryRequest(query.transaction_id, query.order_id, query.amount_fen, None, None),
         )
-        return self._present_query(query, payment)
+        return self._present_query(query, payment, merchant.language)
 
     def _payment_of(self, merchant_id: str, request: QueryRequest) -> Payment | None:
         """The merchant's own payment the query names; another merchant's does not exist."""
@@ -184,10 +201,10 @@ class MerchantDesk:
         open case of an earlier query about the same payment."""
         existing = self._open_case_for(query)
         if existing is not None:
-            return self._save_with(query, payment, existing, now, once)
+            return self._save_with(query, payment, existing, now, once, merchant.language)
         request = ComplaintRequest(
             category=Category.MERCHANT_SETTLEMENT,
-            description=_description(query, payment),
+            description=_description(query, payment, merchant.language),
             contact=_merchant_contact(merchant),
             payment=PaymentRef(
                 transaction_id=query.transaction_id,
@@ -204,7 +221,8 @@ class MerchantDesk:
             linked = replace(query, case_id=case.case_id, case_number=case.case_number)
             changes.queries.append(linked)
             changes.events.append(_answered_notice(linked, now))
-            changes.claims += extra_claims(once, self._present_query(linked, payment), now)
+            presented = self._present_query(linked, payment, merchant.language)
+            changes.claims += extra_claims(once, presented, now)
             saved.append(linked)
 
         try:
@@ -213,7 +231,7 @@ class MerchantDesk:
             if duplicate.case_id is None:
                 raise
             case = self._writer.load(duplicate.case_id)
-            return self._save_with(query, payment, case, now, once)
+            return self._save_with(query, payment, case, now, once, merchant.language)
         return saved[-1]
 
     def _open_case_for(self, query: PaymentQuery) -> Case | None:
@@ -233,9 +251,10 @@ class MerchantDesk:
         case: Case,
         now: datetime,
         once: Once | None,
+        language: str,
     ) -> PaymentQuery:
         linked = replace(query, case_id=case.case_id, case_number=case.case_number)
-        claims = extra_claims(once, self._present_query(linked, payment), now)
+        claims = extra_claims(once, self._present_query(linked, payment, language), now)
         notice = _answered_notice(linked, now)
         self._store.commit(Changes(now=now, queries=[linked], events=[notice], claims=claims))
         return linked
@@ -245,7 +264,9 @@ class MerchantDesk:
             return None
         return expected_settlement(payment, self._writer.calendar)
 
-    def _present_query(self, query: PaymentQuery, payment: Payment | None) -> dict[str, Any]:
+    def _present_query(
+        self, query: PaymentQuery, payment: Payment | None, language: str
+    ) -> dict[str, Any]:
         expected = self._expected(query, payment)
         return {
             "query_id": query.query_id,
@@ -260,7 +281,7 @@ class MerchantDesk:
             "expected_settlement_by": to_rfc3339(expected) if expected else None,
             "case_id": query.case_id,
             "case_number": query.case_number,
-            "warning": FORGERY_WARNING if query.verdict in OPENS_CASE else None,
+            "warning": forgery_warning(language) if query.verdict in OPENS_CASE else None,
             "created_at": to_rfc3339(query.created_at),
             "updated_at": to_rfc3339(query.updated_at),
         }
@@ -372,14 +393,30 @@ def _answered_notice(query: PaymentQuery, now: datetime, expected: datetime | No
     )
 
 
-def _description(query: PaymentQuery, payment: Payment | None) -> str:
+def _description(query: PaymentQuery, payment: Payment | None, language: str) -> str:
+    """What the merchant-settlement case is about, in the merchant's language (the merchant
+    reads it in its case view; staff read either)."""
+    amount = f"{query.amount_fen // 100}.{query.amount_fen % 100:02d}"
+    if language == "en":
+        ref = (
+            f"transaction {query.transaction_id}"
+            if query.transaction_id
+            else (f"order {query.order_id}")
+        )
+        if payment is None:
+            found = "the ledger has no such payment (beware of forged success screens)"
+        else:
+            paid = f"{payment.amount_fen // 100}.{payment.amount_fen % 100:02d}"
+            found = f"the ledger holds CNY {paid}, not the amount asked about"
+        text = f"Merchant payment query {query.query_id}: {ref}, CNY {amount} asked; {found}."
+        return text + (f"\nMerchant's note: {query.note}" if query.note else "")
     ref = f"交易号 {query.transaction_id}" if query.transaction_id else f"订单号 {query.order_id}"
-    amount = f"{query.amount_fen / 100:.2f} 元"
     if payment is None:
         found = "账本中没有找到这笔支付（请警惕伪造的支付成功截图）"
     else:
-        found = f"账本中的金额为 {payment.amount_fen / 100:.2f} 元，与查询金额不符"
-    text = f"商户支付确认查询 {query.query_id}：{ref}，查询金额 {amount}；{found}。"
+        paid = f"{payment.amount_fen // 100}.{payment.amount_fen % 100:02d}"
+        found = f"账本中的金额为 {paid} 元，与查询金额不符"
+    text = f"商户支付确认查询 {query.query_id}：{ref}，查询金额 {amount} 元；{found}。"
     if query.note:
         text += f"\n商户备注：{query.note}"
     return text

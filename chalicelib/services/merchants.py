@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.domain import validation as v
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.contact import normalize_email, normalize_phone
+from chalicelib.domain.contact import LANGUAGES, normalize_email, normalize_phone
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services import keys
 from chalicelib.services.idempotency import Once, extra_claims
@@ -30,6 +30,7 @@ def present_new_merchant(merchant: Merchant, secret: str) -> dict[str, Any]:
         "name": merchant.name,
         "email": merchant.email,
         "phone": merchant.phone,
+        "language": merchant.language,
         "secret": secret,
     }
 
@@ -45,13 +46,14 @@ class MerchantService:
         answer is stored with the merchant, in the same transaction."""
         problems = v.Problems()
         data: Mapping[str, Any] = v.require_object(body, problems)
-        v.reject_unknown(data, ("merchant_id", "name", "email", "phone"), problems)
+        v.reject_unknown(data, ("merchant_id", "name", "email", "phone", "language"), problems)
         merchant_id = v.text(
             data, "merchant_id", problems, required=True, max_len=64, pattern=MERCHANT_ID
         )
         name = v.text(data, "name", problems, required=True, max_len=200)
         email = v.normalized(data, "email", normalize_email, problems)
         phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
+        language = v.choice(data, "language", LANGUAGES, problems, default="zh-CN")
         if email is None and "email" not in problems.fields:
             problems.add("email", "is required: query answers and cases reach merchants by email")
         if problems or not (merchant_id and name):
@@ -59,7 +61,7 @@ class MerchantService:
         secret = f"{SECRET_PREFIX}_{secrets.token_urlsafe(32)}"
         sealed = self._box.seal(secret.encode(), secret_context(merchant_id))
         now = self._clock.now()
-        merchant = Merchant(merchant_id, name, email, phone, sealed, now)
+        merchant = Merchant(merchant_id, name, email, phone, sealed, now, language or "zh-CN")
         claims = extra_claims(once, present_new_merchant(merchant, secret), now)
         try:
             self._store.commit(Changes(now=now, merchants=[merchant], claims=claims))

@@ -370,6 +370,7 @@ class Merchant:
     phone: str | None
     sealed_secret: str
     created_at: datetime
+    language: str = "zh-CN"  # what the merchant reads: its emails and the API's texts
 
 
 class MerchantDirectory(Protocol):

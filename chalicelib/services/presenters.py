@@ -90,13 +90,29 @@ _SUMMARIES = {
         "zh-CN": "退款 {amount} 暂未成功，我们正在重新处理。",
         "en": "The refund of {amount} did not go through; we are handling it again.",
     },
+    "preferences_changed": {
+        "zh-CN": "客户更改了通知偏好。",
+        "en": "The customer changed how they are notified.",
+    },
+    "deadlines_recomputed": {
+        "zh-CN": "节假日安排已更新，时限重新计算：处理时限 {resolution_due_date}。",
+        "en": "Deadlines recomputed on the updated calendar: resolution due {resolution_due_date}.",
+    },
     "sla_escalated": {
         "zh-CN": "{clock_name}超时已升级（第 {level} 级）。",
         "en": "The {clock_name} breach was escalated (level {level}).",
     },
 }
 _OWN_WORDS = frozenset(
-    {"customer_message", "message", "call_logged", "chat_logged", "note", "proposal_made"}
+    {
+        "customer_message",
+        "message",
+        "call_logged",
+        "chat_logged",
+        "note",
+        "proposal_made",
+        "merchant_response",
+    }
 )
 CLOCK_NAMES = {
     "first_response": {"zh-CN": "受理", "en": "first response"},
@@ -208,6 +224,7 @@ _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
     "clock": ("clock_name", lambda v, lang: _named(CLOCK_NAMES, v, lang)),
     "due": ("due", lambda v, lang: local_date_text(_parse(v), lang)),
     "regulatory_due": ("regulatory_due_date", lambda v, lang: last_day_text(_parse(v), lang)),
+    "resolution_due": ("resolution_due_date", lambda v, lang: local_date_text(_parse(v), lang)),
     "verdict": ("verdict_name", lambda v, lang: _named(VERDICT_NAMES, v, lang)),
     "to": ("to_name", lambda v, lang: _named(STATUS_NAMES, v, lang)),
     "amount_fen": ("amount", lambda v, lang: money(int(v), lang)),

@@ -162,12 +162,23 @@ class Recipients:
         if merchant is None or not merchant.email:
             return []
         named = {"merchant_name": merchant.name}
-        return [self._office_email(event, "merchant", "merchant", merchant.email, named)]
+        return [
+            self._office_email(
+                event, "merchant", "merchant", merchant.email, named, merchant.language
+            )
+        ]
 
     def _office_email(
-        self, event: OutboxEvent, who: str, audience: str, address: str, named: dict[str, Any]
+        self,
+        event: OutboxEvent,
+        who: str,
+        audience: str,
+        address: str,
+        named: dict[str, Any],
+        language: str = "zh-CN",
     ) -> Notification:
-        """An email to staff or a merchant: always zh-CN, one per (event, recipient)."""
+        """An email to staff (zh-CN) or a merchant (in its language), one per (event,
+        recipient)."""
         key = str(event.payload.get("key") or event.name)
         return Notification(
             notification_id=f"{event.case_id}:{key}:email:{who}",
@@ -177,7 +188,7 @@ class Recipients:
             audience=audience,
             recipient=address,
             recipient_masked=mask_email(address) or "",
-            language="zh-CN",
+            language=language,
             params={**event.payload.get("params", {}), **named},
             created_at=self._clock.now(),
         )

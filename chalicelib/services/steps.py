@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.audience import addressed
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, OutboxEvent, Visibility
 from chalicelib.domain.clock import Clock
@@ -143,7 +144,7 @@ class StepWriter:
                 key=f"{n.event}@v{case.version}.{position}",
                 to=n.to,
             )
-            for position, n in enumerate(step.notices)
+            for position, n in enumerate(addressed(case, step.notices))
         ]
         if command is not None:
             outbox.append(events.schedule(case, command, now))

@@ -20,12 +20,15 @@ class Merchants:
     api: Api
     secrets: dict[str, str] = field(default_factory=dict)
 
-    def register(self, merchant_id: str = "M100001", email: str | None = None) -> str:
+    def register(
+        self, merchant_id: str = "M100001", email: str | None = None, language: str | None = None
+    ) -> str:
         body = {
             "merchant_id": merchant_id,
             "name": f"商户 {merchant_id}",
             "email": email or f"finance@{merchant_id.lower()}.example.com",
             "phone": "13900139000",
+            **({"language": language} if language else {}),
         }
         _, secret = self.api.container.merchants.register(body)
         self.secrets[merchant_id] = secret

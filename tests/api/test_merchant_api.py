@@ -455,3 +455,19 @@ def test_merchant_view_hides_the_payers_numbers_and_address(
         assert secret not in text
     assert "622****0123" in text and "订单12号" in text  # short numbers are the order's own
     assert desk.staff_view(case["case_id"])["description"] == words  # staff see it all
+
+
+def test_a_merchant_reads_the_warning_and_its_emails_in_its_own_language(
+    api: Api, merchants: Merchants
+) -> None:
+    # GIVEN a merchant registered to read English, beside the Chinese default one
+    merchants.register("M300001", language="en")
+    # WHEN each asks about a payment nobody reported
+    english = merchants.ask("M300001", transaction_id="TXN-NONE-EN", amount_fen=100).json_body
+    chinese = merchants.ask("M100001", transaction_id="TXN-NONE-ZH", amount_fen=100).json_body
+    # THEN each warning, and each email about the case it opened, is in its reader's language
+    assert "forged" in english["warning"]["message"]
+    assert "伪造" in chinese["warning"]["message"]
+    api.drain()
+    [mail] = _emails_to(api, "finance@m300001.example.com")
+    assert "forged" in mail.body and "伪造" not in mail.body

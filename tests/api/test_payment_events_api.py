@@ -64,9 +64,11 @@ def test_a_settlement_answers_a_not_found_query_and_resolves_its_case(
     assert ("merchant_settlement_found", "sent") in mail
     view = merchants.get("M100001", f"/v1/merchant/cases/{query['case_id']}").json_body
     assert view["status"] == "resolved"
-    # AND the merchant, the settlement case's contact, gets no customer payment messages
+    # AND the merchant, the settlement case's contact, hears of the outcome in a text written
+    # for merchants, and gets no customer payment messages
     sent = desk.events_sent(query["case_id"])
-    assert "case_resolved" in sent and not sent & {"payment_confirmed", "refund_succeeded"}
+    assert "merchant_case_update" in sent
+    assert not sent & {"case_resolved", "payment_confirmed", "refund_succeeded"}
 
 
 def test_a_payment_found_but_not_settled_leaves_the_case_open_until_it_settles(

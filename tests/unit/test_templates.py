@@ -40,6 +40,7 @@ CUSTOMER_EVENTS = (
     "refund_failed",
     "payment_confirmed",
     "payment_reversed",
+    "merchant_case_update",  # a merchant-settlement case's contact is the merchant
 )
 SMS_ONLY_EVENTS = ("otp_code",)
 MERCHANT_EVENTS = (
@@ -195,6 +196,13 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "expected_settlement_by": LATE,
         },
         "payment_reversed": {**case, "amount_fen": MAX_FEN},
+        "merchant_case_update": {
+            **case,
+            "update": "info_needed",
+            "case_id": "01KJPQ5V3R8Z6W4X2Y0A1B2C3D",
+            "request": text,
+            "reply_by": LATE,
+        },
         "otp_code": {
             "code": "987654",
             "expires_minutes": 10,
@@ -308,6 +316,7 @@ OPTIONAL = (
         ("sla_breached", "assignee_name"),
         ("refund_failed_alert", "assignee_name"),
         ("case_activity", "text"),
+        ("merchant_case_update", "request"),
         ("case_activity", "assignee_id"),
         ("case_activity", "assignee_name"),
         ("case_activity", "decide_by"),
@@ -335,6 +344,7 @@ FREE_TEXT = (
     ("sla_warning", "staff_name"),
     ("sla_breached", "staff_name"),
     ("case_activity", "text"),
+    ("merchant_case_update", "request"),
 )
 
 

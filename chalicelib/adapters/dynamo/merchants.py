@@ -17,6 +17,7 @@ def merchant_to_model(merchant: Merchant) -> MerchantModel:
         phone=merchant.phone,
         sealed_secret=merchant.sealed_secret,
         created_at=merchant.created_at,
+        language=merchant.language,
     )
 
 
@@ -27,4 +28,12 @@ class DynamoMerchantDirectory:
                 m = MerchantModel.get(merchant_id, consistent_read=True)
         except DoesNotExist:
             return None
-        return Merchant(m.merchant_id, m.name, m.email, m.phone, m.sealed_secret, m.created_at)
+        return Merchant(
+            m.merchant_id,
+            m.name,
+            m.email,
+            m.phone,
+            m.sealed_secret,
+            m.created_at,
+            m.language or "zh-CN",
+        )

@@ -397,6 +397,7 @@ class MerchantModel(Model):
     phone = UnicodeAttribute(null=True)
     sealed_secret = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    language = UnicodeAttribute(null=True)  # absent on merchants registered before: zh-CN
 
 
 class MetricsModel(Model):

@@ -18,7 +18,7 @@ from chalicelib.api.openapi.builders import (
     page,
     text,
 )
-from chalicelib.domain.contact import CHANNELS
+from chalicelib.domain.contact import CHANNELS, LANGUAGES
 from chalicelib.services.deliveries import STATUS_MEANINGS, STATUSES
 from chalicelib.services.merchants import MERCHANT_ID
 from chalicelib.services.metrics import CLOCKS, DELIVERY_COUNTS
@@ -142,6 +142,12 @@ def _merchant_schemas() -> dict[str, Schema]:
                 "name": text(200),
                 "email": {"type": "string", "format": "email"},
                 "phone": {"type": "string", "maxLength": 32},
+                "language": {
+                    **enum(LANGUAGES),
+                    "default": "zh-CN",
+                    "description": "The language of the merchant's emails and of the texts "
+                    "the merchant API answers with.",
+                },
             },
             ["merchant_id", "name"],
             closed=True,
@@ -152,6 +158,7 @@ def _merchant_schemas() -> dict[str, Schema]:
                 "name": STR,
                 "email": nullable(STR),
                 "phone": nullable(STR),
+                "language": enum(LANGUAGES),
                 "secret": {"type": "string", "description": "HMAC secret, shown only here."},
             }
         ),

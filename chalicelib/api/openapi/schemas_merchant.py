@@ -22,7 +22,7 @@ from chalicelib.domain.case import Status
 from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE
 from chalicelib.domain.policy import Category
 from chalicelib.domain.verdicts import OPENS_CASE, SETTLEMENT_DAYS, STILL_OPEN, Verdict
-from chalicelib.services.merchant_desk import FORGERY_WARNING
+from chalicelib.services.merchant_desk import forgery_warning
 
 _AMOUNT = int_range(1, MAX_AMOUNT_FEN)
 _CASE_NUMBER: Schema = {"type": "string", "examples": ["PC20261122-7K3F9Q"]}
@@ -57,7 +57,10 @@ def payment_query_schemas() -> dict[str, Schema]:
         },
         "PaymentQuery": _payment_query(),
         "PaymentWarning": obj(
-            {"code": {"const": FORGERY_WARNING["code"]}, "message": STR},
+            {
+                "code": {"const": forgery_warning("en")["code"]},
+                "message": {"type": "string", "description": "In the merchant's language."},
+            },
             ["code", "message"],
             description=f"With {_names(OPENS_CASE)}: the payment could not be confirmed.",
         ),
