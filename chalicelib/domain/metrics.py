@@ -8,11 +8,12 @@ samples (working hours to first response and to resolution) for its case's filin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .calendar import WorkingCalendar
 from .case import Case, Status
-from .timefmt import SHANGHAI
+from .timefmt import SHANGHAI, to_rfc3339
 
 HOUR = 3600.0
 
@@ -38,6 +39,108 @@ def cohort_day(case: Case) -> str:
     return case.created_at.astimezone(SHANGHAI).date().isoformat()
 
 
+# Where each SLA clock of a case stands. Every clock that starts is counted `running`; it
+# leaves that state once, for `met` (stopped in time), `missed` (ran out: from the moment its
+# deadline passes, whether or not it has stopped) or `cancelled` (ended with nothing to judge:
+# withdrawn, or closed for want of the customer's reply). A case reopened by a failed refund
+# takes its met resolution back to running.
+RUNNING, MET, MISSED, CANCELLED = "running", "met", "missed", "cancelled"
+CLOCK_STATES = (RUNNING, MET, MISSED, CANCELLED)
+ROUND_ONE_CLOCKS = ("first_response", "resolution", "regulatory")
+ROUND_TWO_CLOCKS = ("second_review_first_response", "second_review")
+
+
+def _judged(stopped: datetime, due: datetime) -> str:
+    return MET if stopped <= due else MISSED
+
+
+def _outcome(case: Case, due: datetime, ran_out: bool) -> str:
+    """A resolution-like clock: stopped by the case's outcome (`resolved_at`)."""
+    if ran_out:
+        return MISSED
+    if case.status is Status.WITHDRAWN:
+        return CANCELLED
+    if case.resolved_at is not None:
+        return _judged(case.resolved_at, due)
+    return RUNNING if case.is_open else CANCELLED
+
+
+def clock_states(case: Case) -> dict[str, str]:
+    """The state of each clock of the case's current round."""
+    fired = case.sla_fired
+    if case.round == 1:
+        first = MISSED if "first_response_due" in fired else RUNNING
+        if first == RUNNING and case.accepted_at is not None:
+            first = _judged(case.accepted_at, case.deadlines.first_response_due)
+        elif first == RUNNING and not case.is_open:
+            first = CANCELLED
+        outer_ran_out = any(name.startswith("regulatory_due@") for name in fired)
+        return {
+            "first_response": first,
+            "resolution": _outcome(case, case.deadlines.resolution_due, "resolution_due" in fired),
+            "regulatory": _outcome(case, case.deadlines.regulatory_due, outer_ran_out),
+        }
+    review = case.second_review
+    if review is None:
+        return {}
+    answered = MISSED if "second_review_first_response_due" in fired else RUNNING
+    if answered == RUNNING and review.first_response_at is not None:
+        answered = _judged(review.first_response_at, review.first_response_due)
+    elif answered == RUNNING and (not case.is_open or case.resolved_at is not None):
+        answered = CANCELLED
+    decided = _outcome(case, review.resolution_due, "second_review_due" in fired)
+    return {"second_review_first_response": answered, "second_review": decided}
+
+
+def _clock_moves(before: Case | None, after: Case) -> dict[str, int]:
+    """Counter changes as each clock moves between states (a round's clocks are frozen once
+    the case moves to the next round)."""
+    old = clock_states(before) if before is not None and before.round == after.round else {}
+    new = clock_states(after)
+    if before is not None and before.round != after.round:
+        new = {k: v for k, v in new.items() if k in ROUND_TWO_CLOCKS}
+    add: dict[str, int] = {}
+    for clock in (*ROUND_ONE_CLOCKS, *ROUND_TWO_CLOCKS):
+        was, now = old.get(clock), new.get(clock)
+        if was == now:
+            continue
+        if was is not None:
+            add[f"{clock}.{was}"] = add.get(f"{clock}.{was}", 0) - 1
+        if now is not None:
+            add[f"{clock}.{now}"] = add.get(f"{clock}.{now}", 0) + 1
+    return add
+
+
+def _merchant_moves(before: Case | None, after: Case, calendar: WorkingCalendar) -> dict[str, int]:
+    """Each wait for the merchant is a clock of its own: it starts when the case waits, runs
+    out when its deadline passes, and is judged when the merchant answers (a withdrawal ends
+    nothing the merchant owed)."""
+    waited = before is not None and before.status is Status.WAITING_MERCHANT
+    waits = after.status is Status.WAITING_MERCHANT
+    if waits and not waited:
+        return {"merchant_response.running": 1}
+    run = before.merchant_run if before is not None and waited else None
+    if run is None or run.since is None:
+        return {}
+    due_timer = f"merchant_response_due@{to_rfc3339(run.since)}"
+    ran_out_before = due_timer in (before.sla_fired if before else frozenset())
+    ran_out = ran_out_before or due_timer in after.sla_fired
+    if waits:
+        return {} if ran_out_before or not ran_out else _moved("merchant_response", MISSED)
+    if ran_out_before:
+        return {}
+    if ran_out:
+        return _moved("merchant_response", MISSED)
+    if after.status is Status.WITHDRAWN:
+        return _moved("merchant_response", CANCELLED)
+    due = run.due(calendar)
+    return _moved("merchant_response", MET if due and after.updated_at <= due else MISSED)
+
+
+def _moved(clock: str, state: str) -> dict[str, int]:
+    return {f"{clock}.running": -1, f"{clock}.{state}": 1}
+
+
 def deltas(before: Case | None, after: Case, calendar: WorkingCalendar) -> MetricDelta | None:
     add: dict[str, int] = {}
     samples: dict[str, list[float]] = {}
@@ -46,51 +149,19 @@ def deltas(before: Case | None, after: Case, calendar: WorkingCalendar) -> Metri
     elif before.status != after.status:
         add[f"status.{before.status}"] = -1
         add[f"status.{after.status}"] = 1
+    add |= _clock_moves(before, after)
+    add |= _merchant_moves(before, after, calendar)
     if before is not None and before.accepted_at is None and after.accepted_at is not None:
-        met = after.accepted_at <= after.deadlines.first_response_due
-        add |= {"first_response.total": 1, "first_response.met": int(met)}
         hours = calendar.working_seconds_between(after.created_at, after.accepted_at) / HOUR
         samples["first_response_hours"] = [round(hours, 2)]
     outcome = after.status in (Status.RESOLVED, Status.UNRESOLVED)
-    if before is not None and outcome and before.status != after.status and after.resolved_at:
-        clock = "resolution" if after.round == 1 else "second_review"
-        due = (
-            after.second_review.resolution_due
-            if after.round == 2 and after.second_review
-            else after.deadlines.resolution_due
-        )
-        add |= {f"{clock}.total": 1, f"{clock}.met": int(after.resolved_at <= due)}
-        if after.round == 1:
-            outer = after.resolved_at <= after.deadlines.regulatory_due
-            add |= {"regulatory.total": 1, "regulatory.met": int(outer)}
-            hours = calendar.working_seconds_between(after.created_at, after.resolved_at) / HOUR
-            samples["resolution_hours"] = [round(hours, 2)]
-    if before is not None:
-        add |= _merchant_and_review_clocks(before, after, calendar)
+    decided = before is not None and outcome and before.status != after.status
+    if decided and after.round == 1 and after.resolved_at is not None:
+        hours = calendar.working_seconds_between(after.created_at, after.resolved_at) / HOUR
+        samples["resolution_hours"] = [round(hours, 2)]
     if before is not None and before.rating is None and after.rating is not None:
         add |= {"csat.count": 1, "csat.sum": after.rating, f"csat.{after.rating}": 1}
+    add = {k: v for k, v in add.items() if v}
     if not add and not samples:
         return None
     return MetricDelta(cohort_day(after), add, samples, check_repeat=before is None)
-
-
-def _merchant_and_review_clocks(
-    before: Case, after: Case, calendar: WorkingCalendar
-) -> dict[str, int]:
-    """A merchant's answer ends the merchant-response clock (a withdrawal ends nothing it owed);
-    the reviewer's first action ends the second review's first-response clock."""
-    add: dict[str, int] = {}
-    left = before.status is Status.WAITING_MERCHANT and after.status is not before.status
-    if left and after.status is not Status.WITHDRAWN and before.merchant_run is not None:
-        due = before.merchant_run.due(calendar)
-        met = due is not None and after.updated_at <= due
-        add |= {"merchant_response.total": 1, "merchant_response.met": int(met)}
-    review, reviewed = before.second_review, after.second_review
-    answered = reviewed.first_response_at if reviewed is not None else None
-    if review is not None and review.first_response_at is None and answered is not None:
-        met = reviewed is not None and answered <= reviewed.first_response_due
-        add |= {
-            "second_review_first_response.total": 1,
-            "second_review_first_response.met": int(met),
-        }
-    return add

@@ -13,6 +13,7 @@ from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import contact_key
 from chalicelib.domain.errors import Unavailable, ValidationFailed
+from chalicelib.domain.metrics import CANCELLED, CLOCK_STATES, MET, MISSED, RUNNING
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services.ports import CaseStore, MetricsStore
 
@@ -130,6 +131,29 @@ def _sum(items: Iterable[dict[str, Any]], name: str) -> int:
     return sum(int(item.get(name, 0)) for item in items)
 
 
+def _clock(items: list[dict[str, Any]], clock: str) -> dict[str, Any]:
+    """A clock's figures: running, met, missed (ran out, from the moment it did, stopped or
+    not) and cancelled (ended with nothing to judge); `total` is met + missed and
+    `percent_met` their share met. Days recorded before clocks were counted this way hold only
+    stopped clocks (`total`, `met`): their stopped-late ones count as missed."""
+    counts = dict.fromkeys(CLOCK_STATES, 0)
+    for item in items:
+        if any(f"{clock}.{state}" in item for state in (RUNNING, MISSED, CANCELLED)):
+            for state in CLOCK_STATES:
+                counts[state] += int(item.get(f"{clock}.{state}", 0))
+        else:
+            met, stopped = int(item.get(f"{clock}.met", 0)), int(item.get(f"{clock}.total", 0))
+            counts[MET] += met
+            counts[MISSED] += stopped - met
+    judged = counts[MET] + counts[MISSED]
+    return {
+        **counts,
+        "started": sum(counts.values()),
+        "total": judged,
+        "percent_met": _percent(counts[MET], judged),
+    }
+
+
 def summarize(items: list[dict[str, Any]], start: date, to: date) -> dict[str, Any]:
     names = {name for item in items for name in item}
 
@@ -138,10 +162,7 @@ def summarize(items: list[dict[str, Any]], start: date, to: date) -> dict[str, A
         return {k: v for k, v in sorted(found.items()) if v}
 
     filed = _sum(items, "filed")
-    clocks = {}
-    for clock in CLOCKS:
-        met, total = _sum(items, f"{clock}.met"), _sum(items, f"{clock}.total")
-        clocks[clock] = {"met": met, "total": total, "percent_met": _percent(met, total)}
+    clocks = {clock: _clock(items, clock) for clock in CLOCKS}
     medians = {}
     for clock in ("first_response", "resolution"):
         values = [v for item in items for v in item.get(f"{clock}_hours", [])]

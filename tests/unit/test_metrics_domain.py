@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from chalicelib.domain import lifecycle as lc
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status
-from chalicelib.domain.metrics import MetricDelta, cohort_day, deltas
+from chalicelib.domain.metrics import MetricDelta, clock_states, cohort_day, deltas
 from chalicelib.domain.policy import Category
 from chalicelib.domain.proposal import ProposalTerms
 from chalicelib.domain.sla import on_timer, pending_timers
@@ -57,8 +57,16 @@ def delta(before: Case | None, after: Case) -> MetricDelta:
 def test_deltas_filing_counts_category_and_status_and_checks_repeat(category: Category) -> None:
     # GIVEN a newly filed case / WHEN it is first written
     result = delta(None, filed(category))
-    # THEN it counts as filed, in its category and as submitted, and asks for a repeat check
-    assert result.add == {"filed": 1, f"category.{category}": 1, "status.submitted": 1}
+    # THEN it counts as filed, in its category and as submitted, its round-1 clocks start
+    # running, and it asks for a repeat check
+    assert result.add == {
+        "filed": 1,
+        f"category.{category}": 1,
+        "status.submitted": 1,
+        "first_response.running": 1,
+        "resolution.running": 1,
+        "regulatory.running": 1,
+    }
     assert (result.samples, result.check_repeat, result.day) == ({}, True, "2026-11-23")
 
 
@@ -103,8 +111,19 @@ def test_deltas_status_change_moves_one_case_between_gauges(
     # GIVEN a case past its first response / WHEN its status changes
     case = make_case(NOW, status=before, accepted_at=NOW)
     result = delta(case, change(case).case)
-    # THEN one case leaves the old gauge and joins the new one, and nothing else is counted
-    assert result.add == {f"status.{before}": -1, f"status.{after}": 1}
+    # THEN one case leaves the old gauge and joins the new one; a wait for the merchant starts
+    # its clock, and a withdrawal ends the running clocks with nothing to judge
+    clocks: dict[str, int] = {}
+    if after is S.WITHDRAWN:
+        clocks = {
+            "resolution.running": -1,
+            "resolution.cancelled": 1,
+            "regulatory.running": -1,
+            "regulatory.cancelled": 1,
+        }
+    if after is S.WAITING_MERCHANT:
+        clocks = {"merchant_response.running": 1}
+    assert result.add == {f"status.{before}": -1, f"status.{after}": 1, **clocks}
     assert (result.samples, result.check_repeat) == ({}, False)
 
 
@@ -146,12 +165,12 @@ def test_deltas_acceptance_is_first_response_in_working_hours(
     # GIVEN a case filed Monday 10:00, first response due Tuesday 18:00 / WHEN accepted at `at`
     case = filed()
     result = delta(case, lc.staff_move(case, S.ACCEPTED, "agent1", at, CAL).case)
-    # THEN the first response is counted, met or not, with its working hours
+    # THEN the first-response clock stops, met or missed, with its working hours
     assert result.add == {
         "status.submitted": -1,
         "status.accepted": 1,
-        "first_response.total": 1,
-        "first_response.met": met,
+        "first_response.running": -1,
+        f"first_response.{'met' if met else 'missed'}": 1,
     }
     assert result.samples == {"first_response_hours": [hours]}
 
@@ -175,14 +194,14 @@ def test_deltas_round1_outcome_is_resolution_in_working_hours(
     else:
         after = lc.staff_move(case, Status.UNRESOLVED, "agent1", at, CAL).case
     result = delta(case, after)
-    # THEN the resolution clock is counted, met or not, with its working hours
+    # THEN the resolution clock stops, met or missed, with its working hours
     assert result.add == {
         "status.negotiating": -1,
         f"status.{after.status}": 1,
-        "resolution.total": 1,
-        "resolution.met": met,
+        "resolution.running": -1,
+        f"resolution.{'met' if met else 'missed'}": 1,
         # decided well within 15 calendar days of acceptance
-        "regulatory.total": 1,
+        "regulatory.running": -1,
         "regulatory.met": 1,
     }
     assert result.samples == {"resolution_hours": [hours]}
@@ -193,7 +212,7 @@ def test_deltas_staff_ending_negotiation_counts_resolution() -> None:
     case = negotiating()
     result = delta(case, lc.staff_move(case, S.UNRESOLVED, "agent1", sh(11, 24, 9), CAL).case)
     # THEN it is a round-1 outcome like any other
-    assert (result.add["resolution.total"], result.add["resolution.met"]) == (1, 1)
+    assert (result.add["resolution.running"], result.add["resolution.met"]) == (-1, 1)
     assert result.samples == {"resolution_hours": [8.0]}
 
 
@@ -204,15 +223,15 @@ def test_deltas_round2_decision_counts_second_review_only(at: datetime, met: int
     review = lc.object_to(outcome, "不同意", sh(11, 25, 10), CAL).case
     # WHEN a reviewer decides it at `at`
     result = delta(review, lc.staff_move(review, S.RESOLVED, "rev1", at, CAL).case)
-    # THEN the second-review clock is counted, and neither resolution nor its hours again
+    # THEN the second-review clock stops, and neither resolution nor its hours count again
     assert result.add == {
         "status.second_review": -1,
         "status.resolved": 1,
-        "second_review.total": 1,
-        "second_review.met": met,
+        "second_review.running": -1,
+        f"second_review.{'met' if met else 'missed'}": 1,
         # the decision is the reviewer's first action, long after 3 working days (11-30 18:00)
-        "second_review_first_response.total": 1,
-        "second_review_first_response.met": 0,
+        "second_review_first_response.running": -1,
+        "second_review_first_response.missed": 1,
     }
     assert result.samples == {}
 
@@ -223,8 +242,13 @@ def test_deltas_objection_and_automatic_close_only_move_gauges() -> None:
     review = lc.object_to(resolved, "不同意", sh(11, 25, 10), CAL).case
     (timer,) = pending_timers(resolved, CAL)
     closed = on_timer(resolved, timer, timer.due_at, CAL).case
-    # THEN only the status gauges change
-    assert delta(resolved, review).add == {"status.resolved": -1, "status.second_review": 1}
+    # THEN the objection starts the second review's clocks, and closing only moves the gauges
+    assert delta(resolved, review).add == {
+        "status.resolved": -1,
+        "status.second_review": 1,
+        "second_review.running": 1,
+        "second_review_first_response.running": 1,
+    }
     assert delta(resolved, closed).add == {"status.resolved": -1, "status.closed": 1}
 
 
@@ -267,10 +291,14 @@ def test_deltas_status_gauges_net_to_one_case_in_its_current_status(data: st.Dat
     # THEN the gauges hold exactly this one case, in its current status, filed once
     gauges = {k: v for k, v in totals.items() if k.startswith("status.") and v}
     assert gauges == {f"status.{case.status}": 1}
-    assert (totals["filed"], totals["first_response.total"]) == (
-        1,
-        int(case.accepted_at is not None),
-    )
+    assert totals["filed"] == 1
+    # AND each clock it started is counted once, in one state (its current one in round 1)
+    for clock in ("first_response", "resolution", "regulatory"):
+        held = {k: v for k, v in totals.items() if k.startswith(f"{clock}.") and v}
+        assert list(held.values()) == [1], (clock, held)
+        if case.round == 1:
+            assert held == {f"{clock}.{clock_states(case)[clock]}": 1}
+    assert all(v >= 0 for v in totals.values())
 
 
 @pytest.mark.parametrize(("at", "met"), [(sh(11, 30, 18), 1), (sh(12, 1, 9), 0)], ids=str)
@@ -282,10 +310,10 @@ def test_deltas_reviewer_first_action_is_the_second_review_first_response(
     review = lc.object_to(outcome, "不同意", sh(11, 25, 10), CAL).case
     # WHEN a supervisor hands it to a reviewer at `at`
     assigned = lc.assign(review, "rev1", "sup1", at).case
-    # THEN the second review's first response is counted once, met or not
+    # THEN the second review's first-response clock stops once, met or missed
     assert delta(review, assigned).add == {
-        "second_review_first_response.total": 1,
-        "second_review_first_response.met": met,
+        "second_review_first_response.running": -1,
+        f"second_review_first_response.{'met' if met else 'missed'}": 1,
     }
     reassigned = lc.assign(assigned, "rev2", "sup1", at).case
     assert deltas(assigned, reassigned, CAL) is None
@@ -298,12 +326,47 @@ def test_deltas_merchant_answer_counts_the_merchant_response_clock(days: int, me
     # WHEN the merchant answers `days` days later at 17:00
     at = sh(11, 23 + days, 17)
     answered = lc.merchant_response(waiting, "M100001", "已发货", at, CAL).case
-    # THEN the merchant-response clock is counted, met or not
+    # THEN the merchant-response clock stops, met or missed
     result = delta(waiting, answered)
-    assert (
-        result.add["merchant_response.total"],
-        result.add["merchant_response.met"],
-    ) == (1, met)
+    state = "met" if met else "missed"
+    assert (result.add["merchant_response.running"], result.add[f"merchant_response.{state}"]) == (
+        -1,
+        1,
+    )
     # AND a withdrawal while waiting counts nothing against the merchant
     withdrawn = lc.withdraw(waiting, None, at, CAL).case
-    assert "merchant_response.total" not in delta(waiting, withdrawn).add
+    added = delta(waiting, withdrawn).add
+    assert added["merchant_response.cancelled"] == 1
+    assert "merchant_response.missed" not in added and "merchant_response.met" not in added
+
+
+def test_deltas_a_clock_that_runs_out_is_missed_at_once_and_once() -> None:
+    # GIVEN a filed case whose first response (due Tuesday 18:00) nobody gives
+    case = filed()
+    [due] = [t for t in pending_timers(case, CAL) if t.name == "first_response_due"]
+    # WHEN its deadline passes (the timer fires), still unaccepted
+    breached = on_timer(case, due, due.due_at, CAL).case
+    # THEN it is missed from that moment, not running and not waiting for a stop
+    assert delta(case, breached).add == {
+        "first_response.running": -1,
+        "first_response.missed": 1,
+    }
+    # AND a late acceptance later counts nothing again for that clock
+    late = lc.staff_move(breached, S.ACCEPTED, "agent1", due.due_at + timedelta(hours=1), CAL)
+    assert not [k for k in delta(breached, late.case).add if k.startswith("first_response.")]
+
+
+def test_deltas_a_failed_refund_takes_a_met_resolution_back_to_running() -> None:
+    # GIVEN a case resolved in time
+    resolved = lc.answer_proposal(negotiating(), True, None, sh(11, 24, 10), CAL).case
+    # WHEN a refund it relied on fails and the case is investigated again
+    reopened = lc.reopen_after_failed_refund(resolved, "RF1", None, sh(11, 24, 11), CAL).case
+    # THEN its resolution is running again (the next outcome judges it)
+    assert delta(resolved, reopened).add == {
+        "status.resolved": -1,
+        "status.investigating": 1,
+        "resolution.met": -1,
+        "resolution.running": 1,
+        "regulatory.met": -1,
+        "regulatory.running": 1,
+    }

@@ -31,7 +31,27 @@ NOTIFICATION_STATUSES = "; ".join(f"`{s}`: {m}" for s, m in STATUS_MEANINGS.item
 def _metrics_schema() -> Schema:
     counts = {"type": "object", "additionalProperties": INT}
     percent = nullable({"type": "number", "minimum": 0, "maximum": 100})
-    clock = obj({"met": INT, "total": INT, "percent_met": percent})
+    count = {"type": "integer", "minimum": 0}
+    clock = obj(
+        {
+            "running": {**count, "description": "Started, not yet run out, not yet stopped."},
+            "met": {**count, "description": "Stopped before running out."},
+            "missed": {
+                **count,
+                "description": "Ran out: counted from the moment the deadline passed, whether "
+                "or not the clock has stopped since.",
+            },
+            "cancelled": {
+                **count,
+                "description": "Ended with nothing to judge (withdrawn, or closed for want of "
+                "the customer's reply) before running out.",
+            },
+            "started": {**count, "description": "running + met + missed + cancelled."},
+            "total": {**count, "description": "Clocks with a verdict: met + missed."},
+            "percent_met": {**percent, "description": "met / total, in percent."},
+        },
+        ["running", "met", "missed", "cancelled", "started", "total", "percent_met"],
+    )
     hours = nullable({"type": "number"})
     return obj(
         {
