@@ -227,14 +227,24 @@ class Container:
     def sms(self) -> SmsSender:
         from chalicelib.adapters.messaging import SnsSms
 
-        return SnsSms(self.client("sns"), self.settings.sms_sender_id)
+        sender = SnsSms(self.client("sns"), self.settings.sms_sender_id)
+        return self._local_switch(sms=sender) or sender
 
     @cached_property
     def email(self) -> EmailSender:
         from chalicelib.adapters.messaging import SesEmail
 
         s = self.settings
-        return SesEmail(self.client("sesv2"), s.email_from, s.ses_configuration_set)
+        sender = SesEmail(self.client("sesv2"), s.email_from, s.ses_configuration_set)
+        return self._local_switch(email=sender) or sender
+
+    def _local_switch(self, sms: SmsSender | None = None, email: EmailSender | None = None) -> Any:
+        """On the local stack (with its test clock), senders obey the fail-next-send switch."""
+        if not self.settings.clock_file:
+            return None
+        from chalicelib.adapters.dev_failures import FailNextSend
+
+        return FailNextSend(sms, email, self.store, self.clock)
 
     @cached_property
     def secret_box(self) -> SecretBox:

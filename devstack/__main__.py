@@ -64,12 +64,13 @@ def _prepare(env: LocalEnv) -> tuple[dict[str, object], dict[str, object] | None
     os.environ.update(env.app_environment())
     from chalicelib.settings import Settings
     from chalicelib.wiring import Container
-    from devstack.bootstrap import demo_complaint, demo_payment, provision, seed
+    from devstack.bootstrap import demo_complaint, demo_payment, provision, save_demo_case, seed
 
     container = Container(Settings.from_env())
     provision(container)
     credentials = seed(container, env)
     demo = demo_complaint(container)
+    save_demo_case(env, credentials, demo)
     demo_payment(container)
     return credentials, demo
 

@@ -11,6 +11,7 @@ from chalicelib.adapters.dynamo.models import MODELS, TTL_MODELS
 from chalicelib.adapters.errors import error_code
 from chalicelib.domain.errors import DuplicateOpenCase
 from chalicelib.domain.ids import hash_token
+from chalicelib.services.complaints import case_access_token
 from chalicelib.wiring import Container
 from devstack.env import LocalEnv
 
@@ -94,13 +95,31 @@ def seed(container: Container, env: LocalEnv) -> dict[str, Any]:
 
 
 def demo_complaint(container: Container) -> dict[str, Any] | None:
-    """File the demo complaint once; a restart replays it (or, once its idempotency window has
-    passed on the test clock, finds it still open and shows nothing)."""
+    """File the demo complaint once; a restart replays it, or, once its idempotency window has
+    passed on the test clock, finds it still open. Either way the answer names the case and its
+    access token; None once the demo case has closed."""
     try:
         filed = container.complaints.file(DEMO_COMPLAINT, idempotency_key="demo-complaint-1")
-    except DuplicateOpenCase:
-        return None
+    except DuplicateOpenCase as open_case:
+        if open_case.case_id is None:
+            return None
+        token = case_access_token(container.settings.token_key, open_case.case_id)
+        return {
+            "case_id": open_case.case_id,
+            "case_number": open_case.case_number,
+            "access_token": token,
+        }
     return filed.body
+
+
+def save_demo_case(env: LocalEnv, credentials: dict[str, Any], demo: dict[str, Any] | None) -> None:
+    """Add the demo complaint (its case id, number and access token) to the credentials file."""
+    if demo is None:
+        credentials.pop("demo_case", None)
+    else:
+        credentials["demo_case"] = {k: demo[k] for k in ("case_id", "case_number", "access_token")}
+    env.credentials_file.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
+    env.credentials_file.chmod(0o600)
 
 
 def demo_payment(container: Container) -> None:

@@ -1,4 +1,6 @@
-"""The local stage's test clock. Registered only when PAYCASE_STAGE is `local`."""
+"""The local stage's test clock, and its switch for making the next send to an address fail.
+Registered only when PAYCASE_STAGE is `local`, and working only with the test clock configured
+(the stack `make run` starts)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from chalice.app import Blueprint
 
 from chalicelib import wiring
 from chalicelib.adapters.clock import MAX_AHEAD
+from chalicelib.adapters.dev_failures import mark
 from chalicelib.api.http import endpoint, json_response, read_json
 from chalicelib.api.staff import staff_member
 from chalicelib.domain import validation as v
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.contact import InvalidContact, normalize_email, normalize_phone
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.timefmt import to_rfc3339
 
 if TYPE_CHECKING:
@@ -49,3 +53,23 @@ def move_clock() -> Any:
     clock = _test_clock()
     now = clock.set(target) if target is not None else clock.advance(seconds or 0)
     return json_response({"now": to_rfc3339(now)})
+
+
+@endpoint(bp, "/v1/dev/fail-next-send", methods=["POST"])
+def fail_next_send() -> Any:
+    """The next SMS or email to `to` fails as a bounce would, so "send again" can be tried."""
+    staff_member("admin")
+    _test_clock()  # the switch exists where the test clock does
+    problems = v.Problems()
+    data = v.require_object(read_json(bp.current_request), problems)
+    v.reject_unknown(data, ("to",), problems)
+    raw = v.text(data, "to", problems, required=True, max_len=254)
+    problems.raise_if_any()
+    try:
+        address = normalize_email(raw or "") if "@" in (raw or "") else normalize_phone(raw or "")
+    except InvalidContact as exc:
+        raise ValidationFailed({"to": f"{exc} (give a phone number or an email address)"}) from None
+    container = wiring.container()
+    mark(container.store, address, container.clock.now())
+    channel = "email" if "@" in address else "sms"
+    return json_response({"to": address, "channel": channel, "fails": "the next send"}, 202)

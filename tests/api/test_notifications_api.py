@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 from chalicelib import wiring
 from chalicelib.adapters.messaging import SesEmail
@@ -96,3 +98,54 @@ def test_ses_bounce_through_sns_suppresses_the_address(api: Api) -> None:
     api.drain()
     assert api.emails_about(case["case_number"]) == []
     assert len(api.sms_about(case["case_number"])) == 1
+
+
+def _local_stack(api: Api, tmp_path: Any) -> None:
+    """The API as `make run` wires it: a test clock, and the real senders behind the
+    fail-next-send switch."""
+    settings = dataclasses.replace(api.container.settings, clock_file=str(tmp_path / "clock"))
+    shared = {n: getattr(api.container, n) for n in SHARED if n not in ("sms", "email")}
+    api.container = wiring.Container(settings, clock=api.clock, **shared)
+    wiring.use(api.container)
+
+
+def test_the_local_switch_fails_the_next_send_so_it_can_be_sent_again(
+    api: Api, tmp_path: Any
+) -> None:
+    # GIVEN the local stack, and an admin who marks the customer's phone to fail once
+    _local_stack(api, tmp_path)
+    admin = {"Authorization": f"Bearer {api.staff_token('admin')}"}
+    marked = api.post("/v1/dev/fail-next-send", {"to": "138 0013 8000"}, admin)
+    assert marked.status_code == 202
+    assert marked.json_body == {"to": "+8613800138000", "channel": "sms", "fails": "the next send"}
+    # WHEN a complaint from that phone is acknowledged
+    case = api.file().json_body
+    api.drain()
+    # THEN its SMS is dead, saying why, and the email went
+    path = f"/v1/admin/notifications?case_id={case['case_id']}"
+    log = {n["channel"]: n for n in api.get(path, api.staff_token("agent")).json_body["items"]}
+    assert log["sms"]["status"] == "dead" and "fail-next-send" in log["sms"]["last_error"]
+    assert log["email"]["status"] == "sent"
+    # AND "send again" sends it, once: the switch was used up
+    resend = api.post(f"/v1/admin/notifications/{log['sms']['id']}/retry", {}, admin)
+    assert resend.status_code == 202
+    api.drain()
+    log = {n["channel"]: n for n in api.get(path, api.staff_token("agent")).json_body["items"]}
+    assert log["sms"]["status"] == "sent"
+    assert len(api.sms_about(case["case_number"])) == 1
+
+
+def test_the_fail_next_send_switch_needs_an_admin_and_an_address(api: Api, tmp_path: Any) -> None:
+    _local_stack(api, tmp_path)
+    agent = {"Authorization": f"Bearer {api.staff_token('agent')}"}
+    admin = {"Authorization": f"Bearer {api.staff_token('admin')}"}
+    assert api.post("/v1/dev/fail-next-send", {"to": "a@example.com"}, agent).status_code == 403
+    bad = api.post("/v1/dev/fail-next-send", {"to": "not an address"}, admin)
+    assert (bad.status_code, list(error_of(bad)["fields"])) == (400, ["to"])
+    ok = api.post("/v1/dev/fail-next-send", {"to": "Li.Si@Example.com"}, admin)
+    assert ok.json_body["channel"] == "email"
+
+
+def test_the_fail_next_send_switch_is_absent_without_the_local_stack(api: Api) -> None:
+    admin = {"Authorization": f"Bearer {api.staff_token('admin')}"}
+    assert api.post("/v1/dev/fail-next-send", {"to": "a@example.com"}, admin).status_code == 404

@@ -163,7 +163,12 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
     # GIVEN the local stack, started as `make run` starts it
     stack.start()
     credentials = stack.credentials()
-    assert set(credentials) == {"api", "staff_tokens", "merchants", "webhook_secret"}
+    assert set(credentials) == {"api", "staff_tokens", "merchants", "webhook_secret", "demo_case"}
+    assert credentials["api"] == stack.api
+    # AND the demo complaint opens with the access token the credentials file keeps
+    demo = credentials["demo_case"]
+    status, seen = stack.call("GET", f"/v1/cases/{demo['case_id']}", token=demo["access_token"])
+    assert (status, seen["case_number"]) == (200, demo["case_number"])
     assert set(credentials["staff_tokens"]) == {"admin", "supervisor", "agent", "reviewer"}
     admin = credentials["staff_tokens"]["admin"]
     # AND its clock on a working-day morning, so the story does not depend on the hour the
@@ -244,6 +249,8 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
     assert status == 200
     assert view["case_number"] == case["case_number"]
     assert stack.credentials()["staff_tokens"] == credentials["staff_tokens"]
+    # AND the demo complaint, still open, keeps its access token in the credentials file
+    assert stack.credentials()["demo_case"] == credentials["demo_case"]
     # AND, three test-clock days later (past the 24-hour idempotency window), the same request
     # is no longer a replay but is still recognised as the open case it duplicates
     status, again = stack.call(

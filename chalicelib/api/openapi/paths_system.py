@@ -44,9 +44,24 @@ def dev_paths() -> dict[str, Schema]:
                 BODY_ERRORS,
                 body="ClockMove",
                 auth=ADMIN,
-                description="Due schedules and deferred messages then fire in due order. The "
-                f"clock runs at most {MAX_ADVANCE // 86400} days past real time; a move beyond "
-                "that is `validation_failed`.",
+                description="The local runner then catches up: it steps its own clock through "
+                "each due moment in turn (schedules, held messages, periodic updates), so a jump "
+                "leaves the same history as the time passing. The clock runs at most "
+                f"{MAX_ADVANCE // 86400} days past real time; a move beyond that is "
+                "`validation_failed`.",
             ),
-        }
+        },
+        "/v1/dev/fail-next-send": {
+            "post": op(
+                "Make the next message to an address fail (local stage only)",
+                ("202", ref("FailNextSend"), "The next send to that address will fail"),
+                BODY_ERRORS,
+                body="FailNextSendRequest",
+                auth=ADMIN,
+                description="The next SMS or email to `to` (a phone number or an email "
+                "address) fails as a bounce would: the message ends `dead` in the delivery log, "
+                "and POST /v1/admin/notifications/{id}/retry sends it again. Used once; "
+                "forgotten after a day.",
+            ),
+        },
     }

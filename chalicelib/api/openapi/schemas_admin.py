@@ -204,4 +204,17 @@ def system_schemas() -> dict[str, Schema]:
             "oneOf": [{"required": ["set"]}, {"required": ["advance_seconds"]}],
         },
         "Health": obj({"status": {"const": "ok"}}, ["status"]),
+        "FailNextSendRequest": obj(
+            {"to": {"type": "string", "description": "A phone number or an email address."}},
+            ["to"],
+            closed=True,
+        ),
+        "FailNextSend": obj(
+            {
+                "to": {"type": "string", "description": "The address as messages use it."},
+                "channel": enum(CHANNELS),
+                "fails": {"const": "the next send"},
+            },
+            ["to", "channel", "fails"],
+        ),
     }
