@@ -45,10 +45,10 @@ class FailNextSend:
         assert self._sms is not None  # noqa: S101 - wired as the SMS sender only with one
         return self._sms.send_sms(phone, text)
 
-    def send_email(self, to: str, subject: str, text: str, html: str) -> str:
+    def send_email(self, to: str, subject: str, text: str, html: str, *, reference: str) -> str:
         self._check(to)
         assert self._email is not None  # noqa: S101 - wired as the email sender only with one
-        return self._email.send_email(to, subject, text, html)
+        return self._email.send_email(to, subject, text, html, reference=reference)
 
     def _check(self, address: str) -> None:
         key = fail_next_key(address)

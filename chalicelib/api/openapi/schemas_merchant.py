@@ -22,7 +22,7 @@ from chalicelib.domain.case import Status
 from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE
 from chalicelib.domain.policy import Category
 from chalicelib.domain.verdicts import OPENS_CASE, SETTLEMENT_DAYS, STILL_OPEN, Verdict
-from chalicelib.services.merchant_desk import forgery_warning
+from chalicelib.services.merchant_texts import forgery_warning
 
 _AMOUNT = int_range(1, MAX_AMOUNT_FEN)
 _CASE_NUMBER: Schema = {"type": "string", "examples": ["PC20261122-7K3F9Q"]}
