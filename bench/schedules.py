@@ -106,9 +106,10 @@ class Workload:
         """Accept, ask the customer (pause), get the answer (resume), propose."""
         cid, token = case["case_id"], f"Bearer {case['access_token']}"
         cases, desk = self.container.cases, self.container.desk
+        access = self.container.customer_access
         self.change(lambda: self.move(cid, "accepted"))
         self.change(lambda: self.move(cid, "waiting_customer", "请补充"))
-        self.change(lambda: cases.message(cid, token, lambda: {"text": "已补充"}, None))
+        self.change(lambda: cases.message(access.case(cid, token), {"text": "已补充"}, None))
         self.change(
             lambda: desk.propose(cid, {"kind": "explanation", "text": "已核实"}, self.agent, None)
         )
@@ -116,7 +117,8 @@ class Workload:
     def settle(self, case: dict[str, Any]) -> None:
         token = f"Bearer {case['access_token']}"
         answer = self.container.cases.answer_proposal
-        self.change(lambda: answer(case["case_id"], token, dict, True))
+        access = self.container.customer_access
+        self.change(lambda: answer(access.case(case["case_id"], token), {}, True))
 
 
 def run(base: Settings) -> dict[str, float]:

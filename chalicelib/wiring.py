@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamo.notifications import DynamoNotificationLog
     from chalicelib.domain.calendar import WorkingCalendar
     from chalicelib.domain.clock import Clock
+    from chalicelib.services.access import CustomerAccess
     from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.config import DeskConfig
@@ -278,9 +279,13 @@ class Container:
     def cases(self) -> CustomerCases:
         from chalicelib.services.cases import CustomerCases
 
-        return CustomerCases(
-            self.writer, self.store, self.sessions, self.clock, self.settings.token_key
-        )
+        return CustomerCases(self.writer, self.store, self.clock, self.settings.token_key)
+
+    @cached_property
+    def customer_access(self) -> CustomerAccess:
+        from chalicelib.services.access import CustomerAccess
+
+        return CustomerAccess(self.store, self.sessions, self.clock)
 
     @cached_property
     def desk(self) -> Desk:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
@@ -10,11 +10,20 @@ from chalicelib import wiring
 from chalicelib.api.http import endpoint, json_response, query_param, read_json
 from chalicelib.services.cursors import page_limit
 
+if TYPE_CHECKING:
+    from chalicelib.services.access import CaseAccess
+
 bp = Blueprint(__name__)
 
 
 def _auth() -> str | None:
     return bp.current_request.headers.get("authorization")
+
+
+def _on_case(case_id: str) -> CaseAccess:
+    """The caller, as someone who may act on this case (404 otherwise): resolved before the
+    body is read, so a caller without access learns nothing about their body."""
+    return wiring.container().customer_access.case(case_id, _auth())
 
 
 def _idem() -> str | None:
@@ -41,45 +50,52 @@ def file_complaint() -> Any:
 
 @endpoint(bp, "/v1/cases/{case_id}")
 def get_case(case_id: str) -> Any:
-    return json_response(wiring.container().cases.view(case_id, _auth()))
+    access = _on_case(case_id)
+    return json_response(wiring.container().cases.view(access))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/messages", methods=["POST"])
 def customer_message(case_id: str) -> Any:
-    return json_response(wiring.container().cases.message(case_id, _auth(), _body, _idem()), 201)
+    access = _on_case(case_id)
+    return json_response(wiring.container().cases.message(access, _body(), _idem()), 201)
 
 
 @endpoint(bp, "/v1/cases/{case_id}/proposal/accept", methods=["POST"])
 def accept_proposal(case_id: str) -> Any:
+    access = _on_case(case_id)
     cases = wiring.container().cases
-    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, True, _idem()))
+    return json_response(cases.answer_proposal(access, _body_or_empty(), True, _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/proposal/reject", methods=["POST"])
 def reject_proposal(case_id: str) -> Any:
+    access = _on_case(case_id)
     cases = wiring.container().cases
-    return json_response(cases.answer_proposal(case_id, _auth(), _body_or_empty, False, _idem()))
+    return json_response(cases.answer_proposal(access, _body_or_empty(), False, _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/objection", methods=["POST"])
 def object_to_outcome(case_id: str) -> Any:
-    return json_response(wiring.container().cases.object(case_id, _auth(), _body, _idem()))
+    access = _on_case(case_id)
+    return json_response(wiring.container().cases.object(access, _body(), _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/withdraw", methods=["POST"])
 def withdraw(case_id: str) -> Any:
-    cases = wiring.container().cases
-    return json_response(cases.withdraw(case_id, _auth(), _body_or_empty, _idem()))
+    access = _on_case(case_id)
+    return json_response(wiring.container().cases.withdraw(access, _body_or_empty(), _idem()))
 
 
 @endpoint(bp, "/v1/cases/{case_id}/feedback", methods=["POST"])
 def feedback(case_id: str) -> Any:
-    return json_response(wiring.container().cases.feedback(case_id, _auth(), _body, _idem()), 201)
+    access = _on_case(case_id)
+    return json_response(wiring.container().cases.feedback(access, _body(), _idem()), 201)
 
 
 @endpoint(bp, "/v1/cases/{case_id}/preferences", methods=["PUT"])
 def preferences(case_id: str) -> Any:
-    return json_response(wiring.container().cases.preferences(case_id, _auth(), _body, _idem()))
+    access = _on_case(case_id)
+    return json_response(wiring.container().cases.preferences(access, _body(), _idem()))
 
 
 @endpoint(bp, "/v1/otp", methods=["POST"])
@@ -104,8 +120,7 @@ def open_session() -> Any:
 @endpoint(bp, "/v1/me/cases")
 def my_cases() -> Any:
     request = bp.current_request
-    cases = wiring.container().cases
-    phone = cases.session_phone(_auth())
+    container = wiring.container()
+    session = container.customer_access.session(_auth())
     limit = page_limit(query_param(request, "limit"))
-    page = cases.mine(phone, limit, query_param(request, "cursor"))
-    return json_response(page)
+    return json_response(container.cases.mine(session, limit, query_param(request, "cursor")))

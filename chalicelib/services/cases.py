@@ -1,9 +1,5 @@
-"""The customer's side of a case: reading it and answering it.
-
-A case opens with its access token (`ct_...`, that case only) or with an SMS session
-(`ss_...`, every case of the session's phone). Any other token gets 404, so case ids cannot be
-probed; only a missing Authorization header is 401.
-"""
+"""The customer's side of a case: reading it and answering it, for a caller whose access the
+view already resolved (services/access.py)."""
 
 from __future__ import annotations
 
@@ -16,70 +12,38 @@ from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import CHANNELS, LANGUAGES
-from chalicelib.domain.errors import NotFound, Unauthorized, ValidationFailed
-from chalicelib.domain.ids import fingerprint, is_ulid, tokens_match
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.ids import fingerprint
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
+from chalicelib.services.access import CaseAccess, CustomerSession
 from chalicelib.services.idempotency import Once
 from chalicelib.services.keys import sms_opt_out_key
 from chalicelib.services.ports import CaseStore, Changes
-from chalicelib.services.sessions import Sessions
-from chalicelib.services.staff import bearer, case_bearer
 from chalicelib.services.steps import StepWriter
-
-# The request body is read only after the caller is known to open the case, so a caller without
-# access learns nothing, not even whether their body was valid.
-BodyReader = Callable[[], Any]
 
 
 class CustomerCases:
     def __init__(
-        self,
-        writer: StepWriter,
-        store: CaseStore,
-        sessions: Sessions,
-        clock: Clock,
-        cursor_key: bytes,
+        self, writer: StepWriter, store: CaseStore, clock: Clock, cursor_key: bytes
     ) -> None:
         self._writer = writer
         self._store = store
-        self._sessions = sessions
         self._clock = clock
         self._cursor_key = cursor_key
 
-    # -- access ----------------------------------------------------------------------------
-
-    def authorize(self, case_id: str, authorization: str | None) -> Case:
-        token = case_bearer(authorization)
-        case = self._store.get_case(case_id) if is_ulid(case_id) else None
-        if case is None or not self._opens(token, case):
-            raise NotFound()
-        return case
-
-    def _opens(self, token: str, case: Case) -> bool:
-        if tokens_match(token, case.access_token_hash):
-            return True
-        phone = self._sessions.phone_of(token, self._clock.now())
-        return phone is not None and phone == case.contact.phone
-
     # -- reading ---------------------------------------------------------------------------
 
-    def view(self, case_id: str, authorization: str | None) -> dict[str, Any]:
-        return self._present(self.authorize(case_id, authorization))
+    def view(self, access: CaseAccess) -> dict[str, Any]:
+        return self._present(access.case)
 
     def _present(self, case: Case) -> dict[str, Any]:
         timeline = self._store.timeline(case.case_id, include_internal=False)
         return presenters.customer_case(case, timeline, self._clock.now(), self._writer.calendar)
 
-    def session_phone(self, authorization: str | None) -> str:
-        """The phone of the caller's SMS session; Unauthorized without one."""
-        phone = self._sessions.phone_of(bearer(authorization), self._clock.now())
-        if phone is None:
-            raise Unauthorized("Sign in with a one-time code first (POST /v1/otp, /v1/sessions).")
-        return phone
-
-    def mine(self, phone: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    def mine(self, session: CustomerSession, limit: int, cursor: str | None) -> dict[str, Any]:
         """GET /v1/me/cases: the session phone's cases, newest first."""
+        phone = session.phone
         scope = f"me:{fingerprint('phone', phone)}"
         cases, last = self._store.cases_of_contact(
             phone, limit, cursors.decode(cursor, self._cursor_key, scope)
@@ -102,11 +66,8 @@ class CustomerCases:
         """Commit `action` on a case the caller was already authorised for."""
         return self._writer.apply(case_id, action, idempotency=idempotency, respond=respond)
 
-    def message(
-        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None
-    ) -> dict[str, Any]:
-        self.authorize(case_id, authorization)
-        body = read()
+    def message(self, access: CaseAccess, body: Any, idem: str | None) -> dict[str, Any]:
+        case_id = access.case_id
         text = _one_text(body, "text", required=True, max_len=4000)
         calendar = self._writer.calendar
         idempotency = Once.of(f"customer-messages:{case_id}", idem, body)
@@ -119,15 +80,9 @@ class CustomerCases:
         return answer
 
     def answer_proposal(
-        self,
-        case_id: str,
-        authorization: str | None,
-        read: BodyReader,
-        accept: bool,
-        idem: str | None = None,
+        self, access: CaseAccess, body: Any, accept: bool, idem: str | None = None
     ) -> dict[str, Any]:
-        self.authorize(case_id, authorization)
-        body = read()
+        case_id = access.case_id
         reason = _one_text(body, "reason", required=False, max_len=2000)
         calendar = self._writer.calendar
         scope = f"proposal-{'accept' if accept else 'reject'}:{case_id}"
@@ -138,11 +93,8 @@ class CustomerCases:
         )
         return self._present(case)
 
-    def object(
-        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None = None
-    ) -> dict[str, Any]:
-        self.authorize(case_id, authorization)
-        body = read()
+    def object(self, access: CaseAccess, body: Any, idem: str | None = None) -> dict[str, Any]:
+        case_id = access.case_id
         reason = _one_text(body, "reason", required=True, max_len=2000)
         calendar = self._writer.calendar
         case, _ = self._act(
@@ -152,11 +104,8 @@ class CustomerCases:
         )
         return self._present(case)
 
-    def withdraw(
-        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None = None
-    ) -> dict[str, Any]:
-        self.authorize(case_id, authorization)
-        body = read()
+    def withdraw(self, access: CaseAccess, body: Any, idem: str | None = None) -> dict[str, Any]:
+        case_id = access.case_id
         reason = _one_text(body, "reason", required=False, max_len=2000)
         calendar = self._writer.calendar
         case, _ = self._act(
@@ -166,11 +115,8 @@ class CustomerCases:
         )
         return self._present(case)
 
-    def feedback(
-        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None
-    ) -> dict[str, Any]:
-        self.authorize(case_id, authorization)
-        body = read()
+    def feedback(self, access: CaseAccess, body: Any, idem: str | None) -> dict[str, Any]:
+        case_id = access.case_id
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("rating", "comment"), problems)
@@ -187,11 +133,8 @@ class CustomerCases:
         )
         return answer
 
-    def preferences(
-        self, case_id: str, authorization: str | None, read: BodyReader, idem: str | None = None
-    ) -> dict[str, Any]:
-        self.authorize(case_id, authorization)
-        body = read()
+    def preferences(self, access: CaseAccess, body: Any, idem: str | None = None) -> dict[str, Any]:
+        case_id = access.case_id
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("channels", "language", "sms_opt_out"), problems)

@@ -121,7 +121,8 @@ SMS_ONLY = {"phone": "13800138000", "email": "a@example.com", "channels": ["sms"
 
 def _preferences(desk: Desk, filed: dict[str, Any], **body: Any) -> dict[str, Any]:
     bearer = f"Bearer {filed['access_token']}"
-    return desk.container.cases.preferences(filed["case_id"], bearer, lambda: body)
+    access = desk.container.customer_access.case(filed["case_id"], bearer)
+    return desk.container.cases.preferences(access, body)
 
 
 def _staff_message(desk: Desk, case_id: str, text: str = "已联系商家，请留意退款") -> None:

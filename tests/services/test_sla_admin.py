@@ -190,9 +190,10 @@ def test_waiting_for_the_customer_pauses_the_resolution_clock(desk: Desk) -> Non
         )
     # WHEN the customer answers two working days later (Wednesday 10:00)
     desk.clock.set(desk.clock.now() + timedelta(days=2))
-    desk.container.cases.message(
-        filed["case_id"], f"Bearer {filed['access_token']}", lambda: {"text": "已上传"}, None
+    access = desk.container.customer_access.case(
+        filed["case_id"], f"Bearer {filed['access_token']}"
     )
+    desk.container.cases.message(access, {"text": "已上传"}, None)
     # THEN the resolution deadline moved by the two paused working days (to Friday 18:00)
     case = writer.load(filed["case_id"])
     assert case.status is Status.INVESTIGATING
