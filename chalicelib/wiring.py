@@ -471,17 +471,20 @@ class Container:
 
     @cached_property
     def outbox(self) -> OutboxConsumer:
-        from chalicelib.services.outbox import OutboxConsumer
+        from chalicelib.domain.outbox import EventKind
+        from chalicelib.services.outbox import OutboxConsumer, finishes
 
-        return OutboxConsumer(
-            self.store,
-            self.dispatcher,
-            self.schedule_sync,
-            self.metrics,
-            self.clock,
-            maintenance=lambda: self.recompute,
-            payments=lambda: self.payment_effects,
-        )
+        # One consumer per kind of event. The ones behind a lambda are built on their first
+        # event (the payment ledger and the recompute load nothing at cold start).
+        consumers = {
+            EventKind.NOTIFY: lambda e: self.dispatcher.handle(e),
+            EventKind.SEND_HELD: lambda e: self.dispatcher.send_held(e),
+            EventKind.SCHEDULE: finishes(lambda e: self.schedule_sync.handle(e)),
+            EventKind.METRICS: finishes(lambda e: self.metrics.handle(e)),
+            EventKind.MAINTENANCE: finishes(lambda e: self.recompute.handle(e)),
+            EventKind.PAYMENT: finishes(lambda e: self.payment_effects.handle(e)),
+        }
+        return OutboxConsumer(self.store, self.clock, consumers)
 
     @cached_property
     def staff(self) -> StaffService:

@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case, OutboxEvent, Status, TimelineEntry, Visibility
+from chalicelib.domain.case import Case, Status, TimelineEntry, Visibility
 from chalicelib.domain.complaint import PaymentRef
 from chalicelib.domain.contact import Contact
 from chalicelib.domain.ids import hash_token, new_case_number, new_ulid
+from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.domain.policy import DEFAULT_POLICIES, Category, compute_deadlines
 from chalicelib.domain.schedule import ScheduleState
 
@@ -72,7 +73,12 @@ def make_entry(
 
 def make_event(case: Case, at: datetime, suffix: str = "notify:x") -> OutboxEvent:
     return OutboxEvent(
-        case.case_id, f"v{case.version:06d}:{suffix}", "notify", "x", {"k": [1, "二"]}, at
+        Subject.case(case.case_id),
+        f"v{case.version:06d}:{suffix}",
+        EventKind.NOTIFY,
+        "x",
+        NotifyPayload("customer", "x", {"k": [1, "二"]}),
+        at,
     )
 
 

@@ -50,7 +50,7 @@ class CaseStoreContract:
         assert stored == case.evolve(version=1)
         assert store.timeline(case.case_id, include_internal=True) == [entry]
         [event] = store.pending_events(NOW, 10)
-        assert (event.event_id, event.payload) == ("v000001:notify:x", {"k": [1, "二"]})
+        assert (event.event_id, event.payload.params) == ("v000001:notify:x", {"k": [1, "二"]})
 
     def test_store_keeps_every_field_of_a_case(self, store: CaseStore) -> None:
         # GIVEN a case with every optional field set

@@ -8,10 +8,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
+from chalicelib.domain.case import Case, TimelineEntry, Visibility
 from chalicelib.domain.complaint import PaymentRef
 from chalicelib.domain.delivery import CLAIMABLE, DeliveryStatus
 from chalicelib.domain.errors import VersionConflict
+from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.verdicts import PaymentQuery
 from chalicelib.services.ports import (
     CaseQuery,
@@ -95,8 +96,8 @@ class FakeStore:
         for entry in changes.timeline:
             self.timelines.setdefault(entry.case_id, []).append(entry)
         for event in changes.events:
-            self.events[(event.case_id, event.event_id)] = (event, None)
-            self.due[(event.case_id, event.event_id)] = event.created_at
+            self.events[(event.subject.key, event.event_id)] = (event, None)
+            self.due[(event.subject.key, event.event_id)] = event.created_at
         self._apply_ledger(changes)
         self._apply_accounts(changes)
 
@@ -174,12 +175,12 @@ class FakeStore:
         return [self.events[k][0] for _, k in sorted(due)][:limit]
 
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
-        key = (event.case_id, event.event_id)
+        key = (event.subject.key, event.event_id)
         if key in self.events:
             self.events[key] = (self.events[key][0], at)
 
     def count_event_failure(self, event: OutboxEvent, error: str) -> int:
-        key = (event.case_id, event.event_id)
+        key = (event.subject.key, event.event_id)
         if not self._pending(key):
             return 0
         stored = self.events[key][0]
@@ -188,12 +189,12 @@ class FakeStore:
         return failed.attempts
 
     def give_up_event(self, event: OutboxEvent, at: datetime) -> None:
-        key = (event.case_id, event.event_id)
+        key = (event.subject.key, event.event_id)
         if self._pending(key):
             self.failed[key] = at
 
     def postpone_event(self, event: OutboxEvent, until: datetime) -> None:
-        key = (event.case_id, event.event_id)
+        key = (event.subject.key, event.event_id)
         if self._pending(key):
             self.due[key] = until
 

@@ -53,24 +53,6 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
-class OutboxEvent:
-    """Work that must happen after a change commits (a message, a schedule change).
-
-    `event_id` is deterministic (case id, case version, what) so a retried transaction writes the
-    same event and a consumer can deduplicate on it.
-    """
-
-    case_id: str
-    event_id: str
-    kind: str  # "notify" | "schedule"
-    name: str
-    payload: dict[str, Any]
-    created_at: datetime
-    attempts: int = 0  # failed attempts so far (a consumer raised)
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
 class CustomerWait:
     """Asked for more information: remind after 3 working days, close after 5."""
 

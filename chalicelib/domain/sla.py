@@ -204,7 +204,7 @@ def on_timer(case: Case, timer: Timer, now: datetime, calendar: WorkingCalendar)
     kind = kind_of(timer.name)
     due = to_rfc3339(timer.due_at)
     if kind == HELD_MESSAGES:
-        return Step(replace(fired, messages_due_at=None), release_messages=True)
+        return Step(replace(fired, messages_due_at=None), send_held_messages=True)
     if kind == NEGOTIATION_LIMIT:
         if negotiation_limit(case) != timer.due_at:
             return Step(fired)  # agreed, decided or extended meanwhile

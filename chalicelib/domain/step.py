@@ -36,7 +36,7 @@ class Step:
     case: Case
     entries: tuple[Entry, ...] = ()
     notices: tuple[Notice, ...] = ()
-    release_messages: bool = False  # send the case's held-back messages that are due
+    send_held_messages: bool = False  # send the case's held-back messages that are due
 
     @property
     def became_final(self) -> bool:
@@ -47,5 +47,5 @@ class Step:
             other.case,
             self.entries + other.entries,
             self.notices + other.notices,
-            self.release_messages or other.release_messages,
+            self.send_held_messages or other.send_held_messages,
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import delivery as rules
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid
+from chalicelib.domain.outbox import EventKind, OutboxEvent, Resend, SendHeldPayload, Subject
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
 from chalicelib.services.ports import CaseStore, Changes, NotificationLog
@@ -86,12 +86,12 @@ class DeliveryLog:
         read_at = n.updated_at or n.created_at
         event_id = f"resend:{notification_id}:{n.status}:{n.attempts}:{to_rfc3339(read_at)}"
         event = OutboxEvent(
-            n.case_id,
-            event_id,
-            "release",
-            "release",
-            {"resend": {"id": notification_id, "status": str(n.status), "attempts": n.attempts}},
-            read_at,
+            subject=Subject.parse(n.case_id),
+            event_id=event_id,
+            kind=EventKind.SEND_HELD,
+            name="resend",
+            payload=SendHeldPayload(Resend(notification_id, str(n.status), n.attempts)),
+            created_at=read_at,
         )
         self._store.commit(Changes(now=now, events=[event]))
         return present(rules.requeued(n, now))

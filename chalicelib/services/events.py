@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry, Visibility
+from chalicelib.domain.case import Case, TimelineEntry, Visibility
 from chalicelib.domain.ids import new_ulid
+from chalicelib.domain.outbox import (
+    EventKind,
+    MetricsPayload,
+    NotifyPayload,
+    OutboxEvent,
+    SchedulePayload,
+    SendHeldPayload,
+    Subject,
+)
 from chalicelib.domain.schedule import ScheduleCommand
 from chalicelib.domain.timefmt import to_rfc3339
 
@@ -25,23 +34,18 @@ def notify(
     periodic update); with it, (case, key, channel) is the exactly-once identity of a message."""
     event_key = key or name
     return OutboxEvent(
-        case_id=case.case_id,
+        subject=Subject.case(case.case_id),
         event_id=f"v{case.version:06d}:notify:{event_key}",
-        kind="notify",
+        kind=EventKind.NOTIFY,
         name=name,
-        payload={
-            "audience": audience,
-            "key": event_key,
-            "params": params or {},
-            **({"to": to} if to else {}),
-        },
+        payload=NotifyPayload(audience, event_key, params or {}, to or None),
         created_at=now,
     )
 
 
 def notify_merchant(
     merchant_id: str,
-    subject_id: str,
+    subject: Subject,
     name: str,
     params: dict[str, Any],
     now: datetime,
@@ -49,34 +53,52 @@ def notify_merchant(
 ) -> OutboxEvent:
     """A message to a merchant about something that is not (yet) a case, e.g. its query."""
     return OutboxEvent(
-        case_id=subject_id,
+        subject=subject,
         event_id=f"{key}:notify:{name}",
-        kind="notify",
+        kind=EventKind.NOTIFY,
         name=name,
-        payload={
-            "audience": "merchant",
-            "key": key,
-            "params": params,
-            "to": {"merchant_id": merchant_id},
-        },
+        payload=NotifyPayload("merchant", key, params, {"merchant_id": merchant_id}),
         created_at=now,
     )
 
 
 def schedule(case: Case, command: ScheduleCommand, now: datetime) -> OutboxEvent:
     return OutboxEvent(
-        case_id=case.case_id,
+        subject=Subject.case(case.case_id),
         event_id=f"v{case.version:06d}:schedule",
-        kind="schedule",
+        kind=EventKind.SCHEDULE,
         name=command.action.value,
-        payload={
-            "action": command.action.value,
-            "gen": command.gen,
-            "epoch": command.epoch,
-            "at": to_rfc3339(command.at) if command.at else None,
-            "timer": command.timer,
-            "due_at": to_rfc3339(command.due_at) if command.due_at else None,
-        },
+        payload=SchedulePayload(
+            action=command.action.value,
+            gen=command.gen,
+            epoch=command.epoch,
+            at=to_rfc3339(command.at) if command.at else None,
+            timer=command.timer,
+            due_at=to_rfc3339(command.due_at) if command.due_at else None,
+        ),
+        created_at=now,
+    )
+
+
+def send_held(case: Case, now: datetime) -> OutboxEvent:
+    """Send the case's held messages that are due (its wake-up fired for them)."""
+    return OutboxEvent(
+        subject=Subject.case(case.case_id),
+        event_id=f"v{case.version:06d}:send_held",
+        kind=EventKind.SEND_HELD,
+        name="send_held",
+        payload=SendHeldPayload(),
+        created_at=now,
+    )
+
+
+def metrics(case: Case, delta: dict[str, Any], now: datetime) -> OutboxEvent:
+    return OutboxEvent(
+        subject=Subject.case(case.case_id),
+        event_id=f"v{case.version:06d}:metrics",
+        kind=EventKind.METRICS,
+        name="metrics",
+        payload=MetricsPayload(delta),
         created_at=now,
     )
 

@@ -6,8 +6,8 @@ import base64
 import binascii
 from typing import Any
 
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.errors import InvalidTransition, NotFound, ValidationFailed
+from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
 from chalicelib.services.outbox import OutboxConsumer
@@ -18,7 +18,7 @@ _SEPARATOR = "\x1f"
 
 def event_ref(event: OutboxEvent) -> str:
     """An event's id in the API: its subject and its event id, URL-safe."""
-    raw = f"{event.case_id}{_SEPARATOR}{event.event_id}".encode()
+    raw = f"{event.subject}{_SEPARATOR}{event.event_id}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -36,7 +36,7 @@ def _parse_ref(ref: str) -> tuple[str, str]:
 def present(event: OutboxEvent) -> dict[str, Any]:
     return {
         "id": event_ref(event),
-        "subject": event.case_id,
+        "subject": event.subject.key,
         "event_id": event.event_id,
         "kind": event.kind,
         "name": event.name,

@@ -13,8 +13,8 @@ from datetime import datetime
 from chalicelib.domain import delivery as rules
 from chalicelib.domain.case import Case
 from chalicelib.domain.delivery import Notification
-from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.lifecycle import Step
+from chalicelib.domain.outbox import Subject
 from chalicelib.services.ports import NotificationLog
 from chalicelib.services.steps import StepWriter
 
@@ -26,16 +26,16 @@ class HeldMessages:
         self._log = notifications
         self._writer = writer
 
-    def waiting(self, case_id: str) -> Iterator[Notification]:
-        """Every message about `case_id` that is not final, page after page."""
+    def waiting(self, subject: Subject) -> Iterator[Notification]:
+        """Every message about `subject` that is not final, page after page."""
         cursor = None
         while True:
-            items, cursor = self._log.for_case(case_id, PAGE, cursor)
+            items, cursor = self._log.for_case(subject.key, PAGE, cursor)
             yield from (n for n in items if n.status not in rules.FINAL)
             if cursor is None:
                 return
 
-    def hold(self, case_id: str, held: list[Notification]) -> bool:
+    def hold(self, subject: Subject, held: list[Notification]) -> bool:
         """Point the case's wake-up at the earliest time one of `held` needs a sender. True
         when nothing is left to the caller: nothing held, or the wake-up is set."""
         if not held:
@@ -44,9 +44,9 @@ class HeldMessages:
         # Only a case has a wake-up schedule. Messages about anything else (one-time codes,
         # merchant payment queries) leave their event pending, and the outbox sweeper, which
         # takes events a few minutes old, comes back for them.
-        if not due or not is_ulid(case_id):
+        if not due or not subject.is_case:
             return False
-        self.wake(case_id, min(due))
+        self.wake(subject.id, min(due))
         return True
 
     def wake(self, case_id: str, at: datetime) -> None:

@@ -18,6 +18,7 @@ from chalicelib.domain.contact import Contact, redact
 from chalicelib.domain.errors import DuplicateOpenCase, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid, new_ulid
 from chalicelib.domain.ledger import Payment, fold
+from chalicelib.domain.outbox import Subject
 from chalicelib.domain.policy import Category
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.domain.verdicts import (
@@ -359,7 +360,7 @@ def _merchant_entry(entry: TimelineEntry) -> dict[str, Any]:
 def _answered_notice(query: PaymentQuery, now: datetime, expected: datetime | None = None) -> Any:
     return events.notify_merchant(
         query.merchant_id,
-        f"query#{query.query_id}",
+        Subject.query(query.query_id),
         "merchant_query_answered",
         {
             "query_id": query.query_id,

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.domain import validation as v
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import contact_key
 from chalicelib.domain.errors import Unavailable, ValidationFailed
 from chalicelib.domain.metrics import CANCELLED, CLOCK_STATES, MET, MISSED, RUNNING
+from chalicelib.domain.outbox import MetricsPayload, OutboxEvent
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services.ports import CaseStore, MetricsStore
 
@@ -39,12 +39,12 @@ class MetricsRecorder:
         self._store = store
 
     def handle(self, event: OutboxEvent) -> bool:
-        payload = event.payload
+        payload = event.payload_as(MetricsPayload).delta
         add = {str(k): int(v) for k, v in payload.get("add", {}).items()}
-        if payload.get("check_repeat") and self._is_repeat(event.case_id):
+        if payload.get("check_repeat") and self._is_repeat(event.subject.id):
             add["repeat"] = 1
         samples = {str(k): [float(x) for x in v] for k, v in payload.get("samples", {}).items()}
-        change_id = f"{event.case_id}:{event.event_id}"
+        change_id = f"{event.subject}:{event.event_id}"
         return self._metrics.apply(change_id, str(payload["day"]), add, samples)
 
     def _is_repeat(self, case_id: str) -> bool:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 from chalicelib.domain import delivery as rules
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.delivery import DeliveryStatus, Notification
+from chalicelib.domain.outbox import OutboxEvent, Resend, SendHeldPayload
 from chalicelib.services.holding import HeldMessages
 from chalicelib.services.ports import NotificationLog
 from chalicelib.services.recipients import Recipients
@@ -45,29 +45,28 @@ class Dispatcher:
             stored = self._log.create(notification)
             if stored.status not in rules.FINAL:
                 held += self._unfinished(stored)
-        return self._held.hold(event.case_id, held)
+        return self._held.hold(event.subject, held)
 
-    def release(self, event: OutboxEvent) -> bool:
+    def send_held(self, event: OutboxEvent) -> bool:
         """The case's wake-up fired, or staff asked for a message to be sent again: send every
         held message of the case that is due."""
-        resend = event.payload.get("resend")
-        if isinstance(resend, dict):
+        resend = event.payload_as(SendHeldPayload).resend
+        if resend is not None:
             self._requeue(resend)
         held: list[Notification] = []
-        for notification in self._held.waiting(event.case_id):
+        for notification in self._held.waiting(event.subject):
             held += self._unfinished(notification)
-        return self._held.hold(event.case_id, held)
+        return self._held.hold(event.subject, held)
 
-    def _requeue(self, resend: dict[str, object]) -> None:
+    def _requeue(self, resend: Resend) -> None:
         """Queue the message staff asked to send again, if it still stands as they saw it (a
         repeated request, or one made after it moved on, changes nothing)."""
         try:
-            status = DeliveryStatus(str(resend.get("status")))
-            attempts = int(str(resend.get("attempts")))
+            status = DeliveryStatus(resend.status)
         except ValueError:
             log.warning("notify: ignoring a malformed resend %r", resend)
             return
-        self._log.reset(str(resend.get("id")), self._clock.now(), status, attempts)
+        self._log.reset(resend.notification_id, self._clock.now(), status, resend.attempts)
 
     def _unfinished(self, notification: Notification) -> list[Notification]:
         return [n for n in self._sender.deliver(notification) if n.status not in rules.FINAL]

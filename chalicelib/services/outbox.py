@@ -14,17 +14,14 @@ unavailable keeps being retried, an hour apart at most: the outage's own alarms 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unavailable
-from chalicelib.services.metrics import MetricsRecorder
-from chalicelib.services.notify import Dispatcher
+from chalicelib.domain.outbox import EventKind, OutboxEvent
 from chalicelib.services.ports import CaseStore
-from chalicelib.services.schedules import ScheduleSync
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +30,18 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 # Tells a redrive when to stop (the sweeper's remaining Lambda time); never stops by default.
 Stop = Callable[[], bool]
+# Runs an event's effects; True when nothing is left to retry (the event is then done).
+Consumer = Callable[[OutboxEvent], bool]
+
+
+def finishes(effect: Callable[[OutboxEvent], object]) -> Consumer:
+    """A consumer whose effect, once it returns, leaves nothing to retry."""
+
+    def consume(event: OutboxEvent) -> bool:
+        effect(event)
+        return True
+
+    return consume
 
 
 def event_backoff(attempts: int) -> timedelta:
@@ -57,45 +66,19 @@ def _describe(exc: BaseException) -> str:
 
 class OutboxConsumer:
     def __init__(
-        self,
-        store: CaseStore,
-        dispatcher: Dispatcher,
-        schedules: ScheduleSync,
-        metrics: MetricsRecorder,
-        clock: Clock,
-        maintenance: Callable[[], Any] | None = None,
-        payments: Callable[[], Any] | None = None,
+        self, store: CaseStore, clock: Clock, consumers: Mapping[EventKind, Consumer]
     ) -> None:
-        self._maintenance = maintenance
-        self._payments = payments
+        missing = set(EventKind) - set(consumers)
+        if missing:
+            raise ValueError(f"no consumer for outbox event kinds {sorted(missing)}")
         self._store = store
-        self._dispatcher = dispatcher
-        self._schedules = schedules
-        self._metrics = metrics
         self._clock = clock
+        self._consumers = consumers
 
     def handle(self, event: OutboxEvent) -> bool:
         """Run the event's effects; mark it done once nothing is left to retry. Safe to call
         any number of times for the same event. Raises what its consumer raised."""
-        if event.kind == "notify":
-            done = self._dispatcher.handle(event)
-        elif event.kind == "release":
-            done = self._dispatcher.release(event)
-        elif event.kind == "schedule":
-            self._schedules.handle(event)
-            done = True
-        elif event.kind == "metrics":
-            self._metrics.handle(event)
-            done = True
-        elif event.kind == "maintenance" and self._maintenance is not None:
-            self._maintenance().handle(event)
-            done = True
-        elif event.kind == "payment" and self._payments is not None:
-            self._payments().handle(event)
-            done = True
-        else:
-            log.error("outbox: unknown event kind %r (%s)", event.kind, event.event_id)
-            done = True
+        done = self._consumers[event.kind](event)
         if done:
             self._store.mark_event_done(event, self._clock.now())
         return done
@@ -120,7 +103,7 @@ class OutboxConsumer:
             if attempts and not isinstance(exc, Unavailable) and attempts >= MAX_ATTEMPTS:
                 log.error(
                     "outbox: event %s/%s failed %d times and is given up: %s",
-                    event.case_id,
+                    event.subject,
                     event.event_id,
                     attempts,
                     _describe(exc),

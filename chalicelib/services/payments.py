@@ -16,11 +16,12 @@ from typing import Any
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case, OutboxEvent, Visibility
+from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import ValidationFailed, VersionConflict
 from chalicelib.domain.ledger import Payment, PaymentEvent, fold, parse_event
 from chalicelib.domain.lifecycle import Entry, Notice, Step
+from chalicelib.domain.outbox import EventKind, OutboxEvent, PaymentPayload, Subject
 from chalicelib.domain.policy import Category
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.domain.verdicts import (
@@ -122,16 +123,12 @@ class PaymentEvents:
         if changed:
             changes.events.append(
                 OutboxEvent(
-                    f"payment#{event.transaction_id}",
-                    f"{event.event_id}:payment",
-                    "payment",
-                    "payment_changed",
-                    {
-                        "transaction_id": event.transaction_id,
-                        "facts": changed,
-                        "event_id": event.event_id,
-                    },
-                    now,
+                    subject=Subject.payment(event.transaction_id),
+                    event_id=f"{event.event_id}:payment",
+                    kind=EventKind.PAYMENT,
+                    name="payment_changed",
+                    payload=PaymentPayload(event.transaction_id, tuple(changed), event.event_id),
+                    created_at=now,
                 )
             )
         try:
@@ -202,12 +199,13 @@ class PaymentEffects:
         self._merchant_name = merchant_name
 
     def handle(self, event: OutboxEvent) -> None:
-        record = self._payments.get_payment(event.payload["transaction_id"])
+        payload = event.payload_as(PaymentPayload)
+        record = self._payments.get_payment(payload.transaction_id)
         if record is None:
             return
         payment = fold(record.events)
-        changed = [str(f) for f in event.payload.get("facts", [])]
-        marker = f"payment@{event.payload.get('event_id', event.event_id)}"
+        changed = list(payload.facts)
+        marker = f"payment@{payload.event_id or event.event_id}"
         name = self._merchant_name(payment.merchant_id)
         cases = self._payments.cases_of_payment(
             payment.transaction_id, payment.merchant_id, payment.order_id
@@ -274,7 +272,7 @@ class PaymentEffects:
         }
         notice = events.notify_merchant(
             query.merchant_id,
-            f"query#{query.query_id}",
+            Subject.query(query.query_id),
             "merchant_settlement_found" if answer is Verdict.SETTLED else "merchant_query_answered",
             params,
             now,

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.case import Case, OutboxEvent, TimelineEntry
+from chalicelib.domain.case import Case, TimelineEntry
 from chalicelib.domain.delivery import DeliveryStatus, Notification
+from chalicelib.domain.outbox import OutboxEvent
 
 __all__ = ["DeliveryStatus", "Notification"]  # the delivery entities live in the domain
 

@@ -16,6 +16,7 @@ from chalicelib.domain import delivery as rules
 from chalicelib.domain import receipts
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.delivery import Notification
+from chalicelib.domain.outbox import Subject
 from chalicelib.domain.receipts import Receipt
 from chalicelib.services.holding import HeldMessages
 from chalicelib.services.metrics import DeliveryCounts
@@ -58,7 +59,7 @@ class Receipts:
             if self._log.replace(after, message):
                 if after.status not in rules.FINAL:
                     # Not delivered: it goes again after its back-off, on the case's wake-up.
-                    self._held.hold(after.case_id, [after])
+                    self._held.hold(Subject.parse(after.case_id), [after])
                 return self._settled(message, after)
             # It changed while we read it (a sender recorded an outcome): read it again.
         log.warning("receipts: %s kept changing; receipt left", receipt.message_id)

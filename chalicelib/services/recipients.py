@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import Contact, mask_email, mask_phone
 from chalicelib.domain.delivery import NO_EMAIL_VERSION, Notification
+from chalicelib.domain.outbox import NotifyPayload, OutboxEvent
 from chalicelib.domain.receipts import receipt_key
 from chalicelib.services.ports import CaseStore, MerchantDirectory, StaffDirectory, StaffMember
 
@@ -31,11 +32,11 @@ class Recipients:
 
     def of(self, event: OutboxEvent) -> list[Notification]:
         """Every message `event` asks for; none when its recipient is gone."""
-        audience = str(event.payload.get("audience", "customer"))
+        audience = event.payload_as(NotifyPayload).audience
         if audience == "customer":
             contact = self._customer(event)
             if contact is None:
-                log.warning("notify: case %s not found for %s", event.case_id, event.event_id)
+                log.warning("notify: case %s not found for %s", event.subject, event.event_id)
                 return []
             return self._customer_messages(event, contact)
         if audience == "staff":
@@ -73,23 +74,26 @@ class Recipients:
     def _customer(self, event: OutboxEvent) -> Contact | None:
         """Named in the event (one-time codes), else the case's contact as it is now (so a
         changed preference counts)."""
-        to = event.payload.get("to")
+        to = event.payload_as(NotifyPayload).to
         if isinstance(to, dict):
             channels = tuple(to.get("channels") or ("sms", "email"))
             return Contact(to.get("phone"), to.get("email"), to.get("language", "zh-CN"), channels)
-        case = self._store.get_case(event.case_id)
+        case = self._case(event)
         return case.contact if case else None
 
+    def _case(self, event: OutboxEvent) -> Case | None:
+        return self._store.get_case(event.subject.id) if event.subject.is_case else None
+
     def _customer_messages(self, event: OutboxEvent, contact: Contact) -> list[Notification]:
-        payload = event.payload
-        key = str(payload.get("key") or event.name)
+        payload = event.payload_as(NotifyPayload)
+        key = payload.key or event.name
         params = {
-            **payload.get("params", {}),
+            **payload.params,
             "phone_masked": mask_phone(contact.phone),
             "email_masked": mask_email(contact.email),
         }
-        if payload.get("sealed"):
-            params["_sealed"] = payload["sealed"]
+        if payload.sealed:
+            params["_sealed"] = payload.sealed
         out = []
         for channel in contact.reachable_channels():
             recipient = contact.phone if channel == "sms" else contact.email
@@ -98,8 +102,8 @@ class Recipients:
             masked = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
             out.append(
                 Notification(
-                    notification_id=f"{event.case_id}:{key}:{channel}",
-                    case_id=event.case_id,
+                    notification_id=f"{event.subject}:{key}:{channel}",
+                    case_id=event.subject.key,
                     event=event.name,
                     channel=channel,
                     audience="customer",
@@ -117,14 +121,15 @@ class Recipients:
 
     def _staff_messages(self, event: OutboxEvent) -> list[Notification]:
         """One email per staff member named (by id or role) who has an address."""
-        to = event.payload.get("to") or {}
+        payload = event.payload_as(NotifyPayload)
+        to = payload.to or {}
         members: dict[str, StaffMember] = {}
         for staff_id in to.get("staff_ids", []):
             if member := self._staff.get(staff_id):
                 members[member.staff_id] = member
         for role in to.get("roles", []):
             members.update({m.staff_id: m for m in self._staff.by_role(role)})
-        facts = self._assignee(event.payload.get("params", {}))
+        facts = self._assignee(payload.params)
         return [
             self._office_email(
                 event,
@@ -152,11 +157,9 @@ class Recipients:
 
     def _merchant_messages(self, event: OutboxEvent) -> list[Notification]:
         """An email to the merchant a case or a query concerns."""
-        payload = event.payload
-        merchant_id = (payload.get("to") or {}).get("merchant_id") or payload.get("params", {}).get(
-            "merchant_id"
-        )
-        if merchant_id is None and (case := self._store.get_case(event.case_id)):
+        payload = event.payload_as(NotifyPayload)
+        merchant_id = (payload.to or {}).get("merchant_id") or payload.params.get("merchant_id")
+        if merchant_id is None and (case := self._case(event)):
             merchant_id = case.merchant_id
         merchant = self._merchants.get(merchant_id) if merchant_id else None
         if merchant is None or not merchant.email:
@@ -179,16 +182,17 @@ class Recipients:
     ) -> Notification:
         """An email to staff (zh-CN) or a merchant (in its language), one per (event,
         recipient)."""
-        key = str(event.payload.get("key") or event.name)
+        payload = event.payload_as(NotifyPayload)
+        key = payload.key or event.name
         return Notification(
-            notification_id=f"{event.case_id}:{key}:email:{who}",
-            case_id=event.case_id,
+            notification_id=f"{event.subject}:{key}:email:{who}",
+            case_id=event.subject.key,
             event=event.name,
             channel="email",
             audience=audience,
             recipient=address,
             recipient_masked=mask_email(address) or "",
             language=language,
-            params={**event.payload.get("params", {}), **named},
+            params={**payload.params, **named},
             created_at=self._clock.now(),
         )

@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.outbox import OutboxEvent, SchedulePayload
 from chalicelib.domain.timefmt import parse_rfc3339
 from chalicelib.services.ports import (
     CaseStore,
@@ -43,22 +43,24 @@ class ScheduleSync:
     def handle(self, event: OutboxEvent) -> str:
         """One Scheduler call in the usual case. Idempotent: a repeated or out-of-order event
         whose epoch is no longer the case's current one does nothing."""
-        command = event.payload
-        case = self._store.get_case(event.case_id)
-        if case is None or case.schedule.epoch != command.get("epoch"):
+        command = event.payload_as(SchedulePayload)
+        case = self._store.get_case(event.subject.id)
+        if case is None or case.schedule.epoch != command.epoch:
             return "superseded"
-        name = schedule_name(case.case_id, int(command["gen"]))
-        action = command["action"]
+        name = schedule_name(case.case_id, command.gen)
+        action = command.action
         if action == "delete":
             with contextlib.suppress(ScheduleMissing):  # it fired and deleted itself
                 self._scheduler.delete(name)
             return "deleted"
-        at = parse_rfc3339(command["at"])
+        if command.at is None:
+            return "invalid"
+        at = parse_rfc3339(command.at)
         payload = {
             "case_id": case.case_id,
-            "timer": command["timer"],
-            "due_at": command["due_at"],
-            "clock_epoch": command["epoch"],
+            "timer": command.timer,
+            "due_at": command.due_at,
+            "clock_epoch": command.epoch,
         }
         if at <= self._clock.now():
             return self._fired_late(name, payload)

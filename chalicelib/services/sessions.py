@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import validation as v
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import LANGUAGES, normalize_phone
 from chalicelib.domain.errors import RateLimited, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import fingerprint, hash_token, new_token, new_ulid
+from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.services import keys
 from chalicelib.services.idempotency import Once, extra_claims
@@ -81,21 +81,21 @@ class Sessions:
         }
         sealed = self._box.seal(code.encode(), otp_context(code_id))
         event = OutboxEvent(
-            case_id=f"otp:{who}",
+            subject=Subject.phone(who),
             event_id=f"{code_id}:notify:otp_code",
-            kind="notify",
+            kind=EventKind.NOTIFY,
             name="otp_code",
-            payload={
-                "audience": "customer",
-                "key": f"otp_code@{code_id}",
-                "to": {"phone": phone, "language": language, "channels": ["sms"]},
-                "params": {
+            payload=NotifyPayload(
+                audience="customer",
+                key=f"otp_code@{code_id}",
+                to={"phone": phone, "language": language, "channels": ["sms"]},
+                params={
                     "expires_minutes": int(CODE_TTL.total_seconds() // 60),
                     # Past this the code is not sent at all (the dispatcher drops it).
                     "expires_at": to_rfc3339(now + CODE_TTL),
                 },
-                "sealed": {"code": sealed, "context": otp_context(code_id)},
-            },
+                sealed={"code": sealed, "context": otp_context(code_id)},
+            ),
             created_at=now,
         )
         hour = now.strftime("%Y%m%d%H")

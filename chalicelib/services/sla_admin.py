@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.domain import validation as v
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case, OutboxEvent, Visibility
+from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.errors import NotFound, ValidationFailed, VersionConflict
@@ -24,6 +24,7 @@ from chalicelib.domain.lifecycle import (
     Entry,
     Step,
 )
+from chalicelib.domain.outbox import EventKind, MaintenancePayload, OutboxEvent, Subject
 from chalicelib.domain.policy import (
     DEFAULT_POLICIES,
     Category,
@@ -176,12 +177,12 @@ class CalendarAdmin:
         }
         run = f"calendar-{year}-{now.timestamp():.0f}"
         event = OutboxEvent(
-            f"calendar#{year}",
-            f"{run}:0",
-            "maintenance",
-            "recompute_deadlines",
-            {"run": run, "page": 0, "cursor": None},
-            now,
+            subject=Subject.calendar(year),
+            event_id=f"{run}:0",
+            kind=EventKind.MAINTENANCE,
+            name="recompute_deadlines",
+            payload=MaintenancePayload(run, 0),
+            created_at=now,
         )
         self._store.commit(
             Changes(now=now, key_puts=[KeyClaim(calendar_key(year), record)], events=[event])
@@ -269,23 +270,21 @@ class Recompute:
     def handle(self, event: OutboxEvent) -> None:
         # This consumer runs apart from the API call that loaded the calendar: read it afresh.
         self._config.invalidate()
-        payload = event.payload
-        cases, last = self._store.list_cases(
-            CaseQuery(limit=RECOMPUTE_PAGE, start=payload.get("cursor"))
-        )
+        payload = event.payload_as(MaintenancePayload)
+        cases, last = self._store.list_cases(CaseQuery(limit=RECOMPUTE_PAGE, start=payload.cursor))
         for case in cases:
             self._writer.apply(case.case_id, self._step)
         if last is None:
             return
-        page = int(payload["page"]) + 1
+        page = payload.page + 1
         now = self._clock.now()
         follow = OutboxEvent(
-            event.case_id,
-            f"{payload['run']}:{page}",
-            "maintenance",
-            event.name,
-            {**payload, "page": page, "cursor": last},
-            now,
+            subject=event.subject,
+            event_id=f"{payload.run}:{page}",
+            kind=EventKind.MAINTENANCE,
+            name=event.name,
+            payload=replace(payload, page=page, cursor=last),
+            created_at=now,
         )
         self._store.commit(Changes(now=now, events=[follow]))
 

@@ -13,12 +13,13 @@ from typing import Any
 
 from chalicelib.domain.audience import addressed
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case, OutboxEvent, Visibility
+from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import NotFound, VersionConflict
 from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.metrics import deltas
+from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.services import events
 from chalicelib.services.idempotency import Once
@@ -37,16 +38,7 @@ def metrics_event(
     delta = deltas(before, after, calendar)
     if delta is None:
         return []
-    return [
-        OutboxEvent(
-            after.case_id,
-            f"v{after.version:06d}:metrics",
-            "metrics",
-            "metrics",
-            delta.payload(),
-            now,
-        )
-    ]
+    return [events.metrics(after, delta.payload(), now)]
 
 
 class StepWriter:
@@ -148,12 +140,8 @@ class StepWriter:
         ]
         if command is not None:
             outbox.append(events.schedule(case, command, now))
-        if step.release_messages:
-            outbox.append(
-                OutboxEvent(
-                    case.case_id, f"v{case.version:06d}:release", "release", "release", {}, now
-                )
-            )
+        if step.send_held_messages:
+            outbox.append(events.send_held(case, now))
         outbox += metrics_event(before, case, now, self.calendar)
         timeline = [
             events.entry(

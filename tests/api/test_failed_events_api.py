@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.services.outbox import MAX_ATTEMPTS
 from chalicelib.services.ports import Changes
 from tests.api.conftest import Api, error_of
@@ -15,11 +15,11 @@ def _given_up_event(api: Api) -> OutboxEvent:
     it was given up."""
     now = api.clock.now()
     event = OutboxEvent(
-        "01KBROKENBROKENBROKENBROKEN",
+        Subject.case("01KBROKENBROKENBROKENBROKEN"),
         "v000001:notify:sla_warning",
-        "notify",
+        EventKind.NOTIFY,
         "sla_warning",
-        {"audience": "staff", "to": {"staff_ids": 7}, "params": {}},
+        NotifyPayload("staff", "sla_warning", {}, {"staff_ids": 7}),
         now,
     )
     api.container.store.commit(Changes(now=now, events=[event]))
@@ -38,7 +38,7 @@ def test_admins_list_given_up_events_and_send_one_again(api: Api) -> None:
     # THEN it is there, with its attempts and last error
     assert listing.status_code == 200
     [item] = listing.json_body["items"]
-    assert (item["subject"], item["event_id"]) == (event.case_id, event.event_id)
+    assert (item["subject"], item["event_id"]) == (event.subject.key, event.event_id)
     assert item["attempts"] == MAX_ATTEMPTS and "TypeError" in item["last_error"]
     # WHEN it is sent again / THEN it is pending with fresh attempts, and a repeat is refused
     headers = {"Authorization": f"Bearer {admin}"}

@@ -12,9 +12,9 @@ import pytest
 
 from chalicelib.adapters.receipts import email_receipt, sms_receipt
 from chalicelib.domain import delivery as rules
-from chalicelib.domain.case import OutboxEvent
 from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.errors import InvalidTransition, Unavailable
+from chalicelib.domain.outbox import EventKind, OutboxEvent, SendHeldPayload, Subject
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.services.ports import Changes, DeliveryFailed, DeliveryUnknown
 from tests.builders import complaint
@@ -363,8 +363,15 @@ def test_more_than_two_hundred_held_messages_of_a_case_are_all_released() -> Non
         )
         desk.notifications.create(held)
     # WHEN the case's wake-up releases them
-    release = OutboxEvent(case.case_id, "v9:release", "release", "release", {}, desk.clock.now())
-    assert desk.container.dispatcher.release(release) is True
+    wake = OutboxEvent(
+        Subject.case(case.case_id),
+        "v9:send_held",
+        EventKind.SEND_HELD,
+        "send_held",
+        SendHeldPayload(),
+        desk.clock.now(),
+    )
+    assert desk.container.dispatcher.send_held(wake) is True
     # THEN every one of them went
     assert len(desk.email.sent) == 251
     assert {n.status for n in desk.notifications.items.values()} == {"sent"}

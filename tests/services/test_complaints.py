@@ -26,7 +26,7 @@ def test_file_complaint_commits_case_timeline_and_outbox_once(desk: Desk) -> Non
     pending = desk.store.pending_events(desk.clock.now(), 10)
     assert sorted(e.kind for e in pending) == ["metrics", "notify", "notify", "schedule"]
     # (the customer hears the case was received; the merchant it names, that it was opened)
-    notices = sorted((e.name, e.payload["audience"]) for e in pending if e.kind == "notify")
+    notices = sorted((e.name, e.payload.audience) for e in pending if e.kind == "notify")
     assert notices == [("case_received", "customer"), ("merchant_case_opened", "merchant")]
     # AND the token in the answer is the one stored as a hash (and only as a hash)
     assert tokens_match(body["access_token"], case.access_token_hash)

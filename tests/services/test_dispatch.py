@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain.outbox import SubjectKind
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.notifications.render import sms_segments
 from chalicelib.services.ports import Changes, DeliveryFailed, Merchant, Notification
@@ -129,13 +130,15 @@ def test_dispatch_throttled_merchant_query_email_is_retried_by_the_sweeper() -> 
         merchant, {"transaction_id": "TXN-20261123-0009", "amount_fen": 3880}
     )
     [notice] = [
-        e for e in desk.store.pending_events(desk.clock.now(), 50) if e.case_id.startswith("query#")
+        e
+        for e in desk.store.pending_events(desk.clock.now(), 50)
+        if e.subject.kind is SubjectKind.QUERY
     ]
     # WHEN the stream hands the notice to the dispatcher
     done = desk.container.outbox.handle(notice)
     # THEN it does not fail, and the notice stays pending (a query has no wake-up schedule)
     assert done is False
-    [held] = [n for n in desk.notifications.items.values() if n.case_id == notice.case_id]
+    [held] = [n for n in desk.notifications.items.values() if n.case_id == notice.subject.key]
     assert held.status == "failed"
     # WHEN the sweeper runs a few minutes later THEN the email goes out, once
     desk.clock.advance(SWEEP_MIN_AGE.total_seconds() + 60)

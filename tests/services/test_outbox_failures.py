@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.case import Case, OutboxEvent
+from chalicelib.domain.case import Case
 from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.handlers import sweeper
 from chalicelib.services.outbox import MAX_ATTEMPTS, event_backoff
 from chalicelib.services.ports import Changes
@@ -22,11 +23,11 @@ from tests.services.conftest import Desk, make_desk
 def _poison(desk: Desk, n: int) -> OutboxEvent:
     """An event no consumer can handle: it names its staff recipients wrongly."""
     event = OutboxEvent(
-        case_id=f"broken#{n}",
+        subject=Subject.case(f"broken-{n}"),
         event_id=f"{n:04d}:notify:bad",
-        kind="notify",
+        kind=EventKind.NOTIFY,
         name="sla_warning",
-        payload={"audience": "staff", "to": {"staff_ids": 12345}, "params": {}},
+        payload=NotifyPayload("staff", "sla_warning", {}, {"staff_ids": 12345}),
         created_at=desk.clock.now(),
     )
     desk.store.commit(Changes(now=desk.clock.now(), events=[event]))
@@ -102,10 +103,10 @@ def test_a_given_up_event_is_sent_again_on_request(desk: Desk) -> None:
     assert desk.container.outbox.failed(10, None)[0]
     # WHEN staff send it again / THEN it is pending with fresh attempts, and a second
     # request for the same event finds nothing to do
-    again = desk.container.outbox.retry_failed(event.case_id, event.event_id)
+    again = desk.container.outbox.retry_failed(event.subject.key, event.event_id)
     assert again is not None and again.attempts == 0
     assert [e.event_id for e in desk.store.pending_events(desk.clock.now(), 10)] == [event.event_id]
-    assert desk.container.outbox.retry_failed(event.case_id, event.event_id) is None
+    assert desk.container.outbox.retry_failed(event.subject.key, event.event_id) is None
     assert desk.container.outbox.failed(10, None)[0] == []
 
 

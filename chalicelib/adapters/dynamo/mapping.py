@@ -26,7 +26,6 @@ from chalicelib.adapters.dynamo.models import (
 from chalicelib.domain.case import (
     Case,
     CustomerWait,
-    OutboxEvent,
     SecondReview,
     Status,
     TimelineEntry,
@@ -35,6 +34,13 @@ from chalicelib.domain.case import (
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import PaymentRef, order_ref
 from chalicelib.domain.contact import Contact, contact_key
+from chalicelib.domain.outbox import (
+    EventKind,
+    OutboxEvent,
+    Subject,
+    payload_from_dict,
+    payload_to_dict,
+)
 from chalicelib.domain.policy import REGULATORY_DAYS, Category, Deadlines, SlaPolicy, Target
 from chalicelib.domain.proposal import Installment, Proposal, ProposalStatus
 from chalicelib.domain.schedule import ScheduleState
@@ -333,25 +339,27 @@ def entry_from_model(model: TimelineModel) -> TimelineEntry:
 
 
 def event_to_model(event: OutboxEvent) -> OutboxModel:
+    subject = event.subject.key  # the table's partition key is named case_id
     return OutboxModel(
-        event.case_id,
+        subject,
         event.event_id,
-        kind=event.kind,
+        kind=event.kind.value,
         name=event.name,
-        payload=dict(event.payload),
+        payload=payload_to_dict(event),
         created_at=event.created_at,
         due_at=event.created_at,
-        pending_shard=shard(f"{event.case_id}:{event.event_id}", OUTBOX_SHARDS, "p"),
+        pending_shard=shard(f"{subject}:{event.event_id}", OUTBOX_SHARDS, "p"),
     )
 
 
 def event_from_model(model: OutboxModel) -> OutboxEvent:
+    kind = EventKind.read(model.kind)
     return OutboxEvent(
-        case_id=model.case_id,
+        subject=Subject.parse(model.case_id),
         event_id=model.event_id,
-        kind=model.kind,
+        kind=kind,
         name=model.name,
-        payload=plain(model.payload),
+        payload=payload_from_dict(kind, plain(model.payload)),
         created_at=model.created_at,
         attempts=int(model.attempts or 0),
         last_error=model.last_error,

@@ -42,12 +42,12 @@ from chalicelib.adapters.errors import aws_call, error_code, is_transient, unava
 from chalicelib.domain.case import (
     FINAL_STATUSES,
     Case,
-    OutboxEvent,
     Status,
     TimelineEntry,
     Visibility,
 )
 from chalicelib.domain.errors import VersionConflict
+from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services.keys import merchant_key
 from chalicelib.services.ports import CaseQuery, Changes, KeyClaim, KeyTaken, LimitReached
@@ -256,7 +256,7 @@ class DynamoCaseStore(PaymentReads):
     ) -> OutboxModel | None:
         """Change an outbox item that exists (and matches `condition`), returning it as it is
         now; None (a no-op) when it does not, e.g. a repeat that finds it already changed."""
-        model = OutboxModel(event.case_id, event.event_id)
+        model = OutboxModel(event.subject.key, event.event_id)
         exists = OutboxModel.event_id.exists()
         try:
             with aws_call("dynamodb"):
@@ -310,7 +310,7 @@ class DynamoCaseStore(PaymentReads):
                     f"p{n}", OutboxModel.due_at <= due_by, limit=limit
                 )
                 streams.append([(m.due_at, event_from_model(m)) for m in query])
-        merged = heapq.merge(*streams, key=lambda d: (d[0], d[1].case_id, d[1].event_id))
+        merged = heapq.merge(*streams, key=lambda d: (d[0], d[1].subject.key, d[1].event_id))
         return [event for _, event in merged][:limit]
 
     def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
