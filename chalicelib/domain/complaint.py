@@ -20,6 +20,9 @@ from .errors import ValidationFailed
 from .policy import Category
 
 INTAKE_CHANNELS = ("web", "app", "phone", "chat", "email")
+# A merchant_settlement case opened by a merchant's payment query came in through the merchant API.
+MERCHANT_QUERY_CHANNEL = "merchant_api"
+CASE_CHANNELS = (*INTAKE_CHANNELS, MERCHANT_QUERY_CHANNEL)
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 MAX_AMOUNT_FEN = 100_000_000_000  # one billion yuan: anything larger is a typo
 

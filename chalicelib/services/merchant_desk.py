@@ -13,7 +13,13 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Status, TimelineEntry
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE, ComplaintRequest, PaymentRef
+from chalicelib.domain.complaint import (
+    MAX_AMOUNT_FEN,
+    MERCHANT_QUERY_CHANNEL,
+    REFERENCE,
+    ComplaintRequest,
+    PaymentRef,
+)
 from chalicelib.domain.contact import Contact, redact
 from chalicelib.domain.errors import DuplicateOpenCase, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid, new_ulid
@@ -195,7 +201,7 @@ class MerchantDesk:
                 amount_fen=query.amount_fen,
                 paid_at=query.paid_at,
             ),
-            channel="merchant_api",
+            channel=MERCHANT_QUERY_CHANNEL,
         )
         saved: list[PaymentQuery] = []
 

@@ -75,6 +75,15 @@ def obj(
     return out
 
 
+def answer(
+    properties: Mapping[str, Schema], optional: Iterable[str] = (), description: str | None = None
+) -> Schema:
+    """An object the service answers with: every property is always there (null when it has no
+    value) except the `optional` ones, which only some answers carry."""
+    skip = set(optional)
+    return obj(properties, [k for k in properties if k not in skip], description=description)
+
+
 def page(item: str) -> Schema:
     """A list answer: {"items", "next_cursor"}."""
     cursor = nullable({"type": "string", "description": "Pass as ?cursor= for the next page."})

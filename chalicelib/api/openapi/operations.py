@@ -34,7 +34,11 @@ def error(status: str, description: str) -> Schema:
     answer = content(ref("Error"), f"`{code}`: {description}")
     if status == "503":
         answer["headers"] = {
-            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            "Retry-After": {
+                "description": "Seconds to wait.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+            }
         }
     return answer
 

@@ -11,6 +11,7 @@ from chalicelib.api.openapi.builders import (
     TIME,
     Schema,
     anchored,
+    answer,
     enum,
     int_range,
     nullable,
@@ -53,19 +54,19 @@ def _metrics_schema() -> Schema:
         ["running", "met", "missed", "cancelled", "started", "total", "percent_met"],
     )
     hours = nullable({"type": "number"})
-    return obj(
+    return answer(
         {
             "from": DATE,
             "to": DATE,
             "cohort": STR,
-            "volumes": obj({"filed": INT, "by_category": counts, "by_status": counts}),
-            "sla": obj({name: clock for name in CLOCKS}),
-            "median_working_hours": obj({"first_response": hours, "resolution": hours}),
-            "csat": obj(
+            "volumes": answer({"filed": INT, "by_category": counts, "by_status": counts}),
+            "sla": answer({name: clock for name in CLOCKS}),
+            "median_working_hours": answer({"first_response": hours, "resolution": hours}),
+            "csat": answer(
                 {
                     "count": INT,
                     "average": nullable({"type": "number", "minimum": 1, "maximum": 5}),
-                    "distribution": obj({str(n): INT for n in range(1, 6)}),
+                    "distribution": answer({str(n): INT for n in range(1, 6)}),
                 }
             ),
             "repeat_complaint_rate": nullable({"type": "number", "minimum": 0, "maximum": 1}),
@@ -87,7 +88,7 @@ def admin_schemas() -> dict[str, Schema]:
     time_or_null = nullable(TIME)
     return {
         "Metrics": _metrics_schema(),
-        "Notification": obj(
+        "Notification": answer(
             {
                 "id": STR,
                 "case_id": STR,
@@ -139,7 +140,7 @@ def admin_schemas() -> dict[str, Schema]:
             ["name", "role"],
             closed=True,
         ),
-        "StaffCreated": obj(
+        "StaffCreated": answer(
             {
                 "staff_id": STR,
                 "name": STR,
@@ -172,7 +173,7 @@ def _merchant_schemas() -> dict[str, Schema]:
             ["merchant_id", "name"],
             closed=True,
         ),
-        "MerchantCreated": obj(
+        "MerchantCreated": answer(
             {
                 "merchant_id": STR,
                 "name": STR,

@@ -10,6 +10,7 @@ from chalicelib.api.openapi.builders import (
     TIME,
     Schema,
     anchored,
+    answer,
     array,
     enum,
     int_range,
@@ -29,7 +30,7 @@ def customer_case_schemas() -> dict[str, Schema]:
     core = case_core()
     return {
         "MaskedContact": contact_answer("Phone and email masked (138****8000, z***@x.com)."),
-        "CustomerCase": obj(
+        "CustomerCase": answer(
             {
                 **core,
                 "description": {
@@ -41,7 +42,6 @@ def customer_case_schemas() -> dict[str, Schema]:
                 "rating": nullable(int_range(1, 5)),
                 "timeline": array(ref("TimelineEntry"), description="Public entries only."),
             },
-            list(core),
         ),
         "CustomerCaseSummary": obj(core, list(core)),
         "CustomerCasePage": page("CustomerCaseSummary"),
@@ -84,7 +84,7 @@ def complaint_schemas() -> dict[str, Schema]:
             ["category", "description", "contact"],
             closed=True,
         ),
-        "ComplaintCreated": obj(
+        "ComplaintCreated": answer(
             {
                 "case_id": STR,
                 "case_number": {"type": "string", "examples": ["PC20261122-7K3F9Q"]},
@@ -93,7 +93,13 @@ def complaint_schemas() -> dict[str, Schema]:
                 "created_at": TIME,
                 "access_token": {"type": "string", "description": "`ct_...`; shown only here."},
                 "deadlines": ref("Deadlines"),
-                "faq": array(obj({}, description="A question and its answer.")),
+                "faq": array(
+                    obj(
+                        {"question": STR, "answer": STR},
+                        ["question", "answer"],
+                        description="A question and its answer, in the contact's language.",
+                    )
+                ),
             }
         ),
     }
@@ -110,7 +116,7 @@ def customer_action_schemas() -> dict[str, Schema]:
         "FeedbackRequest": obj(
             {"rating": int_range(1, 5), "comment": text(2000)}, ["rating"], closed=True
         ),
-        "Feedback": obj({"case_id": STR, "rating": int_range(1, 5), "comment": nullable(STR)}),
+        "Feedback": answer({"case_id": STR, "rating": int_range(1, 5), "comment": nullable(STR)}),
         "PreferencesRequest": obj(
             {
                 "channels": array(enum(CHANNELS), minItems=1),
@@ -131,7 +137,7 @@ def session_schemas() -> dict[str, Schema]:
             ["phone"],
             closed=True,
         ),
-        "OtpSent": obj(
+        "OtpSent": answer(
             {"sent": {"const": True}, "expires_in": {"type": "integer", "examples": [300]}},
             description="The same whether or not the phone has cases.",
         ),
@@ -140,7 +146,7 @@ def session_schemas() -> dict[str, Schema]:
             ["phone", "code"],
             closed=True,
         ),
-        "Session": obj(
+        "Session": answer(
             {
                 "token": {"type": "string", "description": "`ss_...`; shown only here."},
                 "expires_at": TIME,

@@ -10,6 +10,7 @@ from chalicelib.api.openapi.builders import (
     TIME,
     VERSION,
     Schema,
+    answer,
     array,
     enum,
     int_range,
@@ -21,21 +22,21 @@ from chalicelib.api.openapi.builders import (
 )
 from chalicelib.api.openapi.schemas_case import case_core, contact_answer
 from chalicelib.domain.case import Status
-from chalicelib.domain.complaint import INTAKE_CHANNELS
+from chalicelib.domain.complaint import CASE_CHANNELS
 from chalicelib.domain.policy import REGULATORY_DAYS, REGULATORY_MAX_DAYS
 from chalicelib.domain.proposal import KINDS, MAX_INSTALLMENTS
 
 
 def staff_case_schemas() -> dict[str, Schema]:
     core = case_core()
-    waiting = obj({"since": TIME, "request": STR, "remind_at": TIME, "close_at": TIME})
+    waiting = answer({"since": TIME, "request": STR, "remind_at": TIME, "close_at": TIME})
     staff_case = {
         **core,
         "payment": nullable(ref("Payment")),
         "version": {**VERSION, "description": "Send as expected_version."},
         "assignee": nullable(STR),
         "description": STR,
-        "channel": enum(INTAKE_CHANNELS),
+        "channel": enum(CASE_CHANNELS, "How the case came in; merchant_api: a payment query."),
         "merchant_id": nullable(STR),
         "contact": contact_answer("In full: staff call customers back."),
         **{k: nullable(TIME) for k in ("accepted_at", "resolved_at", "closed_at", "due_at")},
@@ -43,7 +44,11 @@ def staff_case_schemas() -> dict[str, Schema]:
         "second_review_reason": nullable(STR),
         "round_one_handlers": array(STR),
         "rating": nullable(int_range(1, 5)),
-        "timeline": array(ref("StaffTimelineEntry"), description="Internal entries included."),
+        "timeline": array(
+            ref("StaffTimelineEntry"),
+            description="Internal entries included. Not in the answers to proposals and "
+            "extensions, which return the changed case alone.",
+        ),
     }
     queue_item = {
         **{k: core[k] for k in ("case_id", "case_number", "status", "category", "round")},
@@ -55,7 +60,7 @@ def staff_case_schemas() -> dict[str, Schema]:
         "version": VERSION,
     }
     return {
-        "StaffCase": obj(staff_case, [*core, "version"]),
+        "StaffCase": answer(staff_case, ["timeline"]),
         "QueueItem": obj(queue_item, list(queue_item)),
         "QueuePage": page("QueueItem"),
     }
