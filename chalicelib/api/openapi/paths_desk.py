@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.api.openapi.auth import STAFF, STAFF_CASE, SUPERVISOR_CASE
 from chalicelib.api.openapi.builders import Schema, enum, ref
 from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, Ok, on_case, op, query
+from chalicelib.domain import limits as L
 from chalicelib.domain.case import Status
 from chalicelib.domain.policy import REGULATORY_DAYS, REGULATORY_MAX_DAYS, Category
 from chalicelib.services.desk import SLA_FILTERS
@@ -142,8 +143,16 @@ def _queue() -> Schema:
                 enum(s.value for s in Status),
             ),
             query("category", "Cases of one category", enum(c.value for c in Category)),
-            query("assignee", "Cases assigned to one staff_id", {"type": "string"}),
-            query("merchant_id", "Cases naming one merchant", {"type": "string"}),
+            query(
+                "assignee",
+                "Cases assigned to one staff_id",
+                {"type": "string", "minLength": 1, "maxLength": L.STAFF_ID},
+            ),
+            query(
+                "merchant_id",
+                "Cases naming one merchant",
+                {"type": "string", "minLength": 1, "maxLength": L.REFERENCE},
+            ),
             query("sla", "Open cases at risk or breached", enum(SLA_FILTERS)),
             LIMIT,
             CURSOR,

@@ -19,6 +19,7 @@ from chalicelib.api.openapi.builders import (
     page,
     text,
 )
+from chalicelib.domain import limits as L
 from chalicelib.domain.contact import CHANNELS, LANGUAGES
 from chalicelib.services.deliveries import STATUS_MEANINGS, STATUSES
 from chalicelib.services.merchants import MERCHANT_ID
@@ -132,10 +133,10 @@ def admin_schemas() -> dict[str, Schema]:
         "FailedEventPage": page("FailedEvent"),
         "StaffRequest": obj(
             {
-                "name": text(100),
+                "name": text(L.PERSON_NAME),
                 "role": enum(ROLES),
-                "team": text(100),
-                "email": {"type": "string", "format": "email", "maxLength": 254},
+                "team": text(L.PERSON_NAME),
+                "email": {"type": "string", "format": "email", "maxLength": L.EMAIL},
             },
             ["name", "role"],
             closed=True,
@@ -155,14 +156,18 @@ def admin_schemas() -> dict[str, Schema]:
 
 
 def _merchant_schemas() -> dict[str, Schema]:
-    merchant_id = {"type": "string", "pattern": anchored(MERCHANT_ID.pattern)}
+    merchant_id = {
+        "type": "string",
+        "maxLength": L.REFERENCE,
+        "pattern": anchored(MERCHANT_ID.pattern),
+    }
     return {
         "MerchantRequest": obj(
             {
                 "merchant_id": merchant_id,
-                "name": text(200),
-                "email": {"type": "string", "format": "email"},
-                "phone": {"type": "string", "maxLength": 32},
+                "name": text(L.MERCHANT_NAME),
+                "email": {"type": "string", "format": "email", "maxLength": L.EMAIL},
+                "phone": {"type": "string", "maxLength": L.PHONE},
                 "language": {
                     **enum(LANGUAGES),
                     "default": "zh-CN",

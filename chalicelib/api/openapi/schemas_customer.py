@@ -13,14 +13,15 @@ from chalicelib.api.openapi.builders import (
     answer,
     array,
     enum,
-    int_range,
     nullable,
     obj,
     page,
     ref,
+    span,
     text,
 )
 from chalicelib.api.openapi.schemas_case import case_core, contact_answer
+from chalicelib.domain import limits as L
 from chalicelib.domain.complaint import INTAKE_CHANNELS, REFERENCE
 from chalicelib.domain.contact import CHANNELS, LANGUAGES
 from chalicelib.domain.policy import Category
@@ -39,7 +40,7 @@ def customer_case_schemas() -> dict[str, Schema]:
                 },
                 "payment": nullable(ref("Payment")),
                 "contact": ref("MaskedContact"),
-                "rating": nullable(int_range(1, 5)),
+                "rating": nullable(span(L.RATING)),
                 "timeline": array(ref("TimelineEntry"), description="Public entries only."),
             },
         ),
@@ -49,12 +50,17 @@ def customer_case_schemas() -> dict[str, Schema]:
 
 
 def complaint_schemas() -> dict[str, Schema]:
-    reference = {"type": "string", "maxLength": 64, "pattern": anchored(REFERENCE.pattern)}
+    reference = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": L.REFERENCE,
+        "pattern": anchored(REFERENCE.pattern),
+    }
     return {
         "Contact": obj(
             {
-                "phone": {"type": "string", "description": "E.164 or an 11-digit CN mobile"},
-                "email": {"type": "string", "format": "email"},
+                "phone": _phone(),
+                "email": {"type": "string", "format": "email", "maxLength": L.EMAIL},
                 "language": {**enum(LANGUAGES), "default": "zh-CN"},
                 "channels": array(enum(CHANNELS), minItems=1),
             },
@@ -76,7 +82,7 @@ def complaint_schemas() -> dict[str, Schema]:
         "ComplaintRequest": obj(
             {
                 "category": enum(c.value for c in Category),
-                "description": text(4000),
+                "description": text(L.DESCRIPTION),
                 "contact": ref("Contact"),
                 "payment": ref("PaymentRef"),
                 "channel": {**enum(INTAKE_CHANNELS), "default": "web"},
@@ -106,17 +112,17 @@ def complaint_schemas() -> dict[str, Schema]:
 
 
 def customer_action_schemas() -> dict[str, Schema]:
-    reason = text(2000)
+    reason = text(L.REASON)
     return {
-        "CustomerMessageRequest": obj({"text": text(4000)}, ["text"], closed=True),
+        "CustomerMessageRequest": obj({"text": text(L.MESSAGE)}, ["text"], closed=True),
         "ReasonRequest": obj(
             {"reason": reason}, closed=True, description="The body may also be left out."
         ),
         "ObjectionRequest": obj({"reason": reason}, ["reason"], closed=True),
         "FeedbackRequest": obj(
-            {"rating": int_range(1, 5), "comment": text(2000)}, ["rating"], closed=True
+            {"rating": span(L.RATING), "comment": text(L.COMMENT)}, ["rating"], closed=True
         ),
-        "Feedback": answer({"case_id": STR, "rating": int_range(1, 5), "comment": nullable(STR)}),
+        "Feedback": answer({"case_id": STR, "rating": span(L.RATING), "comment": nullable(STR)}),
         "PreferencesRequest": obj(
             {
                 "channels": array(enum(CHANNELS), minItems=1),
@@ -129,8 +135,16 @@ def customer_action_schemas() -> dict[str, Schema]:
     }
 
 
+def _phone() -> Schema:
+    return {
+        "type": "string",
+        "maxLength": L.PHONE,
+        "description": "E.164 or an 11-digit CN mobile; spaces and dashes are ignored.",
+    }
+
+
 def session_schemas() -> dict[str, Schema]:
-    phone = {"type": "string", "maxLength": 32, "description": "E.164 or an 11-digit CN mobile"}
+    phone = _phone()
     return {
         "OtpRequest": obj(
             {"phone": phone, "language": {**enum(LANGUAGES), "default": "zh-CN"}},

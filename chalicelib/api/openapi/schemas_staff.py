@@ -13,18 +13,19 @@ from chalicelib.api.openapi.builders import (
     answer,
     array,
     enum,
-    int_range,
     nullable,
     obj,
     page,
     ref,
+    span,
     text,
 )
 from chalicelib.api.openapi.schemas_case import case_core, contact_answer
+from chalicelib.domain import limits as L
 from chalicelib.domain.case import Status
 from chalicelib.domain.complaint import CASE_CHANNELS
 from chalicelib.domain.policy import REGULATORY_DAYS, REGULATORY_MAX_DAYS
-from chalicelib.domain.proposal import KINDS, MAX_INSTALLMENTS
+from chalicelib.domain.proposal import KINDS
 
 
 def staff_case_schemas() -> dict[str, Schema]:
@@ -43,7 +44,7 @@ def staff_case_schemas() -> dict[str, Schema]:
         "waiting_for_customer": nullable(waiting),
         "second_review_reason": nullable(STR),
         "round_one_handlers": array(STR),
-        "rating": nullable(int_range(1, 5)),
+        "rating": nullable(span(L.RATING)),
         "timeline": array(
             ref("StaffTimelineEntry"),
             description="Internal entries included. Not in the answers to proposals and "
@@ -73,23 +74,23 @@ def desk_request_schemas() -> dict[str, Schema]:
             {
                 "to": enum(s.value for s in Status),
                 "expected_version": version,
-                "note": text(2000, "Required when moving to waiting_customer."),
+                "note": text(L.NOTE, "Required when moving to waiting_customer."),
             },
             ["to", "expected_version"],
             closed=True,
         ),
         "AssignRequest": obj(
-            {"assignee": text(64, "A staff_id"), "expected_version": version},
+            {"assignee": text(L.STAFF_ID, "A staff_id"), "expected_version": version},
             ["assignee"],
             closed=True,
         ),
         "EntryRequest": obj(
-            {"text": text(4000), "expected_version": version}, ["text"], closed=True
+            {"text": text(L.MESSAGE), "expected_version": version}, ["text"], closed=True
         ),
         "CallRequest": obj(
             {
-                "summary": text(4000),
-                "outcome": text(500),
+                "summary": text(L.MESSAGE),
+                "outcome": text(L.CALL_OUTCOME),
                 "channel": {**enum(["phone", "chat"]), "default": "phone"},
                 "expected_version": version,
             },
@@ -100,11 +101,11 @@ def desk_request_schemas() -> dict[str, Schema]:
         "ExtensionRequest": obj(
             {
                 "days": {
-                    **int_range(1, REGULATORY_MAX_DAYS - REGULATORY_DAYS),
+                    **span(L.EXTENSION_DAYS),
                     "description": f"Calendar days added to the outer limit ({REGULATORY_DAYS} "
                     f"after acceptance); {REGULATORY_MAX_DAYS} in all at most.",
                 },
-                "reason": text(1000, "Why; the customer is told."),
+                "reason": text(L.EXTENSION_REASON, "Why; the customer is told."),
                 "expected_version": version,
             },
             ["days", "reason"],
@@ -131,7 +132,7 @@ def _proposal_request(version: Schema) -> Schema:
     schema = obj(
         {
             "kind": enum(KINDS),
-            "text": text(2000),
+            "text": text(L.PROPOSAL_TEXT),
             "also": array(enum(KINDS), uniqueItems=True, description="Further remedies."),
             "amount_fen": {
                 **FEN,
@@ -140,8 +141,8 @@ def _proposal_request(version: Schema) -> Schema:
             },
             "installments": array(
                 ref("Installment"),
-                minItems=2,
-                maxItems=MAX_INSTALLMENTS,
+                minItems=L.INSTALLMENTS.low,
+                maxItems=L.INSTALLMENTS.high,
                 description="Instalment plans only: working days after today, ascending.",
             ),
             "expected_version": version,
