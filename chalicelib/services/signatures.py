@@ -38,7 +38,7 @@ _UNIX = re.compile(r"[0-9]{1,12}")
 
 def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
     """What a merchant signs: METHOD, PATH, TIMESTAMP, NONCE and the body's SHA-256, each on
-    its own line (API.md)."""
+    its own line (docs/merchant-api.md, "Signing a request")."""
     digest = hashlib.sha256(body).hexdigest()
     return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode()
 

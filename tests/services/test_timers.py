@@ -202,7 +202,7 @@ def test_timer_sweep_releases_the_held_message_of_a_case_closed_at_night(desk: D
     desk.clock.set(datetime(2026, 11, 24, 8, 5, tzinfo=SH))
     assert desk.container.timers.sweep(timedelta(0)) == 1
     desk.drain()
-    # THEN the held SMS (the acknowledgement and the withdrawal) go out, and nothing is held
+    # THEN the held acknowledgement SMS goes out, and nothing is held any more
     texts = [text for _, text in desk.sms.sent[sent_before:]]
     assert texts and all(text.startswith("【PayCase】") for text in texts)
     assert any(case.case_number in text for text in texts)

@@ -119,6 +119,7 @@ def _extension() -> Schema:
             ),
         ),
         body="ExtensionRequest",
+        idempotent=True,
         auth=SUPERVISOR_CASE,
         description=f"Moves the outer limit ({REGULATORY_DAYS} calendar days after acceptance) "
         f"out by `days`, to {_MAX} calendar days in all; the customer is told the new date and "
