@@ -4,7 +4,6 @@ cannot drift from the real thing."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -227,24 +226,6 @@ class CaseStoreContract:
         store.commit(Changes(now=NOW, new_cases=[case]))
         found, _ = store.cases_of_contact(str(contact_key(case.contact)), 5, None)
         assert [c.case_id for c in found] == [case.case_id]
-
-    def test_store_retried_commit_with_its_request_token_writes_once(
-        self, store: CaseStore
-    ) -> None:
-        # GIVEN a commit whose answer was lost, retried with the same request token
-        case = make_case()
-        entry = make_entry(case, NOW, Visibility.PUBLIC)
-
-        def change() -> Changes:
-            return Changes(now=NOW, new_cases=[case], timeline=[entry], request_token=case.case_id)
-
-        store.commit(change())
-        # WHEN it is retried THEN it succeeds (DynamoDB's idempotent token) or reports the case
-        # exists, and either way the case and its entry are there once
-        with contextlib.suppress(VersionConflict):
-            store.commit(change())
-        assert store.get_case(case.case_id) == case.evolve(version=1)
-        assert store.timeline(case.case_id, include_internal=True) == [entry]
 
     def test_store_queue_filters_list_open_cases_only_most_urgent_first(
         self, store: CaseStore

@@ -8,10 +8,14 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.services.ports import (
+    CaseStore,
+    Changes,
+    KeyClaim,
     KeyTaken,
     Merchant,
     MerchantDirectory,
     MetricsStore,
+    NewStaff,
     StaffDirectory,
     StaffMember,
 )
@@ -20,15 +24,20 @@ from tests.builders import MONDAY_10AM
 NOW = MONDAY_10AM
 
 
+def _hire(store: CaseStore, *members: tuple[StaffMember, str]) -> None:
+    store.commit(Changes(now=NOW, staff=[NewStaff(m, token_hash) for m, token_hash in members]))
+
+
 class StaffDirectoryContract:
+    """Staff members are created through the store's commit and read through the directory."""
+
     def test_staff_member_is_found_by_token_hash_and_by_id(
-        self, staff_directory: StaffDirectory
+        self, store: CaseStore, staff_directory: StaffDirectory
     ) -> None:
         # GIVEN a member with every field set, and one with the optional ones left out
         full = StaffMember("stf_01", "王芳", "supervisor", "华东组", "wang.fang@example.com")
         bare = StaffMember("stf_02", "Li Lei", "agent")
-        staff_directory.add(full, "hash-01", NOW)
-        staff_directory.add(bare, "hash-02", NOW)
+        _hire(store, (full, "hash-01"), (bare, "hash-02"))
         # THEN each is found, unchanged, by its token's hash and by its id
         assert staff_directory.by_token_hash("hash-01") == full
         assert staff_directory.by_token_hash("hash-02") == bare
@@ -38,17 +47,36 @@ class StaffDirectoryContract:
         assert staff_directory.by_token_hash("hash-03") is None
         assert staff_directory.get("stf_03") is None
 
-    def test_staff_by_role_lists_exactly_that_role(self, staff_directory: StaffDirectory) -> None:
+    def test_staff_by_role_lists_exactly_that_role(
+        self, store: CaseStore, staff_directory: StaffDirectory
+    ) -> None:
         members = [
             StaffMember("stf_a", "A", "supervisor", email="a@example.com"),
             StaffMember("stf_b", "B", "agent"),
             StaffMember("stf_c", "C", "supervisor"),
         ]
-        for n, member in enumerate(members):
-            staff_directory.add(member, f"h{n}", NOW)
+        _hire(store, *((m, f"h{n}") for n, m in enumerate(members)))
         supervisors = staff_directory.by_role("supervisor")
         assert sorted(supervisors, key=lambda m: m.staff_id) == [members[0], members[2]]
         assert staff_directory.by_role("admin") == []
+
+    def test_staff_member_is_written_with_the_rest_of_its_change(
+        self, store: CaseStore, staff_directory: StaffDirectory
+    ) -> None:
+        # GIVEN a held key
+        store.commit(Changes(now=NOW, claims=[KeyClaim("idem#staff", {"v": 1})]))
+        # WHEN a change creating a member fails on it THEN the member was not created
+        member = StaffMember("stf_x", "X", "agent")
+        with pytest.raises(KeyTaken):
+            store.commit(
+                Changes(
+                    now=NOW,
+                    claims=[KeyClaim("idem#staff", {"v": 2})],
+                    staff=[NewStaff(member, "hash-x")],
+                )
+            )
+        assert staff_directory.by_token_hash("hash-x") is None
+        assert staff_directory.get("stf_x") is None
 
 
 def _merchant(merchant_id: str = "M300003", **changes: object) -> Merchant:
@@ -65,20 +93,27 @@ def _merchant(merchant_id: str = "M300003", **changes: object) -> Merchant:
 
 
 class MerchantDirectoryContract:
-    def test_merchant_reads_back_as_added(self, merchant_directory: MerchantDirectory) -> None:
+    """Merchants are registered through the store's commit and read through the directory."""
+
+    def test_merchant_reads_back_as_registered(
+        self, store: CaseStore, merchant_directory: MerchantDirectory
+    ) -> None:
         full, bare = _merchant(), _merchant("M300004", email=None, phone=None)
-        merchant_directory.add(full)
-        merchant_directory.add(bare)
+        store.commit(Changes(now=NOW, merchants=[full, bare]))
         assert merchant_directory.get("M300003") == full
         assert merchant_directory.get("M300004") == bare
         assert merchant_directory.get("M399999") is None
 
-    def test_merchant_id_is_registered_once(self, merchant_directory: MerchantDirectory) -> None:
+    def test_merchant_id_is_registered_once(
+        self, store: CaseStore, merchant_directory: MerchantDirectory
+    ) -> None:
         # GIVEN a registered merchant
-        merchant_directory.add(_merchant())
+        store.commit(Changes(now=NOW, merchants=[_merchant()]))
         # WHEN the id is registered again THEN it is KeyTaken and the first one stays
-        with pytest.raises(KeyTaken):
-            merchant_directory.add(_merchant(name="冒名", sealed_secret="sealed:other"))
+        again = _merchant(name="冒名", sealed_secret="sealed:other")
+        with pytest.raises(KeyTaken) as taken:
+            store.commit(Changes(now=NOW, merchants=[again]))
+        assert taken.value.key == "merchant#M300003"
         stored = merchant_directory.get("M300003")
         assert stored is not None and (stored.name, stored.sealed_secret) == (
             "杭州小店",

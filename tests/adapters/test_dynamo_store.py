@@ -19,6 +19,7 @@ from tests.contracts_directories import (
     StaffDirectoryContract,
 )
 from tests.contracts_keys import KeyStoreContract
+from tests.contracts_outbox import OutboxStoreContract
 
 
 class TestDynamoCaseStore(CaseStoreContract):
@@ -45,13 +46,27 @@ class TestDynamoPaymentStore(PaymentStoreContract):
         return container.store
 
 
+class TestDynamoOutboxStore(OutboxStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+
 class TestDynamoStaffDirectory(StaffDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
     @pytest.fixture
     def staff_directory(self, container: wiring.Container) -> StaffDirectory:
         return container.staff_directory
 
 
 class TestDynamoMerchantDirectory(MerchantDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
     @pytest.fixture
     def merchant_directory(self, container: wiring.Container) -> MerchantDirectory:
         return container.merchant_directory

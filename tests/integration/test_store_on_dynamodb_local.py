@@ -19,6 +19,7 @@ from tests.contracts_directories import (
     StaffDirectoryContract,
 )
 from tests.contracts_keys import KeyStoreContract
+from tests.contracts_outbox import OutboxStoreContract
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +48,27 @@ class TestDynamoDBLocalPaymentStore(PaymentStoreContract):
         return container.store
 
 
+class TestDynamoDBLocalOutboxStore(OutboxStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+
 class TestDynamoDBLocalStaffDirectory(StaffDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
     @pytest.fixture
     def staff_directory(self, container: wiring.Container) -> StaffDirectory:
         return container.staff_directory
 
 
 class TestDynamoDBLocalMerchantDirectory(MerchantDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
     @pytest.fixture
     def merchant_directory(self, container: wiring.Container) -> MerchantDirectory:
         return container.merchant_directory

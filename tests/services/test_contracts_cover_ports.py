@@ -10,10 +10,14 @@ import inspect
 import pytest
 
 from chalicelib.services import ports
-from tests import contracts, contracts_directories, contracts_keys
+from tests import contracts, contracts_directories, contracts_keys, contracts_outbox
 
 CONTRACTS = {
-    ports.CaseStore: (contracts.CaseStoreContract, contracts_keys.KeyStoreContract),
+    ports.CaseStore: (
+        contracts.CaseStoreContract,
+        contracts_keys.KeyStoreContract,
+        contracts_outbox.OutboxStoreContract,
+    ),
     ports.NotificationLog: (contracts.NotificationLogContract,),
     ports.PaymentStore: (contracts.PaymentStoreContract,),
     ports.StaffDirectory: (contracts_directories.StaffDirectoryContract,),
@@ -41,5 +45,6 @@ def test_every_port_method_is_called_by_its_contract(port: type) -> None:
 def test_every_part_of_a_change_is_committed_by_a_contract() -> None:
     source = "".join(inspect.getsource(c) for c in CONTRACTS[ports.CaseStore])
     source += inspect.getsource(contracts.PaymentStoreContract)
+    source += inspect.getsource(contracts_directories)  # accounts are written by commits too
     parts = [f.name for f in dataclasses.fields(ports.Changes) if f.name != "now"]
     assert [p for p in parts if f"{p}=" not in source] == []

@@ -11,6 +11,7 @@ from tests.contracts_directories import (
     StaffDirectoryContract,
 )
 from tests.contracts_keys import KeyStoreContract
+from tests.contracts_outbox import OutboxStoreContract
 from tests.fakes import (
     FakeMerchantDirectory,
     FakeMetricsStore,
@@ -44,16 +45,30 @@ class TestFakePaymentStore(PaymentStoreContract):
         return FakeStore()
 
 
+class TestFakeOutboxStore(OutboxStoreContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+
 class TestFakeStaffDirectory(StaffDirectoryContract):
     @pytest.fixture
-    def staff_directory(self) -> FakeStaffDirectory:
-        return FakeStaffDirectory()
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def staff_directory(self, store: FakeStore) -> FakeStaffDirectory:
+        return FakeStaffDirectory(store)
 
 
 class TestFakeMerchantDirectory(MerchantDirectoryContract):
     @pytest.fixture
-    def merchant_directory(self) -> FakeMerchantDirectory:
-        return FakeMerchantDirectory()
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def merchant_directory(self, store: FakeStore) -> FakeMerchantDirectory:
+        return FakeMerchantDirectory(store)
 
 
 class TestFakeMetricsStore(MetricsStoreContract):
