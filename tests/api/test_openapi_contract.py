@@ -88,3 +88,38 @@ def test_the_api_fixture_checks_every_answer(api: Api) -> None:
     # AND a call the document does not describe fails the test that made it
     with pytest.raises(ContractBroken, match="no such operation"):
         api.client.http.request("PATCH", "/v1/health")
+
+
+def _source_with_helpers(view: Any) -> str:
+    """A view's source and that of the functions of its own module it calls."""
+    import inspect
+    import re
+
+    source = inspect.getsource(view)
+    helpers = [
+        value
+        for name in set(re.findall(r"\b([a-z_][a-z0-9_]*)\(", source))
+        if inspect.isfunction(value := view.__globals__.get(name))
+        and value.__module__ == view.__module__
+        and value is not view
+    ]
+    return source + "".join(inspect.getsource(helper) for helper in helpers)
+
+
+def test_document_names_the_idempotency_key_wherever_a_view_reads_it() -> None:
+    # GIVEN each route's view, as registered with the app
+    import inspect
+
+    import app
+
+    reads, declares = set(), set()
+    for path, methods in app.app.routes.items():
+        for method, entry in methods.items():
+            source = _source_with_helpers(inspect.unwrap(entry.view_function)).lower()
+            if "_idem()" in source or "idempotency-key" in source:
+                reads.add(f"{method} {path}")
+            op = contract().document["paths"][path][method.lower()]
+            if any(p["name"] == "Idempotency-Key" for p in op.get("parameters", [])):
+                declares.add(f"{method} {path}")
+    # THEN the document declares the header on exactly the operations that honour it
+    assert sorted(reads - declares) == [] and sorted(declares - reads) == []

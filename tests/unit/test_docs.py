@@ -47,3 +47,20 @@ def test_no_file_cites_a_document_outside_the_repository() -> None:
         assert not outside.search(text), path
         for name in cited.findall(text):
             assert (ROOT / "docs" / name).is_file(), f"{path} cites docs/{name}"
+
+
+def test_architecture_md_names_only_files_and_functions_that_exist() -> None:
+    # GIVEN every `file::name` reference of docs/architecture.md
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    references = re.findall(r"`([\w/.-]+\.py)::([\w.]+)`", text)
+    assert len(references) > 20
+    for path, name in references:
+        # THEN the file exists and defines each part of the dotted name
+        source = (ROOT / path).read_text(encoding="utf-8")
+        for part in name.split("."):
+            assert re.search(rf"^\s*(def|class) {part}\b|^\s*{part}\b[^=\n]*= ", source, re.M), (
+                f"{path}::{name}"
+            )
+    # AND every plain file path it names exists
+    for path in re.findall(r"`((?:chalicelib|tests)/[\w/.-]+\.py)`", text):
+        assert (ROOT / path).is_file(), path

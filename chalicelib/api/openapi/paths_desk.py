@@ -55,7 +55,9 @@ def desk_paths() -> dict[str, Schema]:
         ),
         f"{base}/transitions": on_case(post=_transition(case)),
         f"{base}/assign": on_case(
-            post=_staff_case_op("Assign the case", case, "AssignRequest", final, may_forbid=True)
+            post=_staff_case_op(
+                "Assign the case", case, "AssignRequest", final, may_forbid=True, idempotent=True
+            )
         ),
         f"{base}/notes": on_case(
             post=_staff_case_op(
@@ -84,6 +86,7 @@ def _transition(case: Ok) -> Schema:
         "TransitionRequest",
         f"`invalid_transition`: staff cannot make that move now; or {_STALE}.",
         may_forbid=True,
+        idempotent=True,
     )
     out["description"] += _DECIDING
     return out
