@@ -13,8 +13,8 @@ import pytest
 from chalicelib.domain import delivery as rules
 from chalicelib.domain import receipts
 from chalicelib.domain.case import Case, Status, Visibility
-from chalicelib.domain.delivery import DeliveryStatus
 from chalicelib.domain.contact import Contact, contact_key
+from chalicelib.domain.delivery import DeliveryStatus
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ledger import PaymentEvent
 from chalicelib.domain.policy import Category
