@@ -675,4 +675,7 @@ KNOWN_UNPROBED = [
     # The local test clock's furthest move: how far the clock may run ahead of real time
     # (chalicelib/adapters/clock.py), not a limit on what clients write; tested with the clock.
     "POST /v1/dev/clock advance_seconds maximum",
+    # The local stack's switch to make a send fail: it answers 404 without the stack's test
+    # clock, before reading the body; its limit is the email address's, probed above.
+    "POST /v1/dev/fail-next-send to maxLength",
 ]

@@ -59,7 +59,7 @@ def dev_paths() -> dict[str, Schema]:
             "post": op(
                 "Make the next message to an address fail (local stage only)",
                 ("202", ref("FailNextSend"), "The next send to that address will fail"),
-                BODY_ERRORS,
+                (*BODY_ERRORS, _NO_CLOCK),
                 body="FailNextSendRequest",
                 auth=ADMIN,
                 description="The next SMS or email to `to` (a phone number or an email "

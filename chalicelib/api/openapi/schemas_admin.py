@@ -211,7 +211,7 @@ def system_schemas() -> dict[str, Schema]:
         },
         "Health": obj({"status": {"const": "ok"}}, ["status"]),
         "FailNextSendRequest": obj(
-            {"to": {"type": "string", "description": "A phone number or an email address."}},
+            {"to": text(L.EMAIL, "A phone number or an email address.")},
             ["to"],
             closed=True,
         ),
