@@ -189,8 +189,8 @@ def test_timer_sweep_releases_the_held_message_of_a_case_closed_at_night(desk: D
     desk.clock.set(evening)
     body = desk.file(complaint())
     desk.drain()
-    token = f"Bearer {body['access_token']}"
-    desk.container.cases.withdraw(body["case_id"], token, lambda: {"reason": "已自行解决"})
+    access = desk.container.customer_access.case(body["case_id"], f"Bearer {body['access_token']}")
+    desk.container.cases.withdraw(access, {"reason": "已自行解决"})
     desk.drain()
     case = desk.store.get_case(body["case_id"])
     assert case is not None and case.status is Status.WITHDRAWN
