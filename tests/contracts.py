@@ -13,6 +13,7 @@ import pytest
 from chalicelib.domain import delivery as rules
 from chalicelib.domain import receipts
 from chalicelib.domain.case import Case, Status, Visibility
+from chalicelib.domain.contact import Contact, contact_key
 from chalicelib.domain.delivery import DeliveryStatus
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ledger import PaymentEvent
@@ -178,6 +179,54 @@ class CaseStoreContract:
         # THEN only the open case due in an hour is listed
         assert [case_id for case_id, _ in due] == [soon.case_id]
 
+    def test_store_due_wakeups_include_closed_cases_holding_messages(
+        self, store: CaseStore
+    ) -> None:
+        # GIVEN a case closed at night whose closing SMS waits for the morning (its wake-up
+        # releases it), and a closed case with nothing held
+        morning = NOW + timedelta(hours=10)
+        holding = live(make_case(status=Status.CLOSED, closed_at=NOW), morning).evolve(
+            messages_due_at=morning
+        )
+        done = live(make_case(status=Status.CLOSED, closed_at=NOW), morning)
+        store.commit(Changes(now=NOW, new_cases=[holding, done]))
+        # WHEN the sweeper looks for wake-ups due by the morning
+        due = store.due_wakeups(morning, 10)
+        # THEN the one holding messages is found (its schedule may have been lost), with its time
+        assert due == [(holding.case_id, morning)]
+
+    def test_store_due_wakeups_are_soonest_first_and_limited(self, store: CaseStore) -> None:
+        cases = [live(make_case(), NOW + timedelta(minutes=m)) for m in (30, 10, 20)]
+        store.commit(Changes(now=NOW, new_cases=cases))
+        due = store.due_wakeups(NOW + timedelta(hours=1), 2)
+        assert due == [
+            (cases[1].case_id, NOW + timedelta(minutes=10)),
+            (cases[2].case_id, NOW + timedelta(minutes=20)),
+        ]
+
+    def test_store_cases_of_contact_newest_first_in_pages(self, store: CaseStore) -> None:
+        # GIVEN three cases of one phone filed a day apart (one of them closed) and one of
+        # another phone
+        mine = [make_case(NOW + n * DAY, contact=Contact(phone="+8613700137000")) for n in range(3)]
+        mine[0] = mine[0].evolve(status=Status.CLOSED, closed_at=NOW + DAY)
+        other = make_case(NOW + DAY, contact=Contact(phone="+8613600136000"))
+        store.commit(Changes(now=NOW, new_cases=[*mine, other]))
+        # WHEN the phone's cases are read two at a time
+        first, cursor = store.cases_of_contact("+8613700137000", 2, None)
+        assert cursor is not None
+        rest, end = store.cases_of_contact("+8613700137000", 2, cursor)
+        # THEN all three come, newest first, and nothing of the other phone
+        assert [c.case_id for c in first + rest] == [c.case_id for c in reversed(mine)]
+        assert end is None
+        assert store.cases_of_contact("+8613500135000", 5, None) == ([], None)
+
+    def test_store_cases_of_contact_by_email(self, store: CaseStore) -> None:
+        # A contact with no phone is found by its lower-cased email (contact_key).
+        case = make_case(contact=Contact(email="Li.Si@Example.com"))
+        store.commit(Changes(now=NOW, new_cases=[case]))
+        found, _ = store.cases_of_contact(str(contact_key(case.contact)), 5, None)
+        assert [c.case_id for c in found] == [case.case_id]
+
     def test_store_queue_filters_list_open_cases_only_most_urgent_first(
         self, store: CaseStore
     ) -> None:
@@ -220,6 +269,23 @@ class CaseStoreContract:
         page, cursor = store.cases_of_merchant("M100001", 10, None)
         assert [c.case_id for c in page] == [ended.case_id, open_case.case_id]
         assert cursor is None
+        # AND read one at a time, the same two come in two pages
+        first, cursor = store.cases_of_merchant("M100001", 1, None)
+        assert cursor is not None
+        second, _ = store.cases_of_merchant("M100001", 1, cursor)
+        assert [c.case_id for c in first + second] == [ended.case_id, open_case.case_id]
+
+    def test_store_queue_reads_in_pages(self, store: CaseStore) -> None:
+        cases = [make_case(due_at=NOW + timedelta(hours=h)) for h in (3, 1, 2)]
+        store.commit(Changes(now=NOW, new_cases=cases))
+        first, cursor = store.list_cases(CaseQuery(now=NOW, limit=2))
+        assert cursor is not None
+        rest, _ = store.list_cases(CaseQuery(now=NOW, limit=2, start=cursor))
+        assert [c.case_id for c in first + rest] == [
+            cases[1].case_id,
+            cases[2].case_id,
+            cases[0].case_id,
+        ]
 
 
 def _notification(
@@ -378,6 +444,10 @@ class NotificationLogContract:
         # THEN only the first is found; another phone's digits find nothing
         assert [n.notification_id for n in found] == [first.notification_id]
         assert log.awaiting_receipt("sms#0000", NOW - timedelta(days=1), NOW + DAY) == []
+
+    def test_log_unknown_message_is_none(self, log: NotificationLog) -> None:
+        assert log.get("01M8227EWWW73KQHMQKKVMVN3N:nothing:sms") is None
+        assert log.claim("01M8227EWWW73KQHMQKKVMVN3N:nothing:sms", NOW, 60) is None
 
     def test_log_lists_by_case_and_by_status_in_pages(self, log: NotificationLog) -> None:
         case_id = "01M8227EWWW73KQHMQKKVMVN3N"

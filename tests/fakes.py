@@ -257,7 +257,10 @@ class FakeStore:
         due = [
             (c.case_id, c.schedule.live_at)
             for c in self.cases.values()
-            if c.is_open and c.schedule.live_at is not None and c.schedule.live_at <= before
+            # A closed case still wakes to release the messages it holds (quiet hours).
+            if (c.is_open or c.messages_due_at is not None)
+            and c.schedule.live_at is not None
+            and c.schedule.live_at <= before
         ]
         return sorted(due, key=lambda item: item[1])[:limit]  # type: ignore[arg-type,return-value]
 
@@ -507,7 +510,7 @@ class FakeMetricsStore:
         return True
 
     def days(self, days: list[str]) -> list[dict[str, Any]]:
-        return [copy.deepcopy(self.items[d]) for d in days if d in self.items]
+        return [copy.deepcopy(self.items[d]) for d in sorted(days) if d in self.items]
 
 
 class FakeMerchantDirectory:

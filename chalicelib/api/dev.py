@@ -13,6 +13,7 @@ from chalicelib.adapters.clock import MAX_AHEAD
 from chalicelib.adapters.dev_failures import mark
 from chalicelib.api.http import endpoint, json_response, read_json
 from chalicelib.api.staff import staff_member
+from chalicelib.domain import limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.contact import InvalidContact, normalize_email, normalize_phone
 from chalicelib.domain.errors import NotFound, ValidationFailed
@@ -63,7 +64,7 @@ def fail_next_send() -> Any:
     problems = v.Problems()
     data = v.require_object(read_json(bp.current_request), problems)
     v.reject_unknown(data, ("to",), problems)
-    raw = v.text(data, "to", problems, required=True, max_len=254)
+    raw = v.text(data, "to", problems, required=True, max_len=limits.EMAIL)
     problems.raise_if_any()
     try:
         address = normalize_email(raw or "") if "@" in (raw or "") else normalize_phone(raw or "")

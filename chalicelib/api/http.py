@@ -15,6 +15,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.domain import limits
 from chalicelib.domain.errors import (
     PayCaseError,
     PayloadTooLarge,
@@ -25,7 +26,7 @@ from chalicelib.domain.errors import (
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = limits.BODY_BYTES
 _JSON = "application/json; charset=utf-8"
 STATUS = {
     "validation_failed": 400,
@@ -111,7 +112,8 @@ def _is_aws_error(exc: BaseException) -> bool:
 
 
 def read_json(request: Any) -> Any:
-    """The request body as JSON: at most 64 KiB, UTF-8, application/json (or none given)."""
+    """The request body as JSON: at most limits.BODY_BYTES, UTF-8, application/json (or none
+    given)."""
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge()

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from . import limits
 from .alerts import activity, case_facts, holder
 from .calendar import WorkingCalendar
 from .case import FINAL_STATUSES, Case, Status, Visibility
@@ -87,8 +88,9 @@ def assign(case: Case, assignee: str, by: str, now: datetime, assignee_name: str
 
 
 def rate(case: Case, rating: int, comment: str | None, now: datetime) -> Step:
-    if not 1 <= rating <= 5:
-        raise ValidationFailed({"rating": "must be a whole number from 1 to 5"})
+    low, high = limits.RATING
+    if not low <= rating <= high:
+        raise ValidationFailed({"rating": f"must be a whole number from {low} to {high}"})
     if case.resolved_at is None or case.status is S.WITHDRAWN:
         raise InvalidTransition("A case can be rated once it has an outcome.")
     if case.rating is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import limits
 from . import validation as v
 from .contact import (
     CHANNELS,
@@ -20,8 +21,11 @@ from .errors import ValidationFailed
 from .policy import Category
 
 INTAKE_CHANNELS = ("web", "app", "phone", "chat", "email")
+# A merchant_settlement case opened by a merchant's payment query came in through the merchant API.
+MERCHANT_QUERY_CHANNEL = "merchant_api"
+CASE_CHANNELS = (*INTAKE_CHANNELS, MERCHANT_QUERY_CHANNEL)
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
-MAX_AMOUNT_FEN = 100_000_000_000  # one billion yuan: anything larger is a typo
+MAX_AMOUNT_FEN = limits.AMOUNT_FEN.high
 
 
 def order_ref(merchant_id: str, order_id: str) -> str:
@@ -59,7 +63,9 @@ def parse_complaint(body: Any, now: datetime) -> ComplaintRequest:
     data = v.require_object(body, problems)
     v.reject_unknown(data, ("category", "description", "contact", "payment", "channel"), problems)
     category = v.choice(data, "category", [c.value for c in Category], problems, required=True)
-    description = v.text(data, "description", problems, required=True, max_len=4000, multiline=True)
+    description = v.text(
+        data, "description", problems, required=True, max_len=limits.DESCRIPTION, multiline=True
+    )
     channel = v.choice(data, "channel", INTAKE_CHANNELS, problems, default="web")
     contact = _contact(data.get("contact"), problems)
     raw_payment = data.get("payment")  # null, like any optional field, means "not given"
@@ -76,9 +82,11 @@ def _contact(raw: Any, problems: v.Problems) -> Contact | None:
     data = v.require_object(raw, problems, "contact")
     v.reject_unknown(data, ("phone", "email", "language", "channels"), problems, "contact.")
     phone = v.normalized(
-        data, "phone", normalize_phone, problems, field="contact.phone", max_len=32
+        data, "phone", normalize_phone, problems, field="contact.phone", max_len=limits.PHONE
     )
-    email = v.normalized(data, "email", normalize_email, problems, field="contact.email")
+    email = v.normalized(
+        data, "email", normalize_email, problems, field="contact.email", max_len=limits.EMAIL
+    )
     language = v.choice(data, "language", LANGUAGES, problems, field="contact.language")
     point_errors = any(f in problems.fields for f in ("contact.phone", "contact.email"))
     if phone is None and email is None and not point_errors:
@@ -110,7 +118,9 @@ def _payment(raw: Any, problems: v.Problems, now: datetime) -> PaymentRef | None
     allowed = ("transaction_id", "merchant_id", "order_id", "amount_fen", "currency", "paid_at")
     v.reject_unknown(data, allowed, problems, "payment.")
     refs = {
-        key: v.text(data, key, problems, field=f"payment.{key}", max_len=64, pattern=REFERENCE)
+        key: v.text(
+            data, key, problems, field=f"payment.{key}", max_len=limits.REFERENCE, pattern=REFERENCE
+        )
         for key in ("transaction_id", "merchant_id", "order_id")
     }
     amount = v.integer(

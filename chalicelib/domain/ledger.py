@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from . import limits
 from . import validation as v
 from .complaint import MAX_AMOUNT_FEN, REFERENCE
 from .errors import ValidationFailed
@@ -184,7 +185,9 @@ def parse_event(body: Any) -> PaymentEvent:
     problems = v.Problems()
     data: Mapping[str, Any] = v.require_object(body, problems)
     v.reject_unknown(data, ("id", "type", "occurred_at", "data"), problems)
-    event_id = v.text(data, "id", problems, required=True, max_len=128, pattern=REFERENCE)
+    event_id = v.text(
+        data, "id", problems, required=True, max_len=limits.EVENT_ID, pattern=REFERENCE
+    )
     kind = v.choice(data, "type", EVENT_TYPES, problems, required=True)
     occurred = v.timestamp(data, "occurred_at", problems, required=True)
     inner = v.require_object(data.get("data"), problems, "data")
@@ -206,7 +209,7 @@ def parse_event(body: Any) -> PaymentEvent:
             problems,
             field=f"data.{key}",
             required=key != "order_id",
-            max_len=64,
+            max_len=limits.REFERENCE,
             pattern=REFERENCE,
         )
         for key in ("transaction_id", "merchant_id", "order_id")
@@ -228,7 +231,7 @@ def parse_event(body: Any) -> PaymentEvent:
         problems,
         field="data.refund_id",
         required=is_refund,
-        max_len=64,
+        max_len=limits.REFERENCE,
         pattern=REFERENCE,
     )
     refund_amount = v.integer(
@@ -240,7 +243,13 @@ def parse_event(body: Any) -> PaymentEvent:
         minimum=1,
         maximum=MAX_AMOUNT_FEN,
     )
-    reason = v.text(inner, "failure_reason", problems, field="data.failure_reason", max_len=500)
+    reason = v.text(
+        inner,
+        "failure_reason",
+        problems,
+        field="data.failure_reason",
+        max_len=limits.FAILURE_REASON,
+    )
     if problems or not (event_id and kind and occurred and amount):
         raise ValidationFailed(problems.fields)
     return PaymentEvent(

@@ -1,4 +1,5 @@
-"""Complaint categories and their default SLA targets (DOMAIN.md, categories table)."""
+"""Complaint categories and their default SLA targets (docs/domain.md, "Categories and SLA
+figures")."""
 
 from __future__ import annotations
 

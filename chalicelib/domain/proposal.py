@@ -10,6 +10,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
+from . import limits
 from . import validation as v
 from .calendar import WorkingCalendar
 from .complaint import MAX_AMOUNT_FEN
@@ -26,7 +27,7 @@ KINDS = (
 )
 _NEEDS_AMOUNT = frozenset({"full_refund", "partial_refund", "installment_plan"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_INSTALLMENTS = 60
+MAX_INSTALLMENTS = limits.INSTALLMENTS.high
 
 
 class ProposalStatus(StrEnum):
@@ -97,7 +98,9 @@ def parse_proposal(
     allowed = ("kind", "text", "also", "amount_fen", "installments")
     v.reject_unknown(data, allowed, problems)
     kind = v.choice(data, "kind", KINDS, problems, required=True)
-    text = v.text(data, "text", problems, required=True, max_len=2000, multiline=True)
+    text = v.text(
+        data, "text", problems, required=True, max_len=limits.PROPOSAL_TEXT, multiline=True
+    )
     also = _also(data.get("also"), kind, problems)
     amount = v.integer(data, "amount_fen", problems, minimum=1, maximum=MAX_AMOUNT_FEN)
     kinds = {kind, *also} if kind else set(also)
@@ -152,8 +155,9 @@ def _installments(
     if not required:
         problems.add("installments", "belong to an instalment plan only")
         return ()
-    if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_INSTALLMENTS:
-        problems.add("installments", f"must be a list of 2 to {MAX_INSTALLMENTS} instalments")
+    fewest, most = limits.INSTALLMENTS
+    if not isinstance(raw, list) or not fewest <= len(raw) <= most:
+        problems.add("installments", f"must be a list of {fewest} to {most} instalments")
         return ()
     plan = []
     for n, item in enumerate(raw):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from . import limits
 from .errors import ValidationFailed
 from .timefmt import OutOfRange, parse_rfc3339
 
@@ -207,7 +208,7 @@ def normalized(
     problems: Problems,
     *,
     field: str | None = None,
-    max_len: int = 254,
+    max_len: int = limits.EMAIL,
 ) -> str | None:
     """A string passed through `normalize`; its ValueError message becomes the field's reason."""
     raw = text(obj, key, problems, field=field, max_len=max_len)

@@ -1,4 +1,5 @@
-"""The answer to a merchant's "the customer shows success, but did I get paid?" (DOMAIN.md)."""
+"""The answer to a merchant's "the customer shows success, but did I get paid?"
+(docs/domain.md, "Merchant payment queries")."""
 
 from __future__ import annotations
 

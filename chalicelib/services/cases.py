@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import lifecycle
+from chalicelib.domain import lifecycle, limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
@@ -68,7 +68,7 @@ class CustomerCases:
 
     def message(self, access: CaseAccess, body: Any, idem: str | None) -> dict[str, Any]:
         case_id = access.case_id
-        text = _one_text(body, "text", required=True, max_len=4000)
+        text = _one_text(body, "text", required=True, max_len=limits.MESSAGE)
         calendar = self._writer.calendar
         idempotency = Once.of(f"customer-messages:{case_id}", idem, body)
         _, answer = self._act(
@@ -83,7 +83,7 @@ class CustomerCases:
         self, access: CaseAccess, body: Any, accept: bool, idem: str | None = None
     ) -> dict[str, Any]:
         case_id = access.case_id
-        reason = _one_text(body, "reason", required=False, max_len=2000)
+        reason = _one_text(body, "reason", required=False, max_len=limits.REASON)
         calendar = self._writer.calendar
         scope = f"proposal-{'accept' if accept else 'reject'}:{case_id}"
         case, _ = self._act(
@@ -95,7 +95,7 @@ class CustomerCases:
 
     def object(self, access: CaseAccess, body: Any, idem: str | None = None) -> dict[str, Any]:
         case_id = access.case_id
-        reason = _one_text(body, "reason", required=True, max_len=2000)
+        reason = _one_text(body, "reason", required=True, max_len=limits.REASON)
         calendar = self._writer.calendar
         case, _ = self._act(
             case_id,
@@ -106,7 +106,7 @@ class CustomerCases:
 
     def withdraw(self, access: CaseAccess, body: Any, idem: str | None = None) -> dict[str, Any]:
         case_id = access.case_id
-        reason = _one_text(body, "reason", required=False, max_len=2000)
+        reason = _one_text(body, "reason", required=False, max_len=limits.REASON)
         calendar = self._writer.calendar
         case, _ = self._act(
             case_id,
@@ -120,8 +120,9 @@ class CustomerCases:
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("rating", "comment"), problems)
-        rating = v.integer(data, "rating", problems, required=True, minimum=1, maximum=5)
-        comment = v.text(data, "comment", problems, max_len=2000, multiline=True)
+        low, high = limits.RATING
+        rating = v.integer(data, "rating", problems, required=True, minimum=low, maximum=high)
+        comment = v.text(data, "comment", problems, max_len=limits.COMMENT, multiline=True)
         if problems or rating is None:
             raise ValidationFailed(problems.fields)
         idempotency = Once.of(f"feedback:{case_id}", idem, body)

@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain.errors import ValidationFailed
 
 _MAC_BYTES = 16
@@ -44,10 +45,13 @@ def decode(cursor: str | None, secret: bytes, scope: str) -> dict[str, Any] | No
     return key
 
 
-def page_limit(raw: str | None, default: int = 50, maximum: int = 200) -> int:
+def page_limit(
+    raw: str | None, default: int = limits.PAGE_DEFAULT, maximum: int = limits.PAGE.high
+) -> int:
     """`?limit=` as a whole number from 1 to `maximum`; ValidationFailed for anything else."""
     if raw is None:
         return default
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= maximum:
-        raise ValidationFailed({"limit": f"must be a whole number from 1 to {maximum}"})
+    low = limits.PAGE.low
+    if not _LIMIT.fullmatch(raw) or not low <= int(raw) <= maximum:
+        raise ValidationFailed({"limit": f"must be a whole number from {low} to {maximum}"})
     return int(raw)

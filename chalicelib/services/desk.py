@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import lifecycle
+from chalicelib.domain import lifecycle, limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
@@ -64,8 +64,8 @@ class Desk:
         status = v.choice(params, "status", [s.value for s in Status], problems)
         category = v.choice(params, "category", [c.value for c in Category], problems)
         sla = v.choice(params, "sla", SLA_FILTERS, problems)
-        assignee = v.text(params, "assignee", problems, max_len=64)
-        merchant = v.text(params, "merchant_id", problems, max_len=64)
+        assignee = v.text(params, "assignee", problems, max_len=limits.STAFF_ID)
+        merchant = v.text(params, "merchant_id", problems, max_len=limits.REFERENCE)
         limit = cursors.page_limit(params.get("limit"))
         problems.raise_if_any()
         scope = "cases:" + ",".join(str(x) for x in (status, category, sla, assignee, merchant))
@@ -96,7 +96,7 @@ class Desk:
         v.reject_unknown(data, ("to", "expected_version", "note"), problems)
         to = v.choice(data, "to", [s.value for s in Status], problems, required=True)
         version = _version(data, problems, required=True)
-        note = v.text(data, "note", problems, max_len=2000, multiline=True)
+        note = v.text(data, "note", problems, max_len=limits.NOTE, multiline=True)
         if problems or to is None:
             raise ValidationFailed(problems.fields)
         target = Status(to)
@@ -115,7 +115,7 @@ class Desk:
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("assignee", "expected_version"), problems)
-        assignee_id = v.text(data, "assignee", problems, required=True, max_len=64)
+        assignee_id = v.text(data, "assignee", problems, required=True, max_len=limits.STAFF_ID)
         version = _version(data, problems, required=False)
         if problems or assignee_id is None:
             raise ValidationFailed(problems.fields)
@@ -146,14 +146,25 @@ class Desk:
         data = v.require_object(body, problems)
         if entry_type == "call":
             v.reject_unknown(data, ("summary", "outcome", "channel", "expected_version"), problems)
-            text = v.text(data, "summary", problems, required=True, max_len=4000, multiline=True)
-            outcome = v.text(data, "outcome", problems, required=True, max_len=500, multiline=True)
+            text = v.text(
+                data, "summary", problems, required=True, max_len=limits.MESSAGE, multiline=True
+            )
+            outcome = v.text(
+                data,
+                "outcome",
+                problems,
+                required=True,
+                max_len=limits.CALL_OUTCOME,
+                multiline=True,
+            )
             channel = v.choice(data, "channel", ("phone", "chat"), problems, default="phone")
             extra = {"outcome": outcome, "channel": channel}
             entry_type = "chat_logged" if channel == "chat" else "call_logged"
         else:
             v.reject_unknown(data, ("text", "expected_version"), problems)
-            text = v.text(data, "text", problems, required=True, max_len=4000, multiline=True)
+            text = v.text(
+                data, "text", problems, required=True, max_len=limits.MESSAGE, multiline=True
+            )
             extra = {}
         version = _version(data, problems, required=False)
         if problems or text is None:
@@ -196,8 +207,11 @@ class Desk:
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("days", "reason", "expected_version"), problems)
-        days = v.integer(data, "days", problems, required=True, minimum=1, maximum=15)
-        reason = v.text(data, "reason", problems, required=True, max_len=1000, multiline=True)
+        low, high = limits.EXTENSION_DAYS
+        days = v.integer(data, "days", problems, required=True, minimum=low, maximum=high)
+        reason = v.text(
+            data, "reason", problems, required=True, max_len=limits.EXTENSION_REASON, multiline=True
+        )
         version = _version(data, problems, required=False)
         if problems or days is None or reason is None:
             raise ValidationFailed(problems.fields)

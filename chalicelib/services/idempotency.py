@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import IdempotencyKeyReused, ValidationFailed
 from chalicelib.domain.ids import fingerprint
@@ -36,8 +37,8 @@ from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.services import keys
 from chalicelib.services.ports import CaseStore, KeyClaim, KeyTaken, SecretBox
 
-KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
-KEY_RULE = "must be 1-255 visible ASCII characters"
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{{{},{}}}".format(*limits.IDEMPOTENCY_KEY))
+KEY_RULE = limits.IDEMPOTENCY_KEY_RULE
 TTL = timedelta(hours=24)
 
 

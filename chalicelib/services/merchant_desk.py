@@ -9,11 +9,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import lifecycle
+from chalicelib.domain import lifecycle, limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Status, TimelineEntry
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE, ComplaintRequest, PaymentRef
+from chalicelib.domain.complaint import (
+    MAX_AMOUNT_FEN,
+    MERCHANT_QUERY_CHANNEL,
+    REFERENCE,
+    ComplaintRequest,
+    PaymentRef,
+)
 from chalicelib.domain.contact import Contact, redact
 from chalicelib.domain.errors import DuplicateOpenCase, NotFound, ValidationFailed
 from chalicelib.domain.ids import is_ulid, new_ulid
@@ -71,13 +77,15 @@ def parse_query(body: Any) -> QueryRequest:
     v.reject_unknown(
         data, ("transaction_id", "order_id", "amount_fen", "paid_at", "note"), problems
     )
-    transaction_id = v.text(data, "transaction_id", problems, max_len=64, pattern=REFERENCE)
-    order_id = v.text(data, "order_id", problems, max_len=64, pattern=REFERENCE)
+    transaction_id = v.text(
+        data, "transaction_id", problems, max_len=limits.REFERENCE, pattern=REFERENCE
+    )
+    order_id = v.text(data, "order_id", problems, max_len=limits.REFERENCE, pattern=REFERENCE)
     amount = v.integer(
         data, "amount_fen", problems, required=True, minimum=1, maximum=MAX_AMOUNT_FEN
     )
     paid_at = v.timestamp(data, "paid_at", problems)
-    note = v.text(data, "note", problems, max_len=1000, multiline=True)
+    note = v.text(data, "note", problems, max_len=limits.PAYMENT_QUERY_NOTE, multiline=True)
     if not transaction_id and not order_id and "transaction_id" not in problems.fields:
         problems.add("transaction_id", "or order_id is required")
     if problems or amount is None:
@@ -196,7 +204,7 @@ class MerchantDesk:
                 amount_fen=query.amount_fen,
                 paid_at=query.paid_at,
             ),
-            channel="merchant_api",
+            channel=MERCHANT_QUERY_CHANNEL,
         )
         saved: list[PaymentQuery] = []
 
@@ -296,7 +304,7 @@ class MerchantDesk:
         problems = v.Problems()
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("text",), problems)
-        text = v.text(data, "text", problems, required=True, max_len=4000, multiline=True)
+        text = v.text(data, "text", problems, required=True, max_len=limits.MESSAGE, multiline=True)
         if problems or text is None:
             raise ValidationFailed(problems.fields)
         self._own_case(merchant, case_id)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import LANGUAGES, normalize_email, normalize_phone
@@ -48,11 +49,16 @@ class MerchantService:
         data: Mapping[str, Any] = v.require_object(body, problems)
         v.reject_unknown(data, ("merchant_id", "name", "email", "phone", "language"), problems)
         merchant_id = v.text(
-            data, "merchant_id", problems, required=True, max_len=64, pattern=MERCHANT_ID
+            data,
+            "merchant_id",
+            problems,
+            required=True,
+            max_len=limits.REFERENCE,
+            pattern=MERCHANT_ID,
         )
-        name = v.text(data, "name", problems, required=True, max_len=200)
+        name = v.text(data, "name", problems, required=True, max_len=limits.MERCHANT_NAME)
         email = v.normalized(data, "email", normalize_email, problems)
-        phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
+        phone = v.normalized(data, "phone", normalize_phone, problems, max_len=limits.PHONE)
         language = v.choice(data, "language", LANGUAGES, problems, default="zh-CN")
         if email is None and "email" not in problems.fields:
             problems.add("email", "is required: query answers and cases reach merchants by email")

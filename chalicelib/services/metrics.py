@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import contact_key
@@ -19,7 +20,7 @@ from chalicelib.services.ports import CaseStore, MetricsStore
 
 log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(days=30)
-MAX_RANGE_DAYS = 366
+MAX_RANGE_DAYS = limits.METRICS_RANGE_DAYS
 CLOCKS = (
     "first_response",
     "resolution",

@@ -207,7 +207,9 @@ class CaseStore(Protocol):
         ...
 
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
-        """(case_id, wake-up time) of open cases whose next wake-up is at or before `before`."""
+        """(case_id, wake-up time), soonest first, of the cases whose next wake-up is at or
+        before `before`: open cases, and closed ones still holding messages (messages_due_at)
+        that their wake-up releases."""
         ...
 
 

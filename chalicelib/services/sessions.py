@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import LANGUAGES, normalize_phone
@@ -56,7 +57,7 @@ class Sessions:
         data = v.require_object(body, problems)
         v.reject_unknown(data, ("phone", *fields), problems)
         v.choice(data, "language", LANGUAGES, problems)
-        phone = v.normalized(data, "phone", normalize_phone, problems, max_len=32)
+        phone = v.normalized(data, "phone", normalize_phone, problems, max_len=limits.PHONE)
         if phone is None and "phone" not in problems.fields:
             problems.add("phone", "is required")
         if problems or phone is None:

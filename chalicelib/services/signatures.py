@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
 
+from chalicelib.domain import limits
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.services import keys
@@ -29,7 +30,7 @@ from chalicelib.services.ports import (
 TOLERANCE_SECONDS = 300
 NONCE_TTL = timedelta(seconds=2 * TOLERANCE_SECONDS)
 SECRET_CACHE_SECONDS = 300.0
-_NONCE = re.compile(r"[A-Za-z0-9_\-]{8,128}")
+_NONCE = re.compile(r"[A-Za-z0-9_\-]{{{},{}}}".format(*limits.NONCE))
 _HEX = re.compile(r"[0-9a-f]{64}")
 # Unix seconds in ASCII digits: str.isdigit() also passes "²", which int() cannot read.
 _UNIX = re.compile(r"[0-9]{1,12}")
@@ -37,7 +38,7 @@ _UNIX = re.compile(r"[0-9]{1,12}")
 
 def canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
     """What a merchant signs: METHOD, PATH, TIMESTAMP, NONCE and the body's SHA-256, each on
-    its own line (API.md)."""
+    its own line (docs/merchant-api.md, "Signing a request")."""
     digest = hashlib.sha256(body).hexdigest()
     return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode()
 
@@ -73,7 +74,7 @@ class MerchantSignatures:
         signature = (headers.get("x-paycase-signature") or "").lower()
         now = self._clock.now()
         well_formed = (
-            0 < len(merchant_id) <= 64
+            0 < len(merchant_id) <= limits.REFERENCE
             and _UNIX.fullmatch(timestamp) is not None
             and _NONCE.fullmatch(nonce) is not None
             and _HEX.fullmatch(signature) is not None

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Visibility
@@ -41,15 +42,21 @@ from chalicelib.services.ports import CaseQuery, CaseStore, Changes, KeyClaim, K
 from chalicelib.services.steps import StepWriter
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_DAYS_IN_LIST = 80
+MAX_DAYS_IN_LIST = limits.CALENDAR_DATES
 RECOMPUTE_PAGE = 50
 
 
 def _target(data: Any, name: str, problems: v.Problems) -> Target | None:
     obj = v.require_object(data, problems, name)
     v.reject_unknown(obj, ("days", "hours"), problems, f"{name}.")
-    days = v.integer(obj, "days", problems, field=f"{name}.days", minimum=1, maximum=60)
-    hours = v.integer(obj, "hours", problems, field=f"{name}.hours", minimum=1, maximum=72)
+    days_low, days_high = limits.TARGET_DAYS
+    hours_low, hours_high = limits.TARGET_HOURS
+    days = v.integer(
+        obj, "days", problems, field=f"{name}.days", minimum=days_low, maximum=days_high
+    )
+    hours = v.integer(
+        obj, "hours", problems, field=f"{name}.hours", minimum=hours_low, maximum=hours_high
+    )
     if problems:
         return None
     if (days is None) == (hours is None):
@@ -192,7 +199,7 @@ class CalendarAdmin:
 
 
 def _check_year(year: int) -> None:
-    if not 2000 <= year <= 2100:
+    if not limits.CALENDAR_YEARS.low <= year <= limits.CALENDAR_YEARS.high:
         raise NotFound()
 
 

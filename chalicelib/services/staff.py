@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.domain import limits
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import normalize_email
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -93,9 +94,9 @@ class StaffService:
         problems = Problems()
         data: Mapping[str, Any] = require_object(body, problems)
         reject_unknown(data, ("name", "role", "team", "email"), problems)
-        name = text(data, "name", problems, required=True, max_len=100)
+        name = text(data, "name", problems, required=True, max_len=limits.PERSON_NAME)
         role = choice(data, "role", ROLES, problems, required=True)
-        team = text(data, "team", problems, max_len=100)
+        team = text(data, "team", problems, max_len=limits.PERSON_NAME)
         email = normalized(data, "email", normalize_email, problems)
         if problems or not (name and role):
             raise ValidationFailed(problems.fields)

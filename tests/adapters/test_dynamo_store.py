@@ -1,12 +1,25 @@
-"""The DynamoDB store keeps the CaseStore contract under moto."""
+"""The DynamoDB adapters keep the store contracts under moto."""
 
 from __future__ import annotations
 
 import pytest
 
 from chalicelib import wiring
-from chalicelib.services.ports import CaseStore
+from chalicelib.services.ports import (
+    CaseStore,
+    MerchantDirectory,
+    MetricsStore,
+    NotificationLog,
+    StaffDirectory,
+)
 from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
+from tests.contracts_directories import (
+    MerchantDirectoryContract,
+    MetricsStoreContract,
+    StaffDirectoryContract,
+)
+from tests.contracts_keys import KeyStoreContract
+from tests.contracts_outbox import OutboxStoreContract
 
 
 class TestDynamoCaseStore(CaseStoreContract):
@@ -15,9 +28,15 @@ class TestDynamoCaseStore(CaseStoreContract):
         return container.store
 
 
+class TestDynamoKeyStore(KeyStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+
 class TestDynamoNotificationLog(NotificationLogContract):
     @pytest.fixture
-    def log(self, container: wiring.Container) -> object:
+    def log(self, container: wiring.Container) -> NotificationLog:
         return container.notifications
 
 
@@ -25,3 +44,35 @@ class TestDynamoPaymentStore(PaymentStoreContract):
     @pytest.fixture
     def store(self, container: wiring.Container) -> object:
         return container.store
+
+
+class TestDynamoOutboxStore(OutboxStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+
+class TestDynamoStaffDirectory(StaffDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+    @pytest.fixture
+    def staff_directory(self, container: wiring.Container) -> StaffDirectory:
+        return container.staff_directory
+
+
+class TestDynamoMerchantDirectory(MerchantDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+    @pytest.fixture
+    def merchant_directory(self, container: wiring.Container) -> MerchantDirectory:
+        return container.merchant_directory
+
+
+class TestDynamoMetricsStore(MetricsStoreContract):
+    @pytest.fixture
+    def metrics_store(self, container: wiring.Container) -> MetricsStore:
+        return container.metrics_store

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from chalice.test import Client
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
@@ -18,13 +17,14 @@ from chalicelib import wiring
 from chalicelib.domain.clock import FixedClock
 from tests.builders import MONDAY_10AM, complaint
 from tests.moto_stack import container_on
+from tests.openapi_check import ContractClient
 
 REGION = "ap-southeast-1"
 
 
 @dataclass
 class Api:
-    client: Client
+    client: ContractClient
     container: wiring.Container
     clock: FixedClock
 
@@ -73,7 +73,7 @@ def api(moto_base: wiring.Container) -> Iterator[Api]:
     container = container_on(moto_base, clock, pause=clock.advance)
     wiring.use(container)
     try:
-        with Client(app.app, stage_name="local") as client:
+        with ContractClient(app.app, stage_name="local") as client:
             yield Api(client, container, clock)
     finally:
         wiring.use(None)

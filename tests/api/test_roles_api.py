@@ -141,3 +141,20 @@ def test_role_extensions(desk: Desk, role: str, status: int) -> None:
     if status == 200:
         assert answer.json_body["deadlines"]["regulatory_due"] == after
         assert "regulatory_extended" in desk.events_sent(case["case_id"])
+
+
+def test_extension_repeated_with_its_idempotency_key_extends_once(desk: Desk) -> None:
+    # GIVEN an investigated case and a supervisor's extension by 5 days, sent with a key
+    case = at_status(desk, "investigating")
+    path = f"/v1/admin/cases/{case['case_id']}/extensions"
+    headers = {**desk.auth(desk.staff("supervisor")), "Idempotency-Key": "ext-1"}
+    body = {"days": 5, "reason": "需要银行协查"}
+    first = desk.api.post(path, body, headers)
+    # WHEN the same request is sent again (its answer was lost)
+    again = desk.api.post(path, body, headers)
+    # THEN the second answer is the first, and the outer limit moved once (20 days, not 25)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json_body["deadlines"] == first.json_body["deadlines"]
+    timeline = desk.staff_view(case["case_id"])["timeline"]
+    extended = [e for e in timeline if e["type"] == "regulatory_extended"]
+    assert [e["data"]["days"] for e in extended] == [20]

@@ -22,6 +22,7 @@ import pytest
 from clients.paycase_sign import sign_request, sign_webhook
 from devstack.engines import free_port, port_free
 from tests.builders import complaint
+from tests.openapi_check import OpenApiContract
 from tests.working_week import working_monday_10am
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +36,7 @@ class Stack:
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
     _reader: threading.Thread | None = None
+    _contract: OpenApiContract | None = None
 
     @property
     def api(self) -> str:
@@ -113,9 +115,19 @@ class Stack:
             request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
+                status, answer, raw = response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+            status, answer, raw = error.code, error.headers, error.read()
+        # Every answer of the running stack is held against the document it serves.
+        self.contract().check(method, path, status, dict(answer.items()), raw)
+        return status, json.loads(raw)
+
+    def contract(self) -> OpenApiContract:
+        if self._contract is None:
+            url = self.api + "/v1/openapi.json"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                self._contract = OpenApiContract(json.loads(response.read()))
+        return self._contract
 
     def signed(
         self, merchant: dict[str, str], method: str, path: str, body: Any = None

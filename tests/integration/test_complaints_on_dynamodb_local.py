@@ -14,6 +14,7 @@ from chalice.test import Client
 import app
 from chalicelib import wiring
 from tests.builders import complaint
+from tests.openapi_check import ContractClient
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 def client(container: wiring.Container) -> Iterator[Client]:
     wiring.use(container)
     try:
-        with Client(app.app, stage_name="local") as c:
+        with ContractClient(app.app, stage_name="local") as c:
             yield c
     finally:
         wiring.use(None)

@@ -1,17 +1,36 @@
-"""The CaseStore and delivery-log contracts on the real engine."""
+"""The store contracts on the real engine."""
 
 from __future__ import annotations
 
 import pytest
 
 from chalicelib import wiring
-from chalicelib.services.ports import CaseStore, NotificationLog
+from chalicelib.services.ports import (
+    CaseStore,
+    MerchantDirectory,
+    MetricsStore,
+    NotificationLog,
+    StaffDirectory,
+)
 from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
+from tests.contracts_directories import (
+    MerchantDirectoryContract,
+    MetricsStoreContract,
+    StaffDirectoryContract,
+)
+from tests.contracts_keys import KeyStoreContract
+from tests.contracts_outbox import OutboxStoreContract
 
 pytestmark = pytest.mark.integration
 
 
 class TestDynamoDBLocalCaseStore(CaseStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+
+class TestDynamoDBLocalKeyStore(KeyStoreContract):
     @pytest.fixture
     def store(self, container: wiring.Container) -> CaseStore:
         return container.store
@@ -27,3 +46,35 @@ class TestDynamoDBLocalPaymentStore(PaymentStoreContract):
     @pytest.fixture
     def store(self, container: wiring.Container) -> object:
         return container.store
+
+
+class TestDynamoDBLocalOutboxStore(OutboxStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+
+class TestDynamoDBLocalStaffDirectory(StaffDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+    @pytest.fixture
+    def staff_directory(self, container: wiring.Container) -> StaffDirectory:
+        return container.staff_directory
+
+
+class TestDynamoDBLocalMerchantDirectory(MerchantDirectoryContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> CaseStore:
+        return container.store
+
+    @pytest.fixture
+    def merchant_directory(self, container: wiring.Container) -> MerchantDirectory:
+        return container.merchant_directory
+
+
+class TestDynamoDBLocalMetricsStore(MetricsStoreContract):
+    @pytest.fixture
+    def metrics_store(self, container: wiring.Container) -> MetricsStore:
+        return container.metrics_store

@@ -73,6 +73,21 @@ def test_file_complaint_key_is_forgotten_after_24_hours(desk: Desk) -> None:
     assert raised.value.case_number == first["case_number"]
 
 
+def test_step_repeated_after_24_hours_is_done_again(desk: Desk) -> None:
+    # GIVEN a customer message sent with an Idempotency-Key
+    body = desk.file(complaint())
+    access = desk.container.customer_access.case(body["case_id"], f"Bearer {body['access_token']}")
+    cases = desk.container.cases
+    cases.message(access, {"text": "补充截图"}, "msg-1")
+    cases.message(access, {"text": "补充截图"}, "msg-1")
+    # WHEN the same request comes a day and an hour later
+    desk.clock.set(desk.clock.now() + timedelta(hours=25))
+    cases.message(access, {"text": "补充截图"}, "msg-1")
+    # THEN the repeat within the day did nothing, the one after it wrote a second message
+    timeline = desk.store.timeline(body["case_id"], include_internal=True)
+    assert [e.type for e in timeline].count("customer_message") == 2
+
+
 def test_file_complaint_same_key_other_body_is_refused(desk: Desk) -> None:
     desk.file(complaint(), "key-1")
     with pytest.raises(IdempotencyKeyReused):

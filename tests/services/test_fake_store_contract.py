@@ -1,14 +1,33 @@
-"""The fake store keeps the CaseStore contract (the same tests run on DynamoDB)."""
+"""The fakes keep the store contracts (the same tests run on moto and DynamoDB Local)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
-from tests.fakes import FakeNotificationLog, FakeStore
+from tests.contracts_directories import (
+    MerchantDirectoryContract,
+    MetricsStoreContract,
+    StaffDirectoryContract,
+)
+from tests.contracts_keys import KeyStoreContract
+from tests.contracts_outbox import OutboxStoreContract
+from tests.fakes import (
+    FakeMerchantDirectory,
+    FakeMetricsStore,
+    FakeNotificationLog,
+    FakeStaffDirectory,
+    FakeStore,
+)
 
 
 class TestFakeCaseStore(CaseStoreContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+
+class TestFakeKeyStore(KeyStoreContract):
     @pytest.fixture
     def store(self) -> FakeStore:
         return FakeStore()
@@ -24,3 +43,35 @@ class TestFakePaymentStore(PaymentStoreContract):
     @pytest.fixture
     def store(self) -> FakeStore:
         return FakeStore()
+
+
+class TestFakeOutboxStore(OutboxStoreContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+
+class TestFakeStaffDirectory(StaffDirectoryContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def staff_directory(self, store: FakeStore) -> FakeStaffDirectory:
+        return FakeStaffDirectory(store)
+
+
+class TestFakeMerchantDirectory(MerchantDirectoryContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def merchant_directory(self, store: FakeStore) -> FakeMerchantDirectory:
+        return FakeMerchantDirectory(store)
+
+
+class TestFakeMetricsStore(MetricsStoreContract):
+    @pytest.fixture
+    def metrics_store(self) -> FakeMetricsStore:
+        return FakeMetricsStore()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from chalicelib.domain.case import Status
 from chalicelib.services.timers import Outcome
 from tests.builders import complaint
 from tests.services.conftest import Desk
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def _internal_types(desk: Desk, case_id: str) -> list[str]:
@@ -178,3 +181,31 @@ def test_timer_repeated_schedule_event_leaves_one_schedule(desk: Desk) -> None:
         desk.container.outbox.handle(event)
     # THEN exactly one schedule exists
     assert len(desk.scheduler.schedules) == 1
+
+
+def test_timer_sweep_releases_the_held_message_of_a_case_closed_at_night(desk: Desk) -> None:
+    # GIVEN a case its customer withdrew at 22:30, whose SMS waits for 08:00 (quiet hours)
+    evening = datetime(2026, 11, 23, 22, 30, tzinfo=SH)
+    desk.clock.set(evening)
+    body = desk.file(complaint())
+    desk.drain()
+    access = desk.container.customer_access.case(body["case_id"], f"Bearer {body['access_token']}")
+    desk.container.cases.withdraw(access, {"reason": "已自行解决"})
+    desk.drain()
+    case = desk.store.get_case(body["case_id"])
+    assert case is not None and case.status is Status.WITHDRAWN
+    assert case.messages_due_at is not None
+    sent_before = len(desk.sms.sent)
+    # AND its wake-up schedule was lost
+    desk.scheduler.schedules.clear()
+    # WHEN the sweeper runs the next morning
+    desk.clock.set(datetime(2026, 11, 24, 8, 5, tzinfo=SH))
+    assert desk.container.timers.sweep(timedelta(0)) == 1
+    desk.drain()
+    # THEN the held acknowledgement SMS goes out, and nothing is held any more
+    texts = [text for _, text in desk.sms.sent[sent_before:]]
+    assert texts and all(text.startswith("【PayCase】") for text in texts)
+    assert any(case.case_number in text for text in texts)
+    released = desk.store.get_case(body["case_id"])
+    assert released is not None and released.messages_due_at is None
+    assert desk.container.timers.sweep(timedelta(0)) == 0

@@ -1,4 +1,5 @@
-"""China mainland working days and working-time arithmetic (DOMAIN.md "Working days")."""
+"""China mainland working days and working-time arithmetic (docs/domain.md,
+"Working days")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The case lifecycle (DOMAIN.md "Case lifecycle", API.md Customer and Staff): which moves exist,
-who makes them, and what each one sets, records and tells."""
+"""The case lifecycle (docs/domain.md, "Case lifecycle"; docs/api.md, the customer's and staff's
+calls): which moves exist, who makes them, and what each one sets, records and tells."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def sh(month: int, day: int, hour: int) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=SH).astimezone(UTC)
 
 
-# The tables as DOMAIN.md / API.md describe them, written out independently of the code.
+# The tables as docs/domain.md and docs/api.md describe them, written out independently of the
+# code.
 _W = " withdrawn"  # withdrawal: from every open status except an outcome
 SPEC_TRANSITIONS = {
     S(a): {S(b) for b in to.split()}
@@ -104,7 +105,7 @@ def second_review() -> Case:
 
 
 def test_transitions_tables_match_the_spec() -> None:
-    # GIVEN the lifecycle of DOMAIN.md / WHEN / THEN the code's tables are the same
+    # GIVEN the lifecycle of docs/domain.md / WHEN / THEN the code's tables are the same
     assert {a: set(b) for a, b in lc.TRANSITIONS.items()} == SPEC_TRANSITIONS
     assert set(lc.STAFF_MOVES) == SPEC_STAFF_MOVES
 
@@ -238,7 +239,7 @@ def test_on_timer_waiting_customer_reminds_then_closes_without_survey() -> None:
 
 
 def test_customer_message_after_long_wait_resumes_paused_resolution_clock() -> None:
-    # GIVEN a case that waited (clock paused, DOMAIN.md) past its original due, Wed 18:00
+    # GIVEN a case that waited (clock paused, docs/domain.md) past its original due, Wed 18:00
     case = waiting().case
     assert case.deadlines.resolution_due == sh(11, 25, 18)
     # WHEN the customer answers on Friday

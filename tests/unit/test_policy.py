@@ -1,4 +1,5 @@
-"""Default SLA targets per category and the deadlines a case receives (DOMAIN.md categories)."""
+"""Default SLA targets per category and the deadlines a case receives (docs/domain.md,
+"Categories and SLA figures")."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def sh(m: int, d: int, hh: int = 18, mm: int = 0, y: int = 2026) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=SH)
 
 
-# DOMAIN.md "Complaint categories and default SLA": (first response, resolution).
+# docs/domain.md "Categories and SLA figures": (first response, resolution).
 DOMAIN_TARGETS = {
     Category.PAYMENT_ANOMALY: ({"days": 1}, {"days": 2}),
     Category.REFUND_DELAY: ({"days": 1}, {"days": 5}),
@@ -62,7 +63,7 @@ def test_default_policies_cover_every_category() -> None:
 
 @pytest.mark.parametrize("category", list(Category), ids=str)
 def test_default_policies_match_domain_table(category: Category) -> None:
-    # GIVEN the DOMAIN.md table row for the category
+    # GIVEN the docs/domain.md table row for the category
     first, resolution = DOMAIN_TARGETS[category]
     # WHEN reading the shipped policy
     policy = DEFAULT_POLICIES[category]

@@ -1,4 +1,5 @@
-"""Settlement proposals staff make (API.md POST /v1/admin/cases/{id}/proposals): parse_proposal."""
+"""Settlement proposals staff make (POST /v1/admin/cases/{id}/proposals in the OpenAPI document;
+docs/domain.md, "Case lifecycle"): parse_proposal."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -88,8 +89,13 @@ class DynamoMetricsStore:
                 }
             },
         ]
-        # One token per change: a repeat of this change is applied once by DynamoDB itself.
-        token = hashlib.sha256(change_id.encode()).hexdigest()[:36]
+        # The token covers what is sent: the SDK's retry of this very call is applied once by
+        # DynamoDB itself, while the same change delivered again later (its marker written at
+        # another time) is a new request, which the marker's condition answers as applied
+        # before. A token of the change id alone made every later repeat within DynamoDB's ten
+        # minutes an IdempotentParameterMismatch, i.e. a 503, instead of False.
+        sent = json.dumps(items, sort_keys=True, separators=(",", ":"))
+        token = hashlib.sha256(f"{change_id}\n{sent}".encode()).hexdigest()[:36]
         try:
             self._connection.client.transact_write_items(
                 TransactItems=items, ClientRequestToken=token

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from chalicelib.api.http import STATUS
 from chalicelib.api.openapi.auth import security_schemes
 from chalicelib.api.openapi.auth_signed import signature_schemes
 from chalicelib.api.openapi.builders import Schema
@@ -38,6 +39,7 @@ from chalicelib.api.openapi.schemas_ledger import ledger_schemas
 from chalicelib.api.openapi.schemas_merchant import merchant_case_schemas, payment_query_schemas
 from chalicelib.api.openapi.schemas_sla import sla_schemas
 from chalicelib.api.openapi.schemas_staff import desk_request_schemas, staff_case_schemas
+from chalicelib.domain import limits as L
 from chalicelib.settings import LOCAL_STAGE
 
 __all__ = ["document"]
@@ -78,18 +80,38 @@ def _paths() -> dict[str, Schema]:
     return paths
 
 
+def _description() -> str:
+    codes = ", ".join(f"`{code}` {status}" for code, status in STATUS.items())
+    page, key = L.PAGE, L.IDEMPOTENCY_KEY
+    return "\n\n".join(
+        (
+            "Complaints, disputes and payment-status questions for a payment wallet.",
+            f"**Conventions.** JSON in and out, UTF-8; a body is at most "
+            f"{L.BODY_BYTES // 1024} KiB and unknown fields in it are refused. Money is integer "
+            "`amount_fen` with `currency` CNY. Times are RFC 3339, answered in UTC. Each "
+            f"field's limits are stated in its schema. Lists take `?limit=` ({page.low}-"
+            f"{page.high}, default {L.PAGE_DEFAULT}) and `?cursor=` (opaque, tamper-evident) "
+            'and answer `{"items", "next_cursor"}`. A resource the caller may not see is 404, '
+            "never 403, so ids cannot be probed.",
+            '**Errors** are `{"error": {"code", "message", "fields"}}`: `fields` (validation '
+            f"only) names each bad field by its dotted path. Codes: {codes}; a 503 carries "
+            "Retry-After. No input a client can send is a 500.",
+            "**Idempotency.** Creating calls take an `Idempotency-Key` header "
+            f"({key.low}-{key.high} visible ASCII characters): a repeat with the same key and "
+            "body within 24 hours answers as the first did and does nothing again; the same key "
+            "with another body is 422. Payment events are idempotent by their `id`.",
+            "**Authentication** is per operation (its `security`): a case's access token, an SMS "
+            "session token or a staff token as `Authorization: Bearer`, or the merchant and "
+            "webhook signatures described in the security schemes.",
+        )
+    )
+
+
 def document() -> dict[str, Any]:
     """The whole document, built afresh on each call."""
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "PayCase API",
-            "version": "1",
-            "description": "Complaints, disputes and payment-status questions for a payment "
-            "wallet. Money is integer fen; times are RFC 3339 UTC; errors are "
-            '{"error": {"code", "message", "fields"}}. Lists take ?limit= and ?cursor= and '
-            'answer {"items", "next_cursor"}. A resource the caller may not see is 404.',
-        },
+        "info": {"title": "PayCase API", "version": "1", "description": _description()},
         "paths": _paths(),
         "components": {
             "schemas": _schemas(),

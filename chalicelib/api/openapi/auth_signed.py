@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalicelib.api.openapi.auth import Auth
 from chalicelib.api.openapi.builders import Schema
+from chalicelib.domain import limits as L
 from chalicelib.services.signatures import TOLERANCE_SECONDS
 
 _MERCHANT_SCHEMES = ("merchantId", "merchantTimestamp", "merchantNonce", "merchantSignature")
@@ -44,14 +45,16 @@ def _header(name: str, description: str) -> Schema:
 def signature_schemes() -> dict[str, Schema]:
     window = f"{TOLERANCE_SECONDS} s"
     return {
-        "merchantId": _header("X-PayCase-Merchant", "The merchant's id (at most 64 characters)."),
+        "merchantId": _header(
+            "X-PayCase-Merchant", f"The merchant's id (at most {L.REFERENCE} characters)."
+        ),
         "merchantTimestamp": _header(
             "X-PayCase-Timestamp", f"Unix seconds; within {window} of the server's clock."
         ),
         "merchantNonce": _header(
             "X-PayCase-Nonce",
-            "8-128 characters of A-Z, a-z, 0-9, `_` and `-`; single use per merchant (a "
-            "replayed request is 401).",
+            "{}-{} characters of A-Z, a-z, 0-9, `_` and `-`; ".format(*L.NONCE)
+            + "single use per merchant (a replayed request is 401).",
         ),
         "merchantSignature": _header(
             "X-PayCase-Signature",

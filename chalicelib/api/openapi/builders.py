@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chalicelib.domain.complaint import MAX_AMOUNT_FEN
+from chalicelib.domain import limits as L
 
 Schema = dict[str, Any]
 
@@ -14,7 +14,7 @@ INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time", "examples": ["2026-11-23T10:00:00Z"]}
 DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-12-15"]}
-FEN: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT_FEN}
+FEN: Schema = {"type": "integer", "minimum": L.AMOUNT_FEN.low, "maximum": L.AMOUNT_FEN.high}
 VERSION: Schema = {"type": "integer", "minimum": 1}
 
 
@@ -37,6 +37,11 @@ def enum(values: Iterable[str], description: str | None = None) -> Schema:
 
 def int_range(low: int, high: int) -> Schema:
     return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def span(limit: L.Span) -> Schema:
+    """A whole number within one of chalicelib.domain.limits' spans."""
+    return int_range(limit.low, limit.high)
 
 
 def text(max_len: int, description: str | None = None) -> Schema:
@@ -73,6 +78,15 @@ def obj(
     if description:
         out["description"] = description
     return out
+
+
+def answer(
+    properties: Mapping[str, Schema], optional: Iterable[str] = (), description: str | None = None
+) -> Schema:
+    """An object the service answers with: every property is always there (null when it has no
+    value) except the `optional` ones, which only some answers carry."""
+    skip = set(optional)
+    return obj(properties, [k for k in properties if k not in skip], description=description)
 
 
 def page(item: str) -> Schema:

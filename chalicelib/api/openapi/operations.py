@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chalicelib.api.openapi.auth import Auth
-from chalicelib.api.openapi.builders import Schema, content, ref
+from chalicelib.api.openapi.builders import Schema, content, ref, span
+from chalicelib.domain import limits as L
 
 ERROR_STATUS = {
     "400": ("validation_failed", "The request is not valid; `fields` says why, per field."),
@@ -16,7 +17,7 @@ ERROR_STATUS = {
         "conflict",
         "invalid_transition, version_conflict, duplicate_open_case or already_rated.",
     ),
-    "413": ("payload_too_large", "The body is larger than 64 KiB."),
+    "413": ("payload_too_large", f"The body is larger than {L.BODY_BYTES // 1024} KiB."),
     "415": ("unsupported_media_type", "The body is not application/json."),
     "422": ("idempotency_key_reused", "The Idempotency-Key was used with another body."),
     "429": ("rate_limited", "Too many requests; try again later."),
@@ -34,7 +35,11 @@ def error(status: str, description: str) -> Schema:
     answer = content(ref("Error"), f"`{code}`: {description}")
     if status == "503":
         answer["headers"] = {
-            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            "Retry-After": {
+                "description": "Seconds to wait.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+            }
         }
     return answer
 
@@ -112,11 +117,21 @@ IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "1-255 visible ASCII characters. A repeat with the same key and body within "
-    "24 hours returns the first answer and does nothing again; another body is 422.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "{}-{} visible ASCII characters. ".format(*L.IDEMPOTENCY_KEY)
+    + "A repeat with the same key and body within 24 hours returns the first answer and does "
+    "nothing again; another body is 422.",
+    "schema": {
+        "type": "string",
+        "minLength": L.IDEMPOTENCY_KEY.low,
+        "maxLength": L.IDEMPOTENCY_KEY.high,
+        "pattern": "^[!-~]+$",
+    },
 }
-LIMIT = query("limit", "1-200, default 50", {"type": "integer", "minimum": 1, "maximum": 200})
+LIMIT = query(
+    "limit",
+    "{}-{}, default {}".format(*L.PAGE, L.PAGE_DEFAULT),
+    {**span(L.PAGE), "default": L.PAGE_DEFAULT},
+)
 CURSOR = query("cursor", "The previous page's next_cursor (opaque, tamper-evident)")
 
 

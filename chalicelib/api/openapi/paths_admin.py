@@ -6,8 +6,8 @@ from chalicelib.api.openapi.auth import ADMIN, STAFF, SUPERVISOR
 from chalicelib.api.openapi.builders import DATE, TIME, Schema, enum, ref
 from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, op, path_param, query
 from chalicelib.api.openapi.schemas_admin import NOTIFICATION_STATUSES
+from chalicelib.domain import limits as L
 from chalicelib.services.deliveries import STATUSES
-from chalicelib.services.metrics import MAX_RANGE_DAYS
 
 _NOTIFICATION_ID = path_param(
     "notification_id",
@@ -134,7 +134,7 @@ def _metrics() -> Schema:
         params=[
             query(
                 "from",
-                f"First day (default `to` - 29 days; {MAX_RANGE_DAYS} days at most)",
+                f"First day (default `to` - 29 days; {L.METRICS_RANGE_DAYS} days at most)",
                 when,
             ),
             query("to", "Last day, inclusive (default today)", when),

@@ -21,6 +21,7 @@ def customer_paths() -> dict[str, Schema]:
             optional_body=True,
             auth=CUSTOMER,
             description=description,
+            idempotent=True,
         )
 
     accept = (
@@ -73,6 +74,7 @@ def _objection(case: Ok) -> Schema:
         (*WRITE_ERRORS, ("409", "`invalid_transition`: not a round-1 outcome, or too late.")),
         body="ObjectionRequest",
         auth=CUSTOMER,
+        idempotent=True,
         description="Only from resolved or unresolved in round 1, within 15 days; the case "
         "moves to second_review.",
     )
@@ -86,6 +88,7 @@ def _withdraw(case: Ok) -> Schema:
         body="ReasonRequest",
         optional_body=True,
         auth=CUSTOMER,
+        idempotent=True,
         description="The case becomes withdrawn.",
     )
 
@@ -116,6 +119,7 @@ def _preferences() -> Schema:
         WRITE_ERRORS,
         body="PreferencesRequest",
         auth=CUSTOMER,
+        idempotent=True,
     )
 
 

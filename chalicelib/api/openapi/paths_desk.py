@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.api.openapi.auth import STAFF, STAFF_CASE, SUPERVISOR_CASE
 from chalicelib.api.openapi.builders import Schema, enum, ref
 from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, Ok, on_case, op, query
+from chalicelib.domain import limits as L
 from chalicelib.domain.case import Status
 from chalicelib.domain.policy import REGULATORY_DAYS, REGULATORY_MAX_DAYS, Category
 from chalicelib.services.desk import SLA_FILTERS
@@ -54,7 +55,9 @@ def desk_paths() -> dict[str, Schema]:
         ),
         f"{base}/transitions": on_case(post=_transition(case)),
         f"{base}/assign": on_case(
-            post=_staff_case_op("Assign the case", case, "AssignRequest", final, may_forbid=True)
+            post=_staff_case_op(
+                "Assign the case", case, "AssignRequest", final, may_forbid=True, idempotent=True
+            )
         ),
         f"{base}/notes": on_case(
             post=_staff_case_op(
@@ -83,6 +86,7 @@ def _transition(case: Ok) -> Schema:
         "TransitionRequest",
         f"`invalid_transition`: staff cannot make that move now; or {_STALE}.",
         may_forbid=True,
+        idempotent=True,
     )
     out["description"] += _DECIDING
     return out
@@ -118,6 +122,7 @@ def _extension() -> Schema:
             ),
         ),
         body="ExtensionRequest",
+        idempotent=True,
         auth=SUPERVISOR_CASE,
         description=f"Moves the outer limit ({REGULATORY_DAYS} calendar days after acceptance) "
         f"out by `days`, to {_MAX} calendar days in all; the customer is told the new date and "
@@ -142,8 +147,16 @@ def _queue() -> Schema:
                 enum(s.value for s in Status),
             ),
             query("category", "Cases of one category", enum(c.value for c in Category)),
-            query("assignee", "Cases assigned to one staff_id", {"type": "string"}),
-            query("merchant_id", "Cases naming one merchant", {"type": "string"}),
+            query(
+                "assignee",
+                "Cases assigned to one staff_id",
+                {"type": "string", "minLength": 1, "maxLength": L.STAFF_ID},
+            ),
+            query(
+                "merchant_id",
+                "Cases naming one merchant",
+                {"type": "string", "minLength": 1, "maxLength": L.REFERENCE},
+            ),
             query("sla", "Open cases at risk or breached", enum(SLA_FILTERS)),
             LIMIT,
             CURSOR,

@@ -4,19 +4,20 @@ deadline previews."""
 from __future__ import annotations
 
 from chalicelib.api.openapi.auth import STAFF, SUPERVISOR
-from chalicelib.api.openapi.builders import TIME, Schema, enum, ref
+from chalicelib.api.openapi.builders import TIME, Schema, enum, ref, span
 from chalicelib.api.openapi.operations import WRITE_ERRORS, op, path_param, query
+from chalicelib.domain import limits as L
 from chalicelib.domain.policy import Category
 
 _CATEGORIES = enum(c.value for c in Category)
 _CATEGORY = path_param("category", "A complaint category; any other is 404.", _CATEGORIES)
 _YEAR = path_param(
     "year",
-    "Four digits; a year outside 2000-2100 is 404.",
-    {"type": "integer", "minimum": 2000, "maximum": 2100, "examples": [2027]},
+    "Four digits; a year outside {}-{} is 404.".format(*L.CALENDAR_YEARS),
+    {**span(L.CALENDAR_YEARS), "examples": [2027]},
 )
 _EVERYWHERE = "Every server applies the change within a minute."
-_NO_YEAR = ("404", "The year is not four digits, or outside 2000-2100.")
+_NO_YEAR = ("404", "The year is not four digits, or outside {}-{}.".format(*L.CALENDAR_YEARS))
 
 
 def sla_paths() -> dict[str, Schema]:

@@ -29,6 +29,9 @@ def public_paths() -> dict[str, Schema]:
     }
 
 
+_NO_CLOCK = ("404", "No test clock is configured (PAYCASE_CLOCK_FILE).")
+
+
 def dev_paths() -> dict[str, Schema]:
     """Served on the local stage only."""
     return {
@@ -36,12 +39,13 @@ def dev_paths() -> dict[str, Schema]:
             "get": op(
                 "The local stage's application clock",
                 ("200", ref("Clock"), "Now"),
+                (_NO_CLOCK,),
                 auth=STAFF,
             ),
             "post": op(
                 "Move the local clock forward (local stage only)",
                 ("200", ref("Clock"), "The new now"),
-                BODY_ERRORS,
+                (*BODY_ERRORS, _NO_CLOCK),
                 body="ClockMove",
                 auth=ADMIN,
                 description="The local runner then catches up: it steps its own clock through "
@@ -55,7 +59,7 @@ def dev_paths() -> dict[str, Schema]:
             "post": op(
                 "Make the next message to an address fail (local stage only)",
                 ("202", ref("FailNextSend"), "The next send to that address will fail"),
-                BODY_ERRORS,
+                (*BODY_ERRORS, _NO_CLOCK),
                 body="FailNextSendRequest",
                 auth=ADMIN,
                 description="The next SMS or email to `to` (a phone number or an email "

@@ -11,6 +11,7 @@ from chalicelib.api.openapi.builders import (
     TIME,
     Schema,
     anchored,
+    answer,
     enum,
     int_range,
     nullable,
@@ -18,6 +19,7 @@ from chalicelib.api.openapi.builders import (
     page,
     text,
 )
+from chalicelib.domain import limits as L
 from chalicelib.domain.contact import CHANNELS, LANGUAGES
 from chalicelib.services.deliveries import STATUS_MEANINGS, STATUSES
 from chalicelib.services.merchants import MERCHANT_ID
@@ -53,19 +55,19 @@ def _metrics_schema() -> Schema:
         ["running", "met", "missed", "cancelled", "started", "total", "percent_met"],
     )
     hours = nullable({"type": "number"})
-    return obj(
+    return answer(
         {
             "from": DATE,
             "to": DATE,
             "cohort": STR,
-            "volumes": obj({"filed": INT, "by_category": counts, "by_status": counts}),
-            "sla": obj({name: clock for name in CLOCKS}),
-            "median_working_hours": obj({"first_response": hours, "resolution": hours}),
-            "csat": obj(
+            "volumes": answer({"filed": INT, "by_category": counts, "by_status": counts}),
+            "sla": answer({name: clock for name in CLOCKS}),
+            "median_working_hours": answer({"first_response": hours, "resolution": hours}),
+            "csat": answer(
                 {
                     "count": INT,
                     "average": nullable({"type": "number", "minimum": 1, "maximum": 5}),
-                    "distribution": obj({str(n): INT for n in range(1, 6)}),
+                    "distribution": answer({str(n): INT for n in range(1, 6)}),
                 }
             ),
             "repeat_complaint_rate": nullable({"type": "number", "minimum": 0, "maximum": 1}),
@@ -87,7 +89,7 @@ def admin_schemas() -> dict[str, Schema]:
     time_or_null = nullable(TIME)
     return {
         "Metrics": _metrics_schema(),
-        "Notification": obj(
+        "Notification": answer(
             {
                 "id": STR,
                 "case_id": STR,
@@ -131,15 +133,15 @@ def admin_schemas() -> dict[str, Schema]:
         "FailedEventPage": page("FailedEvent"),
         "StaffRequest": obj(
             {
-                "name": text(100),
+                "name": text(L.PERSON_NAME),
                 "role": enum(ROLES),
-                "team": text(100),
-                "email": {"type": "string", "format": "email", "maxLength": 254},
+                "team": text(L.PERSON_NAME),
+                "email": {"type": "string", "format": "email", "maxLength": L.EMAIL},
             },
             ["name", "role"],
             closed=True,
         ),
-        "StaffCreated": obj(
+        "StaffCreated": answer(
             {
                 "staff_id": STR,
                 "name": STR,
@@ -154,14 +156,18 @@ def admin_schemas() -> dict[str, Schema]:
 
 
 def _merchant_schemas() -> dict[str, Schema]:
-    merchant_id = {"type": "string", "pattern": anchored(MERCHANT_ID.pattern)}
+    merchant_id = {
+        "type": "string",
+        "maxLength": L.REFERENCE,
+        "pattern": anchored(MERCHANT_ID.pattern),
+    }
     return {
         "MerchantRequest": obj(
             {
                 "merchant_id": merchant_id,
-                "name": text(200),
-                "email": {"type": "string", "format": "email"},
-                "phone": {"type": "string", "maxLength": 32},
+                "name": text(L.MERCHANT_NAME),
+                "email": {"type": "string", "format": "email", "maxLength": L.EMAIL},
+                "phone": {"type": "string", "maxLength": L.PHONE},
                 "language": {
                     **enum(LANGUAGES),
                     "default": "zh-CN",
@@ -172,7 +178,7 @@ def _merchant_schemas() -> dict[str, Schema]:
             ["merchant_id", "name"],
             closed=True,
         ),
-        "MerchantCreated": obj(
+        "MerchantCreated": answer(
             {
                 "merchant_id": STR,
                 "name": STR,
@@ -205,7 +211,7 @@ def system_schemas() -> dict[str, Schema]:
         },
         "Health": obj({"status": {"const": "ok"}}, ["status"]),
         "FailNextSendRequest": obj(
-            {"to": {"type": "string", "description": "A phone number or an email address."}},
+            {"to": text(L.EMAIL, "A phone number or an email address.")},
             ["to"],
             closed=True,
         ),

@@ -11,6 +11,7 @@ from chalicelib.api.openapi.builders import (
     TIME,
     VERSION,
     Schema,
+    answer,
     array,
     enum,
     int_range,
@@ -33,11 +34,23 @@ def error_schemas() -> dict[str, Schema]:
         {
             "code": {"type": "string", "description": f"One of: {codes}."},
             "message": STR,
-            "fields": {"type": "object", "additionalProperties": STR},
+            "fields": {
+                "type": "object",
+                "additionalProperties": STR,
+                "description": "With validation_failed: why, per dotted field path.",
+            },
             "case_number": {"type": "string", "description": "With duplicate_open_case."},
         },
         ["code", "message"],
     )
+    # The fields that come with one code come with it always.
+    error["allOf"] = [
+        {
+            "if": {"properties": {"code": {"const": code}}},
+            "then": {"required": [field]},
+        }
+        for code, field in (("validation_failed", "fields"), ("duplicate_open_case", "case_number"))
+    ]
     return {"Error": obj({"error": error}, ["error"])}
 
 
@@ -61,7 +74,7 @@ def deadline_properties() -> dict[str, Schema]:
 def case_part_schemas() -> dict[str, Schema]:
     """Pieces of a case shared by the customer's and the staff's views."""
     deadlines = deadline_properties()
-    second_review = obj({"opened_at": TIME, "first_response_due": TIME, "resolution_due": TIME})
+    second_review = answer({"opened_at": TIME, "first_response_due": TIME, "resolution_due": TIME})
     case_deadlines = {
         **deadlines,
         "second_review": {**second_review, "description": "Once a second review opened."},
@@ -72,7 +85,7 @@ def case_part_schemas() -> dict[str, Schema]:
         "Deadlines": obj(deadlines, list(deadlines)),
         "CaseDeadlines": obj(case_deadlines, list(deadlines)),
         "Sla": obj({"state": enum(s.value for s in SlaState)}, ["state"]),
-        "Payment": obj(
+        "Payment": answer(
             {
                 **{k: nullable(STR) for k in ("transaction_id", "merchant_id", "order_id")},
                 "amount_fen": nullable(INT),
@@ -81,7 +94,7 @@ def case_part_schemas() -> dict[str, Schema]:
             }
         ),
         "Installment": obj({"due_date": DATE, "amount_fen": FEN}, ["due_date", "amount_fen"]),
-        "Proposal": obj(
+        "Proposal": answer(
             {
                 "proposal_id": STR,
                 "round": int_range(1, 2),
@@ -94,8 +107,8 @@ def case_part_schemas() -> dict[str, Schema]:
                 "status": enum(s.value for s in ProposalStatus),
             }
         ),
-        "TimelineEntry": obj({"at": TIME, "type": STR, "summary": STR}, ["at", "type"]),
-        "StaffTimelineEntry": obj(
+        "TimelineEntry": answer({"at": TIME, "type": STR, "summary": STR}),
+        "StaffTimelineEntry": answer(
             {
                 "entry_id": STR,
                 "at": TIME,
@@ -105,7 +118,6 @@ def case_part_schemas() -> dict[str, Schema]:
                 "visibility": enum(["public", "internal"]),
                 "data": {"type": "object"},
             },
-            ["at", "type", "visibility"],
         ),
         "StaffEntryWritten": obj(
             {
@@ -129,7 +141,7 @@ def case_part_schemas() -> dict[str, Schema]:
 
 
 def contact_answer(description: str) -> Schema:
-    return obj(
+    return answer(
         {
             "phone": nullable(STR),
             "email": nullable(STR),

@@ -10,16 +10,18 @@ from chalicelib.api.openapi.builders import (
     TIME,
     Schema,
     anchored,
+    answer,
     array,
     enum,
-    int_range,
     nullable,
     obj,
     page,
     ref,
+    span,
     text,
 )
 from chalicelib.api.openapi.schemas_case import case_core, contact_answer
+from chalicelib.domain import limits as L
 from chalicelib.domain.complaint import INTAKE_CHANNELS, REFERENCE
 from chalicelib.domain.contact import CHANNELS, LANGUAGES
 from chalicelib.domain.policy import Category
@@ -29,7 +31,7 @@ def customer_case_schemas() -> dict[str, Schema]:
     core = case_core()
     return {
         "MaskedContact": contact_answer("Phone and email masked (138****8000, z***@x.com)."),
-        "CustomerCase": obj(
+        "CustomerCase": answer(
             {
                 **core,
                 "description": {
@@ -38,10 +40,9 @@ def customer_case_schemas() -> dict[str, Schema]:
                 },
                 "payment": nullable(ref("Payment")),
                 "contact": ref("MaskedContact"),
-                "rating": nullable(int_range(1, 5)),
+                "rating": nullable(span(L.RATING)),
                 "timeline": array(ref("TimelineEntry"), description="Public entries only."),
             },
-            list(core),
         ),
         "CustomerCaseSummary": obj(core, list(core)),
         "CustomerCasePage": page("CustomerCaseSummary"),
@@ -49,12 +50,17 @@ def customer_case_schemas() -> dict[str, Schema]:
 
 
 def complaint_schemas() -> dict[str, Schema]:
-    reference = {"type": "string", "maxLength": 64, "pattern": anchored(REFERENCE.pattern)}
+    reference = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": L.REFERENCE,
+        "pattern": anchored(REFERENCE.pattern),
+    }
     return {
         "Contact": obj(
             {
-                "phone": {"type": "string", "description": "E.164 or an 11-digit CN mobile"},
-                "email": {"type": "string", "format": "email"},
+                "phone": _phone(),
+                "email": {"type": "string", "format": "email", "maxLength": L.EMAIL},
                 "language": {**enum(LANGUAGES), "default": "zh-CN"},
                 "channels": array(enum(CHANNELS), minItems=1),
             },
@@ -76,7 +82,7 @@ def complaint_schemas() -> dict[str, Schema]:
         "ComplaintRequest": obj(
             {
                 "category": enum(c.value for c in Category),
-                "description": text(4000),
+                "description": text(L.DESCRIPTION),
                 "contact": ref("Contact"),
                 "payment": ref("PaymentRef"),
                 "channel": {**enum(INTAKE_CHANNELS), "default": "web"},
@@ -84,7 +90,7 @@ def complaint_schemas() -> dict[str, Schema]:
             ["category", "description", "contact"],
             closed=True,
         ),
-        "ComplaintCreated": obj(
+        "ComplaintCreated": answer(
             {
                 "case_id": STR,
                 "case_number": {"type": "string", "examples": ["PC20261122-7K3F9Q"]},
@@ -93,24 +99,30 @@ def complaint_schemas() -> dict[str, Schema]:
                 "created_at": TIME,
                 "access_token": {"type": "string", "description": "`ct_...`; shown only here."},
                 "deadlines": ref("Deadlines"),
-                "faq": array(obj({}, description="A question and its answer.")),
+                "faq": array(
+                    obj(
+                        {"question": STR, "answer": STR},
+                        ["question", "answer"],
+                        description="A question and its answer, in the contact's language.",
+                    )
+                ),
             }
         ),
     }
 
 
 def customer_action_schemas() -> dict[str, Schema]:
-    reason = text(2000)
+    reason = text(L.REASON)
     return {
-        "CustomerMessageRequest": obj({"text": text(4000)}, ["text"], closed=True),
+        "CustomerMessageRequest": obj({"text": text(L.MESSAGE)}, ["text"], closed=True),
         "ReasonRequest": obj(
             {"reason": reason}, closed=True, description="The body may also be left out."
         ),
         "ObjectionRequest": obj({"reason": reason}, ["reason"], closed=True),
         "FeedbackRequest": obj(
-            {"rating": int_range(1, 5), "comment": text(2000)}, ["rating"], closed=True
+            {"rating": span(L.RATING), "comment": text(L.COMMENT)}, ["rating"], closed=True
         ),
-        "Feedback": obj({"case_id": STR, "rating": int_range(1, 5), "comment": nullable(STR)}),
+        "Feedback": answer({"case_id": STR, "rating": span(L.RATING), "comment": nullable(STR)}),
         "PreferencesRequest": obj(
             {
                 "channels": array(enum(CHANNELS), minItems=1),
@@ -123,15 +135,23 @@ def customer_action_schemas() -> dict[str, Schema]:
     }
 
 
+def _phone() -> Schema:
+    return {
+        "type": "string",
+        "maxLength": L.PHONE,
+        "description": "E.164 or an 11-digit CN mobile; spaces and dashes are ignored.",
+    }
+
+
 def session_schemas() -> dict[str, Schema]:
-    phone = {"type": "string", "maxLength": 32, "description": "E.164 or an 11-digit CN mobile"}
+    phone = _phone()
     return {
         "OtpRequest": obj(
             {"phone": phone, "language": {**enum(LANGUAGES), "default": "zh-CN"}},
             ["phone"],
             closed=True,
         ),
-        "OtpSent": obj(
+        "OtpSent": answer(
             {"sent": {"const": True}, "expires_in": {"type": "integer", "examples": [300]}},
             description="The same whether or not the phone has cases.",
         ),
@@ -140,7 +160,7 @@ def session_schemas() -> dict[str, Schema]:
             ["phone", "code"],
             closed=True,
         ),
-        "Session": obj(
+        "Session": answer(
             {
                 "token": {"type": "string", "description": "`ss_...`; shown only here."},
                 "expires_at": TIME,

@@ -18,6 +18,7 @@ from chalicelib.api.openapi.builders import (
 )
 from chalicelib.api.openapi.schemas_merchant import reference
 from chalicelib.domain import complaint, ledger
+from chalicelib.domain import limits as L
 
 
 def ledger_schemas() -> dict[str, Schema]:
@@ -31,14 +32,18 @@ def ledger_schemas() -> dict[str, Schema]:
             "currency": {**enum(["CNY"]), "default": "CNY"},
             "refund_id": {**ref_id, "description": "Required for refund.* events."},
             "refund_amount_fen": {**FEN, "description": "Required for refund.* events."},
-            "failure_reason": text(500),
+            "failure_reason": text(L.FAILURE_REASON),
         },
         ["transaction_id", "merchant_id", "amount_fen"],
         closed=True,
     )
     event = obj(
         {
-            "id": {**ref_id, "maxLength": 128, "description": "A repeated id changes nothing."},
+            "id": {
+                **ref_id,
+                "maxLength": L.EVENT_ID,
+                "description": "A repeated id changes nothing.",
+            },
             "type": enum(ledger.EVENT_TYPES),
             "occurred_at": TIME,
             "data": data,

@@ -11,20 +11,21 @@ from chalicelib.api.openapi.builders import (
     anchored,
     array,
     enum,
-    int_range,
     nullable,
     obj,
     page,
     ref,
+    span,
     text,
 )
+from chalicelib.domain import limits as L
 from chalicelib.domain.case import Status
-from chalicelib.domain.complaint import MAX_AMOUNT_FEN, REFERENCE
+from chalicelib.domain.complaint import REFERENCE
 from chalicelib.domain.policy import Category
 from chalicelib.domain.verdicts import OPENS_CASE, SETTLEMENT_DAYS, STILL_OPEN, Verdict
 from chalicelib.services.merchant_texts import forgery_warning
 
-_AMOUNT = int_range(1, MAX_AMOUNT_FEN)
+_AMOUNT = span(L.AMOUNT_FEN)
 _CASE_NUMBER: Schema = {"type": "string", "examples": ["PC20261122-7K3F9Q"]}
 
 
@@ -34,7 +35,12 @@ def _names(values: frozenset[Verdict]) -> str:
 
 def reference(pattern: str) -> Schema:
     """A payment reference (transaction, merchant, order or refund id)."""
-    return {"type": "string", "minLength": 1, "maxLength": 64, "pattern": anchored(pattern)}
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": L.REFERENCE,
+        "pattern": anchored(pattern),
+    }
 
 
 def payment_query_schemas() -> dict[str, Schema]:
@@ -47,7 +53,7 @@ def payment_query_schemas() -> dict[str, Schema]:
                     "order_id": ids,
                     "amount_fen": _AMOUNT,
                     "paid_at": TIME,
-                    "note": text(1000, "Free text, may span lines."),
+                    "note": text(L.PAYMENT_QUERY_NOTE, "Free text, may span lines."),
                 },
                 ["amount_fen"],
                 closed=True,
@@ -138,6 +144,6 @@ def merchant_case_schemas() -> dict[str, Schema]:
         "MerchantCasePage": page("MerchantCaseSummary"),
         "MerchantTimelineEntry": entry,
         "MerchantResponseRequest": obj(
-            {"text": text(4000, "May span lines.")}, ["text"], closed=True
+            {"text": text(L.MESSAGE, "May span lines.")}, ["text"], closed=True
         ),
     }

@@ -11,14 +11,14 @@ from chalicelib.api.openapi.builders import (
     Schema,
     array,
     enum,
-    int_range,
     nullable,
     obj,
     ref,
+    span,
 )
 from chalicelib.api.openapi.schemas_case import deadline_properties
+from chalicelib.domain import limits as L
 from chalicelib.domain.policy import Category
-from chalicelib.services.sla_admin import MAX_DAYS_IN_LIST
 
 _EXACTLY_ONE = [{"required": ["days"]}, {"required": ["hours"]}]
 
@@ -27,10 +27,10 @@ def _target_request() -> Schema:
     target = obj(
         {
             "days": {
-                **int_range(1, 60),
+                **span(L.TARGET_DAYS),
                 "description": "Whole working days (due at the close of business).",
             },
-            "hours": {**int_range(1, 72), "description": "Business hours."},
+            "hours": {**span(L.TARGET_HOURS), "description": "Business hours."},
         },
         closed=True,
         description="Exactly one of `days` or `hours`.",
@@ -99,7 +99,7 @@ def calendar_schemas() -> dict[str, Schema]:
         "loaded_at": nullable(TIME),
     }
     loaded = {**calendar, "recompute": {"const": "scheduled"}}
-    dates = {"uniqueItems": True, "maxItems": MAX_DAYS_IN_LIST}
+    dates = {"uniqueItems": True, "maxItems": L.CALENDAR_DATES}
     return {
         "Calendar": obj(calendar, list(calendar)),
         "CalendarLoaded": obj(

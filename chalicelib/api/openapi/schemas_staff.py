@@ -10,40 +10,46 @@ from chalicelib.api.openapi.builders import (
     TIME,
     VERSION,
     Schema,
+    answer,
     array,
     enum,
-    int_range,
     nullable,
     obj,
     page,
     ref,
+    span,
     text,
 )
 from chalicelib.api.openapi.schemas_case import case_core, contact_answer
+from chalicelib.domain import limits as L
 from chalicelib.domain.case import Status
-from chalicelib.domain.complaint import INTAKE_CHANNELS
+from chalicelib.domain.complaint import CASE_CHANNELS
 from chalicelib.domain.policy import REGULATORY_DAYS, REGULATORY_MAX_DAYS
-from chalicelib.domain.proposal import KINDS, MAX_INSTALLMENTS
+from chalicelib.domain.proposal import KINDS
 
 
 def staff_case_schemas() -> dict[str, Schema]:
     core = case_core()
-    waiting = obj({"since": TIME, "request": STR, "remind_at": TIME, "close_at": TIME})
+    waiting = answer({"since": TIME, "request": STR, "remind_at": TIME, "close_at": TIME})
     staff_case = {
         **core,
         "payment": nullable(ref("Payment")),
         "version": {**VERSION, "description": "Send as expected_version."},
         "assignee": nullable(STR),
         "description": STR,
-        "channel": enum(INTAKE_CHANNELS),
+        "channel": enum(CASE_CHANNELS, "How the case came in; merchant_api: a payment query."),
         "merchant_id": nullable(STR),
         "contact": contact_answer("In full: staff call customers back."),
         **{k: nullable(TIME) for k in ("accepted_at", "resolved_at", "closed_at", "due_at")},
         "waiting_for_customer": nullable(waiting),
         "second_review_reason": nullable(STR),
         "round_one_handlers": array(STR),
-        "rating": nullable(int_range(1, 5)),
-        "timeline": array(ref("StaffTimelineEntry"), description="Internal entries included."),
+        "rating": nullable(span(L.RATING)),
+        "timeline": array(
+            ref("StaffTimelineEntry"),
+            description="Internal entries included. Not in the answers to proposals and "
+            "extensions, which return the changed case alone.",
+        ),
     }
     queue_item = {
         **{k: core[k] for k in ("case_id", "case_number", "status", "category", "round")},
@@ -55,7 +61,7 @@ def staff_case_schemas() -> dict[str, Schema]:
         "version": VERSION,
     }
     return {
-        "StaffCase": obj(staff_case, [*core, "version"]),
+        "StaffCase": answer(staff_case, ["timeline"]),
         "QueueItem": obj(queue_item, list(queue_item)),
         "QueuePage": page("QueueItem"),
     }
@@ -68,23 +74,23 @@ def desk_request_schemas() -> dict[str, Schema]:
             {
                 "to": enum(s.value for s in Status),
                 "expected_version": version,
-                "note": text(2000, "Required when moving to waiting_customer."),
+                "note": text(L.NOTE, "Required when moving to waiting_customer."),
             },
             ["to", "expected_version"],
             closed=True,
         ),
         "AssignRequest": obj(
-            {"assignee": text(64, "A staff_id"), "expected_version": version},
+            {"assignee": text(L.STAFF_ID, "A staff_id"), "expected_version": version},
             ["assignee"],
             closed=True,
         ),
         "EntryRequest": obj(
-            {"text": text(4000), "expected_version": version}, ["text"], closed=True
+            {"text": text(L.MESSAGE), "expected_version": version}, ["text"], closed=True
         ),
         "CallRequest": obj(
             {
-                "summary": text(4000),
-                "outcome": text(500),
+                "summary": text(L.MESSAGE),
+                "outcome": text(L.CALL_OUTCOME),
                 "channel": {**enum(["phone", "chat"]), "default": "phone"},
                 "expected_version": version,
             },
@@ -95,11 +101,11 @@ def desk_request_schemas() -> dict[str, Schema]:
         "ExtensionRequest": obj(
             {
                 "days": {
-                    **int_range(1, REGULATORY_MAX_DAYS - REGULATORY_DAYS),
+                    **span(L.EXTENSION_DAYS),
                     "description": f"Calendar days added to the outer limit ({REGULATORY_DAYS} "
                     f"after acceptance); {REGULATORY_MAX_DAYS} in all at most.",
                 },
-                "reason": text(1000, "Why; the customer is told."),
+                "reason": text(L.EXTENSION_REASON, "Why; the customer is told."),
                 "expected_version": version,
             },
             ["days", "reason"],
@@ -126,7 +132,7 @@ def _proposal_request(version: Schema) -> Schema:
     schema = obj(
         {
             "kind": enum(KINDS),
-            "text": text(2000),
+            "text": text(L.PROPOSAL_TEXT),
             "also": array(enum(KINDS), uniqueItems=True, description="Further remedies."),
             "amount_fen": {
                 **FEN,
@@ -135,8 +141,8 @@ def _proposal_request(version: Schema) -> Schema:
             },
             "installments": array(
                 ref("Installment"),
-                minItems=2,
-                maxItems=MAX_INSTALLMENTS,
+                minItems=L.INSTALLMENTS.low,
+                maxItems=L.INSTALLMENTS.high,
                 description="Instalment plans only: working days after today, ascending.",
             ),
             "expected_version": version,

@@ -1,0 +1,50 @@
+"""Every method of every storage port, and every part of a change, is exercised by the
+contracts that run on the fakes, moto and DynamoDB Local: a new method without a contract test
+fails here."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+from chalicelib.services import ports
+from tests import contracts, contracts_directories, contracts_keys, contracts_outbox
+
+CONTRACTS = {
+    ports.CaseStore: (
+        contracts.CaseStoreContract,
+        contracts_keys.KeyStoreContract,
+        contracts_outbox.OutboxStoreContract,
+    ),
+    ports.NotificationLog: (contracts.NotificationLogContract,),
+    ports.PaymentStore: (contracts.PaymentStoreContract,),
+    ports.StaffDirectory: (contracts_directories.StaffDirectoryContract,),
+    ports.MerchantDirectory: (contracts_directories.MerchantDirectoryContract,),
+    ports.MetricsStore: (contracts_directories.MetricsStoreContract,),
+}
+
+
+def _methods(port: type) -> list[str]:
+    return [
+        name
+        for name, value in vars(port).items()
+        if inspect.isfunction(value) and not name.startswith("_")
+    ]
+
+
+@pytest.mark.parametrize("port", list(CONTRACTS), ids=lambda p: p.__name__)
+def test_every_port_method_is_called_by_its_contract(port: type) -> None:
+    source = "".join(inspect.getsource(c) for c in CONTRACTS[port])
+    missing = [name for name in _methods(port) if f".{name}(" not in source]
+    assert _methods(port), port
+    assert missing == [], f"{port.__name__}: no contract test calls {missing}"
+
+
+def test_every_part_of_a_change_is_committed_by_a_contract() -> None:
+    source = "".join(inspect.getsource(c) for c in CONTRACTS[ports.CaseStore])
+    source += inspect.getsource(contracts.PaymentStoreContract)
+    source += inspect.getsource(contracts_directories)  # accounts are written by commits too
+    parts = [f.name for f in dataclasses.fields(ports.Changes) if f.name != "now"]
+    assert [p for p in parts if f"{p}=" not in source] == []
