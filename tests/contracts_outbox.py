@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.case import OutboxEvent
+from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.services.ports import CaseStore, Changes
 from tests.builders import MONDAY_10AM, make_case, make_event
 
@@ -73,7 +73,7 @@ class OutboxStoreContract:
         store.count_event_failure(event, "boom")
         store.give_up_event(event, NOW)
         # WHEN staff retry it, due in a minute
-        retried = store.retry_failed_event(event.case_id, event.event_id, NOW + MINUTE)
+        retried = store.retry_failed_event(event.subject.key, event.event_id, NOW + MINUTE)
         # THEN it is pending again from then on, with no attempts counted, and no longer failed
         assert retried is not None and retried.event_id == event.event_id
         assert store.pending_events(NOW, 10) == []
@@ -81,5 +81,5 @@ class OutboxStoreContract:
         assert (pending.event_id, pending.attempts) == (event.event_id, 0)
         assert store.failed_events(10, None) == ([], None)
         # AND retrying it again, or an event that never failed, does nothing
-        assert store.retry_failed_event(event.case_id, event.event_id, NOW) is None
-        assert store.retry_failed_event(event.case_id, "v000001:notify:none", NOW) is None
+        assert store.retry_failed_event(event.subject.key, event.event_id, NOW) is None
+        assert store.retry_failed_event(event.subject.key, "v000001:notify:none", NOW) is None
