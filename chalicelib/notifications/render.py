@@ -12,15 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.contact import mask_numbers
-from chalicelib.domain.timefmt import local_date_text, local_text, parse_rfc3339
-from chalicelib.services.presenters import (
-    CLOCK_NAMES,
-    REASON_TEXTS,
-    VERDICT_NAMES,
+from chalicelib.domain.names import (
     category_name,
-    last_day_text,
-    money,
+    clock_name,
+    outcome_name,
+    reason_text,
+    remedy_name,
+    role_name,
+    verdict_name,
 )
+from chalicelib.domain.timefmt import local_date_text, local_text, parse_rfc3339
+from chalicelib.services.presenters import last_day_text, money
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -37,27 +39,6 @@ VERBATIM = frozenset(
     {"case_number", "transaction_id", "order_id", "refund_id", "query_id", "merchant_id", "code"}
 )
 
-# Display names of the codes messages mention; an unknown code shows as itself.
-REMEDY_NAMES = {
-    "full_refund": {"zh-CN": "全额退款", "en": "full refund"},
-    "partial_refund": {"zh-CN": "部分退款", "en": "partial refund"},
-    "reship": {"zh-CN": "重新发货", "en": "re-shipment"},
-    "installment_plan": {"zh-CN": "分期还款", "en": "instalment plan"},
-    "deferral": {"zh-CN": "延期还款", "en": "deferral"},
-    "fee_waiver": {"zh-CN": "减免费用", "en": "fee waiver"},
-    "explanation": {"zh-CN": "情况说明", "en": "explanation"},
-}
-ROLE_NAMES = {
-    "agent": {"zh-CN": "客服专员", "en": "agent"},
-    "supervisor": {"zh-CN": "主管", "en": "supervisor"},
-    "admin": {"zh-CN": "管理员", "en": "administrator"},
-    "reviewer": {"zh-CN": "复核专员", "en": "reviewer"},
-}
-OUTCOME_NAMES = {
-    "resolved": {"zh-CN": "已解决", "en": "resolved"},
-    "unresolved": {"zh-CN": "未解决", "en": "unresolved"},
-}
-
 
 @dataclass(frozen=True)
 class Email:
@@ -66,34 +47,10 @@ class Email:
     html: str
 
 
-def _name(names: dict[str, dict[str, str]], code: str, language: str) -> str:
-    """The display name of `code`; an unknown code shows as itself, an unknown language as zh-CN."""
-    by_language = names.get(code)
-    if by_language is None:
-        return code
-    return by_language.get(language, by_language["zh-CN"])
-
-
-def remedy_name(kind: str, language: str = "zh-CN") -> str:
-    return _name(REMEDY_NAMES, kind, language)
-
-
-def outcome_name(outcome: str, language: str = "zh-CN") -> str:
-    return _name(OUTCOME_NAMES, outcome, language)
-
-
-def verdict_name(verdict: str, language: str = "zh-CN") -> str:
-    return _name(VERDICT_NAMES, verdict, language)
-
-
 def date_text(day: str, language: str = "zh-CN") -> str:
     """A calendar date (`2026-12-15`) as its reader writes it: `2026年12月15日` / `2026-12-15`."""
     value = date.fromisoformat(day)
     return value.isoformat() if language == "en" else f"{value.year}年{value.month}月{value.day}日"
-
-
-def role_name(role: str, language: str = "zh-CN") -> str:
-    return _name(ROLE_NAMES, role, language)
 
 
 def working_time(seconds: float, day_seconds: int, language: str = "zh-CN") -> str:
@@ -112,14 +69,6 @@ def working_time(seconds: float, day_seconds: int, language: str = "zh-CN") -> s
         return ", ".join(p for p in (day, time) if p)
     units = ((days, "个工作日"), (hours, "小时"), (mins, "分钟"))
     return "".join(f"{value}{unit}" for value, unit in units if value)
-
-
-def reason_text(reason: str, language: str = "zh-CN") -> str:
-    return _name(REASON_TEXTS, reason, language)
-
-
-def clock_name(clock: str, language: str = "zh-CN") -> str:
-    return _name(CLOCK_NAMES, clock, language)
 
 
 def sms_segments(text: str) -> int:

@@ -10,20 +10,10 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status, TimelineEntry
 from chalicelib.domain.complaint import PaymentRef
 from chalicelib.domain.lifecycle import objection_deadline
+from chalicelib.domain.names import REASON_TEXTS, clock_name, status_name, verdict_name
 from chalicelib.domain.policy import Deadlines
 from chalicelib.domain.sla import sla_state
 from chalicelib.domain.timefmt import local_date_text, parse_rfc3339, to_rfc3339
-
-CATEGORY_NAMES = {
-    "payment_anomaly": {"zh-CN": "支付异常", "en": "payment problem"},
-    "refund_delay": {"zh-CN": "退款未到账", "en": "refund delay"},
-    "top_up_withdrawal": {"zh-CN": "充值提现未到账", "en": "top-up or withdrawal"},
-    "account_access": {"zh-CN": "账户问题", "en": "account access"},
-    "security_fraud": {"zh-CN": "盗刷与诈骗", "en": "security or fraud"},
-    "repayment_negotiation": {"zh-CN": "协商还款", "en": "repayment negotiation"},
-    "merchant_settlement": {"zh-CN": "商户收款", "en": "merchant settlement"},
-    "other": {"zh-CN": "其他问题", "en": "other"},
-}
 
 # What each timeline entry says; `{...}` names come from the entry's data. A person's own words
 # (messages, call summaries, notes) are shown as written.
@@ -114,54 +104,6 @@ _OWN_WORDS = frozenset(
         "merchant_response",
     }
 )
-CLOCK_NAMES = {
-    "first_response": {"zh-CN": "受理", "en": "first response"},
-    "resolution": {"zh-CN": "处理", "en": "resolution"},
-    "second_review_first_response": {"zh-CN": "二次协商受理", "en": "second-review response"},
-    "second_review": {"zh-CN": "二次协商", "en": "second review"},
-    "merchant_response": {"zh-CN": "商户回复", "en": "merchant response"},
-    "regulatory": {"zh-CN": "决定", "en": "decision"},
-}
-VERDICT_NAMES = {
-    "settled": {"zh-CN": "已到账", "en": "settled"},
-    "pending_settlement": {"zh-CN": "已支付，待结算", "en": "paid, settlement pending"},
-    "failed": {"zh-CN": "支付失败", "en": "payment failed"},
-    "refunded": {"zh-CN": "已退款", "en": "refunded"},
-    "amount_mismatch": {"zh-CN": "金额不符", "en": "amount mismatch"},
-    "not_found": {"zh-CN": "未查到该笔支付", "en": "payment not found"},
-}
-# Why the system moved a case (lifecycle.REASONS), as its reader is told.
-REASON_TEXTS = {
-    "no_agreement_by_limit": {
-        "zh-CN": "截至处理期限，仍未就处理方案达成一致",
-        "en": "no agreement was reached by the deadline",
-    },
-    "no_reply": {
-        "zh-CN": "未在期限内收到需要您补充的信息",
-        "en": "the information we asked for did not arrive in time",
-    },
-    "payment_settled": {
-        "zh-CN": "支付平台确认该笔款项已结算到账",
-        "en": "the payment platform confirmed that the funds were settled",
-    },
-    "refund_failed": {
-        "zh-CN": "一笔退款未成功，案件重新调查",
-        "en": "a refund failed, so the case is being investigated again",
-    },
-}
-STATUS_NAMES = {
-    "submitted": {"zh-CN": "已提交", "en": "submitted"},
-    "accepted": {"zh-CN": "已受理", "en": "accepted"},
-    "investigating": {"zh-CN": "调查中", "en": "investigating"},
-    "waiting_customer": {"zh-CN": "待您补充材料", "en": "waiting for you"},
-    "waiting_merchant": {"zh-CN": "待商户回复", "en": "waiting for the merchant"},
-    "negotiating": {"zh-CN": "协商中", "en": "negotiating"},
-    "resolved": {"zh-CN": "已解决", "en": "resolved"},
-    "unresolved": {"zh-CN": "未解决", "en": "unresolved"},
-    "second_review": {"zh-CN": "二次协商", "en": "second review"},
-    "closed": {"zh-CN": "已结案", "en": "closed"},
-    "withdrawn": {"zh-CN": "已撤回", "en": "withdrawn"},
-}
 
 
 _WHY = {"zh-CN": "原因：{}。", "en": " Why: {}."}
@@ -180,10 +122,6 @@ def money(fen: int | None, language: str = "zh-CN") -> str:
 def last_day_text(due: datetime, language: str) -> str:
     """The last day a deadline leaves: one due at midnight is met by the end of the day before."""
     return local_date_text(due - timedelta(microseconds=1), language)
-
-
-def category_name(category: str, language: str) -> str:
-    return CATEGORY_NAMES.get(category, {}).get(language, category)
 
 
 def deadlines(value: Deadlines) -> dict[str, Any]:
@@ -208,10 +146,6 @@ def payment(value: PaymentRef | None) -> dict[str, Any] | None:
     }
 
 
-def _named(names: dict[str, dict[str, str]], code: Any, language: str) -> str:
-    return names.get(str(code), {}).get(language, str(code))
-
-
 _SETTLEMENT = {"zh-CN": "，将于 {} 前结算给商户", "en": "; the merchant receives it by {}"}
 _SETTLED = {"zh-CN": "，并已结算给商户", "en": " and has reached the merchant"}
 # Placeholders an entry may lack: they then say nothing.
@@ -221,12 +155,12 @@ _OPTIONAL = ("settlement",)
 _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
     "expected": ("expected", lambda v, lang: local_date_text(_parse(v), lang)),
     "next_update": ("next_update", lambda v, lang: local_date_text(_parse(v), lang)),
-    "clock": ("clock_name", lambda v, lang: _named(CLOCK_NAMES, v, lang)),
+    "clock": ("clock_name", lambda v, lang: clock_name(str(v), lang)),
     "due": ("due", lambda v, lang: local_date_text(_parse(v), lang)),
     "regulatory_due": ("regulatory_due_date", lambda v, lang: last_day_text(_parse(v), lang)),
     "resolution_due": ("resolution_due_date", lambda v, lang: local_date_text(_parse(v), lang)),
-    "verdict": ("verdict_name", lambda v, lang: _named(VERDICT_NAMES, v, lang)),
-    "to": ("to_name", lambda v, lang: _named(STATUS_NAMES, v, lang)),
+    "verdict": ("verdict_name", lambda v, lang: verdict_name(str(v), lang)),
+    "to": ("to_name", lambda v, lang: status_name(str(v), lang)),
     "amount_fen": ("amount", lambda v, lang: money(int(v), lang)),
     "settled": ("settlement", lambda v, lang: _SETTLED[lang] if v else ""),
     "expected_settlement_by": (

@@ -8,16 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.notifications.render import (
-    SMS_SIGNATURE,
-    TemplateRenderer,
-    money,
-    outcome_name,
-    remedy_name,
-    sms_segments,
-    verdict_name,
-)
-from chalicelib.services.presenters import CATEGORY_NAMES
+from chalicelib.domain.names import CATEGORY_NAMES, outcome_name, remedy_name, verdict_name
+from chalicelib.notifications.render import SMS_SIGNATURE, TemplateRenderer, money, sms_segments
 
 LANGUAGES = ("zh-CN", "en")
 RENDERER = TemplateRenderer()
