@@ -206,15 +206,33 @@ def _arrive_accepted(
     return Step(case, (entry,), (Notice("case_accepted", params),))
 
 
+def customer_wait(since: datetime, request: str, calendar: WorkingCalendar) -> CustomerWait:
+    """Waiting for the customer since `since`: remind after 3 working days, close after 5."""
+    return CustomerWait(
+        since=since,
+        remind_at=calendar.add_working_days(since, CUSTOMER_REMINDER_DAYS),
+        close_at=calendar.add_working_days(since, CUSTOMER_TIMEOUT_DAYS),
+        request=request,
+    )
+
+
+def merchant_run(since: datetime, calendar: WorkingCalendar) -> ClockRun:
+    """The merchant's response clock: 2 working days from `since`."""
+    return ClockRun.until(since, calendar.add_working_days(since, MERCHANT_RESPONSE_DAYS), calendar)
+
+
+def second_review_due(opened: datetime, calendar: WorkingCalendar) -> tuple[datetime, datetime]:
+    """Round 2's first response and decision deadlines, from when it opened."""
+    return (
+        SECOND_REVIEW_FIRST_RESPONSE.due(calendar, opened),
+        SECOND_REVIEW_RESOLUTION.due(calendar, opened),
+    )
+
+
 def _arrive_waiting_customer(
     step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
 ) -> Step:
-    wait = CustomerWait(
-        since=now,
-        remind_at=calendar.add_working_days(now, CUSTOMER_REMINDER_DAYS),
-        close_at=calendar.add_working_days(now, CUSTOMER_TIMEOUT_DAYS),
-        request=note or "",
-    )
+    wait = customer_wait(now, note or "", calendar)
     case = replace(step.case, waiting=wait)
     if case.round == 1:  # the resolution clock stops while the customer owes us information
         run = case.resolution_run or ClockRun.until(
@@ -242,9 +260,11 @@ def _resume_resolution(case: Case, now: datetime, calendar: WorkingCalendar) -> 
 def _arrive_waiting_merchant(
     step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
 ) -> Step:
-    due = calendar.add_working_days(now, MERCHANT_RESPONSE_DAYS)
-    case = replace(step.case, merchant_run=ClockRun.until(now, due, calendar))
-    params = {**case_base(case), "respond_by": to_rfc3339(due), "merchant_id": case.merchant_id}
+    run = merchant_run(now, calendar)
+    case = replace(step.case, merchant_run=run)
+    due = run.due(calendar)
+    respond_by = to_rfc3339(due) if due else None
+    params = {**case_base(case), "respond_by": respond_by, "merchant_id": case.merchant_id}
     notices = (Notice("merchant_case_opened", params, "merchant"),) if case.merchant_id else ()
     return Step(case, step.entries, notices)
 
@@ -294,11 +314,12 @@ def accepted_terms(case: Case) -> dict[str, Any]:
 def _arrive_second_review(
     step: Step, before: Case, now: datetime, calendar: WorkingCalendar, note: str | None
 ) -> Step:
+    first_response_due, resolution_due = second_review_due(now, calendar)
     review = SecondReview(
         opened_at=now,
         reason=note or "",
-        first_response_due=SECOND_REVIEW_FIRST_RESPONSE.due(calendar, now),
-        resolution_due=SECOND_REVIEW_RESOLUTION.due(calendar, now),
+        first_response_due=first_response_due,
+        resolution_due=resolution_due,
     )
     case = replace(step.case, round=2, second_review=review, assignee=None, resolved_at=None)
     entry = replace(

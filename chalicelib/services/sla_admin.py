@@ -9,22 +9,13 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from chalicelib.domain import limits
+from chalicelib.domain import lifecycle, limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.errors import NotFound, ValidationFailed, VersionConflict
-from chalicelib.domain.lifecycle import (
-    CUSTOMER_REMINDER_DAYS,
-    CUSTOMER_TIMEOUT_DAYS,
-    MERCHANT_RESPONSE_DAYS,
-    SECOND_REVIEW_FIRST_RESPONSE,
-    SECOND_REVIEW_RESOLUTION,
-    Entry,
-    Step,
-)
+from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.domain.outbox import EventKind, MaintenancePayload, OutboxEvent, Subject
 from chalicelib.domain.policy import (
     DEFAULT_POLICIES,
@@ -219,33 +210,21 @@ def recompute(case: Case, calendar: WorkingCalendar, now: datetime) -> Step | No
         provisional=calendar.spans_provisional(case.created_at, resolution_due),
     )
     changed = replace(case, deadlines=deadlines, resolution_run=run)
+    # The waits and round 2 follow the lifecycle's own rules, on the new calendar.
     if case.waiting is not None:
-        since = case.waiting.since
-        changed = replace(
-            changed,
-            waiting=replace(
-                case.waiting,
-                remind_at=calendar.add_working_days(since, CUSTOMER_REMINDER_DAYS),
-                close_at=calendar.add_working_days(since, CUSTOMER_TIMEOUT_DAYS),
-            ),
-        )
+        wait = lifecycle.customer_wait(case.waiting.since, case.waiting.request, calendar)
+        changed = replace(changed, waiting=wait)
     if case.second_review is not None:
-        opened = case.second_review.opened_at
-        changed = replace(
-            changed,
-            second_review=replace(
-                case.second_review,
-                first_response_due=SECOND_REVIEW_FIRST_RESPONSE.due(calendar, opened),
-                resolution_due=SECOND_REVIEW_RESOLUTION.due(calendar, opened),
-            ),
+        first_due, decision_due = lifecycle.second_review_due(
+            case.second_review.opened_at, calendar
         )
+        review = replace(
+            case.second_review, first_response_due=first_due, resolution_due=decision_due
+        )
+        changed = replace(changed, second_review=review)
     if case.merchant_run is not None and case.merchant_run.since is not None:
-        since = case.merchant_run.since
         changed = replace(
-            changed,
-            merchant_run=ClockRun.until(
-                since, calendar.add_working_days(since, MERCHANT_RESPONSE_DAYS), calendar
-            ),
+            changed, merchant_run=lifecycle.merchant_run(case.merchant_run.since, calendar)
         )
     if changed == case:
         return None
