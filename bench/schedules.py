@@ -15,7 +15,8 @@ from typing import Any
 
 from chalicelib import wiring
 from chalicelib.domain.clock import FixedClock
-from chalicelib.services.ports import Scheduler, StaffMember
+from chalicelib.services.entities import StaffMember
+from chalicelib.services.ports import Scheduler
 from chalicelib.settings import Settings
 from devstack.bootstrap import provision
 from devstack.runner import Runner

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.outbox import OutboxConsumer
     from chalicelib.services.payments import PaymentEffects, PaymentEvents
     from chalicelib.services.ports import (
-        CaseStore,
+        DeskStore,
         EmailSender,
         FailureQueue,
         MerchantDirectory,
@@ -72,7 +72,7 @@ class Parts(TypedDict, total=False):
     """What a Container may be given instead of building it (tests, benchmarks, the local
     runner): each name is one of its parts, with that part's type."""
 
-    store: CaseStore
+    store: DeskStore
     notifications: NotificationLog
     staff_directory: StaffDirectory
     merchant_directory: MerchantDirectory
@@ -81,6 +81,7 @@ class Parts(TypedDict, total=False):
     sms: SmsSender
     email: EmailSender
     dynamodb: Connection
+    payments: PaymentStore
     pause: Callable[[float], None]
     failures: FailureRedrive
 
@@ -189,10 +190,10 @@ class Container:
         return self._clients[service]
 
     @cached_property
-    def store(self) -> CaseStore:
-        from chalicelib.adapters.dynamo.store import DynamoCaseStore
+    def store(self) -> DeskStore:
+        from chalicelib.adapters.dynamo.store import DynamoDeskStore
 
-        return DynamoCaseStore(self.dynamodb)
+        return DynamoDeskStore(self.dynamodb)
 
     @cached_property
     def notifications(self) -> NotificationLog:
@@ -500,9 +501,12 @@ class Container:
 
     @cached_property
     def payments(self) -> PaymentStore:
-        """The payment ledger lives beside the cases: one transaction writes both."""
-        store: Any = self.store
-        return store  # type: ignore[no-any-return]
+        """The payment ledger's reads (one transaction of the desk store writes it, with the
+        change it belongs to)."""
+        from chalicelib.adapters.dynamo.payments import DynamoPaymentStore
+
+        _ = self.dynamodb  # binds the models
+        return DynamoPaymentStore()
 
     @cached_property
     def merchant_signatures(self) -> MerchantSignatures:

@@ -9,7 +9,7 @@ import os
 import secrets
 from collections.abc import Mapping
 
-from chalicelib.services.ports import StaffMember
+from chalicelib.services.entities import StaffMember
 from chalicelib.settings import Settings
 from chalicelib.wiring import Container
 from devstack.env import REGION, ROOT

@@ -29,7 +29,7 @@ from chalicelib import wiring
 from chalicelib.adapters.dynamo.models import OUTBOX_SHARDS, OutboxModel
 from chalicelib.adapters.errors import error_code
 from chalicelib.domain.clock import Clock
-from chalicelib.services.ports import Notification
+from chalicelib.domain.delivery import Notification
 from chalicelib.settings import Settings
 from devstack.streams import stream_record
 

@@ -1,4 +1,4 @@
-"""The CaseStore contract. Each tier subclasses it with its own `store` fixture: the in-memory
+"""The DeskStore contract. Each tier subclasses it with its own `store` fixture: the in-memory
 fake (services), DynamoDB under moto (adapters) and DynamoDB Local (integration), so the fake
 cannot drift from the real thing."""
 
@@ -14,21 +14,13 @@ from chalicelib.domain import delivery as rules
 from chalicelib.domain import receipts
 from chalicelib.domain.case import Case, Status, Visibility
 from chalicelib.domain.contact import Contact, contact_key
-from chalicelib.domain.delivery import DeliveryStatus
+from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ledger import PaymentEvent
 from chalicelib.domain.policy import Category
 from chalicelib.domain.verdicts import PaymentQuery, Verdict
-from chalicelib.services.ports import (
-    CaseQuery,
-    CaseStore,
-    Changes,
-    KeyClaim,
-    KeyTaken,
-    Notification,
-    NotificationLog,
-    PaymentRecord,
-)
+from chalicelib.services.changes import CaseQuery, Changes, KeyClaim, PaymentRecord
+from chalicelib.services.ports import DeskStore, KeyTaken, NotificationLog
 from tests.builders import MONDAY_10AM, full_case, live, make_case, make_entry, make_event
 
 NOW = MONDAY_10AM
@@ -36,9 +28,9 @@ DAY = timedelta(days=1)
 
 
 class CaseStoreContract:
-    store: CaseStore
+    store: DeskStore
 
-    def test_store_new_case_reads_back_equal_at_version_1(self, store: CaseStore) -> None:
+    def test_store_new_case_reads_back_equal_at_version_1(self, store: DeskStore) -> None:
         # GIVEN a new case with a timeline entry and an outbox event
         case = make_case()
         entry = make_entry(case, NOW, Visibility.PUBLIC)
@@ -53,17 +45,17 @@ class CaseStoreContract:
         [event] = store.pending_events(NOW, 10)
         assert (event.event_id, event.payload.params) == ("v000001:notify:x", {"k": [1, "二"]})
 
-    def test_store_keeps_every_field_of_a_case(self, store: CaseStore) -> None:
+    def test_store_keeps_every_field_of_a_case(self, store: DeskStore) -> None:
         # GIVEN a case with every optional field set
         case = full_case()
         # WHEN it is stored and read back THEN nothing is lost or changed
         store.commit(Changes(now=NOW, new_cases=[case]))
         assert store.get_case(case.case_id) == case.evolve(version=1)
 
-    def test_store_unknown_case_is_none(self, store: CaseStore) -> None:
+    def test_store_unknown_case_is_none(self, store: DeskStore) -> None:
         assert store.get_case(make_case().case_id) is None
 
-    def test_store_new_case_with_existing_id_conflicts(self, store: CaseStore) -> None:
+    def test_store_new_case_with_existing_id_conflicts(self, store: DeskStore) -> None:
         # GIVEN a stored case
         case = make_case()
         store.commit(Changes(now=NOW, new_cases=[case]))
@@ -72,7 +64,7 @@ class CaseStoreContract:
             store.commit(Changes(now=NOW, new_cases=[case.evolve(description="other")]))
         assert store.get_case(case.case_id).description == case.description  # type: ignore[union-attr]
 
-    def test_store_update_at_read_version_bumps_version(self, store: CaseStore) -> None:
+    def test_store_update_at_read_version_bumps_version(self, store: DeskStore) -> None:
         case = make_case()
         store.commit(Changes(now=NOW, new_cases=[case]))
         # WHEN the case is updated at the version it was read at
@@ -83,7 +75,7 @@ class CaseStoreContract:
         assert stored is not None
         assert (stored.status, stored.version) == (Status.ACCEPTED, 2)
 
-    def test_store_stale_update_changes_nothing(self, store: CaseStore) -> None:
+    def test_store_stale_update_changes_nothing(self, store: DeskStore) -> None:
         # GIVEN a case at version 2
         case = make_case()
         store.commit(Changes(now=NOW, new_cases=[case]))
@@ -102,7 +94,7 @@ class CaseStoreContract:
         assert store.timeline(case.case_id, include_internal=True) == []
         assert store.pending_events(NOW, 10) == []
 
-    def test_store_held_claim_reports_holder_and_writes_nothing(self, store: CaseStore) -> None:
+    def test_store_held_claim_reports_holder_and_writes_nothing(self, store: DeskStore) -> None:
         # GIVEN a held key
         first = make_case()
         held = KeyClaim("open-case#abc", {"case_number": "PC1", "n": 3})
@@ -117,7 +109,7 @@ class CaseStoreContract:
         assert taken.value.value == {"case_number": "PC1", "n": 3}
         assert store.get_case(second.case_id) is None
 
-    def test_store_first_held_claim_in_order_is_reported(self, store: CaseStore) -> None:
+    def test_store_first_held_claim_in_order_is_reported(self, store: DeskStore) -> None:
         store.commit(
             Changes(now=NOW, claims=[KeyClaim("b", {"v": "b"}), KeyClaim("a", {"v": "a"})])
         )
@@ -125,7 +117,7 @@ class CaseStoreContract:
             store.commit(Changes(now=NOW, claims=[KeyClaim("a", {}), KeyClaim("b", {})]))
         assert taken.value.key == "a"
 
-    def test_store_expired_claim_can_be_taken_again(self, store: CaseStore) -> None:
+    def test_store_expired_claim_can_be_taken_again(self, store: DeskStore) -> None:
         # GIVEN a key whose holder's time ran out
         store.commit(
             Changes(now=NOW, claims=[KeyClaim("idem#1", {"v": 1}, NOW + timedelta(hours=1))])
@@ -137,13 +129,13 @@ class CaseStoreContract:
         )
         assert store.get_key("idem#1") == {"v": 2}
 
-    def test_store_released_claim_can_be_taken_again(self, store: CaseStore) -> None:
+    def test_store_released_claim_can_be_taken_again(self, store: DeskStore) -> None:
         store.commit(Changes(now=NOW, claims=[KeyClaim("open-case#x", {"v": 1})]))
         store.commit(Changes(now=NOW, releases=["open-case#x"]))
         store.commit(Changes(now=NOW, claims=[KeyClaim("open-case#x", {"v": 2})]))
         assert store.get_key("open-case#x") == {"v": 2}
 
-    def test_store_timeline_hides_internal_entries_from_customers(self, store: CaseStore) -> None:
+    def test_store_timeline_hides_internal_entries_from_customers(self, store: DeskStore) -> None:
         case = make_case()
         public = make_entry(case, NOW, Visibility.PUBLIC)
         internal = make_entry(case, NOW + timedelta(seconds=1), Visibility.INTERNAL)
@@ -151,7 +143,7 @@ class CaseStoreContract:
         assert store.timeline(case.case_id, include_internal=False) == [public]
         assert store.timeline(case.case_id, include_internal=True) == [public, internal]
 
-    def test_store_done_events_leave_the_pending_list(self, store: CaseStore) -> None:
+    def test_store_done_events_leave_the_pending_list(self, store: DeskStore) -> None:
         # GIVEN two pending events created a second apart
         case = make_case()
         early, late = make_event(case, NOW, "a"), make_event(case, NOW + timedelta(seconds=1), "b")
@@ -168,7 +160,7 @@ class CaseStoreContract:
             late.event_id
         ]
 
-    def test_store_due_wakeups_lists_open_cases_past_their_schedule(self, store: CaseStore) -> None:
+    def test_store_due_wakeups_lists_open_cases_past_their_schedule(self, store: DeskStore) -> None:
         # GIVEN an open case due in an hour, one due in two hours and a closed one due in an hour
         soon = live(make_case(), NOW + timedelta(hours=1))
         later = live(make_case(), NOW + timedelta(hours=2))
@@ -180,7 +172,7 @@ class CaseStoreContract:
         assert [case_id for case_id, _ in due] == [soon.case_id]
 
     def test_store_due_wakeups_include_closed_cases_holding_messages(
-        self, store: CaseStore
+        self, store: DeskStore
     ) -> None:
         # GIVEN a case closed at night whose closing SMS waits for the morning (its wake-up
         # releases it), and a closed case with nothing held
@@ -195,7 +187,7 @@ class CaseStoreContract:
         # THEN the one holding messages is found (its schedule may have been lost), with its time
         assert due == [(holding.case_id, morning)]
 
-    def test_store_due_wakeups_are_soonest_first_and_limited(self, store: CaseStore) -> None:
+    def test_store_due_wakeups_are_soonest_first_and_limited(self, store: DeskStore) -> None:
         cases = [live(make_case(), NOW + timedelta(minutes=m)) for m in (30, 10, 20)]
         store.commit(Changes(now=NOW, new_cases=cases))
         due = store.due_wakeups(NOW + timedelta(hours=1), 2)
@@ -204,7 +196,7 @@ class CaseStoreContract:
             (cases[2].case_id, NOW + timedelta(minutes=20)),
         ]
 
-    def test_store_cases_of_contact_newest_first_in_pages(self, store: CaseStore) -> None:
+    def test_store_cases_of_contact_newest_first_in_pages(self, store: DeskStore) -> None:
         # GIVEN three cases of one phone filed a day apart (one of them closed) and one of
         # another phone
         mine = [make_case(NOW + n * DAY, contact=Contact(phone="+8613700137000")) for n in range(3)]
@@ -220,7 +212,7 @@ class CaseStoreContract:
         assert end is None
         assert store.cases_of_contact("+8613500135000", 5, None) == ([], None)
 
-    def test_store_cases_of_contact_by_email(self, store: CaseStore) -> None:
+    def test_store_cases_of_contact_by_email(self, store: DeskStore) -> None:
         # A contact with no phone is found by its lower-cased email (contact_key).
         case = make_case(contact=Contact(email="Li.Si@Example.com"))
         store.commit(Changes(now=NOW, new_cases=[case]))
@@ -228,7 +220,7 @@ class CaseStoreContract:
         assert [c.case_id for c in found] == [case.case_id]
 
     def test_store_queue_filters_list_open_cases_only_most_urgent_first(
-        self, store: CaseStore
+        self, store: DeskStore
     ) -> None:
         # GIVEN two open cases of one assignee, merchant and category (the later-due one filed
         # first) and a third of the same ones, long overdue, that was closed yesterday
@@ -259,7 +251,7 @@ class CaseStoreContract:
         # AND an SLA filter finds nothing among finished cases
         assert store.list_cases(CaseQuery(status="closed", sla="breached", now=NOW)) == ([], None)
 
-    def test_store_cases_of_merchant_include_finished_ones(self, store: CaseStore) -> None:
+    def test_store_cases_of_merchant_include_finished_ones(self, store: DeskStore) -> None:
         # GIVEN a merchant's open case, its case closed yesterday and another merchant's case
         open_case = make_case(due_at=NOW + DAY)
         ended = make_case(status=Status.CLOSED, closed_at=NOW - DAY)
@@ -275,7 +267,7 @@ class CaseStoreContract:
         second, _ = store.cases_of_merchant("M100001", 1, cursor)
         assert [c.case_id for c in first + second] == [ended.case_id, open_case.case_id]
 
-    def test_store_queue_reads_in_pages(self, store: CaseStore) -> None:
+    def test_store_queue_reads_in_pages(self, store: DeskStore) -> None:
         cases = [make_case(due_at=NOW + timedelta(hours=h)) for h in (3, 1, 2)]
         store.commit(Changes(now=NOW, new_cases=cases))
         first, cursor = store.list_cases(CaseQuery(now=NOW, limit=2))
@@ -493,19 +485,20 @@ def _query(query_id: str, **changes: Any) -> PaymentQuery:
 
 
 class PaymentStoreContract:
-    """The payment ledger and merchants' queries, written through the store's one commit."""
+    """The payment ledger and merchants' queries, written through the store's one commit and
+    read through the payment store (fixtures `store` and `payments`)."""
 
-    def test_ledger_events_read_back_in_the_order_written(self, store: Any) -> None:
+    def test_ledger_events_read_back_in_the_order_written(self, store: Any, payments: Any) -> None:
         refund = _payment_event(
             "e2", "refund.failed", 5, refund_id="RF-1", refund_amount_fen=100, failure_reason="x"
         )
         events = (_payment_event("e1", "payment.succeeded", 0), refund)
         store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", events, 0)]))
-        record = store.get_payment("TX-C1")
+        record = payments.get_payment("TX-C1")
         assert record is not None and record.events == events and record.version == 1
-        assert store.get_payment("TX-nope") is None
+        assert payments.get_payment("TX-nope") is None
 
-    def test_ledger_write_at_a_stale_version_conflicts(self, store: Any) -> None:
+    def test_ledger_write_at_a_stale_version_conflicts(self, store: Any, payments: Any) -> None:
         first = (_payment_event("e1", "payment.succeeded", 0),)
         store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", first, 0)]))
         both = (*first, _payment_event("e2", "payment.settled", 60))
@@ -515,17 +508,17 @@ class PaymentStoreContract:
         for stale in (0, 1):
             with pytest.raises(VersionConflict):
                 store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", late, stale)]))
-        record = store.get_payment("TX-C1")
+        record = payments.get_payment("TX-C1")
         assert record.events == both and record.version == 2
 
-    def test_ledger_finds_a_payment_by_the_merchants_order(self, store: Any) -> None:
+    def test_ledger_finds_a_payment_by_the_merchants_order(self, store: Any, payments: Any) -> None:
         event = _payment_event("e1", "payment.succeeded", 0, order_id="ORD-9")
         store.commit(Changes(now=NOW, payments=[PaymentRecord("TX-C1", (event,), 0)]))
-        found = store.payment_by_order("M100001", "ORD-9")
+        found = payments.payment_by_order("M100001", "ORD-9")
         assert found is not None and found.transaction_id == "TX-C1"
-        assert store.payment_by_order("M200002", "ORD-9") is None
+        assert payments.payment_by_order("M200002", "ORD-9") is None
 
-    def test_ledger_lists_the_cases_about_a_payment(self, store: Any) -> None:
+    def test_ledger_lists_the_cases_about_a_payment(self, store: Any, payments: Any) -> None:
         # GIVEN a case naming the transaction, one naming another, one naming only the order
         about = make_case()
         paid = about.payment
@@ -537,18 +530,18 @@ class PaymentStoreContract:
         )
         store.commit(Changes(now=NOW, new_cases=[about, other, by_order, elsewhere]))
         # WHEN the payment's cases are looked up THEN both ways of naming it are found
-        found = store.cases_of_payment(paid.transaction_id, paid.merchant_id, "ORD-1")
+        found = payments.cases_of_payment(paid.transaction_id, paid.merchant_id, "ORD-1")
         assert sorted(c.case_id for c in found) == sorted([about.case_id, by_order.case_id])
-        only_txn = store.cases_of_payment(paid.transaction_id, paid.merchant_id, None)
+        only_txn = payments.cases_of_payment(paid.transaction_id, paid.merchant_id, None)
         assert [c.case_id for c in only_txn] == [about.case_id]
 
-    def test_queries_open_ones_are_found_by_reference(self, store: Any) -> None:
+    def test_queries_open_ones_are_found_by_reference(self, store: Any, payments: Any) -> None:
         open_query = _query("01KQ0000000000000000000001")
         answered = _query("01KQ0000000000000000000002", verdict=Verdict.SETTLED, open=False)
         store.commit(Changes(now=NOW, queries=[open_query, answered]))
-        assert store.get_query(answered.query_id) == answered
-        assert store.open_queries("txn#TX-C1") == [open_query]
+        assert payments.get_query(answered.query_id) == answered
+        assert payments.open_queries("txn#TX-C1") == [open_query]
         # WHEN the open one is answered THEN no reference finds it any more
         store.commit(Changes(now=NOW, queries=[replace(open_query, open=False)]))
-        assert store.open_queries("txn#TX-C1") == []
-        assert store.get_query(open_query.query_id).open is False
+        assert payments.open_queries("txn#TX-C1") == []
+        assert payments.get_query(open_query.query_id).open is False

@@ -7,24 +7,21 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.services.changes import Changes, KeyClaim, NewStaff
+from chalicelib.services.entities import Merchant, StaffMember
 from chalicelib.services.ports import (
-    CaseStore,
-    Changes,
-    KeyClaim,
+    DeskStore,
     KeyTaken,
-    Merchant,
     MerchantDirectory,
     MetricsStore,
-    NewStaff,
     StaffDirectory,
-    StaffMember,
 )
 from tests.builders import MONDAY_10AM
 
 NOW = MONDAY_10AM
 
 
-def _hire(store: CaseStore, *members: tuple[StaffMember, str]) -> None:
+def _hire(store: DeskStore, *members: tuple[StaffMember, str]) -> None:
     store.commit(Changes(now=NOW, staff=[NewStaff(m, token_hash) for m, token_hash in members]))
 
 
@@ -32,7 +29,7 @@ class StaffDirectoryContract:
     """Staff members are created through the store's commit and read through the directory."""
 
     def test_staff_member_is_found_by_token_hash_and_by_id(
-        self, store: CaseStore, staff_directory: StaffDirectory
+        self, store: DeskStore, staff_directory: StaffDirectory
     ) -> None:
         # GIVEN a member with every field set, and one with the optional ones left out
         full = StaffMember("stf_01", "王芳", "supervisor", "华东组", "wang.fang@example.com")
@@ -48,7 +45,7 @@ class StaffDirectoryContract:
         assert staff_directory.get("stf_03") is None
 
     def test_staff_by_role_lists_exactly_that_role(
-        self, store: CaseStore, staff_directory: StaffDirectory
+        self, store: DeskStore, staff_directory: StaffDirectory
     ) -> None:
         members = [
             StaffMember("stf_a", "A", "supervisor", email="a@example.com"),
@@ -61,7 +58,7 @@ class StaffDirectoryContract:
         assert staff_directory.by_role("admin") == []
 
     def test_staff_member_is_written_with_the_rest_of_its_change(
-        self, store: CaseStore, staff_directory: StaffDirectory
+        self, store: DeskStore, staff_directory: StaffDirectory
     ) -> None:
         # GIVEN a held key
         store.commit(Changes(now=NOW, claims=[KeyClaim("idem#staff", {"v": 1})]))
@@ -96,7 +93,7 @@ class MerchantDirectoryContract:
     """Merchants are registered through the store's commit and read through the directory."""
 
     def test_merchant_reads_back_as_registered(
-        self, store: CaseStore, merchant_directory: MerchantDirectory
+        self, store: DeskStore, merchant_directory: MerchantDirectory
     ) -> None:
         full, bare = _merchant(), _merchant("M300004", email=None, phone=None)
         store.commit(Changes(now=NOW, merchants=[full, bare]))
@@ -105,7 +102,7 @@ class MerchantDirectoryContract:
         assert merchant_directory.get("M399999") is None
 
     def test_merchant_id_is_registered_once(
-        self, store: CaseStore, merchant_directory: MerchantDirectory
+        self, store: DeskStore, merchant_directory: MerchantDirectory
     ) -> None:
         # GIVEN a registered merchant
         store.commit(Changes(now=NOW, merchants=[_merchant()]))

@@ -1,4 +1,4 @@
-"""The key side of the CaseStore contract: key puts, batched key reads and counters (rate limits,
+"""The key side of the DeskStore contract: key puts, batched key reads and counters (rate limits,
 attempt limits), each inside the store's one all-or-nothing commit. Run on the fake, moto and
 DynamoDB Local like tests/contracts.py."""
 
@@ -8,14 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.services.ports import (
-    CaseStore,
-    Changes,
-    KeyClaim,
-    KeyCount,
-    KeyTaken,
-    LimitReached,
-)
+from chalicelib.services.changes import Changes, KeyClaim, KeyCount
+from chalicelib.services.ports import DeskStore, KeyTaken, LimitReached
 from tests.builders import MONDAY_10AM, make_case
 
 NOW = MONDAY_10AM
@@ -23,7 +17,7 @@ HOUR = timedelta(hours=1)
 
 
 class KeyStoreContract:
-    def test_key_put_writes_over_a_held_key(self, store: CaseStore) -> None:
+    def test_key_put_writes_over_a_held_key(self, store: DeskStore) -> None:
         # GIVEN a key held by a claim
         store.commit(Changes(now=NOW, claims=[KeyClaim("code#p1", {"v": 1}, NOW + HOUR)]))
         # WHEN a put writes the same key
@@ -31,7 +25,7 @@ class KeyStoreContract:
         # THEN the put's value holds, without a KeyTaken
         assert store.get_key("code#p1") == {"v": 2, "zh": "二"}
 
-    def test_key_put_is_claimed_like_any_key_afterwards(self, store: CaseStore) -> None:
+    def test_key_put_is_claimed_like_any_key_afterwards(self, store: DeskStore) -> None:
         store.commit(Changes(now=NOW, key_puts=[KeyClaim("idem#put", {"v": 1}, NOW + HOUR)]))
         with pytest.raises(KeyTaken) as taken:
             store.commit(Changes(now=NOW, claims=[KeyClaim("idem#put", {"v": 2})]))
@@ -42,7 +36,7 @@ class KeyStoreContract:
         assert store.get_key("idem#put") == {"v": 3}
 
     def test_key_put_is_written_with_the_rest_of_its_change_or_not_at_all(
-        self, store: CaseStore
+        self, store: DeskStore
     ) -> None:
         # GIVEN a held claim
         store.commit(Changes(now=NOW, claims=[KeyClaim("open#1", {"v": 1})]))
@@ -58,7 +52,7 @@ class KeyStoreContract:
         # THEN the put was not written either
         assert store.get_key("put#1") is None
 
-    def test_get_keys_reads_those_that_exist(self, store: CaseStore) -> None:
+    def test_get_keys_reads_those_that_exist(self, store: DeskStore) -> None:
         # GIVEN three keys, held by claims and puts
         store.commit(
             Changes(
@@ -74,7 +68,7 @@ class KeyStoreContract:
         assert store.get_keys([]) == {}
         assert store.get_keys(["k#missing"]) == {}
 
-    def test_get_keys_reads_more_than_one_batch(self, store: CaseStore) -> None:
+    def test_get_keys_reads_more_than_one_batch(self, store: DeskStore) -> None:
         # GIVEN more keys than DynamoDB's BatchGetItem takes at once (100)
         names = [f"many#{n:03d}" for n in range(130)]
         puts = [KeyClaim(n, {"n": i}) for i, n in enumerate(names)]
@@ -84,12 +78,12 @@ class KeyStoreContract:
         found = store.get_keys(names)
         assert found == {n: {"n": i} for i, n in enumerate(names)}
 
-    def test_released_key_is_gone(self, store: CaseStore) -> None:
+    def test_released_key_is_gone(self, store: DeskStore) -> None:
         store.commit(Changes(now=NOW, key_puts=[KeyClaim("gone#1", {"v": 1})]))
         store.commit(Changes(now=NOW, releases=["gone#1", "never#held"]))
         assert store.get_key("gone#1") is None
 
-    def test_counter_counts_to_its_limit_then_is_full(self, store: CaseStore) -> None:
+    def test_counter_counts_to_its_limit_then_is_full(self, store: DeskStore) -> None:
         # GIVEN a counter with a limit of 3
         count = KeyCount("otp-hour#p1", 3, NOW + HOUR)
         # WHEN it is counted three times THEN each commit goes through
@@ -100,20 +94,20 @@ class KeyStoreContract:
             store.commit(Changes(now=NOW, counters=[count]))
         assert full.value.key == "otp-hour#p1"
 
-    def test_counters_count_separately(self, store: CaseStore) -> None:
+    def test_counters_count_separately(self, store: DeskStore) -> None:
         store.commit(Changes(now=NOW, counters=[KeyCount("c#a", 1)]))
         store.commit(Changes(now=NOW, counters=[KeyCount("c#b", 1)]))
         with pytest.raises(LimitReached):
             store.commit(Changes(now=NOW, counters=[KeyCount("c#a", 1)]))
 
-    def test_counter_with_a_higher_limit_counts_on(self, store: CaseStore) -> None:
+    def test_counter_with_a_higher_limit_counts_on(self, store: DeskStore) -> None:
         # The limit belongs to the change, not the counter: a counter at 1 takes a limit of 2.
         store.commit(Changes(now=NOW, counters=[KeyCount("c#x", 1)]))
         store.commit(Changes(now=NOW, counters=[KeyCount("c#x", 2)]))
         with pytest.raises(LimitReached):
             store.commit(Changes(now=NOW, counters=[KeyCount("c#x", 2)]))
 
-    def test_full_counter_writes_nothing_else_of_its_change(self, store: CaseStore) -> None:
+    def test_full_counter_writes_nothing_else_of_its_change(self, store: DeskStore) -> None:
         # GIVEN a full counter
         store.commit(Changes(now=NOW, counters=[KeyCount("attempts#s1", 1)]))
         case = make_case()

@@ -1,4 +1,4 @@
-"""The outbox side of the CaseStore contract: events that fail are counted, postponed, given up
+"""The outbox side of the DeskStore contract: events that fail are counted, postponed, given up
 into a failed list and made pending again. Run on the fake, moto and DynamoDB Local like
 tests/contracts.py."""
 
@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.domain.outbox import OutboxEvent
-from chalicelib.services.ports import CaseStore, Changes
+from chalicelib.services.changes import Changes
+from chalicelib.services.ports import DeskStore
 from tests.builders import MONDAY_10AM, make_case, make_event
 
 NOW = MONDAY_10AM
 MINUTE = timedelta(minutes=1)
 
 
-def _pending(store: CaseStore, *suffixes: str) -> list[OutboxEvent]:
+def _pending(store: DeskStore, *suffixes: str) -> list[OutboxEvent]:
     case = make_case()
     events = [make_event(case, NOW, suffix) for suffix in suffixes]
     store.commit(Changes(now=NOW, new_cases=[case], events=events))
@@ -26,7 +27,7 @@ def _ids(events: list[OutboxEvent]) -> list[str]:
 
 
 class OutboxStoreContract:
-    def test_outbox_failure_counts_attempts_of_a_pending_event(self, store: CaseStore) -> None:
+    def test_outbox_failure_counts_attempts_of_a_pending_event(self, store: DeskStore) -> None:
         [event] = _pending(store, "notify:a")
         assert store.count_event_failure(event, "SNS throttled") == 1
         assert store.count_event_failure(event, "x" * 900) == 2
@@ -34,13 +35,13 @@ class OutboxStoreContract:
         [stored] = store.pending_events(NOW, 10)
         assert (stored.attempts, stored.last_error) == (2, "x" * 500)
 
-    def test_outbox_failure_of_a_done_event_counts_nothing(self, store: CaseStore) -> None:
+    def test_outbox_failure_of_a_done_event_counts_nothing(self, store: DeskStore) -> None:
         [event] = _pending(store, "notify:a")
         store.mark_event_done(event, NOW)
         assert store.count_event_failure(event, "late") == 0
         assert store.pending_events(NOW + MINUTE, 10) == []
 
-    def test_outbox_postponed_event_is_due_again_at_its_time(self, store: CaseStore) -> None:
+    def test_outbox_postponed_event_is_due_again_at_its_time(self, store: DeskStore) -> None:
         # GIVEN two pending events, one postponed by five minutes
         first, second = _pending(store, "notify:a", "notify:b")
         store.postpone_event(first, NOW + 5 * MINUTE)
@@ -49,7 +50,7 @@ class OutboxStoreContract:
         due = store.pending_events(NOW + 5 * MINUTE, 10)
         assert _ids(due) == [second.event_id, first.event_id]
 
-    def test_outbox_given_up_event_leaves_the_pending_list(self, store: CaseStore) -> None:
+    def test_outbox_given_up_event_leaves_the_pending_list(self, store: DeskStore) -> None:
         # GIVEN three pending events, two of them given up a minute apart
         a, b, c = _pending(store, "notify:a", "notify:b", "notify:c")
         store.give_up_event(a, NOW)
@@ -65,7 +66,7 @@ class OutboxStoreContract:
         assert _ids(first + rest) == [c.event_id, a.event_id]
 
     def test_outbox_retried_failed_event_is_pending_with_fresh_attempts(
-        self, store: CaseStore
+        self, store: DeskStore
     ) -> None:
         # GIVEN an event that failed twice and was given up
         [event] = _pending(store, "notify:a")

@@ -10,23 +10,18 @@ from typing import Any
 
 from chalicelib.domain.case import Case, TimelineEntry, Visibility
 from chalicelib.domain.complaint import PaymentRef
-from chalicelib.domain.delivery import CLAIMABLE, DeliveryStatus
+from chalicelib.domain.delivery import CLAIMABLE, DeliveryStatus, Notification
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.verdicts import PaymentQuery
+from chalicelib.services.changes import CaseQuery, Changes, PaymentRecord
+from chalicelib.services.entities import Merchant, QueuedFailure, StaffMember
 from chalicelib.services.ports import (
-    CaseQuery,
-    Changes,
     DeliveryUnknown,
     KeyTaken,
     LimitReached,
-    Merchant,
-    Notification,
-    PaymentRecord,
-    QueuedFailure,
     ScheduleExists,
     ScheduleMissing,
-    StaffMember,
 )
 
 
@@ -112,44 +107,6 @@ class FakeStore:
             self.payments[record.transaction_id] = replace(record, version=record.version + 1)
         for query in changes.queries:
             self.queries[query.query_id] = query
-
-    # -- the payment ledger (PaymentStore) ---------------------------------------------------
-
-    def get_payment(self, transaction_id: str) -> PaymentRecord | None:
-        return self.payments.get(transaction_id)
-
-    def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentRecord | None:
-        for record in self.payments.values():
-            first = record.events[0]
-            if first.merchant_id == merchant_id and any(
-                e.order_id == order_id for e in record.events
-            ):
-                return record
-        return None
-
-    def cases_of_payment(
-        self, transaction_id: str, merchant_id: str, order_id: str | None
-    ) -> list[Case]:
-        def names_it(p: PaymentRef | None) -> bool:
-            if p is None:
-                return False
-            if p.transaction_id:
-                return p.transaction_id == transaction_id
-            return bool(order_id) and (p.merchant_id, p.order_id) == (merchant_id, order_id)
-
-        return [
-            c for c in sorted(self.cases.values(), key=lambda c: c.case_id) if names_it(c.payment)
-        ]
-
-    def get_query(self, query_id: str) -> PaymentQuery | None:
-        return self.queries.get(query_id)
-
-    def open_queries(self, ref: str) -> list[PaymentQuery]:
-        return [
-            q
-            for q in sorted(self.queries.values(), key=lambda q: q.query_id)
-            if q.open and q.refs[:1] == [ref]
-        ]
 
     def get_case(self, case_id: str) -> Case | None:
         return self.cases.get(case_id)
@@ -263,6 +220,48 @@ class FakeStore:
             and c.schedule.live_at <= before
         ]
         return sorted(due, key=lambda item: item[1])[:limit]  # type: ignore[arg-type,return-value]
+
+
+class FakePaymentStore:
+    """Reads the payment ledger and the queries a FakeStore's commits wrote."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self._store = store or FakeStore()
+
+    def get_payment(self, transaction_id: str) -> PaymentRecord | None:
+        return self._store.payments.get(transaction_id)
+
+    def payment_by_order(self, merchant_id: str, order_id: str) -> PaymentRecord | None:
+        for record in self._store.payments.values():
+            first = record.events[0]
+            if first.merchant_id == merchant_id and any(
+                e.order_id == order_id for e in record.events
+            ):
+                return record
+        return None
+
+    def cases_of_payment(
+        self, transaction_id: str, merchant_id: str, order_id: str | None
+    ) -> list[Case]:
+        def names_it(p: PaymentRef | None) -> bool:
+            if p is None:
+                return False
+            if p.transaction_id:
+                return p.transaction_id == transaction_id
+            return bool(order_id) and (p.merchant_id, p.order_id) == (merchant_id, order_id)
+
+        cases = sorted(self._store.cases.values(), key=lambda c: c.case_id)
+        return [c for c in cases if names_it(c.payment)]
+
+    def get_query(self, query_id: str) -> PaymentQuery | None:
+        return self._store.queries.get(query_id)
+
+    def open_queries(self, ref: str) -> list[PaymentQuery]:
+        return [
+            q
+            for q in sorted(self._store.queries.values(), key=lambda q: q.query_id)
+            if q.open and q.refs[:1] == [ref]
+        ]
 
 
 def _index_order(c: Case) -> tuple[datetime, str]:

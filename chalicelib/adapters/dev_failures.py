@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.services.ports import Changes, DeliveryFailed, KeyClaim
+from chalicelib.services.changes import Changes, KeyClaim
+from chalicelib.services.ports import DeliveryFailed
 
 if TYPE_CHECKING:
     from chalicelib.domain.clock import Clock
-    from chalicelib.services.ports import CaseStore, EmailSender, SmsSender
+    from chalicelib.services.ports import DeskStore, EmailSender, SmsSender
 
 # A mark nobody used is forgotten after a day.
 MARK_TTL = timedelta(days=1)
@@ -22,7 +23,7 @@ def fail_next_key(address: str) -> str:
     return f"dev-fail-next#{address.lower()}"
 
 
-def mark(store: CaseStore, address: str, now: datetime) -> None:
+def mark(store: DeskStore, address: str, now: datetime) -> None:
     """Make the next send to `address` (a normalised phone or email) fail."""
     claim = KeyClaim(fail_next_key(address), {"address": address}, now + MARK_TTL)
     store.commit(Changes(now=now, key_puts=[claim]))
@@ -33,7 +34,7 @@ class FailNextSend:
     permanently; every other send goes through untouched."""
 
     def __init__(
-        self, sms: SmsSender | None, email: EmailSender | None, store: CaseStore, clock: Clock
+        self, sms: SmsSender | None, email: EmailSender | None, store: DeskStore, clock: Clock
     ) -> None:
         self._sms = sms
         self._email = email

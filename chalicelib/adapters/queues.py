@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.errors import aws_call
-from chalicelib.services.ports import QueuedFailure
+from chalicelib.services.entities import QueuedFailure
 
 # Long enough for the sweeper to run the failure again before SQS shows it to another reader.
 VISIBILITY_SECONDS = 300

@@ -10,9 +10,9 @@ from chalicelib import wiring
 from chalicelib.api.http import endpoint, json_response, query_param, read_json
 from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.services.cursors import page_limit
+from chalicelib.services.entities import StaffMember
 from chalicelib.services.idempotency import Once
 from chalicelib.services.merchants import present_new_merchant
-from chalicelib.services.ports import StaffMember
 from chalicelib.services.staff import present_new_member, require_role
 
 bp = Blueprint(__name__)

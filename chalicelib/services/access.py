@@ -18,7 +18,7 @@ from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.domain.ids import is_ulid, tokens_match
-from chalicelib.services.ports import CaseStore
+from chalicelib.services.ports import DeskStore
 from chalicelib.services.sessions import Sessions
 from chalicelib.services.staff import bearer, case_bearer
 
@@ -42,7 +42,7 @@ class CustomerSession:
 
 
 class CustomerAccess:
-    def __init__(self, store: CaseStore, sessions: Sessions, clock: Clock) -> None:
+    def __init__(self, store: DeskStore, sessions: Sessions, clock: Clock) -> None:
         self._store = store
         self._sessions = sessions
         self._clock = clock

@@ -17,15 +17,16 @@ from chalicelib.domain.ids import fingerprint
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
 from chalicelib.services.access import CaseAccess, CustomerSession
+from chalicelib.services.changes import Changes
 from chalicelib.services.idempotency import Once
 from chalicelib.services.keys import sms_opt_out_key
-from chalicelib.services.ports import CaseStore, Changes
+from chalicelib.services.ports import DeskStore
 from chalicelib.services.steps import StepWriter
 
 
 class CustomerCases:
     def __init__(
-        self, writer: StepWriter, store: CaseStore, clock: Clock, cursor_key: bytes
+        self, writer: StepWriter, store: DeskStore, clock: Clock, cursor_key: bytes
     ) -> None:
         self._writer = writer
         self._store = store

@@ -20,9 +20,10 @@ from chalicelib.domain.schedule import ScheduleCommand
 from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import events, keys, presenters
+from chalicelib.services.changes import Changes, KeyClaim
 from chalicelib.services.config import DeskConfig
 from chalicelib.services.idempotency import Once, extra_claims
-from chalicelib.services.ports import CaseStore, Changes, KeyClaim, KeyTaken
+from chalicelib.services.ports import DeskStore, KeyTaken
 from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
@@ -42,7 +43,7 @@ class Filed:
 class ComplaintService:
     def __init__(
         self,
-        store: CaseStore,
+        store: DeskStore,
         clock: Clock,
         config: DeskConfig,
         token_key: bytes,

@@ -15,7 +15,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.policy import DEFAULT_POLICIES, Category, SlaPolicy, Target
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services.keys import calendar_key, sla_policy_key
-from chalicelib.services.ports import CaseStore
+from chalicelib.services.ports import DeskStore
 
 CACHE_SECONDS = 60.0
 
@@ -49,7 +49,7 @@ def policy_dict(policy: SlaPolicy) -> dict[str, Any]:
 
 
 class DeskConfig:
-    def __init__(self, store: CaseStore, clock: Clock, hours: BusinessHours) -> None:
+    def __init__(self, store: DeskStore, clock: Clock, hours: BusinessHours) -> None:
         self._store = store
         self._clock = clock
         self._hours = hours

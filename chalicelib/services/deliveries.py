@@ -12,7 +12,8 @@ from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.outbox import EventKind, OutboxEvent, Resend, SendHeldPayload, Subject
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
-from chalicelib.services.ports import CaseStore, Changes, NotificationLog
+from chalicelib.services.changes import Changes
+from chalicelib.services.ports import DeskStore, NotificationLog
 
 # Every status a message in the delivery log can have, in the order a message passes through
 # them, with what it means to staff reading the log (the OpenAPI document shows these).
@@ -59,7 +60,7 @@ class DeliveryLog:
         self,
         notifications: NotificationLog,
         cursor_key: bytes,
-        store: CaseStore,
+        store: DeskStore,
         clock: Clock,
     ) -> None:
         self._notifications = notifications

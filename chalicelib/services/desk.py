@@ -16,8 +16,10 @@ from chalicelib.domain.policy import Category
 from chalicelib.domain.proposal import parse_proposal
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services import cursors, presenters
+from chalicelib.services.changes import CaseQuery, Changes
+from chalicelib.services.entities import StaffMember
 from chalicelib.services.idempotency import Once
-from chalicelib.services.ports import CaseQuery, CaseStore, Changes, StaffDirectory, StaffMember
+from chalicelib.services.ports import DeskStore, StaffDirectory
 from chalicelib.services.staff import require_role
 from chalicelib.services.steps import StepWriter
 
@@ -37,7 +39,7 @@ class Desk:
     def __init__(
         self,
         writer: StepWriter,
-        store: CaseStore,
+        store: DeskStore,
         directory: StaffDirectory,
         clock: Clock,
         cursor_key: bytes,

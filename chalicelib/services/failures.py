@@ -17,7 +17,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.services.ports import FailureQueue, QueuedFailure
+from chalicelib.services.entities import QueuedFailure
+from chalicelib.services.ports import FailureQueue
 
 log = logging.getLogger(__name__)
 

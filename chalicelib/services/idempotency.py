@@ -35,7 +35,8 @@ from chalicelib.domain.errors import IdempotencyKeyReused, ValidationFailed
 from chalicelib.domain.ids import fingerprint
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.services import keys
-from chalicelib.services.ports import CaseStore, KeyClaim, KeyTaken, SecretBox
+from chalicelib.services.changes import KeyClaim
+from chalicelib.services.ports import DeskStore, KeyTaken, SecretBox
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{{{},{}}}".format(*limits.IDEMPOTENCY_KEY))
 KEY_RULE = limits.IDEMPOTENCY_KEY_RULE
@@ -89,7 +90,7 @@ class Once:
             value["response"] = answer
         return [KeyClaim(self.key, value, expires), *self.also]
 
-    def stored(self, store: CaseStore, now: datetime) -> dict[str, Any] | None:
+    def stored(self, store: DeskStore, now: datetime) -> dict[str, Any] | None:
         """What a finished request with this key stored, unless its 24 hours are over (the
         store deletes expired keys only eventually; an expired key is claimable again)."""
         held = store.get_key(self.key)
@@ -127,7 +128,7 @@ Work = Callable[[Once | None], dict[str, Any]]
 class Replays:
     """Runs a creating call under its Idempotency-Key: (answer, replayed)."""
 
-    def __init__(self, store: CaseStore, clock: Clock, box: SecretBox) -> None:
+    def __init__(self, store: DeskStore, clock: Clock, box: SecretBox) -> None:
         self._store = store
         self._clock = clock
         self._box = box

@@ -12,8 +12,9 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import InvalidContact, normalize_phone
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.services.changes import Changes, KeyClaim
 from chalicelib.services.keys import sms_opt_out_key, suppressed_email_key
-from chalicelib.services.ports import CaseStore, Changes, KeyClaim
+from chalicelib.services.ports import DeskStore
 from chalicelib.services.steps import StepWriter
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ OPEN_CASES_PAGE = 50
 
 
 class Inbound:
-    def __init__(self, store: CaseStore, writer: StepWriter, clock: Clock) -> None:
+    def __init__(self, store: DeskStore, writer: StepWriter, clock: Clock) -> None:
         self._store = store
         self._writer = writer
         self._clock = clock

@@ -36,16 +36,12 @@ from chalicelib.domain.verdicts import (
     verdict,
 )
 from chalicelib.services import cursors, events, presenters
+from chalicelib.services.changes import Changes, PaymentRecord
 from chalicelib.services.complaints import ComplaintService
+from chalicelib.services.entities import Merchant
 from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.merchant_texts import case_description, forgery_warning
-from chalicelib.services.ports import (
-    CaseStore,
-    Changes,
-    Merchant,
-    PaymentRecord,
-    PaymentStore,
-)
+from chalicelib.services.ports import DeskStore, PaymentStore
 from chalicelib.services.steps import StepWriter
 
 # What a merchant may see of a case's history: its steps, and its own answers.
@@ -106,7 +102,7 @@ def _merchant_contact(merchant: Merchant) -> Contact:
 class MerchantDesk:
     def __init__(
         self,
-        store: CaseStore,
+        store: DeskStore,
         payments: PaymentStore,
         complaints: ComplaintService,
         writer: StepWriter,

@@ -13,8 +13,10 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import LANGUAGES, normalize_email, normalize_phone
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services import keys
+from chalicelib.services.changes import Changes
+from chalicelib.services.entities import Merchant
 from chalicelib.services.idempotency import Once, extra_claims
-from chalicelib.services.ports import CaseStore, Changes, KeyTaken, Merchant, SecretBox
+from chalicelib.services.ports import DeskStore, KeyTaken, SecretBox
 
 MERCHANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{2,63}")
 SECRET_PREFIX = "msk"  # noqa: S105 - a prefix, not a secret
@@ -37,7 +39,7 @@ def present_new_merchant(merchant: Merchant, secret: str) -> dict[str, Any]:
 
 
 class MerchantService:
-    def __init__(self, store: CaseStore, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, store: DeskStore, box: SecretBox, clock: Clock) -> None:
         self._store = store
         self._box = box
         self._clock = clock

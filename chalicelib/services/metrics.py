@@ -16,7 +16,7 @@ from chalicelib.domain.errors import Unavailable, ValidationFailed
 from chalicelib.domain.metrics import CANCELLED, CLOCK_STATES, MET, MISSED, RUNNING
 from chalicelib.domain.outbox import MetricsPayload, OutboxEvent
 from chalicelib.domain.timefmt import SHANGHAI
-from chalicelib.services.ports import CaseStore, MetricsStore
+from chalicelib.services.ports import DeskStore, MetricsStore
 
 log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(days=30)
@@ -35,7 +35,7 @@ class MetricsRecorder:
     """The outbox consumer for `metrics` events; each change counts once however often it is
     delivered."""
 
-    def __init__(self, metrics: MetricsStore, store: CaseStore) -> None:
+    def __init__(self, metrics: MetricsStore, store: DeskStore) -> None:
         self._metrics = metrics
         self._store = store
 

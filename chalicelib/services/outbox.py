@@ -21,7 +21,7 @@ from typing import Any
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.outbox import EventKind, OutboxEvent
-from chalicelib.services.ports import CaseStore
+from chalicelib.services.ports import DeskStore
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _describe(exc: BaseException) -> str:
 
 class OutboxConsumer:
     def __init__(
-        self, store: CaseStore, clock: Clock, consumers: Mapping[EventKind, Consumer]
+        self, store: DeskStore, clock: Clock, consumers: Mapping[EventKind, Consumer]
     ) -> None:
         missing = set(EventKind) - set(consumers)
         if missing:

@@ -33,14 +33,8 @@ from chalicelib.domain.verdicts import (
     verdict,
 )
 from chalicelib.services import events, keys
-from chalicelib.services.ports import (
-    CaseStore,
-    Changes,
-    KeyClaim,
-    KeyTaken,
-    PaymentRecord,
-    PaymentStore,
-)
+from chalicelib.services.changes import Changes, KeyClaim, PaymentRecord
+from chalicelib.services.ports import DeskStore, KeyTaken, PaymentStore
 from chalicelib.services.signatures import WebhookSignatures
 from chalicelib.services.steps import StepWriter
 
@@ -72,7 +66,7 @@ def facts(before: Payment | None, after: Payment) -> list[str]:
 
 class PaymentEvents:
     def __init__(
-        self, store: CaseStore, payments: PaymentStore, signatures: WebhookSignatures, clock: Clock
+        self, store: DeskStore, payments: PaymentStore, signatures: WebhookSignatures, clock: Clock
     ) -> None:
         self._store = store
         self._payments = payments
@@ -186,7 +180,7 @@ def _timeline_entry(notice: Notice) -> Entry:
 class PaymentEffects:
     def __init__(
         self,
-        store: CaseStore,
+        store: DeskStore,
         payments: PaymentStore,
         writer: StepWriter,
         clock: Clock,

@@ -1,23 +1,24 @@
-"""Ports: what the use cases need from the outside world, as small Protocols.
+"""Ports: what the use cases need from the outside world, as small Protocols, and the errors
+they raise.
 
 Adapters in `chalicelib.adapters` implement them on AWS; `tests/fakes.py` implements them in
-memory. Adapters translate AWS errors into the exceptions below or into domain errors.
+memory. Adapters translate AWS errors into the exceptions below or into domain errors. What a
+change writes is in `changes.py`; the accounts and records the ports hand back in
+`entities.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.case import Case, TimelineEntry
 from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.outbox import OutboxEvent
-
-__all__ = ["DeliveryStatus", "Notification"]  # the delivery entities live in the domain
+from chalicelib.services.changes import CaseQuery, Changes, PaymentRecord
+from chalicelib.services.entities import Merchant, QueuedFailure, StaffMember
 
 if TYPE_CHECKING:  # the ledger loads with the first payment call, not at cold start
-    from chalicelib.domain.ledger import PaymentEvent
     from chalicelib.domain.verdicts import PaymentQuery
 
 
@@ -69,83 +70,18 @@ class DeliveryUnknown(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class KeyClaim:
-    """Hold `key` (uniqueness, idempotency, dedup) unless someone holds it and it has not
-    expired."""
+class Transactions(Protocol):
+    """Writes a change as one transaction."""
 
-    key: str
-    value: dict[str, Any]
-    expires_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class PaymentRecord:
-    """A payment's events as stored, and the version they were read at."""
-
-    transaction_id: str
-    events: tuple[PaymentEvent, ...]
-    version: int = 0
-
-
-@dataclass(frozen=True)
-class NewStaff:
-    """A staff member to create, with the hash of their token (the token itself is shown once
-    and never stored)."""
-
-    member: StaffMember
-    token_hash: str
-
-
-@dataclass(frozen=True)
-class KeyCount:
-    """Add one to a counter unless it already reached `limit`."""
-
-    key: str
-    limit: int
-    expires_at: datetime | None = None
-
-
-@dataclass
-class Changes:
-    """Everything one state change writes, committed as ONE DynamoDB transaction."""
-
-    now: datetime
-    new_cases: list[Case] = field(default_factory=list)
-    # (case with its new content, the version it was read at)
-    updated_cases: list[tuple[Case, int]] = field(default_factory=list)
-    timeline: list[TimelineEntry] = field(default_factory=list)
-    events: list[OutboxEvent] = field(default_factory=list)
-    claims: list[KeyClaim] = field(default_factory=list)
-    releases: list[str] = field(default_factory=list)
-    key_puts: list[KeyClaim] = field(default_factory=list)  # written whether held or not
-    counters: list[KeyCount] = field(default_factory=list)
-    # A payment's new events, conditional on the version they were read at (0: new payment).
-    payments: list[PaymentRecord] = field(default_factory=list)
-    queries: list[PaymentQuery] = field(default_factory=list)
-    # New accounts; a merchant id that exists is KeyTaken("merchant#<id>").
-    staff: list[NewStaff] = field(default_factory=list)
-    merchants: list[Merchant] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CaseQuery:
-    status: str | None = None
-    category: str | None = None
-    assignee: str | None = None
-    merchant_id: str | None = None
-    sla: str | None = None  # "at_risk" | "breached", judged at `now`
-    now: datetime | None = None
-    limit: int = 50
-    start: dict[str, Any] | None = None
-
-
-class CaseStore(Protocol):
     def commit(self, changes: Changes) -> None:
         """All or nothing. Raises KeyTaken for a held claim, LimitReached for a full counter,
         VersionConflict when a case changed since it was read (or a new case id exists),
         Unavailable when the store is overloaded."""
         ...
+
+
+class CaseReads(Protocol):
+    """Cases and their timelines, read through the table and its indexes."""
 
     def list_cases(self, query: CaseQuery) -> tuple[list[Case], dict[str, Any] | None]:
         """A page of cases matching `query`, most urgent first, read through an index. Without
@@ -170,11 +106,26 @@ class CaseStore(Protocol):
 
     def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]: ...
 
+    def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """(case_id, wake-up time), soonest first, of the cases whose next wake-up is at or
+        before `before`: open cases, and closed ones still holding messages (messages_due_at)
+        that their wake-up releases."""
+        ...
+
+
+class KeyReads(Protocol):
+    """The keys changes claim or put: uniqueness, idempotency, sessions, one-time codes,
+    nonces, opt-outs, policies and calendars."""
+
     def get_key(self, key: str) -> dict[str, Any] | None: ...
 
     def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """The values of those of `keys` that exist (one batched read)."""
         ...
+
+
+class OutboxStore(Protocol):
+    """The outbox's events: which are due, which are done, which failed."""
 
     def pending_events(self, due_by: datetime, limit: int) -> list[OutboxEvent]:
         """Outbox events not yet handled and due by `due_by` (created then, or at the end of
@@ -206,11 +157,11 @@ class CaseStore(Protocol):
         """Make a given-up event pending again with fresh attempts; None if it is not failed."""
         ...
 
-    def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
-        """(case_id, wake-up time), soonest first, of the cases whose next wake-up is at or
-        before `before`: open cases, and closed ones still holding messages (messages_due_at)
-        that their wake-up releases."""
-        ...
+
+class DeskStore(Transactions, CaseReads, KeyReads, OutboxStore, Protocol):
+    """The desk's database: cases, timelines, the outbox and keys, written by one transaction
+    per change (payments and accounts are written by it too; their reads are PaymentStore,
+    StaffDirectory and MerchantDirectory)."""
 
 
 class NotificationLog(Protocol):
@@ -277,15 +228,6 @@ class Scheduler(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class QueuedFailure:
-    """A message in a failure queue: what an asynchronous invocation was given, once its
-    retries ran out."""
-
-    receipt: str
-    body: str
-
-
 class FailureQueue(Protocol):
     def receive(self, limit: int) -> list[QueuedFailure]: ...
 
@@ -306,15 +248,6 @@ class EmailSender(Protocol):
         notification id) so the provider's events about it can be matched. Raises as
         SmsSender does."""
         ...
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    staff_id: str
-    name: str
-    role: str
-    team: str | None = None
-    email: str | None = None  # where SLA warnings, escalations and assignments go
 
 
 class StaffDirectory(Protocol):
@@ -363,17 +296,6 @@ class SecretBox(Protocol):
     def seal(self, plaintext: bytes, context: dict[str, str]) -> str: ...
 
     def open(self, sealed: str, context: dict[str, str]) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class Merchant:
-    merchant_id: str
-    name: str
-    email: str | None
-    phone: str | None
-    sealed_secret: str
-    created_at: datetime
-    language: str = "zh-CN"  # what the merchant reads: its emails and the API's texts
 
 
 class MerchantDirectory(Protocol):

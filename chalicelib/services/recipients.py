@@ -12,7 +12,8 @@ from chalicelib.domain.contact import Contact, mask_email, mask_phone
 from chalicelib.domain.delivery import NO_EMAIL_VERSION, Notification
 from chalicelib.domain.outbox import NotifyPayload, OutboxEvent
 from chalicelib.domain.receipts import receipt_key
-from chalicelib.services.ports import CaseStore, MerchantDirectory, StaffDirectory, StaffMember
+from chalicelib.services.entities import StaffMember
+from chalicelib.services.ports import DeskStore, MerchantDirectory, StaffDirectory
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 class Recipients:
     def __init__(
         self,
-        store: CaseStore,
+        store: DeskStore,
         staff: StaffDirectory,
         merchants: MerchantDirectory,
         clock: Clock,

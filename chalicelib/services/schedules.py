@@ -17,7 +17,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.outbox import OutboxEvent, SchedulePayload
 from chalicelib.domain.timefmt import parse_rfc3339
 from chalicelib.services.ports import (
-    CaseStore,
+    DeskStore,
     ScheduleExists,
     ScheduleInPast,
     ScheduleMissing,
@@ -33,7 +33,7 @@ def schedule_name(case_id: str, gen: int) -> str:
 
 class ScheduleSync:
     def __init__(
-        self, store: CaseStore, scheduler: Scheduler, clock: Clock, fire_now: FireNow
+        self, store: DeskStore, scheduler: Scheduler, clock: Clock, fire_now: FireNow
     ) -> None:
         self._store = store
         self._scheduler = scheduler

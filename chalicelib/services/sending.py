@@ -22,9 +22,9 @@ from chalicelib.domain.ids import is_ulid
 from chalicelib.services.keys import sms_opt_out_key, suppressed_email_key
 from chalicelib.services.metrics import DeliveryCounts
 from chalicelib.services.ports import (
-    CaseStore,
     DeliveryFailed,
     DeliveryUnknown,
+    DeskStore,
     EmailSender,
     NotificationLog,
     SecretBox,
@@ -66,7 +66,7 @@ class Sender:
     def __init__(
         self,
         notifications: NotificationLog,
-        store: CaseStore,
+        store: DeskStore,
         sms: SmsSender,
         email: EmailSender,
         renderer: Renderer,

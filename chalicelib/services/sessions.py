@@ -22,16 +22,9 @@ from chalicelib.domain.ids import fingerprint, hash_token, new_token, new_ulid
 from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.services import keys
+from chalicelib.services.changes import Changes, KeyClaim, KeyCount
 from chalicelib.services.idempotency import Once, extra_claims
-from chalicelib.services.ports import (
-    CaseStore,
-    Changes,
-    KeyClaim,
-    KeyCount,
-    KeyTaken,
-    LimitReached,
-    SecretBox,
-)
+from chalicelib.services.ports import DeskStore, KeyTaken, LimitReached, SecretBox
 
 CODE_TTL = timedelta(minutes=5)
 CODE_TRIES = 5
@@ -46,7 +39,7 @@ def otp_context(code_id: str) -> dict[str, str]:
 
 
 class Sessions:
-    def __init__(self, store: CaseStore, clock: Clock, key: bytes, box: SecretBox) -> None:
+    def __init__(self, store: DeskStore, clock: Clock, key: bytes, box: SecretBox) -> None:
         self._store = store
         self._clock = clock
         self._key = key

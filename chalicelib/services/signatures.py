@@ -17,15 +17,10 @@ from chalicelib.domain import limits
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.services import keys
+from chalicelib.services.changes import Changes, KeyClaim
+from chalicelib.services.entities import Merchant
 from chalicelib.services.merchants import MerchantService
-from chalicelib.services.ports import (
-    CaseStore,
-    Changes,
-    KeyClaim,
-    KeyTaken,
-    Merchant,
-    MerchantDirectory,
-)
+from chalicelib.services.ports import DeskStore, KeyTaken, MerchantDirectory
 
 TOLERANCE_SECONDS = 300
 NONCE_TTL = timedelta(seconds=2 * TOLERANCE_SECONDS)
@@ -52,7 +47,7 @@ class MerchantSignatures:
         self,
         directory: MerchantDirectory,
         merchants: MerchantService,
-        store: CaseStore,
+        store: DeskStore,
         clock: Clock,
     ) -> None:
         self._directory = directory

@@ -27,9 +27,11 @@ from chalicelib.domain.policy import (
 from chalicelib.domain.sla import resolution_run
 from chalicelib.domain.timefmt import SHANGHAI, to_rfc3339
 from chalicelib.services import presenters
+from chalicelib.services.changes import CaseQuery, Changes, KeyClaim
 from chalicelib.services.config import DeskConfig, loadable_years, policy_dict
+from chalicelib.services.entities import StaffMember
 from chalicelib.services.keys import calendar_key, sla_policy_key, sla_policy_version_key
-from chalicelib.services.ports import CaseQuery, CaseStore, Changes, KeyClaim, KeyTaken, StaffMember
+from chalicelib.services.ports import DeskStore, KeyTaken
 from chalicelib.services.steps import StepWriter
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -57,7 +59,7 @@ def _target(data: Any, name: str, problems: v.Problems) -> Target | None:
 
 
 class PolicyAdmin:
-    def __init__(self, config: DeskConfig, store: CaseStore, clock: Clock) -> None:
+    def __init__(self, config: DeskConfig, store: DeskStore, clock: Clock) -> None:
         self._config = config
         self._store = store
         self._clock = clock
@@ -123,7 +125,7 @@ def _dates(data: Mapping[str, Any], key: str, year: int, problems: v.Problems) -
 
 
 class CalendarAdmin:
-    def __init__(self, config: DeskConfig, store: CaseStore, clock: Clock) -> None:
+    def __init__(self, config: DeskConfig, store: DeskStore, clock: Clock) -> None:
         self._config = config
         self._store = store
         self._clock = clock
@@ -246,7 +248,7 @@ class Recompute:
     the next page as a new event, so any number of cases is covered within Lambda's time."""
 
     def __init__(
-        self, writer: StepWriter, store: CaseStore, clock: Clock, config: DeskConfig
+        self, writer: StepWriter, store: DeskStore, clock: Clock, config: DeskConfig
     ) -> None:
         self._writer = writer
         self._store = store

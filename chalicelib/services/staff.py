@@ -19,8 +19,10 @@ from chalicelib.domain.validation import (
     require_object,
     text,
 )
+from chalicelib.services.changes import Changes, NewStaff
+from chalicelib.services.entities import StaffMember
 from chalicelib.services.idempotency import Once, extra_claims
-from chalicelib.services.ports import CaseStore, Changes, NewStaff, StaffDirectory, StaffMember
+from chalicelib.services.ports import DeskStore, StaffDirectory
 
 ROLES = ("agent", "supervisor", "reviewer", "admin")
 STAFF_TOKEN_PREFIX = "st"  # noqa: S105 - a prefix, not a secret
@@ -74,7 +76,7 @@ def present_new_member(member: StaffMember, token: str) -> dict[str, Any]:
 
 
 class StaffService:
-    def __init__(self, directory: StaffDirectory, store: CaseStore, clock: Clock) -> None:
+    def __init__(self, directory: StaffDirectory, store: DeskStore, clock: Clock) -> None:
         self._directory = directory
         self._store = store
         self._clock = clock

@@ -22,9 +22,10 @@ from chalicelib.domain.metrics import deltas
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.sla import rearm, with_urgency
 from chalicelib.services import events
+from chalicelib.services.changes import Changes
 from chalicelib.services.idempotency import Once
 from chalicelib.services.keys import open_case_keys
-from chalicelib.services.ports import CaseStore, Changes, KeyTaken
+from chalicelib.services.ports import DeskStore, KeyTaken
 
 _RETRIES = 3
 
@@ -43,7 +44,7 @@ def metrics_event(
 
 class StepWriter:
     def __init__(
-        self, store: CaseStore, clock: Clock, calendar: Callable[[], WorkingCalendar]
+        self, store: DeskStore, clock: Clock, calendar: Callable[[], WorkingCalendar]
     ) -> None:
         self._store = store
         self._clock = clock

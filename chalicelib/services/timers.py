@@ -14,7 +14,7 @@ from chalicelib.domain.ids import is_ulid
 from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.schedule import Firing, classify_firing, fired
 from chalicelib.domain.sla import due_timers, on_timer, rearm
-from chalicelib.services.ports import CaseStore
+from chalicelib.services.ports import DeskStore
 from chalicelib.services.steps import StepWriter
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class Outcome(StrEnum):
 
 
 class TimerService:
-    def __init__(self, store: CaseStore, clock: Clock, writer: StepWriter) -> None:
+    def __init__(self, store: DeskStore, clock: Clock, writer: StepWriter) -> None:
         self._store = store
         self._clock = clock
         self._writer = writer

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.services.ports import (
-    CaseStore,
+    DeskStore,
     MerchantDirectory,
     MetricsStore,
     NotificationLog,
@@ -24,13 +24,13 @@ from tests.contracts_outbox import OutboxStoreContract
 
 class TestDynamoCaseStore(CaseStoreContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
 
 class TestDynamoKeyStore(KeyStoreContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
 
@@ -45,16 +45,20 @@ class TestDynamoPaymentStore(PaymentStoreContract):
     def store(self, container: wiring.Container) -> object:
         return container.store
 
+    @pytest.fixture
+    def payments(self, container: wiring.Container) -> object:
+        return container.payments
+
 
 class TestDynamoOutboxStore(OutboxStoreContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
 
 class TestDynamoStaffDirectory(StaffDirectoryContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
     @pytest.fixture
@@ -64,7 +68,7 @@ class TestDynamoStaffDirectory(StaffDirectoryContract):
 
 class TestDynamoMerchantDirectory(MerchantDirectoryContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
     @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
+from chalicelib.services.changes import Changes
 from chalicelib.services.outbox import MAX_ATTEMPTS
-from chalicelib.services.ports import Changes
 from tests.api.conftest import Api, error_of
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.domain.case import Visibility
-from chalicelib.services.ports import Changes, KeyCount, LimitReached
+from chalicelib.services.changes import Changes, KeyCount
+from chalicelib.services.ports import LimitReached
 from tests.builders import MONDAY_10AM, make_case, make_entry
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.services.ports import (
-    CaseStore,
+    DeskStore,
     MerchantDirectory,
     MetricsStore,
     NotificationLog,
@@ -26,13 +26,13 @@ pytestmark = pytest.mark.integration
 
 class TestDynamoDBLocalCaseStore(CaseStoreContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
 
 class TestDynamoDBLocalKeyStore(KeyStoreContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
 
@@ -47,16 +47,20 @@ class TestDynamoDBLocalPaymentStore(PaymentStoreContract):
     def store(self, container: wiring.Container) -> object:
         return container.store
 
+    @pytest.fixture
+    def payments(self, container: wiring.Container) -> object:
+        return container.payments
+
 
 class TestDynamoDBLocalOutboxStore(OutboxStoreContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
 
 class TestDynamoDBLocalStaffDirectory(StaffDirectoryContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
     @pytest.fixture
@@ -66,7 +70,7 @@ class TestDynamoDBLocalStaffDirectory(StaffDirectoryContract):
 
 class TestDynamoDBLocalMerchantDirectory(MerchantDirectoryContract):
     @pytest.fixture
-    def store(self, container: wiring.Container) -> CaseStore:
+    def store(self, container: wiring.Container) -> DeskStore:
         return container.store
 
     @pytest.fixture

@@ -17,6 +17,7 @@ from tests.fakes import (
     FakeMerchantDirectory,
     FakeMetricsStore,
     FakeNotificationLog,
+    FakePaymentStore,
     FakeScheduler,
     FakeSms,
     FakeStaffDirectory,
@@ -69,6 +70,7 @@ def make_desk(observer: Any = None, **overrides: Any) -> Desk:
         "email": FakeEmail(),
         "staff_directory": FakeStaffDirectory(store),
         "merchant_directory": FakeMerchantDirectory(store),
+        "payments": FakePaymentStore(store),
         "metrics_store": FakeMetricsStore(),
         "pause": clock.advance,  # a wait between quick retries moves the clock, never sleeps
         **overrides,

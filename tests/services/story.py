@@ -11,9 +11,10 @@ from typing import Any
 from chalicelib.domain import lifecycle
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Status
+from chalicelib.domain.delivery import Notification
 from chalicelib.domain.lifecycle import Step
 from chalicelib.notifications.render import Email
-from chalicelib.services.ports import Notification, StaffMember
+from chalicelib.services.entities import StaffMember
 from tests.builders import complaint
 from tests.services.conftest import Desk, make_desk
 

@@ -16,7 +16,8 @@ from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.errors import InvalidTransition, Unavailable
 from chalicelib.domain.outbox import EventKind, OutboxEvent, SendHeldPayload, Subject
 from chalicelib.handlers import SWEEP_MIN_AGE
-from chalicelib.services.ports import Changes, DeliveryFailed, DeliveryUnknown
+from chalicelib.services.changes import Changes
+from chalicelib.services.ports import DeliveryFailed, DeliveryUnknown
 from tests.builders import complaint
 from tests.fakes import AnswerLost, FakeEmail, FakeNotificationLog, FakeSms, FakeStore
 from tests.provider_events import ses_event, sms_status_record

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain.delivery import Notification
 from chalicelib.domain.outbox import SubjectKind
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.notifications.render import sms_segments
-from chalicelib.services.ports import Changes, DeliveryFailed, Merchant, Notification
+from chalicelib.services.changes import Changes
+from chalicelib.services.entities import Merchant
+from chalicelib.services.ports import DeliveryFailed
 from chalicelib.services.sending import QUICK_RETRY_PAUSES
 from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeEmail, FakeSms

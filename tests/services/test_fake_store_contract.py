@@ -16,6 +16,7 @@ from tests.fakes import (
     FakeMerchantDirectory,
     FakeMetricsStore,
     FakeNotificationLog,
+    FakePaymentStore,
     FakeStaffDirectory,
     FakeStore,
 )
@@ -43,6 +44,10 @@ class TestFakePaymentStore(PaymentStoreContract):
     @pytest.fixture
     def store(self) -> FakeStore:
         return FakeStore()
+
+    @pytest.fixture
+    def payments(self, store: FakeStore) -> FakePaymentStore:
+        return FakePaymentStore(store)
 
 
 class TestFakeOutboxStore(OutboxStoreContract):

@@ -11,12 +11,12 @@ import pytest
 
 from chalicelib.domain import delivery as rules
 from chalicelib.domain.case import Status
-from chalicelib.domain.delivery import MAX_ATTEMPTS
+from chalicelib.domain.delivery import MAX_ATTEMPTS, Notification
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.lifecycle import staff_move
 from chalicelib.domain.outbox import EventKind
 from chalicelib.services.keys import sms_opt_out_key
-from chalicelib.services.ports import DeliveryFailed, Notification
+from chalicelib.services.ports import DeliveryFailed
 from chalicelib.services.sending import LEASE_SECONDS
 from tests.builders import complaint
 from tests.fakes import FakeEmail, FakeSms

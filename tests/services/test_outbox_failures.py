@@ -13,8 +13,8 @@ from chalicelib.domain.case import Case
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.handlers import sweeper
+from chalicelib.services.changes import Changes
 from chalicelib.services.outbox import MAX_ATTEMPTS, event_backoff
-from chalicelib.services.ports import Changes
 from tests.builders import complaint
 from tests.fakes import FakeScheduler, FakeStore
 from tests.services.conftest import Desk, make_desk

@@ -42,7 +42,7 @@ def test_events_in_any_order_and_repeated_end_in_one_state_and_tell_each_change_
         assert new is (event.event_id not in seen)
         seen.add(event.event_id)
     # AND the stored ledger is the payment the set of events describes
-    record = desk.store.get_payment("TX1")
+    record = desk.container.payments.get_payment("TX1")
     assert record is not None
     assert fold(record.events) == fold(sorted(set(arrived), key=lambda e: e.order))
     assert len(record.events) == len(seen)

@@ -12,7 +12,7 @@ from chalicelib.domain.case import Status
 from chalicelib.domain.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from chalicelib.domain.lifecycle import staff_move
 from chalicelib.domain.sla import pending_timers
-from chalicelib.services.ports import StaffMember
+from chalicelib.services.entities import StaffMember
 from tests.builders import complaint
 from tests.services.conftest import Desk
 

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.domain.errors import Forbidden, Unauthorized, ValidationFailed
 from chalicelib.services import cursors
-from chalicelib.services.ports import StaffMember
+from chalicelib.services.entities import StaffMember
 from chalicelib.services.staff import bearer, require_role
 from tests.services.conftest import Desk
 

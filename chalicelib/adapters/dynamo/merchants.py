@@ -6,7 +6,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters.dynamo.models import MerchantModel
 from chalicelib.adapters.errors import aws_call
-from chalicelib.services.ports import Merchant
+from chalicelib.services.entities import Merchant
 
 
 def merchant_to_model(merchant: Merchant) -> MerchantModel:

@@ -15,7 +15,7 @@ from chalicelib.domain.complaint import order_ref
 from chalicelib.domain.ledger import PaymentEvent, fold
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.domain.verdicts import PaymentQuery, Verdict
-from chalicelib.services.ports import PaymentRecord
+from chalicelib.services.changes import PaymentRecord
 
 
 def event_to_map(event: PaymentEvent) -> dict[str, Any]:
@@ -98,8 +98,9 @@ def query_from_model(m: QueryModel) -> PaymentQuery:
     )
 
 
-class PaymentReads:
-    """The ledger's reads (the writes go through the store's one transaction)."""
+class DynamoPaymentStore:
+    """The payment ledger and merchants' queries: reads (their writes go through the desk
+    store's one transaction, with the change they belong to)."""
 
     def get_payment(self, transaction_id: str) -> PaymentRecord | None:
         try:

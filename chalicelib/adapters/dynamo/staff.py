@@ -9,8 +9,9 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.adapters.dynamo.mapping import plain
 from chalicelib.adapters.dynamo.models import KeyModel, StaffModel
 from chalicelib.adapters.errors import aws_call
+from chalicelib.services.changes import NewStaff
+from chalicelib.services.entities import StaffMember
 from chalicelib.services.keys import staff_token_key as token_key
-from chalicelib.services.ports import NewStaff, StaffMember
 
 
 def staff_models(new: NewStaff, now: datetime) -> tuple[StaffModel, KeyModel]:

@@ -36,7 +36,7 @@ from chalicelib.adapters.dynamo.models import (
     StaffModel,
     TimelineModel,
 )
-from chalicelib.adapters.dynamo.payments import PaymentReads, payment_to_model, query_to_model
+from chalicelib.adapters.dynamo.payments import payment_to_model, query_to_model
 from chalicelib.adapters.dynamo.staff import staff_models
 from chalicelib.adapters.errors import aws_call, error_code, is_transient, unavailable
 from chalicelib.domain.case import (
@@ -49,8 +49,9 @@ from chalicelib.domain.case import (
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.timefmt import to_rfc3339
+from chalicelib.services.changes import CaseQuery, Changes, KeyClaim
 from chalicelib.services.keys import merchant_key
-from chalicelib.services.ports import CaseQuery, Changes, KeyClaim, KeyTaken, LimitReached
+from chalicelib.services.ports import KeyTaken, LimitReached
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class _TokenedWrite(TransactWrite):
         return super()._commit()
 
 
-class DynamoCaseStore(PaymentReads):
+class DynamoDeskStore:
     """Cases, their timelines and outbox, keys, and the payment ledger: everything one change
     writes goes through `commit`, in one transaction."""
 
