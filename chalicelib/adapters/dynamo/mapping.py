@@ -8,21 +8,19 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute
 
-from chalicelib.adapters.dynamo.models import (
-    OUTBOX_SHARDS,
+from chalicelib.adapters.dynamo.case_model import (
     WAKE_SHARDS,
     CaseModel,
     ClockRunAttr,
     ContactAttr,
     CustomerWaitAttr,
-    OutboxModel,
     PaymentAttr,
     PolicyAttr,
     ScheduleAttr,
     SecondReviewAttr,
     TargetAttr,
-    TimelineModel,
 )
+from chalicelib.adapters.dynamo.models import OUTBOX_SHARDS, OutboxModel, TimelineModel
 from chalicelib.domain.case import (
     Case,
     CustomerWait,
