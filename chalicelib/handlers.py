@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib import observability, wiring
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,15 @@ def sla_timer(event: Any) -> dict[str, str]:
     """EventBridge Scheduler target. Input: {case_id, timer, due_at, clock_epoch}."""
     payload = json.loads(event) if isinstance(event, str) else event
     if not isinstance(payload, dict):
-        log.warning("sla_timer: input is not an object: %r", event)
+        log.warning("sla_timer: input is not an object but %s", type(payload).__name__)
         return {"outcome": "invalid"}
-    outcome = wiring.container().timers.fire(payload)
+    case_id = payload.get("case_id")
+    correlation = payload.get("correlation_id")
+    with observability.working_on(
+        case_id=case_id if isinstance(case_id, str) else None,
+        correlation=correlation if isinstance(correlation, str) else None,
+    ):
+        outcome = wiring.container().timers.fire(payload)
     return {"outcome": outcome.value}
 
 
@@ -83,7 +89,7 @@ def inbound_sms(message: str) -> dict[str, str]:
     """SNS two-way SMS: a customer's reply (TD opts out of SMS)."""
     data = sns_json(message)
     if data is None:
-        log.warning("inbound sms: not JSON: %r", message[:200])
+        log.warning("inbound sms: a message that is not JSON (%d characters)", len(message))
         return {"outcome": "ignored"}
     return {"outcome": wiring.container().inbound.sms_reply(data)}
 
@@ -93,7 +99,7 @@ def ses_events(message: str) -> dict[str, Any]:
     the address; every event about a message we sent settles a send that had no answer."""
     data = sns_json(message)
     if data is None:
-        log.warning("ses events: not JSON: %r", message[:200])
+        log.warning("ses events: a message that is not JSON (%d characters)", len(message))
         return {"suppressed": 0, "receipt": "ignored"}
     from chalicelib.adapters.receipts import email_receipt
 
@@ -116,7 +122,10 @@ def sms_receipts(event: Any) -> dict[str, int]:
         counts["records"] += 1
         receipt = sms_receipt(record)
         if receipt is None:
-            log.warning("sms receipts: not a delivery-status record: %r", str(record)[:200])
+            log.warning(
+                "sms receipts: a record that is not a delivery status (keys %s)",
+                sorted(record) if isinstance(record, dict) else type(record).__name__,
+            )
             continue
         if receipts.settle(receipt) == "settled":
             counts["settled"] += 1

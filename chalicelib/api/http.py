@@ -23,6 +23,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.observability import working_on
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ def endpoint(
         @functools.wraps(view)
         def guarded(*args: Any, **view_kwargs: Any) -> Any:
             try:
-                return view(*args, **view_kwargs)
+                with working_on(case_id=view_kwargs.get("case_id")):
+                    return view(*args, **view_kwargs)
             except PayCaseError as error:
                 return error_response(error)
             except Exception as exc:

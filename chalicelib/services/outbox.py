@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.outbox import EventKind, OutboxEvent
@@ -78,7 +79,9 @@ class OutboxConsumer:
     def handle(self, event: OutboxEvent) -> bool:
         """Run the event's effects; mark it done once nothing is left to retry. Safe to call
         any number of times for the same event. Raises what its consumer raised."""
-        done = self._consumers[event.kind](event)
+        case_id = event.subject.id if event.subject.is_case else None
+        with observability.working_on(case_id=case_id, correlation=event.correlation_id):
+            done = self._consumers[event.kind](event)
         if done:
             self._store.mark_event_done(event, self._clock.now())
         return done

@@ -172,7 +172,7 @@ class Sender:
         if outcome.status == DeliveryStatus.UNKNOWN:
             self._counts.add("unanswered", f"{outcome.notification_id}:{outcome.attempts}")
         if outcome.status == DeliveryStatus.DEAD:
-            log.warning("notify: %s is dead: %s", outcome.notification_id, outcome.last_error)
+            log.warning("notify: %s is dead", outcome.notification_id)
         return replace(outcome, lease_until=None)
 
     def _record_lost_lease(self, notification: Notification) -> Notification:

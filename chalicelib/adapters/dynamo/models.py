@@ -80,6 +80,7 @@ class OutboxModel(Model):
     created_at = UTCDateTimeAttribute()
     pending_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    correlation_id = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     last_error = UnicodeAttribute(null=True)
     done_at = UTCDateTimeAttribute(null=True)

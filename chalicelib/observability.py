@@ -1,0 +1,97 @@
+"""Structured logs and metrics, with AWS Lambda Powertools for Python.
+
+Logs: every `chalicelib.*` logger writes one JSON object per line through Powertools' Logger,
+with the function, its cold start, the correlation id (API Gateway's request id, carried from the
+request into every outbox event it writes, and from an event into the events and schedules its
+consumer writes, so one complaint can be followed from its POST to its SMS) and the `case_id`
+being worked on. No line may carry a phone number, an email address, a token, a secret, a code or
+a customer's words: the code logs ids only, and the formatter masks whatever number, address or
+token still slips into a message or an exception (a provider's error text, say).
+
+Metrics: CloudWatch embedded metric format (Powertools' `single_metric`), namespace `PayCase`,
+dimensions of low cardinality only (a category, a clock, a channel, a verdict; never an id).
+
+Importing this module costs Powertools' import (about 40 ms; `make bench` measures `import app`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from chalicelib.domain.contact import redact
+
+NAMESPACE = "PayCase"
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "paycase")
+# Credentials PayCase issues: case access tokens, staff and session tokens, merchant secrets.
+_TOKEN = re.compile(r"\b(?:ct|st|ss|msk|whsec)_[A-Za-z0-9_\-]{8,}")
+
+
+def scrub(text: str) -> str:
+    """`text` with phone, card and account numbers, email addresses and tokens masked."""
+    return _TOKEN.sub("***", redact(text))
+
+
+class ScrubbingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines, each scrubbed of personal data as a last line of defence."""
+
+    def serialize(self, log: Any) -> str:
+        return scrub(super().serialize(log))
+
+
+logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter())
+
+
+def _install() -> None:
+    """Route every `chalicelib.*` module logger through the Powertools handler and formatter
+    (the formatter holds the keys appended per invocation)."""
+    package = logging.getLogger("chalicelib")
+    package.handlers = [logger.registered_handler]
+    package.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+    package.propagate = False
+
+
+_install()
+
+
+def correlation_id() -> str | None:
+    value = logger.get_correlation_id()
+    return str(value) if value else None
+
+
+@contextmanager
+def working_on(*, case_id: str | None = None, correlation: str | None = None) -> Iterator[None]:
+    """Log lines inside name the case (and the correlation id) they are about."""
+    previous = correlation_id()
+    if correlation:
+        logger.set_correlation_id(correlation)
+    if case_id:
+        logger.append_keys(case_id=case_id)
+    try:
+        yield
+    finally:
+        if case_id:
+            logger.remove_keys(["case_id"])
+        if correlation:
+            logger.set_correlation_id(previous)
+
+
+def count(name: str, value: float = 1, **dimensions: str) -> None:
+    """One metric data point now (an EMF line on stdout, which CloudWatch turns into the metric).
+    Never raises: a metric must not fail the work it counts."""
+    try:
+        with single_metric(
+            name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE
+        ) as metric:
+            for key, dimension in dimensions.items():
+                metric.add_dimension(name=key, value=str(dimension))
+    except Exception:  # pragma: no cover - a malformed metric is a bug worth a log line only
+        logging.getLogger(__name__).exception("metrics: could not emit %s", name)
