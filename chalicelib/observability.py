@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,17 +28,19 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain.contact import redact
+from chalicelib.domain.contact import mask_numbers
 
 NAMESPACE = "PayCase"
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "paycase")
 # Credentials PayCase issues: case access tokens, staff and session tokens, merchant secrets.
 _TOKEN = re.compile(r"\b(?:ct|st|ss|msk|whsec)_[A-Za-z0-9_\-]{8,}")
+# An address's domain ends in letters, so ids such as `case_received@v1.0` are left as they are.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 
 def scrub(text: str) -> str:
     """`text` with phone, card and account numbers, email addresses and tokens masked."""
-    return _TOKEN.sub("***", redact(text))
+    return _TOKEN.sub("***", _EMAIL.sub("***@***", mask_numbers(text)))
 
 
 class ScrubbingFormatter(LambdaPowertoolsFormatter):
@@ -47,7 +50,20 @@ class ScrubbingFormatter(LambdaPowertoolsFormatter):
         return scrub(super().serialize(log))
 
 
-logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter())
+class _Stdout(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stdout` is when a line is written (Lambda's, the local
+    runner's, a test's capture), not the one there was at import."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+logger = Logger(service=SERVICE, logger_formatter=ScrubbingFormatter(), logger_handler=_Stdout())
 
 
 def _install() -> None:

@@ -23,7 +23,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from chalicelib.observability import working_on
+from chalicelib.observability import count, working_on
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def error_response(error: PayCaseError) -> Response:
     headers = {}
     if isinstance(error, Unavailable):
         headers["Retry-After"] = str(error.retry_after)
+        count("Unavailable503")
     if error.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
     return json_response({"error": body}, STATUS.get(error.code, 400), headers)

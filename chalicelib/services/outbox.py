@@ -51,16 +51,6 @@ def event_backoff(attempts: int) -> timedelta:
     return min(delay, BACKOFF_CAP)
 
 
-def count_given_up() -> None:
-    """One event given up, as the `PayCase/OutboxEventsFailed` metric (its alarm pages)."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    with single_metric(
-        name="OutboxEventsFailed", unit=MetricUnit.Count, value=1, namespace="PayCase"
-    ):
-        pass
-
-
 def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:500]
 
@@ -112,7 +102,7 @@ class OutboxConsumer:
                     _describe(exc),
                 )
                 self._store.give_up_event(event, now)
-                count_given_up()
+                observability.count("OutboxEventsFailed")  # its alarm pages
             elif attempts:
                 self._store.postpone_event(event, now + event_backoff(attempts))
         except Exception:  # the store is down too: the event stays pending as it was
