@@ -32,24 +32,46 @@ def sla_timer(event: Any) -> dict[str, str]:
     return {"outcome": outcome.value}
 
 
+# How many of a batch's subjects are worked on at once (each subject's events in order).
+BATCH_WORKERS = 8
+
+
 def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
-    """DynamoDB stream batch of the outbox table. Handles INSERTs in order and reports the first
-    failure (ReportBatchItemFailures), so Lambda retries from there; every consumer is
-    idempotent, so records before it may safely run again."""
+    """DynamoDB stream batch of the outbox table. The INSERTs of one subject (a case, a query)
+    are handled in order, different subjects at the same time (their messages are sent
+    concurrently). The earliest record that failed is reported (ReportBatchItemFailures), so
+    Lambda retries from there; every consumer is idempotent, so records after it that did
+    succeed may safely run again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    groups: dict[str, list[Any]] = {}
+    for record in records:
+        if record.event_name == "INSERT" and record.new_image:
+            subject = str(record.new_image.get("case_id", {}).get("S", ""))
+            groups.setdefault(subject, []).append(record)
+    if not groups:
+        return {"batchItemFailures": []}
+    consumer = wiring.container().outbox
+    with ThreadPoolExecutor(max_workers=min(BATCH_WORKERS, len(groups))) as pool:
+        failures = list(pool.map(lambda group: _handle_in_order(consumer, group), groups.values()))
+    failed = [seq for seq in failures if seq is not None]
+    if not failed:
+        return {"batchItemFailures": []}
+    return {"batchItemFailures": [{"itemIdentifier": min(failed, key=int)}]}
+
+
+def _handle_in_order(consumer: Any, records: list[Any]) -> str | None:
+    """One subject's records in order; the sequence number of the first that failed."""
     from chalicelib.adapters.dynamo.mapping import event_from_model
     from chalicelib.adapters.dynamo.models import OutboxModel
 
-    consumer = wiring.container().outbox
     for record in records:
-        if record.event_name != "INSERT" or not record.new_image:
-            continue
         try:
-            event = event_from_model(OutboxModel.from_raw_data(record.new_image))
-            consumer.attempt(event)
+            consumer.attempt(event_from_model(OutboxModel.from_raw_data(record.new_image)))
         except Exception:
             log.exception("outbox: record %s failed", record.sequence_number)
-            return {"batchItemFailures": [{"itemIdentifier": record.sequence_number}]}
-    return {"batchItemFailures": []}
+            return str(record.sequence_number)
+    return None
 
 
 def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:

@@ -79,25 +79,31 @@ _install()
 
 
 def correlation_id() -> str | None:
-    value = logger.get_correlation_id()
+    """The correlation id of the work this thread is doing (a consumer's event), else the
+    invocation's (the request's)."""
+    value = logger.thread_safe_get_current_keys().get("correlation_id")
+    value = value or logger.get_correlation_id()
     return str(value) if value else None
 
 
 @contextmanager
 def working_on(*, case_id: str | None = None, correlation: str | None = None) -> Iterator[None]:
-    """Log lines inside name the case (and the correlation id) they are about."""
-    previous = correlation_id()
-    if correlation:
-        logger.set_correlation_id(correlation)
-    if case_id:
-        logger.append_keys(case_id=case_id)
+    """Log lines inside (on this thread: the stream handler works on several events at once)
+    name the case and the correlation id they are about."""
+    keys = {
+        name: value
+        for name, value in (("case_id", case_id), ("correlation_id", correlation))
+        if value
+    }
+    before = logger.thread_safe_get_current_keys()
+    logger.thread_safe_append_keys(**keys)
     try:
         yield
     finally:
-        if case_id:
-            logger.remove_keys(["case_id"])
-        if correlation:
-            logger.set_correlation_id(previous)
+        logger.thread_safe_remove_keys(list(keys))
+        restore = {name: before[name] for name in keys if name in before}
+        if restore:
+            logger.thread_safe_append_keys(**restore)
 
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:

@@ -205,6 +205,9 @@ def test_outbox_event_source_bounded_retries_with_dead_letters(
     assert 0 <= source["MaximumRetryAttempts"] <= 10
     assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # AND each shard is read by several batches at once (a case's events stay in order: they
+    # share its partition key)
+    assert 2 <= source["ParallelizationFactor"] <= 10
     (queue,) = references(source["DestinationConfig"]["OnFailure"]["Destination"])
     assert dev_template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
 
