@@ -34,6 +34,18 @@ def sla_timer(event: Any) -> dict[str, str]:
 
 # How many of a batch's subjects are worked on at once (each subject's events in order).
 BATCH_WORKERS = 8
+_pool: Any = None
+
+
+def _workers() -> Any:
+    """One pool for the container's life: its threads keep their AWS clients (PynamoDB makes
+    one per thread), so a batch does not pay for making them again."""
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max_workers=BATCH_WORKERS, thread_name_prefix="outbox")
+    return _pool
 
 
 def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
@@ -42,8 +54,6 @@ def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
     concurrently). The earliest record that failed is reported (ReportBatchItemFailures), so
     Lambda retries from there; every consumer is idempotent, so records after it that did
     succeed may safely run again."""
-    from concurrent.futures import ThreadPoolExecutor
-
     groups: dict[str, list[Any]] = {}
     for record in records:
         if record.event_name == "INSERT" and record.new_image:
@@ -52,8 +62,9 @@ def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
     if not groups:
         return {"batchItemFailures": []}
     consumer = wiring.container().outbox
-    with ThreadPoolExecutor(max_workers=min(BATCH_WORKERS, len(groups))) as pool:
-        failures = list(pool.map(lambda group: _handle_in_order(consumer, group), groups.values()))
+    failures = list(
+        _workers().map(lambda group: _handle_in_order(consumer, group), groups.values())
+    )
     failed = [seq for seq in failures if seq is not None]
     if not failed:
         return {"batchItemFailures": []}
