@@ -140,7 +140,10 @@ def test_merge_template_extends_only_generated_resources(
     resources = dev_template["Resources"]
     # THEN chalice generated each of them (a renamed logical id would leave a typeless resource),
     # and the outbox event source kept the type chalice gave it
-    assert sorted(extended) == ["InboundSms", "OutboxConsumer", "RestAPI", "SesEvents", "SlaTimer"]
+    functions = ["APIHandler", "InboundSms", "OutboxConsumer", "SesEvents", "SlaTimer"]
+    functions += ["SmsReceipts", "Sweeper"]
+    roles = [f"{'ApiHandler' if name == 'APIHandler' else name}Role" for name in functions]
+    assert sorted(extended) == sorted([*functions, *roles, "RestAPI"])
     assert all("Type" in resources[name] for name in extended)
     assert resources["SlaTimer"]["Properties"]["Handler"] == "app.sla_timer"
     assert resources["OutboxConsumer"]["Properties"]["Handler"] == "app.outbox_consumer"
@@ -172,10 +175,14 @@ def test_tables_retained_encrypted_and_recoverable(dev_template: dict[str, Any])
     for name, table in _tables_by_suffix(dev_template).items():
         properties = table["Properties"]
         # THEN it survives stack deletion and replacement, bills on demand, is encrypted at rest
-        # and restorable to a point in time
+        # under the stack's data key and restorable to a point in time
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain", name
         assert properties["BillingMode"] == "PAY_PER_REQUEST", name
-        assert properties["SSESpecification"] == {"SSEEnabled": True}, name
+        assert properties["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Ref": "DataKey"},
+        }, name
         assert properties["PointInTimeRecoverySpecification"] == {
             "PointInTimeRecoveryEnabled": True
         }, name
@@ -276,7 +283,10 @@ def test_scheduler_role_invokes_sla_timer_and_dead_letters(dev_template: dict[st
     statements += [s for document in attached for s in document["Statement"]]
     # WHEN its trust policy and permissions are read
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    granted = {(s["Action"], json.dumps(s["Resource"], sort_keys=True)) for s in statements}
+    granted = {
+        (json.dumps(s["Action"]).strip('"'), json.dumps(s["Resource"], sort_keys=True))
+        for s in statements
+    }
     # THEN only EventBridge Scheduler of this account may assume it, under the name the Lambda
     # policy lets the functions pass, and it may invoke sla_timer and dead-letter to its queue
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
@@ -410,7 +420,11 @@ def test_merchant_key_usable_by_api_handler(dev_template: dict[str, Any]) -> Non
     assert grant["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": purpose}}
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
-    (alias,) = resources_of_type(dev_template, "AWS::KMS::Alias").values()
+    (alias,) = [
+        alias
+        for alias in resources_of_type(dev_template, "AWS::KMS::Alias").values()
+        if alias["Properties"]["TargetKeyId"] == {"Ref": "MerchantSecretsKey"}
+    ]
     assert with_stage(alias["Properties"]["AliasName"], STAGE) == (
         f"alias/paycase-{STAGE}-merchant-secrets"
     )
@@ -486,6 +500,22 @@ def _required_permissions(stage: str, merge_template: dict[str, Any]) -> list[tu
     for queue in resources_of_type(merge_template, "AWS::SQS::Queue").values():
         name = with_stage(queue["Properties"]["QueueName"], stage)
         required.append(("sqs:SendMessage", arn.format("sqs", name), {}))
+    return required + _data_key_permissions(stage, resources)
+
+
+def _data_key_permissions(stage: str, resources: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Tables, their stream and the failure queues are encrypted under the data key: DynamoDB
+    and SQS use it on the caller's behalf, and so does Lambda for the functions' environment."""
+    data_alias = with_stage(resources["DataKeyAlias"]["Properties"]["AliasName"], stage)
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data-key-id"
+    required: list[tuple[Any, ...]] = []
+    for service in ("dynamodb", "sqs", "lambda"):
+        via = {
+            "kms:ResourceAliases": [data_alias],
+            "kms:ViaService": f"{service}.{REGION}.amazonaws.com",
+        }
+        for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+            required.append((action, key, via))
     return required
 
 
@@ -500,7 +530,7 @@ def test_iam_policy_allows_adapter_calls(stage: str, merge_template: dict[str, A
         for action, resource, context in _required_permissions(stage, merge_template)
         if not allows(policy, action, resource, context)
     ]
-    # THEN every one is allowed (KMS is granted by the key policy instead: see
+    # THEN every one is allowed (the merchant key's use is also granted by its key policy: see
     # test_merchant_key_usable_by_api_handler)
     assert missing == []
 
@@ -557,16 +587,34 @@ def test_alarm_email_subscription_is_optional(dev_template: dict[str, Any]) -> N
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_iam_policy_lets_functions_use_only_the_merchant_key(stage: str) -> None:
+    # GIVEN the stage's Lambda policy
     policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    (grant,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
-    assert set(grant["Action"]) == {"kms:Encrypt", "kms:Decrypt"}
-    condition = grant["Condition"]
-    assert condition["StringEquals"] == {
-        "kms:EncryptionContext:purpose": secret_context("m")["purpose"]
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/any-key-id"
+    merchant = {
+        "kms:EncryptionContext:purpose": secret_context("m")["purpose"],
+        "kms:ResourceAliases": [f"alias/paycase-{stage}-merchant-secrets"],
     }
-    assert condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == (
-        f"alias/paycase-{stage}-merchant-secrets"
+    # THEN the functions seal and open merchant secrets with the merchant key, in its context only
+    assert allows(policy, "kms:Encrypt", key, merchant)
+    assert allows(policy, "kms:Decrypt", key, merchant)
+    assert not allows(
+        policy, "kms:Decrypt", key, {**merchant, "kms:EncryptionContext:purpose": "x"}
     )
+    # AND use the data key only through the services that encrypt with it, never directly
+    data = {"kms:ResourceAliases": [f"alias/paycase-{stage}-data"]}
+    assert not allows(policy, "kms:Decrypt", key, data)
+    for service in ("dynamodb", "sqs"):
+        via = {**data, "kms:ViaService": f"{service}.{REGION}.amazonaws.com"}
+        assert allows(policy, "kms:Decrypt", key, via)
+        assert not allows(policy, "kms:Encrypt", key, via)
+    s3 = {**data, "kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    assert not allows(policy, "kms:Decrypt", key, s3)
+    # AND no other key
+    other = {
+        "kms:ResourceAliases": ["alias/other"],
+        "kms:ViaService": f"sqs.{REGION}.amazonaws.com",
+    }
+    assert not allows(policy, "kms:Decrypt", key, other)
 
 
 def test_replies_and_bounces_reach_their_handlers(dev_template: dict[str, Any]) -> None:
@@ -605,6 +653,7 @@ def test_sms_delivery_status_is_logged_and_read_by_sms_receipts(
     groups = {
         name: group["Properties"]["LogGroupName"]["Fn::Sub"]
         for name, group in resources_of_type(dev_template, "AWS::Logs::LogGroup").items()
+        if name != "ApiAccessLogGroup"
     }
     prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
     # THEN SNS's two delivery-status log groups exist, under the names SNS writes to
