@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .tools/checkov
 STAGE ?= dev
 
-SLOW_TIERS := not e2e and not infra and not soak and not chaos
+SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
 
 .PHONY: run test check lint typecheck unit adapters api integration e2e fuzz infra bench reset package admin deps tools clean
 
@@ -37,7 +37,7 @@ run: deps
 test: deps tools lint typecheck
 	$(PY) -m pytest -q --durations=15 tests
 
-## The quick loop: every tier but the slow ones (e2e, infra, soak, chaos), fewer examples.
+## The quick loop: every tier but the slow ones (e2e, fuzz, infra, soak, chaos), fewer examples.
 check: deps lint typecheck
 	HYPOTHESIS_PROFILE=quick $(PY) -m pytest -q -m "$(SLOW_TIERS)" tests
 

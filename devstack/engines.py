@@ -166,8 +166,10 @@ def start_moto(env: LocalEnv) -> Child:
 
 
 def start_api(env: LocalEnv, stdout: IO[bytes] | int | None = None) -> Child:
-    chalice = str(Path(sys.executable).with_name("chalice"))
-    args = [chalice, "local", "--stage", "local", "--port", str(env.api_port), "--no-autoreload"]
+    # Chalice's local server (`chalice local`), answering like API Gateway for what no route
+    # handles: see devstack/api_server.py.
+    args = [sys.executable, "-m", "devstack.api_server", "--stage", "local"]
+    args += ["--port", str(env.api_port)]
     child = Child("api", args, env=env.app_environment(), stdout=stdout)
     wait_until(
         lambda: http_ok(f"{env.api_url}/v1/health") or not child.alive(), "chalice local", 90

@@ -42,7 +42,7 @@ for name in ("PAYCASE_DYNAMODB_ENDPOINT", "PAYCASE_AWS_ENDPOINT", "PAYCASE_CLOCK
 # -- tiers and profiles ---------------------------------------------------------------------------
 
 # A tier's directory marks its tests, so `-m "not e2e"` and the like select whole tiers.
-TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra"}
+TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra", "fuzz": "fuzz"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,6 +17,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.domain import limits
 from chalicelib.domain.errors import (
+    MethodNotAllowed,
     PayCaseError,
     PayloadTooLarge,
     Unavailable,
@@ -34,6 +35,7 @@ STATUS = {
     "unauthorized": 401,
     "forbidden": 403,
     "not_found": 404,
+    "method_not_allowed": 405,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "invalid_transition": 409,
@@ -64,6 +66,8 @@ def error_response(error: PayCaseError) -> Response:
         count("Unavailable503")
     if error.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
     return json_response({"error": body}, STATUS.get(error.code, 400), headers)
 
 

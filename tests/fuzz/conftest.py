@@ -1,0 +1,55 @@
+"""The fuzz tier: schemathesis runs the served OpenAPI document against the whole local stack
+(started once for the session on free ports, as `make run` starts it), with real credentials per
+operation (tests/fuzz/world.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.engines import free_port
+from tests.fuzz.world import World, build_world
+from tests.local_stack import Stack
+from tests.working_week import working_monday_10am
+
+pytestmark = pytest.mark.fuzz
+
+
+@pytest.fixture(scope="session")
+def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    ports = {"PORT": free_port(), "DYNAMODB_PORT": free_port(), "MOTO_PORT": free_port()}
+    stack = Stack(Path(tmp_path_factory.mktemp("fuzz")) / "local", ports)
+    try:
+        stack.start()
+        # A working-day morning on the test clock: messages go out at once, not after quiet hours.
+        admin = stack.credentials()["staff_tokens"]["admin"]
+        start = {"set": working_monday_10am().isoformat()}
+        assert stack.call("POST", "/v1/dev/clock", start, token=admin)[0] == 200
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def world(fuzz_stack: Stack) -> World:
+    return build_world(fuzz_stack)
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def served_schema(fuzz_stack: Stack, world: World) -> Any:
+    """The document the stack serves, exactly as clients read it."""
+    import schemathesis
+
+    schema = schemathesis.openapi.from_url(f"{fuzz_stack.api}/v1/openapi.json")
+    schema.config.update(base_url=fuzz_stack.api)
+    return schema
