@@ -555,6 +555,26 @@ def test_gateway_responses_use_the_error_format(
     assert int(response["StatusCode"]) == STATUS[code]
 
 
+def test_gateway_answers_what_no_route_handles_in_the_error_format(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN the answers API Gateway gives on its own (a REST API answers both an unknown path and
+    # a method the path does not take with MISSING_AUTHENTICATION_TOKEN, with or without an
+    # Authorization header)
+    (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
+    responses = api["Properties"]["GatewayResponses"]
+    # THEN that one is the API's 404 (test_gateway_response_unknown_path_not_found), and any other
+    # 4XX of API Gateway's own keeps its status but still comes in the error format
+    fallback = responses["DEFAULT_4XX"]
+    assert "StatusCode" not in fallback
+    template = fallback["ResponseTemplates"]["application/json"]
+    # ($context.error.messageString is API Gateway's message, already a quoted JSON string)
+    body = json.loads(template.replace("$context.error.messageString", '"Forbidden"'))
+    assert set(body["error"]) == {"code", "message"}
+    content_type = fallback["ResponseParameters"]["Headers"]["Content-Type"]
+    assert content_type.strip("'").startswith("application/json")
+
+
 def test_gateway_default_5xx_keeps_status_but_uses_the_error_format(
     dev_template: dict[str, Any],
 ) -> None:
