@@ -24,7 +24,7 @@ from chalicelib.api.openapi import document
 from tests.fuzz.world import World, describe
 
 pytestmark = pytest.mark.fuzz
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 # Operations a healthy stack can only refuse: nothing for them to act on.
 ONLY_REFUSED = {
     "POST /v1/admin/outbox/{event_ref}/retry": "no outbox event gives up on a healthy stack",
