@@ -52,6 +52,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, marker))
 
 
+# The fuzz tier's stack boots in the background shortly before its first test (tests/fuzz/boot.py);
+# these hooks live here because pytest calls a test-setup hook only from conftests above the test.
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(item.get_closest_marker("fuzz") for item in session.items):
+        from tests.fuzz.boot import plan
+
+        plan(session.items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if "tests.fuzz.boot" in sys.modules:
+        sys.modules["tests.fuzz.boot"].maybe_begin(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "tests.fuzz.boot" in sys.modules:
+        sys.modules["tests.fuzz.boot"].BOOT.end()
+
+
 def _hypothesis_profiles() -> None:
     """Every property test runs under one profile: `ci` (fixed seed, as CI runs) unless
     HYPOTHESIS_PROFILE names another; `quick` is what `make check` uses."""
