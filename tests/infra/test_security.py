@@ -204,7 +204,7 @@ def test_api_writes_encrypted_access_logs_and_traces(dev_template: dict[str, Any
     assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
 
 
-@pytest.mark.parametrize(("handler", "limit"), [("app.outbox_consumer", 10), ("app.sweeper", 1)])
+@pytest.mark.parametrize(("handler", "limit"), [("app.outbox_consumer", 20), ("app.sweeper", 1)])
 def test_functions_that_send_sms_have_reserved_concurrency(
     dev_template: dict[str, Any], handler: str, limit: int
 ) -> None:
