@@ -106,9 +106,20 @@ def working_on(*, case_id: str | None = None, correlation: str | None = None) ->
             logger.thread_safe_append_keys(**restore)
 
 
+# Metrics an alarm watches across all their dimensions: each is also counted by `service` alone
+# (an alarm cannot add up a metric's dimensions; this total is what it watches).
+ALARMED = frozenset({"SlaBreaches", "MessagesDead"})
+
+
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     """One metric data point now (an EMF line on stdout, which CloudWatch turns into the metric).
     Never raises: a metric must not fail the work it counts."""
+    _emit(name, value, dimensions)
+    if name in ALARMED and dimensions:
+        _emit(name, value, {})
+
+
+def _emit(name: str, value: float, dimensions: dict[str, str]) -> None:
     try:
         with single_metric(
             name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE

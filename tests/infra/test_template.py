@@ -664,18 +664,63 @@ def test_replies_and_bounces_reach_their_handlers(dev_template: dict[str, Any]) 
     assert policy["Principal"] == {"Service": "ses.amazonaws.com"}
 
 
+def test_every_function_logs_json_to_a_group_kept_as_long_as_the_stack_says(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN every function of the packaged template
+    resources = dev_template["Resources"]
+    functions = resources_of_type(dev_template, "AWS::Serverless::Function")
+    assert len(functions) >= 7
+    for logical_id, function in functions.items():
+        # WHEN its logging is read
+        config = function["Properties"]["LoggingConfig"]
+        group = resources[config["LogGroup"]["Ref"]]["Properties"]
+        # THEN it logs JSON (Powertools' lines as they are), at INFO, to a group of its own
+        # kept for the stack's retention and encrypted with the stack's data key
+        assert (config["LogFormat"], config["ApplicationLogLevel"]) == ("JSON", "INFO"), logical_id
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical_id
+        assert group["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, logical_id
+    names = {
+        resources[f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"][
+            "LogGroupName"
+        ]["Fn::Sub"]
+        for f in functions.values()
+    }
+    assert len(names) == len(functions)
+
+
+def test_alarms_watch_breaches_and_dead_messages_and_a_dashboard_shows_them(
+    dev_template: dict[str, Any],
+) -> None:
+    resources = dev_template["Resources"]
+    for logical_id, metric in (
+        ("SlaBreachesAlarm", "SlaBreaches"),
+        ("MessagesDeadAlarm", "MessagesDead"),
+        ("OutboxEventsFailedAlarm", "OutboxEventsFailed"),
+    ):
+        alarm = resources[logical_id]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("PayCase", metric)
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "paycase"}]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for shown in ("ComplaintsFiled", "SlaBreaches", "MessagesDead", "OutboxEventsFailed"):
+        assert shown in body
+    for alarm_id in ("SlaBreachesAlarm", "MessagesDeadAlarm", "Api5xxAlarm"):
+        assert f"${{{alarm_id}.Arn}}" in body
+
+
 def test_sms_delivery_status_is_logged_and_read_by_sms_receipts(
     dev_template: dict[str, Any],
 ) -> None:
     # GIVEN the SMS delivery-status resources of the packaged template
     resources = dev_template["Resources"]
     receipts = function_by_handler(dev_template, "app.sms_receipts")
+    prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
     groups = {
         name: group["Properties"]["LogGroupName"]["Fn::Sub"]
         for name, group in resources_of_type(dev_template, "AWS::Logs::LogGroup").items()
-        if name != "ApiAccessLogGroup"
+        if group["Properties"]["LogGroupName"]["Fn::Sub"].startswith(prefix)
     }
-    prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
     # THEN SNS's two delivery-status log groups exist, under the names SNS writes to
     assert sorted(groups.values()) == [prefix, prefix + "/Failure"]
     # AND the custom resource turns logging on for every SMS, with a role only SNS assumes
