@@ -133,7 +133,9 @@ class Infrastructure:
         logging.getLogger("pynamodb.settings").setLevel(logging.WARNING)
         logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
 
-        from chalicelib.adapters.deadlines import DYNAMODB
+        from chalicelib.adapters.deadlines import DYNAMODB, install
+
+        install()  # before PynamoDB makes any client
 
         s = self.settings
         bind(s.table_prefix, s.region, s.dynamodb_endpoint)
@@ -151,7 +153,9 @@ class Infrastructure:
             import boto3
             from botocore.config import Config
 
-            from chalicelib.adapters.deadlines import budget_for
+            from chalicelib.adapters.deadlines import budget_for, install
+
+            install()
 
             config = Config(**budget_for(service).botocore_config())
             self._clients[service] = boto3.session.Session().client(

@@ -103,6 +103,10 @@ def moto_session() -> Iterator[tuple[Container, MotoState]]:
 @pytest.fixture
 def moto_base(moto_session: tuple[Container, MotoState]) -> Container:
     """The shared moto, put back to its just-provisioned state for this test."""
+    from chalicelib.adapters.dynamo.models import bind
+
     base, state = moto_session
     state.restore()
+    # A test that built a container for another stage bound the models elsewhere.
+    bind(base.settings.table_prefix, base.settings.region, base.settings.dynamodb_endpoint)
     return base

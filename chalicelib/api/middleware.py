@@ -14,7 +14,17 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from chalice.app import ConvertToMiddleware, Request
 
+from chalicelib.adapters.deadlines import REQUEST_SECONDS, within
 from chalicelib.observability import logger
+
+
+def request_seconds(context: Any) -> float:
+    """How long the request's AWS calls may go on starting: the request budget, or less when
+    the function has less time left (leaving an attempt's worth to answer)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    left = remaining() / 1000 - 4 if callable(remaining) else REQUEST_SECONDS
+    return max(0.0, min(REQUEST_SECONDS, left))
+
 
 _event = ConvertToMiddleware(logger.inject_lambda_context(clear_state=True))
 _request = ConvertToMiddleware(
@@ -36,6 +46,7 @@ def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
     def respond(request: Any) -> Any:
         if not logger.get_correlation_id():
             logger.set_correlation_id(context.aws_request_id)
-        return get_response(request)
+        with within(request_seconds(context)):
+            return get_response(request)
 
     return _request(event, respond)

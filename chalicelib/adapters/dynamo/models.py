@@ -301,7 +301,10 @@ def bind(prefix: str, region: str, host: str | None = None) -> None:
     for model in MODELS:
         if not hasattr(model, "_table_suffix"):
             model._table_suffix = model.Meta.table_name  # type: ignore[attr-defined]
-        model.Meta.table_name = prefix + table_suffix(model)
+        name = prefix + table_suffix(model)
+        if (model.Meta.table_name, model.Meta.region, model.Meta.host) == (name, region, host):
+            continue  # bound so already: keep its connection (and its clients)
+        model.Meta.table_name = name
         model.Meta.region = region
         model.Meta.host = host
         model.Meta.connect_timeout_seconds = DYNAMODB.connect_seconds
