@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.adapters.errors import error_code, http_status
 from chalicelib.services.ports import DeliveryFailed, DeliveryUnknown
 
@@ -45,7 +47,12 @@ _SNS_PERMANENT = frozenset({"InvalidParameter", "InvalidParameterValue", "OptedO
 
 # The SES message tag that carries a message's notification id (its events echo it back).
 EMAIL_TAG = "notification"
+# The tag that carries the correlation id of the request that led to the message, so SES's
+# events for it can be found from the complaint's POST (SNS SMS takes no tags: its delivery
+# logs are found by the message id, which the send's log line names beside the correlation id).
+CORRELATION_TAG = "correlation_id"
 _TAG_LIMIT = 256
+_TAG_VALUE = re.compile(r"[A-Za-z0-9_.@-]{1,256}")
 
 
 def email_tag(notification_id: str) -> str | None:
@@ -135,11 +142,17 @@ class SesEmail:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
+        tags = []
         tag = email_tag(reference)
         if tag is not None:
-            request["EmailTags"] = [{"Name": EMAIL_TAG, "Value": tag}]
+            tags.append({"Name": EMAIL_TAG, "Value": tag})
         else:
             log.warning("email: %s is too long to tag; its events cannot settle it", reference)
+        correlation = observability.correlation_id()
+        if correlation and _TAG_VALUE.fullmatch(correlation):
+            tags.append({"Name": CORRELATION_TAG, "Value": correlation})
+        if tags:
+            request["EmailTags"] = tags
         try:
             response = self._client.send_email(**request)
         except Exception as exc:

@@ -171,6 +171,9 @@ class Sender:
             log.warning("notify: %s had no answer: %s", claimed.notification_id, lost.reason)
             reason = f"no answer ({lost.reason}): it may have been sent"
             return rules.unanswered(claimed, reason, now), None
+        # The provider's message id beside the correlation id: how SNS's delivery log of this SMS
+        # (or SES's events of this email) is found from the request that caused it.
+        log.info("notify: %s sent as provider message %s", claimed.notification_id, provider_id)
         return rules.sent(claimed, now, provider_id), rendered
 
     def _after_save(self, outcome: Notification, written: bool) -> Notification:

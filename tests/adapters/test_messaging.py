@@ -17,8 +17,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
-from chalicelib import wiring
+from chalicelib import observability, wiring
 from chalicelib.adapters.messaging import (
+    CORRELATION_TAG,
     EMAIL_TAG,
     SesEmail,
     SnsSms,
@@ -82,6 +83,43 @@ def test_email_carries_its_notification_id_as_a_tag(container: wiring.Container)
     [tag] = [t for t in json.loads(request.body)["EmailTags"] if t["Name"] == EMAIL_TAG]
     assert set(tag["Value"]) <= TAG_ALPHABET
     assert notification_of_tag(tag["Value"]) == NOTIFICATION_ID
+
+
+def _tags_of_email_sent(container: wiring.Container, correlation: str | None) -> dict[str, str]:
+    seen: list[Any] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        seen.append(request)
+
+    events = container.client("sesv2").meta.events
+    events.register_first("before-send.sesv2.SendEmail", capture)
+    try:
+        email = SesEmail(container.client("sesv2"), "no-reply@paycase.example")
+        with observability.working_on(correlation=correlation):
+            email.send_email("a@example.com", "s", "t", "<p>t</p>", reference=NOTIFICATION_ID)
+    finally:
+        events.unregister("before-send.sesv2.SendEmail", capture)
+    [request] = seen
+    return {t["Name"]: t["Value"] for t in json.loads(request.body)["EmailTags"]}
+
+
+def test_email_carries_the_correlation_id_of_the_work_that_sent_it(
+    container: wiring.Container,
+) -> None:
+    # GIVEN a consumer working on an event of API Gateway request 0f3c...-a1
+    request_id = "0f3c2a8e-5b1d-4c6e-9f7a-2d8b1e4c6a01"
+    # WHEN it sends the email, THEN SES gets the request id as a tag beside the notification id
+    tags = _tags_of_email_sent(container, request_id)
+    assert tags[CORRELATION_TAG] == request_id
+    assert notification_of_tag(tags[EMAIL_TAG]) == NOTIFICATION_ID
+
+
+def test_email_leaves_out_a_correlation_id_ses_could_not_take(
+    container: wiring.Container,
+) -> None:
+    # a client-chosen correlation id with characters SES refuses in a tag is left out, not sent
+    assert CORRELATION_TAG not in _tags_of_email_sent(container, "trace id/with spaces")
+    assert CORRELATION_TAG not in _tags_of_email_sent(container, None)
 
 
 def test_email_tag_round_trips_every_id_shape() -> None:
