@@ -13,12 +13,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+# The functions' JSON log lines and metrics would bury the figures: warnings only, no EMF.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import tests.conftest  # noqa: F401 - the test settings (keys, fake credentials) for the bench too
 from bench import aws_calls, dispatch, imports, queue, schedules
 from chalicelib.settings import Settings
-from devstack.engines import free_port, start_dynamodb
+from devstack.engines import free_port, start_dynamodb, start_moto
 from devstack.env import LocalEnv
 
 
@@ -32,17 +34,18 @@ def main() -> int:
     print(f"PayCase benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}")
     results = imports.run()
     with tempfile.TemporaryDirectory() as tmp:
-        env = LocalEnv(Path(tmp), dynamodb_port=free_port())
+        env = LocalEnv(Path(tmp), dynamodb_port=free_port(), moto_port=free_port())
+        env.logs.mkdir(parents=True, exist_ok=True)
         dynamodb = start_dynamodb(env, in_memory=True)
-        moto_port = free_port()
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        moto.start()
+        # moto in a process of its own, as `make run` runs it: in this one it would share the
+        # interpreter lock with the code it serves.
+        moto = start_moto(env)
         try:
-            results |= aws_calls.run(env.dynamodb_url, f"http://127.0.0.1:{moto_port}")
+            results |= aws_calls.run(env.dynamodb_url, env.moto_url)
             local = replace(
                 Settings.from_env(),
                 dynamodb_endpoint=env.dynamodb_url,
-                aws_endpoint=f"http://127.0.0.1:{moto_port}",
+                aws_endpoint=env.moto_url,
             )
             results |= queue.run(local)
             results |= schedules.run(local)

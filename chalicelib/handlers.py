@@ -48,6 +48,15 @@ def _workers() -> Any:
     return _pool
 
 
+def use_batch_workers(workers: int) -> None:
+    """Work on at most `workers` subjects of a batch at once from now on (the benchmark compares
+    one with BATCH_WORKERS)."""
+    global _pool, BATCH_WORKERS
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+    _pool, BATCH_WORKERS = None, workers
+
+
 def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
     """DynamoDB stream batch of the outbox table. The INSERTs of one subject (a case, a query)
     are handled in order, different subjects at the same time (their messages are sent
