@@ -90,7 +90,9 @@ def _maybe_sent(exc: Exception) -> bool:
 def _failure(exc: Exception, permanent_codes: frozenset[str]) -> Exception:
     code = error_code(exc)
     if code in _REFUSED_FOR_NOW or _never_sent(exc):
-        return DeliveryFailed(f"{code or 'no connection'}: try again", permanent=False)
+        return DeliveryFailed(
+            f"{code or 'no connection'}: try again", permanent=False, refused_for_now=True
+        )
     if code in permanent_codes:
         return DeliveryFailed(f"{code}: {exc}", permanent=True)
     if _maybe_sent(exc):

@@ -52,6 +52,7 @@ MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
+REFUSED_LIMIT = timedelta(days=1)  # how long sends refused for rate are tried before giving up
 
 # How long to wait for the provider's receipt of a send that had no answer before sending it
 # again, by kind (README, "Sending each message once"). A one-time code is worth nothing late
@@ -206,6 +207,27 @@ def failed(n: Notification, reason: str, *, permanent: bool, now: datetime) -> N
         return replace(n, status=DeliveryStatus.DEAD, next_attempt_at=None, last_error=reason)
     retry_at = now if expires_at(n) is not None else now + backoff(n.attempts)
     return replace(n, status=DeliveryStatus.FAILED, next_attempt_at=retry_at, last_error=reason)
+
+
+def refused_for_now(n: Notification, reason: str, now: datetime) -> Notification:
+    """Refused for rate or never reached (throttling in a burst, no connection): the provider
+    did not take the attempt, so it does not count. Tried again after a back-off that grows with
+    the message's age (a quarter of it, 30 s to an hour: a burst's messages spread out instead
+    of all coming back at once), and given up only once it has been refused for a day (a
+    message that expires: tried again at once while it is worth sending)."""
+    if now - n.created_at >= REFUSED_LIMIT:
+        return failed(n, f"refused for a day: {reason}", permanent=True, now=now)
+    if expires_at(n) is not None:
+        retry_at = now
+    else:
+        retry_at = now + min(max((now - n.created_at) / 4, BACKOFF_BASE), BACKOFF_CAP)
+    return replace(
+        n,
+        status=DeliveryStatus.FAILED,
+        attempts=n.attempts - 1,
+        next_attempt_at=retry_at,
+        last_error=reason[:500],
+    )
 
 
 def unanswered(n: Notification, reason: str, now: datetime) -> Notification:

@@ -52,12 +52,15 @@ class ScheduleInPast(Exception):
 
 
 class DeliveryFailed(Exception):
-    """A message was not accepted. `permanent` failures are not retried on the same channel."""
+    """A message was not accepted. `permanent` failures are not retried on the same channel;
+    one `refused_for_now` (throttled for rate, or no connection made) never reached the provider
+    as an attempt and does not use up the message's attempts."""
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, refused_for_now: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.refused_for_now = refused_for_now
 
 
 class DeliveryUnknown(Exception):

@@ -165,6 +165,8 @@ class Sender:
         try:
             provider_id = self._send(claimed, rendered)
         except DeliveryFailed as failure:
+            if failure.refused_for_now:
+                return rules.refused_for_now(claimed, failure.reason, now), None
             outcome = rules.failed(claimed, failure.reason, permanent=failure.permanent, now=now)
             return outcome, None
         except DeliveryUnknown as lost:

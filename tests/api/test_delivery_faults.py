@@ -117,6 +117,27 @@ def test_sms_accepted_whose_answer_was_lost_is_sent_once_and_settled_by_its_rece
     assert metrics["deliveries"] == {"unanswered": 1, "settled": 1, "resent_unanswered": 0}
 
 
+def test_sms_throttled_more_often_than_its_attempts_is_still_sent_once(
+    api: Api, desk: Desk, sns: BotocoreFaults
+) -> None:
+    # GIVEN SNS refusing the acknowledgement for rate more times than a message has attempts
+    refusals = rules.MAX_ATTEMPTS + 2
+    sns.throttle("Publish", times=refusals)
+    case = api.file().json_body
+    api.drain()
+    assert _message(api, case["case_id"], "sms")["status"] == "failed"
+    # WHEN the sweeper comes back every ten minutes for two hours
+    for _ in range(12):
+        desk.advance(minutes=10)
+        _sweep(api)
+    # THEN the SMS went once, after the refusals, which used up none of its attempts
+    [(_, text)] = _sms_to(PHONE)
+    assert case["case_number"] in text
+    assert sns.calls["Publish"] == refusals  # every refusal was met (the layer counts faults)
+    sms = _message(api, case["case_id"], "sms")
+    assert (sms["status"], sms["attempts"]) == ("sent", 1)
+
+
 def test_email_accepted_whose_answer_was_lost_is_settled_by_its_tagged_ses_event(
     api: Api, desk: Desk, ses: BotocoreFaults
 ) -> None:

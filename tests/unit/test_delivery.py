@@ -89,9 +89,9 @@ def test_sent_records_the_provider_id_and_clears_the_error() -> None:
     ("attempts", "wait"),
     [(1, timedelta(seconds=30)), (2, timedelta(minutes=1)), (4, timedelta(minutes=4))],
 )
-def test_refused_for_now_waits_a_growing_back_off(attempts: int, wait: timedelta) -> None:
+def test_failed_attempt_waits_a_growing_back_off(attempts: int, wait: timedelta) -> None:
     claimed = _claimed(_message(attempts=attempts - 1))
-    n = rules.failed(claimed, "Throttling", permanent=False, now=NOW)
+    n = rules.failed(claimed, "InternalError", permanent=False, now=NOW)
     assert (n.status, n.next_attempt_at) == (DeliveryStatus.FAILED, NOW + wait)
 
 
@@ -103,16 +103,54 @@ def test_refused_for_good_or_on_the_last_attempt_is_dead() -> None:
     permanent = rules.failed(_claimed(_message()), "InvalidParameter", permanent=True, now=NOW)
     assert (permanent.status, permanent.next_attempt_at) == (DeliveryStatus.DEAD, None)
     last = _claimed(_message(attempts=rules.MAX_ATTEMPTS - 1))
-    assert rules.failed(last, "Throttling", permanent=False, now=NOW).status == "dead"
+    assert rules.failed(last, "InternalError", permanent=False, now=NOW).status == "dead"
 
 
-def test_refused_code_is_tried_again_at_once() -> None:
-    n = rules.failed(_claimed(_code()), "Throttling", permanent=False, now=NOW)
+def test_failed_code_is_tried_again_at_once() -> None:
+    n = rules.failed(_claimed(_code()), "InternalError", permanent=False, now=NOW)
     assert (n.status, n.next_attempt_at) == (DeliveryStatus.FAILED, NOW)
     assert rules.retry_at_once(n, NOW)
     assert not rules.retry_at_once(
         rules.failed(_claimed(_message()), "x", permanent=False, now=NOW), NOW
     )
+
+
+def test_refused_for_rate_uses_no_attempt_even_past_the_last_one() -> None:
+    # GIVEN an acknowledgement on its last attempt, throttled in a burst
+    last = _claimed(_message(attempts=rules.MAX_ATTEMPTS - 1))
+    n = rules.refused_for_now(last, "Throttling: try again", now=NOW + timedelta(minutes=2))
+    # THEN it is not dead: the attempt did not count, and it goes again after a back-off
+    assert n.status == DeliveryStatus.FAILED
+    assert n.attempts == rules.MAX_ATTEMPTS - 1
+    assert n.next_attempt_at == NOW + timedelta(minutes=2, seconds=30)
+    assert n.last_error == "Throttling: try again"
+
+
+@pytest.mark.parametrize(
+    ("age", "wait"),
+    [
+        (timedelta(seconds=10), timedelta(seconds=30)),  # at least 30 s
+        (timedelta(minutes=8), timedelta(minutes=2)),  # a quarter of its age
+        (timedelta(hours=10), timedelta(hours=1)),  # at most an hour
+    ],
+)
+def test_refused_for_rate_waits_longer_the_older_the_message(
+    age: timedelta, wait: timedelta
+) -> None:
+    n = rules.refused_for_now(_claimed(_message()), "Throttling", now=NOW + age)
+    assert n.next_attempt_at == NOW + age + wait
+
+
+def test_refused_for_rate_for_a_day_is_given_up() -> None:
+    n = rules.refused_for_now(_claimed(_message()), "Throttling", now=NOW + timedelta(days=1))
+    assert (n.status, n.next_attempt_at) == (DeliveryStatus.DEAD, None)
+    assert n.last_error == "refused for a day: Throttling"
+
+
+def test_refused_code_is_tried_again_at_once_without_using_an_attempt() -> None:
+    n = rules.refused_for_now(_claimed(_code()), "Throttling", now=NOW)
+    assert (n.status, n.next_attempt_at, n.attempts) == (DeliveryStatus.FAILED, NOW, 0)
+    assert rules.retry_at_once(n, NOW)
 
 
 # -- no answer -----------------------------------------------------------------------------------
