@@ -39,10 +39,17 @@ for name in ("PAYCASE_DYNAMODB_ENDPOINT", "PAYCASE_AWS_ENDPOINT", "PAYCASE_CLOCK
     os.environ.pop(name, None)
 
 
+# The botocore fault layer (tests/faults/injector.py) goes into botocore's built-in handlers
+# before any client exists, so every client of the session carries it; idle, it does nothing.
+from tests.faults.injector import install as _install_fault_layer  # noqa: E402
+
+_install_fault_layer()
+
+
 # -- tiers and profiles ---------------------------------------------------------------------------
 
 # A tier's directory marks its tests, so `-m "not e2e"` and the like select whole tiers.
-TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra"}
+TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra", "faults": "faults"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
