@@ -7,7 +7,7 @@ STAGE ?= dev
 
 SLOW_TIERS := not e2e and not infra and not soak and not chaos
 
-.PHONY: run test check lint typecheck unit adapters api integration e2e infra bench reset package admin deps clean
+.PHONY: run test check lint typecheck unit adapters api faults integration e2e infra bench reset package admin deps clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -40,12 +40,13 @@ typecheck: deps
 	$(PY) -m mypy chalicelib clients
 
 ## One tier at a time: unit (domain and services on fakes), adapters (moto), api
-## (chalice.test.Client on moto), integration (DynamoDB Local), e2e (the whole local stack),
-## infra (packaged CloudFormation through cfn-lint).
+## (chalice.test.Client on moto), faults (botocore faults in every write path, on moto),
+## integration (DynamoDB Local), e2e (the whole local stack), infra (packaged CloudFormation
+## through cfn-lint).
 unit: deps
 	$(PY) -m pytest -q tests/unit tests/services
 
-adapters api integration e2e infra: deps
+adapters api faults integration e2e infra: deps
 	$(PY) -m pytest -q tests/$@
 
 bench: deps

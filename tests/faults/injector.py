@@ -19,11 +19,14 @@ Fault kinds, each as AWS or the network would show it to botocore:
 - CONNECT_TIMEOUT: ConnectTimeoutError (never sent).
 - CONNECTION_ERROR: EndpointConnectionError (never sent).
 - LOST_ANSWER: the request IS applied (by moto or the real endpoint), then ReadTimeoutError.
+- REJECTED: a 400 with a code of the caller's choosing (e.g. SNS's InvalidParameter), for
+  setting up a message the provider refused for good.
 
 A rule matches a service and, optionally, an operation. `nth` counts that operation's calls
 (a call is a first attempt; botocore's retries of it are further attempts of the same call).
 From the nth call on, `times` attempts fail; `times=None` fails every attempt until the plan is
-cleared (an outage), `whole_call=True` every attempt of the nth call only.
+cleared (an outage), `whole_call=True` every attempt of the nth call only; `match` narrows a
+rule to requests whose body holds the given bytes (one case's writes, say).
 
 moto ignores `ClientRequestToken`; DynamoDB does not. While engaged the handler keeps the
 tokens of applied TransactWriteItems for DynamoDB's ten minutes and answers a repeat as DynamoDB
@@ -59,6 +62,7 @@ class Kind(StrEnum):
     CONNECT_TIMEOUT = "connect_timeout"
     CONNECTION_ERROR = "connection_error"
     LOST_ANSWER = "lost_answer"
+    REJECTED = "rejected"  # a 400 with the given code: what a service answers a bad request
 
 
 # Kinds after which the request may have been applied: the caller cannot know.
@@ -109,13 +113,19 @@ class Fault:
     nth: int = 1
     times: int | None = 1
     whole_call: bool = False
+    code: str | None = None  # REJECTED's error code (THROTTLE, SERVER_ERROR: the service's own)
+    match: bytes | None = None  # only requests whose body holds these bytes (e.g. a case id)
     # filled in while the plan runs
     seen_calls: int = 0
     failed: int = 0
     active: bool = False
 
-    def matches(self, service: str, operation: str) -> bool:
-        return service == self.service and self.operation in (None, operation)
+    def matches(self, service: str, operation: str, body: bytes) -> bool:
+        return (
+            service == self.service
+            and self.operation in (None, operation)
+            and (self.match is None or self.match in body)
+        )
 
     def spent(self) -> bool:
         return self.times is not None and not self.whole_call and self.failed >= self.times
@@ -159,6 +169,13 @@ def _attempt(request: AWSPreparedRequest) -> int:
         if name == "attempt" and value.isdigit():
             return int(value)
     return 1
+
+
+def _body(request: AWSPreparedRequest) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else str(body).encode()
 
 
 def error_response(service: str, code: str, status: int, url: str = "") -> AWSResponse:
@@ -222,10 +239,15 @@ class FaultInjector:
         nth: int = 1,
         times: int | None = 1,
         whole_call: bool = False,
+        code: str | None = None,
+        match: str | bytes | None = None,
     ) -> Fault:
         if nth < 1:
             raise ValueError("nth counts from 1")
-        fault = Fault(Kind(kind), service, operation, nth, times, whole_call)
+        if (Kind(kind) is Kind.REJECTED) != (code is not None):
+            raise ValueError("a REJECTED fault, and only that, names its error code")
+        needle = match.encode() if isinstance(match, str) else match
+        fault = Fault(Kind(kind), service, operation, nth, times, whole_call, code, needle)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -249,7 +271,14 @@ class FaultInjector:
 
     @contextmanager
     def engaged(self) -> Iterator[FaultInjector]:
-        """Record and inject from here on; stand in for moto's in-process stubber if it is on."""
+        """Record and inject from here on; stand in for moto's in-process stubber if it is on.
+        Inside an engagement it only clears the faults it added when it ends."""
+        if self.engaged_now:
+            try:
+                yield self
+            finally:
+                self.clear()
+            return
         stubber = _moto_stubber()
         took_over = stubber is not None and stubber.enabled
         self.reset()
@@ -271,7 +300,7 @@ class FaultInjector:
             return None
         _, service, operation = event_name.split(".", 2)
         attempt = _attempt(request)
-        fault = self._decide(service, operation, attempt)
+        fault = self._decide(service, operation, attempt, _body(request))
         with self._lock:
             self.calls.append(Call(service, operation, attempt, fault.kind if fault else None))
         if fault is None:
@@ -282,6 +311,8 @@ class FaultInjector:
         if fault.kind is Kind.SERVER_ERROR:
             code, status = WIRES.get(service, DEFAULT_WIRE).server_error
             return error_response(service, code, status, request.url)
+        if fault.kind is Kind.REJECTED:
+            return error_response(service, str(fault.code), 400, request.url)
         if fault.kind is Kind.READ_TIMEOUT:
             raise ReadTimeoutError(endpoint_url=request.url, error="read timeout (injected)")
         if fault.kind is Kind.CONNECT_TIMEOUT:
@@ -291,11 +322,11 @@ class FaultInjector:
         self._apply(request, service, operation)
         raise ReadTimeoutError(endpoint_url=request.url, error="answer lost (injected)")
 
-    def _decide(self, service: str, operation: str, attempt: int) -> Fault | None:
+    def _decide(self, service: str, operation: str, attempt: int, body: bytes) -> Fault | None:
         with self._lock:
             chosen = None
             for fault in self.faults:
-                if not fault.matches(service, operation):
+                if not fault.matches(service, operation, body):
                     continue
                 if attempt == 1:
                     fault.seen_calls += 1
@@ -328,7 +359,7 @@ class FaultInjector:
 
     def _transact(self, request: AWSPreparedRequest) -> Any:
         """TransactWriteItems with DynamoDB's ClientRequestToken semantics on moto."""
-        body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+        body = _body(request)
         token = json.loads(body or b"{}").get("ClientRequestToken")
         now = time.monotonic()
         if token:

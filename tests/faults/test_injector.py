@@ -264,6 +264,16 @@ def test_a_rule_for_one_operation_leaves_the_others_alone(
     assert faults.names() == ["dynamodb.TransactWriteItems", "dynamodb.GetItem"]
 
 
+def test_match_narrows_a_rule_to_requests_that_name_something(
+    faults: FaultInjector, container: wiring.Container
+) -> None:
+    faults.inject(Kind.CONNECTION_ERROR, "sns", "Publish", times=None, match="poison")
+    with pytest.raises(EndpointConnectionError):
+        publish(container, "poison pill")
+    publish(container, "harmless")
+    assert sms_sent() == [(PHONE, "harmless")]
+
+
 def test_nth_must_count_from_one(faults: FaultInjector) -> None:
     with pytest.raises(ValueError, match="from 1"):
         faults.inject(Kind.THROTTLE, "sns", nth=0)
