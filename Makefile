@@ -7,7 +7,7 @@ STAGE ?= dev
 
 SLOW_TIERS := not e2e and not infra and not soak and not chaos
 
-.PHONY: run test check lint typecheck unit adapters api faults integration e2e infra bench reset package admin deps clean
+.PHONY: run test check lint typecheck unit adapters api faults integration e2e infra bench chaos soak reset package admin deps clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -51,6 +51,16 @@ adapters api faults integration e2e infra: deps
 
 bench: deps
 	$(PY) -m bench
+
+## The local stack behind the DynamoDB fault proxy: 2,000 complaints from 8 clients under
+## throttling, 500s and lost answers; exits non-zero when a goal is missed (bench/chaos.py).
+chaos: deps
+	$(PY) -m bench.chaos
+
+## 5,000 complaints with webhook events and merchant queries, the test clock moving, and
+## kill -9 of the whole stack half way; exits non-zero when a goal is missed (bench/soak.py).
+soak: deps
+	$(PY) -m bench.soak
 
 ## Wipe the local stack's data (stop `make run` first).
 reset:

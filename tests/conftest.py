@@ -49,14 +49,43 @@ _install_fault_layer()
 # -- tiers and profiles ---------------------------------------------------------------------------
 
 # A tier's directory marks its tests, so `-m "not e2e"` and the like select whole tiers.
-TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra", "faults": "faults"}
+TIER_MARKERS = {
+    "integration": "integration",
+    "e2e": "e2e",
+    "infra": "infra",
+    "faults": "faults",
+    "chaos": "chaos",
+    "soak": "soak",
+}
+# The load runs (tests/load_runs.py) work in the background while the rest of the session runs;
+# their tests, which only read the reports, come last.
+LOAD_TIERS = ("chaos", "soak")
+
+
+def _tier(item: pytest.Item) -> str | None:
+    parts = Path(str(item.path)).relative_to(ROOT).parts
+    return TIER_MARKERS.get(parts[1]) if len(parts) > 1 else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = Path(str(item.path)).relative_to(ROOT).parts
-        if len(parts) > 1 and (marker := TIER_MARKERS.get(parts[1])):
+        if marker := _tier(item):
             item.add_marker(getattr(pytest.mark, marker))
+    items.sort(key=lambda item: _tier(item) in LOAD_TIERS)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    selected = {_tier(item) for item in session.items}
+    wanted = [tier for tier in LOAD_TIERS if tier in selected]
+    if wanted:
+        from tests.load_runs import BACKGROUND
+
+        BACKGROUND.start(wanted)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "tests.load_runs" in sys.modules:
+        sys.modules["tests.load_runs"].BACKGROUND.stop()
 
 
 def _hypothesis_profiles() -> None:
