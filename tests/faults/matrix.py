@@ -87,9 +87,9 @@ class Matrix:
     built and snapshotted, and its clean run made."""
 
     def __init__(self, client: Any, base: Any, state: Any) -> None:
-        self._client = client
-        self._base = base
-        self._state = state
+        self.client = client  # chalice.test.Client
+        self.base = base  # the session's container on moto
+        self.state = state  # moto as provisioned (tests/moto_stack.py)
         self._starts: dict[Any, Prepared] = {}
         self._prepared: dict[str, Prepared] = {}
 
@@ -99,12 +99,16 @@ class Matrix:
             if start is None:
                 from tests.builders import MONDAY_10AM
 
-                self._state.restore()  # the session's moto, as provisioned
-                FAULTS.reset()
-                world = World.fresh(self._client, self._base, MONDAY_10AM)
+                world = self.fresh_world(MONDAY_10AM)
                 start = self._starts[path.setup] = prepare(path, world)
             self._prepared[path.name] = replace(start, path=path, clean=None)
         return self._prepared[path.name]
+
+    def fresh_world(self, at: Any) -> World:
+        """The session's moto as provisioned, no faults, and a new container on it."""
+        self.state.restore()
+        FAULTS.reset()
+        return World.fresh(self.client, self.base, at)
 
     def clean(self, path: Path) -> Result:
         prepared = self.prepared(path)

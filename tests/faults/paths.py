@@ -452,7 +452,7 @@ PATHS: tuple[Path, ...] = (
         lambda w: Invoke("ses_events", _sns(w, BOUNCE)),
         {"key:email-suppressed": 1},
     ),
-    Path("sweeper", overdue_outbox, lambda w: Invoke("sweeper", _cw_event(w)), {}, stride=6),
+    Path("sweeper", overdue_outbox, lambda w: Invoke("sweeper", scheduled_event(w)), {}, stride=6),
     Path(
         "send_again",
         dead_sms,
@@ -475,7 +475,7 @@ def _webhook(world: World, kind: str) -> Http:
     return Http("POST", "/v1/webhooks/payment-events", headers, raw)
 
 
-def _cw_event(world: World) -> dict[str, Any]:
+def scheduled_event(world: World) -> dict[str, Any]:
     return world.client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
     )

@@ -44,9 +44,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.dynamo.models import MODELS
+from tests.builders import MONDAY_10AM
 from tests.faults.injector import Kind
 from tests.faults.matrix import Matrix, Plan, judge, judge_clean, run
 from tests.faults.paths import PATHS, Path
+from tests.faults.world import World
 
 WRITES = frozenset(
     {
@@ -275,6 +278,68 @@ def test_fault_ends_in_a_clear_answer_and_one_effect(
         if problems:
             failures.append(f"{plan}: first {result.first}: " + " | ".join(problems))
     assert not failures, f"{len(failures)} of {len(cells)} cells:\n" + "\n".join(failures)
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+
+API_GATEWAY_SECONDS = 29.0
+BACKOFF_CAP = 20.0  # botocore's standard retry mode caps one back-off at 20 s
+
+
+def attempts(config: Any) -> int:
+    retries = dict(config.retries or {})
+    if "total_max_attempts" in retries:
+        return int(retries["total_max_attempts"])
+    if "max_attempts" in retries:
+        return int(retries["max_attempts"]) + 1  # botocore counts retries here
+    return 3 if retries.get("mode") == "standard" else 5
+
+
+def worst_seconds(config: Any) -> float:
+    """The longest one call can take before it answers or fails: every attempt waits out its
+    connect and read timeouts, with the longest back-off between attempts (throttling's, 1 s
+    doubling)."""
+    n = attempts(config)
+    backoff = sum(min(2.0**i, BACKOFF_CAP) for i in range(n - 1))
+    return n * (float(config.connect_timeout) + float(config.read_timeout)) + backoff
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PynamoDB models keep PynamoDB's defaults (15 s connect, 30 s read, 3 retries) and "
+    "the other clients allow 4 attempts of 2 s + 5 s: a request whose calls time out answers "
+    "long after API Gateway's 29 s",
+)
+def test_every_api_request_answers_within_api_gateways_29_seconds(matrix: Matrix) -> None:
+    # GIVEN the clients the app makes, with the timeouts and retries they are configured with
+    container = World.fresh(matrix.client, matrix.base, MONDAY_10AM).container
+    _ = container.dynamodb  # binds the models
+    models = [m._get_connection().connection.client.meta.config for m in MODELS]
+    transactions = container.dynamodb.client.meta.config
+    slowest: dict[str, float] = {
+        "dynamodb": max(worst_seconds(c) for c in [*models, transactions]),
+        "dynamodb.TransactWriteItems": worst_seconds(transactions),
+    }
+    for service in ("sns", "sesv2", "scheduler"):
+        slowest[service] = worst_seconds(container.client(service).meta.config)
+    # WHEN every call an HTTP path makes takes as long as it can
+    over = {}
+    for path in PATHS:
+        if not path.http:
+            continue
+        calls = matrix.clean(path).calls
+        total = sum(slowest.get(call, slowest[call.split(".", 1)[0]]) for call in calls)
+        if total > API_GATEWAY_SECONDS:
+            over[path.name] = f"{total:.0f} s over {len(calls)} calls"
+    # THEN the request still answers before API Gateway gives up on it
+    assert not over, over
+
+
+def test_worst_seconds_counts_every_attempt_and_back_off() -> None:
+    from botocore.config import Config
+
+    config = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 3})
+    assert worst_seconds(config) == 3 * (1 + 2) + 1 + 2
 
 
 def test_every_group_of_every_path_has_cells(matrix: Matrix) -> None:

@@ -216,6 +216,12 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def lose_schedules() -> None:
+    """Every EventBridge schedule gone, as if Scheduler had lost them."""
+    for group in _groups().values():
+        group.schedules.clear()
+
+
 # -- what a path did -------------------------------------------------------------------------
 
 
