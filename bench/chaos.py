@@ -218,6 +218,12 @@ def retry_unanswered(
     return retried
 
 
+def drain_timeout(cases: int) -> float:
+    """How long to wait for the local runner, one consumer, to send everything: about three
+    outbox events a case at a few dozen a second on two cores, and a margin."""
+    return 180.0 + 0.5 * cases
+
+
 def settle(stack: LoadStack, timeout: float) -> bool:
     """Let the outbox drain, moving the test clock past back-offs and leases while it does not."""
     moves = iter(range(6))
@@ -296,7 +302,7 @@ def run(
                 1 for key in keys if not any(a.status == 201 for a in answers[key.key])
             )
             say("waiting for the outbox to drain ...")
-            report.drained = settle(stack, timeout=180)
+            report.drained = settle(stack, timeout=drain_timeout(len(keys)))
             say("counting ...")
             judge(stack, keys, report)
         finally:

@@ -222,9 +222,9 @@ class LoadStack:
             aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local takes any
         )
 
-    def scan(self, table: str) -> Iterator[dict[str, Any]]:
-        pages = self.dynamodb_client().get_paginator("scan").paginate(TableName=PREFIX + table)
-        for page in pages:
+    def scan(self, table: str, index: str | None = None) -> Iterator[dict[str, Any]]:
+        options = {"TableName": PREFIX + table, **({"IndexName": index} if index else {})}
+        for page in self.dynamodb_client().get_paginator("scan").paginate(**options):
             yield from page["Items"]
 
     def sms(self) -> list[tuple[str, str]]:
@@ -242,7 +242,8 @@ class LoadStack:
         return out
 
     def pending_events(self) -> int:
-        return sum(1 for item in self.scan("outbox") if "pending_shard" in item)
+        """Outbox events not yet done (the sparse `pending` index holds only those)."""
+        return sum(1 for _ in self.scan("outbox", index="pending"))
 
     def wait_quiet(self, timeout: float, settle: Callable[[], None] | None = None) -> bool:
         """Wait until no outbox event is pending (moving the test clock past back-offs and
@@ -250,10 +251,7 @@ class LoadStack:
         deadline = time.monotonic() + timeout
         quiet_since = None
         while time.monotonic() < deadline:
-            pending = self.pending_events()
-            if os.environ.get("LOADSTACK_DEBUG"):
-                print(f"pending {pending}", flush=True)
-            if pending == 0:
+            if self.pending_events() == 0:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since > 3:
                     return True
@@ -261,7 +259,7 @@ class LoadStack:
                 quiet_since = None
                 if settle is not None:
                     settle()
-            time.sleep(1)
+            time.sleep(2)
         return False
 
 

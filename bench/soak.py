@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.chaos import ACK, Key, plan, settle, write_json
+from bench.chaos import ACK, Key, drain_timeout, plan, settle, write_json
 from bench.loadstack import Answer, LoadStack, run_workers
 from clients.paycase_sign import sign_request, sign_webhook
 
@@ -340,7 +340,7 @@ def run(
             say("retrying what did not succeed ...")
             retry_failed(senders, requests, clients, retry_budget)
             say("waiting for the outbox to drain ...")
-            report.drained = settle(stack, timeout=240)
+            report.drained = settle(stack, timeout=drain_timeout(len(keys)))
             say("counting ...")
             judge(stack, keys, senders, report)
         finally:
