@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -40,8 +42,21 @@ def sms_sent() -> list[tuple[str, str]]:
     return list(sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values())
 
 
+ATTEMPTS = 4  # the clients below: the first attempt and 3 retries
+
+
+def own(service: str) -> Any:
+    """A boto3 client of the test's own, with botocore's standard retries (4 attempts), made
+    after the layer went in, as every client of the app is."""
+    return boto3.client(
+        service,
+        region_name=REGION,
+        config=Config(retries={"mode": "standard", "total_max_attempts": ATTEMPTS}),
+    )
+
+
 def publish(container: wiring.Container, text: str = "hello") -> Any:
-    return container.client("sns").publish(PhoneNumber=PHONE, Message=text)
+    return own("sns").publish(PhoneNumber=PHONE, Message=text)
 
 
 def put_key(container: wiring.Container, key: str) -> None:
@@ -72,19 +87,19 @@ def cause(exc: BaseException) -> BaseException:
         ("sns", lambda c: publish(c), "Throttling", 400),
         (
             "sesv2",
-            lambda c: c.client("sesv2").get_account(),
+            lambda c: own("sesv2").get_account(),
             "TooManyRequestsException",
             429,
         ),
         (
             "scheduler",
-            lambda c: c.client("scheduler").list_schedules(),
+            lambda c: own("scheduler").list_schedules(),
             "ThrottlingException",
             429,
         ),
         (
             "dynamodb",
-            lambda c: c.client("dynamodb").describe_limits(),
+            lambda c: own("dynamodb").describe_limits(),
             "ProvisionedThroughputExceededException",
             400,
         ),
@@ -104,8 +119,7 @@ def test_throttle_is_the_services_own_error_parsed_by_botocore(
     # WHEN the app's boto3 client calls it
     with pytest.raises(ClientError) as raised:
         call(container)
-    # THEN botocore parsed the service's own code and status, after its own retries (the
-    # container's clients ask for 3 retries: 4 attempts)
+    # THEN botocore parsed the service's own code and status, after its own retries
     assert raised.value.response["Error"]["Code"] == code
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
     assert [c.attempt for c in faults.calls] == [1, 2, 3, 4]
@@ -119,7 +133,12 @@ def test_throttle_reaches_pynamodb_models_as_dynamodbs_own_error(
         KeyModel.get("k", consistent_read=True)
     assert raised.value.cause_response_code == "ProvisionedThroughputExceededException"
     # PynamoDB's model connection: 1 + 3 retries, each one a throttled attempt
-    assert [(c.name, c.fault) for c in faults.calls] == [("dynamodb.GetItem", Kind.THROTTLE)] * 4
+    # every attempt the model's connection made (its first and its retries) was throttled
+    retries = KeyModel._get_connection().connection.client.meta.config.retries
+    attempts = int(retries["total_max_attempts"])
+    assert [(c.name, c.fault) for c in faults.calls] == [
+        ("dynamodb.GetItem", Kind.THROTTLE)
+    ] * attempts
 
 
 def test_server_error_is_a_500_that_botocore_retries(
@@ -142,7 +161,7 @@ def test_server_error_is_the_services_500(
 ) -> None:
     faults.inject(Kind.SERVER_ERROR, "sesv2", times=None)
     with pytest.raises(ClientError) as raised:
-        container.client("sesv2").get_account()
+        own("sesv2").get_account()
     assert raised.value.response["Error"]["Code"] == "InternalServiceError"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
 
@@ -174,7 +193,7 @@ def test_network_faults_raise_botocores_error_and_apply_nothing(
     with pytest.raises(error):
         publish(container, "never sent")
     assert sms_sent() == []
-    assert len(faults.calls) == 4  # botocore retried each
+    assert len(faults.calls) == ATTEMPTS  # botocore retried each
 
 
 def test_network_fault_before_sending_a_model_write_applies_nothing(
@@ -197,7 +216,7 @@ def test_lost_answer_applies_the_request_then_times_out(
     with pytest.raises(ReadTimeoutError):
         publish(container, "sent, answer lost")
     # THEN SNS took every attempt: botocore's retries sent the SMS four times
-    assert sms_sent() == [(PHONE, "sent, answer lost")] * 4
+    assert sms_sent() == [(PHONE, "sent, answer lost")] * ATTEMPTS
 
 
 def test_lost_answer_on_a_model_write_leaves_the_item_written(
@@ -239,7 +258,7 @@ def test_whole_call_fails_every_attempt_of_that_call_only(
     with pytest.raises(ClientError):
         publish(container, "lost")
     publish(container, "next")
-    assert [c.fault for c in faults.calls] == [Kind.SERVER_ERROR] * 4 + [None]
+    assert [c.fault for c in faults.calls] == [Kind.SERVER_ERROR] * ATTEMPTS + [None]
     assert sms_sent() == [(PHONE, "next")]
 
 
@@ -288,7 +307,7 @@ def test_it_records_the_calls_of_every_client_the_app_makes(
     # WHEN a path touches the transaction Connection, a model and a boto3 client
     put_key(container, "seen")
     container.store.get_key("seen")
-    publish(container)
+    container.client("sns").publish(PhoneNumber=PHONE, Message="the app's own client")
     container.client("scheduler").list_schedules()
     # THEN each call is listed, in order
     assert faults.names() == [
@@ -310,7 +329,7 @@ def test_idle_it_records_nothing_and_moto_answers(container: wiring.Container) -
 
 
 def _transact_put(container: wiring.Container, key: str, token: str, value: int = 1) -> Any:
-    client = container.client("dynamodb")
+    client = own("dynamodb")
     table = KeyModel.Meta.table_name
     item = {"key": {"S": key}, "value": {"M": {"n": {"N": str(value)}}}}
     return client.transact_write_items(

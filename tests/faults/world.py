@@ -247,18 +247,29 @@ def _counted(kind: str, items: list[dict[str, Any]]) -> Counter[str]:
     elif kind == "payments":
         counts["payment_events"] += sum(len(i["events"]["L"]) for i in items)
     elif kind == "metrics":
-        for item in items:
-            for attr, value in item.items():
-                if "N" in value:
-                    counts[f"metrics:{attr}"] += int(float(value["N"]))
-                elif "L" in value:
-                    counts[f"metrics:{attr}"] += len(value["L"])
+        counts.update(_metric_counts(items))
     elif kind == "keys":
         prefixes = (i["key"]["S"].split("#", 1)[0] for i in items)
         counts.update(f"key:{prefix}" for prefix in prefixes if prefix in FACT_KEYS)
     return counts
 
 
+def _metric_counts(items: list[dict[str, Any]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for item in items:
+        for attr, value in item.items():
+            if attr.startswith(OBSERVED_METRICS):
+                continue  # counts of what faults did (ambiguous sends), not effects
+            if "N" in value:
+                counts[f"metrics:{attr}"] += int(float(value["N"]))
+            elif "L" in value:
+                counts[f"metrics:{attr}"] += len(value["L"])
+    return counts
+
+
+# Metrics that count what happened to deliveries (sends without an answer, settled by a receipt)
+# rather than what the desk did: a fault is meant to show in them.
+OBSERVED_METRICS = ("delivery.",)
 FACT_KEYS = frozenset(
     {"session", "otp-used", "sms-opt-out", "email-suppressed", "payment-event", "case-number"}
 )
