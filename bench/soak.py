@@ -5,13 +5,14 @@ restarted on the same data.
 (some sent twice) for a fifth of the complaints' payments, and signed merchant payment queries
 (some repeated under their key) about most of those payments, from 8 concurrent clients. The
 test clock moves forward half an hour at a time during the run. When half the requests are sent
-(amid a burst of merchant queries, so that some are in flight), every process of the stack
-(supervisor, chalice local, the runner, DynamoDB Local) is killed with SIGKILL and started again
-on the same data; clients that get no answer meanwhile try again, as real ones would.
-Afterwards every request without its success answer is retried, the outbox drains, and the run
-prints what was lost (answered as accepted but not stored), what was duplicated (a key with two
-cases, a ledger event twice, a query twice, an acknowledgement sent twice), the 5xx answers,
-and requests per second. Exit status 1 when a goal is missed.
+(amid a burst of merchant queries, so that some are in flight), every process of the stack is
+killed with SIGKILL (supervisor, chalice local, the runner, and a second later DynamoDB Local:
+see LoadStack.kill_stack) and started again on the same data; clients that get no answer
+meanwhile try again, as real ones would. Afterwards every request without its success answer is
+retried, the outbox drains, and the run prints what was lost (answered as accepted but not
+stored), what was duplicated (a key with two cases, a ledger event twice, a query twice, an
+acknowledgement sent twice), the 5xx answers, and requests per second. Exit status 1 when a goal
+is missed.
 
     python -m bench.soak [--complaints 5000] [--clients 8]
 """
@@ -93,6 +94,7 @@ class Report:
     unanswered: int = 0  # attempts that got no answer (the stack was down)
     retries: int = 0
     lost: Counter[str] = field(default_factory=Counter)
+    lost_keys: list[str] = field(default_factory=list)  # the first few, to look into
     duplicated: Counter[str] = field(default_factory=Counter)
     never_succeeded: int = 0
     restarted_in: float = 0.0
@@ -125,7 +127,8 @@ class Report:
             f"  answers: {dict(sorted(self.answers.items()))}",
             f"  attempts without an answer while the stack was down: {self.unanswered}",
             f"retries afterwards: {self.retries}",
-            f"lost (accepted, not stored): {sum(self.lost.values())} {dict(self.lost)} (goal 0)",
+            f"lost (accepted, not stored): {sum(self.lost.values())} {dict(self.lost)} (goal 0)"
+            + (f", e.g. {', '.join(self.lost_keys)}" if self.lost_keys else ""),
             f"duplicated: {sum(self.duplicated.values())} {dict(self.duplicated)} (goal 0)",
             f"5xx: {dict(self.five_xx)} (goal: none but 503)",
             f"requests never answered with success: {self.never_succeeded} (goal 0)",
@@ -272,9 +275,12 @@ def judge(stack: LoadStack, keys: list[Key], clients: Clients, report: Report) -
         if any(a.status == (201 if ident[0] == "complaint" else 200) for a in answers)
     }
     stored = stored_counts(stack, keys)
-    for kind, key in accepted:
+    for kind, key in sorted(accepted):
         if not stored[kind][key]:
             report.lost[kind] += 1
+            if len(report.lost_keys) < 10:
+                seen = " ".join(str(a.status) for a in clients.answers[(kind, key)])
+                report.lost_keys.append(f"{kind} {key} (answered {seen})")
     for kind, counts in stored.items():
         twice = sum(1 for n in counts.values() if n > 1)
         if twice:

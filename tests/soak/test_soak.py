@@ -4,16 +4,9 @@ background by tests/load_runs.py)."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.load_runs import BACKGROUND
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a merchant query killed in flight keeps its Idempotency-Key pending for 24 hours: "
-    "its retries are 503 'still running' and it is never answered",
-)
 def test_soak_300_complaints_with_a_kill_lose_nothing_and_duplicate_nothing() -> None:
     report = BACKGROUND.result("soak")
     assert report["missed"] == [], "\n".join(report["lines"])
