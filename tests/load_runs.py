@@ -10,6 +10,7 @@ read the reports. A session that ends early stops them.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,8 @@ class Background:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # Below the session's own tests: the runs have the whole session to finish in.
+            preexec_fn=lambda: os.nice(10),
         )
         try:
             run.output, _ = run.process.communicate(timeout=TIMEOUT_SECONDS)

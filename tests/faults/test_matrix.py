@@ -14,23 +14,22 @@ been lost (tests/faults/matrix.py).
 
 Cells are grouped per path into four tests, one per group of faults:
 
-- refused: the call is answered with the service's throttling error until faults go off; a
-  write of a fully covered path also gets a 500.
-- unreached: the request never lands: reads get one of read timeout, connection error and
-  connect timeout in turn; a write of a fully covered path gets a read timeout and one of the
-  other two in turn.
+- refused: the call is answered with the service's throttling error or a 500, in turn, until
+  faults go off.
+- unreached: the request never lands: a read timeout, a connection error or a connect timeout,
+  in turn.
 - lost_answer (writes only): every attempt is applied and its answer lost until faults go off.
 - lost_answer_once (writes only): the first attempt is applied and its answer lost; botocore's
   retry is answered.
 
 "A fault until faults go off" starts at the n-th call of that operation and hits every later call
-of it in the request too (an outage that begins there). Sampling where the matrix explodes: the
-outbox consumer takes every third call as a position and the sweeper every sixth (its delivery
-work is the consumer's, covered there), always keeping an operation they make only once; a
-sampled path's calls get one fault kind per group, in turn. Which kind a call gets in turn
-depends on its position and the path, so every kind meets every operation somewhere in the
-matrix. A cell whose faulted request left moto exactly as it was and whose retry then succeeded
-is, from there, the clean run itself, so its drain is not repeated (matrix.py: `as_clean`).
+of it in the request too (an outage that begins there). Which kind a call gets in turn depends
+on its position and the path, so every kind meets every operation somewhere in the matrix.
+Sampling where the matrix explodes: the outbox consumer takes every third call as a position
+and the sweeper every sixth (its delivery work is the consumer's, covered there), always keeping
+an operation they make only once. A cell whose faulted request left moto exactly as it was and
+whose retry then succeeded is, from there, the clean run itself, so its drain is not repeated
+(matrix.py: `as_clean`).
 
 A group that fails on the code as it is would be marked xfail(strict=True) with the behaviour
 that is missing (EXPECTED below), so that the mark turns into a failure as soon as the behaviour
@@ -78,16 +77,13 @@ class Group(StrEnum):
     LOST_ONCE = "lost_answer_once"
 
 
-def kinds(group: Group, write: bool, turn: int, full: bool) -> list[tuple[Kind, int | None]]:
-    """The faults one call gets in a group: (kind, attempts it lasts; None until faults go
-    off)."""
+def kinds(group: Group, write: bool, turn: int) -> list[tuple[Kind, int | None]]:
+    """The fault one call gets in a group: (kind, attempts it lasts; None until faults go off).
+    Refusals and network faults take turns, so that each kind meets each operation somewhere."""
     if group in (Group.LOST, Group.LOST_ONCE):
         return [(Kind.LOST_ANSWER, 1 if group is Group.LOST_ONCE else None)] if write else []
-    if group is Group.REFUSED:
-        return [(k, None) for k in REFUSALS] if write and full else [(Kind.THROTTLE, None)]
-    if write and full:
-        return [(NETWORK[0], None), (NETWORK[1 + turn % (len(NETWORK) - 1)], None)]
-    return [(NETWORK[turn % len(NETWORK)], None)]
+    choices = REFUSALS if group is Group.REFUSED else NETWORK
+    return [(choices[turn % len(choices)], None)]
 
 
 def plans(path: Path, calls: list[str], group: Group) -> list[Plan]:
@@ -100,7 +96,7 @@ def plans(path: Path, calls: list[str], group: Group) -> list[Plan]:
         seen[name] += 1
         if i % path.stride and total[name] > 1:
             continue
-        for kind, times in kinds(group, operation in WRITES, i + spread, path.stride == 1):
+        for kind, times in kinds(group, operation in WRITES, i + spread):
             out.append(Plan(kind, service, operation, seen[name], times))
     return out
 
