@@ -460,7 +460,7 @@ PATHS: tuple[Path, ...] = (
         lambda w: Invoke("ses_events", _sns(w, BOUNCE)),
         {"key:email-suppressed": 1},
     ),
-    Path("sweeper", overdue_outbox, lambda w: Invoke("sweeper", scheduled_event(w)), {}, stride=6),
+    Path("sweeper", overdue_outbox, lambda w: Invoke("sweeper", scheduled_event(w)), {}, stride=12),
     Path(
         "send_again",
         dead_sms,

@@ -26,7 +26,7 @@ Cells are grouped per path into four tests, one per group of faults:
 of it in the request too (an outage that begins there). Which kind a call gets in turn depends
 on its position and the path, so every kind meets every operation somewhere in the matrix.
 Sampling where the matrix explodes: the outbox consumer takes every third call as a position
-and the sweeper every sixth (its delivery work is the consumer's, covered there), always keeping
+and the sweeper every twelfth (its delivery work is the consumer's, covered there), always keeping
 an operation they make only once. A cell whose faulted request left moto exactly as it was and
 whose retry then succeeded is, from there, the clean run itself, so its drain is not repeated
 (matrix.py: `as_clean`).
