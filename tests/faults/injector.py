@@ -11,7 +11,8 @@ moto's in-process backends (moto's own stubber is switched off meanwhile: botoco
 `before-send` handler, so a fault answered here would otherwise still reach moto and be applied).
 Against a real endpoint (DynamoDB Local, moto's server) it lets botocore send as usual.
 
-Fault kinds, each as AWS or the network would show it to botocore:
+Fault kinds, each as AWS or the network would show it to botocore (tests/faults/wire.py holds
+each service's error formats):
 
 - THROTTLE: the service's own throttling error and HTTP status, parsed into a ClientError.
 - SERVER_ERROR: a 500 in the service's error format.
@@ -39,12 +40,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from io import BytesIO
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -53,6 +52,8 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+
+from tests.faults.wire import DEFAULT_WIRE, WIRES, Raw, body_of, error_response
 
 
 class Kind(StrEnum):
@@ -69,39 +70,6 @@ class Kind(StrEnum):
 AMBIGUOUS = frozenset({Kind.LOST_ANSWER})
 
 
-@dataclass(frozen=True)
-class Wire:
-    """How a service reports an error: protocol, code and HTTP status."""
-
-    protocol: str
-    throttle: tuple[str, int]
-    server_error: tuple[str, int]
-    json_prefix: str = ""
-
-
-# Each service's throttling and server errors as they come over the wire (botocore's service
-# models and the services' common-error pages): DynamoDB answers 400
-# ProvisionedThroughputExceededException, SNS the query protocol's 400 Throttling ("Rate
-# exceeded"), SES v2 429 TooManyRequestsException, Scheduler 429 ThrottlingException.
-DEFAULT_WIRE = Wire("json", ("ThrottlingException", 400), ("InternalFailure", 500))
-WIRES: dict[str, Wire] = {
-    "dynamodb": Wire(
-        "json",
-        ("ProvisionedThroughputExceededException", 400),
-        ("InternalServerError", 500),
-        "com.amazonaws.dynamodb.v20120810#",
-    ),
-    "sns": Wire("query", ("Throttling", 400), ("InternalError", 500)),
-    "sesv2": Wire("rest-json", ("TooManyRequestsException", 429), ("InternalServiceError", 500)),
-    "scheduler": Wire("rest-json", ("ThrottlingException", 429), ("InternalServerException", 500)),
-    "kms": Wire("json", ("ThrottlingException", 400), ("KMSInternalException", 500)),
-}
-MESSAGES = {
-    "ProvisionedThroughputExceededException": "The level of configured provisioned throughput "
-    "for the table was exceeded. Consider increasing your provisioning level with the "
-    "UpdateTable API.",
-    "Throttling": "Rate exceeded",
-}
 TOKEN_WINDOW_SECONDS = 600.0  # DynamoDB keeps a ClientRequestToken for ten minutes
 
 
@@ -152,14 +120,6 @@ class Call:
         return f"{self.service}.{self.operation}"
 
 
-class _Raw(BytesIO):
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        contents = self.read()
-        while contents:
-            yield contents
-            contents = self.read()
-
-
 def _attempt(request: AWSPreparedRequest) -> int:
     """botocore's attempt number (standard and adaptive retry modes send it)."""
     header = request.headers.get("amz-sdk-request") or b""
@@ -169,37 +129,6 @@ def _attempt(request: AWSPreparedRequest) -> int:
         if name == "attempt" and value.isdigit():
             return int(value)
     return 1
-
-
-def _body(request: AWSPreparedRequest) -> bytes:
-    body = request.body
-    if body is None:
-        return b""
-    return body if isinstance(body, bytes) else str(body).encode()
-
-
-def error_response(service: str, code: str, status: int, url: str = "") -> AWSResponse:
-    """An error answer in the service's own format, for botocore to parse."""
-    wire = WIRES.get(service, DEFAULT_WIRE)
-    message = MESSAGES.get(code, f"{code} (injected)")
-    request_id = str(uuid.uuid4())
-    headers = {"x-amzn-RequestId": request_id}
-    if wire.protocol == "query":
-        body = (
-            '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error>'
-            f"<Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{code}</Code>"
-            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId>"
-            "</ErrorResponse>"
-        ).encode()
-        headers["Content-Type"] = "text/xml"
-    elif wire.protocol == "rest-json":
-        body = json.dumps({"message": message}).encode()
-        headers["Content-Type"] = "application/json"
-        headers["x-amzn-ErrorType"] = f"{code}:http://internal.amazon.com/coral/"
-    else:
-        body = json.dumps({"__type": f"{wire.json_prefix}{code}", "message": message}).encode()
-        headers["Content-Type"] = "application/x-amz-json-1.0"
-    return AWSResponse(url, status, headers, _Raw(body))
 
 
 def _moto_stubber() -> Any:
@@ -300,7 +229,7 @@ class FaultInjector:
             return None
         _, service, operation = event_name.split(".", 2)
         attempt = _attempt(request)
-        fault = self._decide(service, operation, attempt, _body(request))
+        fault = self._decide(service, operation, attempt, body_of(request))
         with self._lock:
             self.calls.append(Call(service, operation, attempt, fault.kind if fault else None))
         if fault is None:
@@ -355,11 +284,11 @@ class FaultInjector:
             return None  # not an AWS endpoint moto serves: botocore sends it
         status, headers, body = answer
         raw = body.encode() if isinstance(body, str) else body
-        return AWSResponse(request.url, status, headers, _Raw(raw))
+        return AWSResponse(request.url, status, headers, Raw(raw))
 
     def _transact(self, request: AWSPreparedRequest) -> Any:
         """TransactWriteItems with DynamoDB's ClientRequestToken semantics on moto."""
-        body = _body(request)
+        body = body_of(request)
         token = json.loads(body or b"{}").get("ClientRequestToken")
         now = time.monotonic()
         if token:
@@ -373,7 +302,7 @@ class FaultInjector:
                     request.url,
                     200,
                     {"Content-Type": "application/x-amz-json-1.0"},
-                    _Raw(b"{}"),
+                    Raw(b"{}"),
                 )
         response = self._to_moto(request)
         if token and response is not None and response.status_code == 200:

@@ -9,9 +9,9 @@ from typing import Any
 from chalicelib.domain.outbox import EventKind, OutboxEvent, PaymentPayload, Subject
 from chalicelib.services.changes import Changes
 from tests.builders import MONDAY_10AM, complaint
+from tests.faults.actions import Invoke, scheduled_event
 from tests.faults.injector import FAULTS, Kind
 from tests.faults.matrix import Matrix
-from tests.faults.paths import Invoke, scheduled_event
 from tests.faults.world import lose_schedules
 
 # -- the sweeper ----------------------------------------------------------------------------
