@@ -3,17 +3,26 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV := .tools/checkov
 STAGE ?= dev
 
-SLOW_TIERS := not e2e and not infra and not soak and not chaos
+SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
 
-.PHONY: run test check lint typecheck unit adapters api faults integration e2e infra bench chaos soak reset package admin deps clean
+.PHONY: run test check lint typecheck unit adapters api faults integration e2e fuzz infra bench chaos soak reset package admin deps tools clean
 
 deps: $(VENV)/.installed node_modules/.installed
+
+## checkov, for the infra tier, in a virtualenv of its own (its pins clash with ours).
+tools: $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -25,10 +34,10 @@ run: deps
 	$(PY) -m devstack run
 
 ## Every test tier; starts and stops DynamoDB Local itself. Prints the slowest tests.
-test: deps lint typecheck
+test: deps tools lint typecheck
 	$(PY) -m pytest -q --durations=15 tests
 
-## The quick loop: every tier but the slow ones (e2e, infra, soak, chaos), fewer examples.
+## The quick loop: every tier but the slow ones (e2e, fuzz, infra, soak, chaos), fewer examples.
 check: deps lint typecheck
 	HYPOTHESIS_PROFILE=quick $(PY) -m pytest -q -m "$(SLOW_TIERS)" tests
 
@@ -46,7 +55,10 @@ typecheck: deps
 unit: deps
 	$(PY) -m pytest -q tests/unit tests/services
 
-adapters api faults integration e2e infra: deps
+adapters api faults integration e2e fuzz: deps
+	$(PY) -m pytest -q tests/$@
+
+infra: deps tools
 	$(PY) -m pytest -q tests/$@
 
 bench: deps
@@ -75,4 +87,4 @@ admin: deps
 	$(PY) -m devstack create-admin --stage $(STAGE) --name "$(NAME)"
 
 clean:
-	rm -rf $(VENV) node_modules build .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools node_modules build .local .pytest_cache .mypy_cache .ruff_cache

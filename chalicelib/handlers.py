@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib import observability, wiring
 
 log = logging.getLogger(__name__)
 
@@ -20,30 +20,69 @@ def sla_timer(event: Any) -> dict[str, str]:
     """EventBridge Scheduler target. Input: {case_id, timer, due_at, clock_epoch}."""
     payload = json.loads(event) if isinstance(event, str) else event
     if not isinstance(payload, dict):
-        log.warning("sla_timer: input is not an object: %r", event)
+        log.warning("sla_timer: input is not an object but %s", type(payload).__name__)
         return {"outcome": "invalid"}
-    outcome = wiring.container().timers.fire(payload)
+    case_id = payload.get("case_id")
+    correlation = payload.get("correlation_id")
+    with observability.working_on(
+        case_id=case_id if isinstance(case_id, str) else None,
+        correlation=correlation if isinstance(correlation, str) else None,
+    ):
+        outcome = wiring.container().timers.fire(payload)
     return {"outcome": outcome.value}
 
 
+# How many of a batch's subjects are worked on at once (each subject's events in order).
+BATCH_WORKERS = 8
+_pool: Any = None
+
+
+def _workers() -> Any:
+    """One pool for the container's life: its threads keep their AWS clients (PynamoDB makes
+    one per thread), so a batch does not pay for making them again."""
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max_workers=BATCH_WORKERS, thread_name_prefix="outbox")
+    return _pool
+
+
 def outbox_records(records: Iterable[Any]) -> dict[str, list[dict[str, str]]]:
-    """DynamoDB stream batch of the outbox table. Handles INSERTs in order and reports the first
-    failure (ReportBatchItemFailures), so Lambda retries from there; every consumer is
-    idempotent, so records before it may safely run again."""
+    """DynamoDB stream batch of the outbox table. The INSERTs of one subject (a case, a query)
+    are handled in order, different subjects at the same time (their messages are sent
+    concurrently). The earliest record that failed is reported (ReportBatchItemFailures), so
+    Lambda retries from there; every consumer is idempotent, so records after it that did
+    succeed may safely run again."""
+    groups: dict[str, list[Any]] = {}
+    for record in records:
+        if record.event_name == "INSERT" and record.new_image:
+            subject = str(record.new_image.get("case_id", {}).get("S", ""))
+            groups.setdefault(subject, []).append(record)
+    if not groups:
+        return {"batchItemFailures": []}
+    consumer = wiring.container().outbox
+    failures = list(
+        _workers().map(lambda group: _handle_in_order(consumer, group), groups.values())
+    )
+    failed = [seq for seq in failures if seq is not None]
+    if not failed:
+        return {"batchItemFailures": []}
+    return {"batchItemFailures": [{"itemIdentifier": min(failed, key=int)}]}
+
+
+def _handle_in_order(consumer: Any, records: list[Any]) -> str | None:
+    """One subject's records in order; the sequence number of the first that failed."""
     from chalicelib.adapters.dynamo.mapping import event_from_model
     from chalicelib.adapters.dynamo.models import OutboxModel
 
-    consumer = wiring.container().outbox
     for record in records:
-        if record.event_name != "INSERT" or not record.new_image:
-            continue
         try:
-            event = event_from_model(OutboxModel.from_raw_data(record.new_image))
-            consumer.attempt(event)
+            consumer.attempt(event_from_model(OutboxModel.from_raw_data(record.new_image)))
         except Exception:
             log.exception("outbox: record %s failed", record.sequence_number)
-            return {"batchItemFailures": [{"itemIdentifier": record.sequence_number}]}
-    return {"batchItemFailures": []}
+            return str(record.sequence_number)
+    return None
 
 
 def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:
@@ -83,7 +122,7 @@ def inbound_sms(message: str) -> dict[str, str]:
     """SNS two-way SMS: a customer's reply (TD opts out of SMS)."""
     data = sns_json(message)
     if data is None:
-        log.warning("inbound sms: not JSON: %r", message[:200])
+        log.warning("inbound sms: a message that is not JSON (%d characters)", len(message))
         return {"outcome": "ignored"}
     return {"outcome": wiring.container().inbound.sms_reply(data)}
 
@@ -93,7 +132,7 @@ def ses_events(message: str) -> dict[str, Any]:
     the address; every event about a message we sent settles a send that had no answer."""
     data = sns_json(message)
     if data is None:
-        log.warning("ses events: not JSON: %r", message[:200])
+        log.warning("ses events: a message that is not JSON (%d characters)", len(message))
         return {"suppressed": 0, "receipt": "ignored"}
     from chalicelib.adapters.receipts import email_receipt
 
@@ -116,7 +155,10 @@ def sms_receipts(event: Any) -> dict[str, int]:
         counts["records"] += 1
         receipt = sms_receipt(record)
         if receipt is None:
-            log.warning("sms receipts: not a delivery-status record: %r", str(record)[:200])
+            log.warning(
+                "sms receipts: a record that is not a delivery status (keys %s)",
+                sorted(record) if isinstance(record, dict) else type(record).__name__,
+            )
             continue
         if receipts.settle(receipt) == "settled":
             counts["settled"] += 1

@@ -111,13 +111,14 @@ class Child:
         env: Mapping[str, str] | None = None,
         stdout: IO[bytes] | int | None = None,
         log: Path | None = None,
+        cwd: Path = ROOT,
     ) -> None:
         self.name = name
         sink = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed below
         try:
             self.process = subprocess.Popen(
                 args,
-                cwd=ROOT,
+                cwd=cwd,
                 env={**os.environ, **(env or {})},
                 stdout=sink or stdout,
                 stderr=subprocess.STDOUT if (sink or stdout) is not None else None,
@@ -150,16 +151,24 @@ def log_file(env: LocalEnv, name: str) -> Path:
     return env.logs / f"{name}.log"
 
 
-def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
+def dynamodb_args(env: LocalEnv, *, in_memory: bool = False) -> list[str]:
+    """DynamoDB Local's command line: telemetry off (it would otherwise phone home and write
+    `dynamodb-local-metadata.json` into its working directory) and data in the stack's own
+    directory, or in memory."""
     jar = dynamodb_local_jar()
     args = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
-    args += ["-port", str(env.dynamodb_port), "-sharedDb"]
+    args += ["-port", str(env.dynamodb_port), "-sharedDb", "-disableTelemetry"]
     if in_memory:
-        args.append("-inMemory")
-    else:
-        (env.data_dir / "dynamodb").mkdir(parents=True, exist_ok=True)
-        args += ["-dbPath", str(env.data_dir / "dynamodb")]
-    child = Child("dynamodb", args, log=log_file(env, "dynamodb"))
+        return [*args, "-inMemory"]
+    return [*args, "-dbPath", str(env.data_dir / "dynamodb")]
+
+
+def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
+    """Runs in the stack's data directory, never the repository's, so nothing it writes lands
+    in the working tree."""
+    (env.data_dir / "dynamodb").mkdir(parents=True, exist_ok=True)
+    args = dynamodb_args(env, in_memory=in_memory)
+    child = Child("dynamodb", args, log=log_file(env, "dynamodb"), cwd=env.data_dir)
     wait_until(lambda: tcp_open(env.dynamodb_port) or not child.alive(), "DynamoDB Local")
     if not child.alive():
         raise StackError(
@@ -178,8 +187,10 @@ def start_moto(env: LocalEnv) -> Child:
 
 
 def start_api(env: LocalEnv, stdout: IO[bytes] | int | None = None) -> Child:
-    chalice = str(Path(sys.executable).with_name("chalice"))
-    args = [chalice, "local", "--stage", "local", "--port", str(env.api_port), "--no-autoreload"]
+    # Chalice's local server (`chalice local`), answering like API Gateway for what no route
+    # handles: see devstack/api_server.py.
+    args = [sys.executable, "-m", "devstack.api_server", "--stage", "local"]
+    args += ["--port", str(env.api_port)]
     child = Child("api", args, env=env.app_environment(), stdout=stdout)
     wait_until(
         lambda: http_ok(f"{env.api_url}/v1/health") or not child.alive(), "chalice local", 90

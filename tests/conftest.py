@@ -53,6 +53,7 @@ TIER_MARKERS = {
     "integration": "integration",
     "e2e": "e2e",
     "infra": "infra",
+    "fuzz": "fuzz",
     "faults": "faults",
     "chaos": "chaos",
     "soak": "soak",
@@ -74,6 +75,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: _tier(item) in LOAD_TIERS)
 
 
+# The load runs start when collection ends; the fuzz tier's stack boots in the background shortly
+# before its first test (tests/fuzz/boot.py). These hooks live here because pytest calls a
+# test-setup hook only from conftests above the test.
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     selected = {_tier(item) for item in session.items}
     wanted = [tier for tier in LOAD_TIERS if tier in selected]
@@ -81,11 +87,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         from tests.load_runs import BACKGROUND
 
         BACKGROUND.start(wanted)
+    if "fuzz" in selected:
+        from tests.fuzz.boot import plan
+
+        plan(session.items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if "tests.fuzz.boot" in sys.modules:
+        sys.modules["tests.fuzz.boot"].maybe_begin(item)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if "tests.load_runs" in sys.modules:
         sys.modules["tests.load_runs"].BACKGROUND.stop()
+    if "tests.fuzz.boot" in sys.modules:
+        sys.modules["tests.fuzz.boot"].BOOT.end()
 
 
 def _hypothesis_profiles() -> None:
@@ -118,6 +135,10 @@ def moto_session() -> Iterator[tuple[Container, MotoState]]:
 @pytest.fixture
 def moto_base(moto_session: tuple[Container, MotoState]) -> Container:
     """The shared moto, put back to its just-provisioned state for this test."""
+    from chalicelib.adapters.dynamo.models import bind
+
     base, state = moto_session
     state.restore()
+    # A test that built a container for another stage bound the models elsewhere.
+    bind(base.settings.table_prefix, base.settings.region, base.settings.dynamodb_endpoint)
     return base

@@ -13,7 +13,13 @@ and only the dispatcher, which records each attempt first, may decide to try aga
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,57 @@ def budget_for(service: str) -> CallBudget:
     if service == "dynamodb":
         return DYNAMODB
     return SEND if service in SEND_SERVICES else CONTROL
+
+
+# -- a request's own deadline --------------------------------------------------------------------
+#
+# The budgets above bound one call. A request that makes several calls, each slow but
+# succeeding, could still add up past API Gateway's 29 s, so an API request also carries a
+# deadline: an attempt that would start after it is refused at once (no send, no retry, no
+# back-off), and the request answers 503. The worst case is then the deadline plus one attempt
+# already under way (1 s + 3 s): inside 29 s.
+
+REQUEST_SECONDS = 24.0
+_deadline: ContextVar[float | None] = ContextVar("paycase_deadline", default=None)
+_installed = False
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """AWS calls made inside (on this thread or context) start only while `seconds` last."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def remaining() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def install() -> None:
+    """Have every botocore client made from now on check the deadline before each attempt
+    (PynamoDB makes its clients itself, per model and thread, so this goes to botocore's own
+    handlers, as moto's does)."""
+    global _installed
+    if _installed:
+        return
+    import botocore.handlers
+
+    botocore.handlers.BUILTIN_HANDLERS.insert(0, ("before-send", _refuse_after_deadline))
+    _installed = True
+
+
+class DeadlinePassed(BotoCoreError):  # type: ignore[misc]
+    """Raised instead of an attempt that would start after the request's deadline (a
+    BotoCoreError outside botocore's retried kinds: it is not tried again)."""
+
+    fmt = "The request's time to answer is up; no further AWS call is made."
+
+
+def _refuse_after_deadline(**kwargs: object) -> None:
+    left = remaining()
+    if left is not None and left <= 0:
+        raise DeadlinePassed()

@@ -104,7 +104,12 @@ def is_network_error(exc: BaseException) -> bool:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Worth another try later: busy, failed for now, unreachable or too slow."""
+    """Worth another try later: busy, failed for now, unreachable or too slow (a request whose
+    own deadline passed included)."""
+    from chalicelib.adapters.deadlines import DeadlinePassed
+
+    if any(isinstance(link, DeadlinePassed) for link in _causes(exc)):
+        return True
     code = error_code(exc)
     if code in TRANSIENT_CODES:
         return True

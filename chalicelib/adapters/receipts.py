@@ -50,7 +50,7 @@ def log_records(event: Any) -> list[dict[str, Any]]:
         try:
             record = json.loads(entry.get("message", ""))
         except ValueError:
-            log.warning("sms receipts: a log line is not JSON: %r", entry.get("message", "")[:200])
+            log.warning("sms receipts: a log line that is not JSON")
             continue
         if isinstance(record, dict):
             records.append(record)

@@ -17,12 +17,14 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.domain import limits
 from chalicelib.domain.errors import (
+    MethodNotAllowed,
     PayCaseError,
     PayloadTooLarge,
     Unavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chalicelib.observability import count, working_on
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ STATUS = {
     "unauthorized": 401,
     "forbidden": 403,
     "not_found": 404,
+    "method_not_allowed": 405,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "invalid_transition": 409,
@@ -60,8 +63,11 @@ def error_response(error: PayCaseError) -> Response:
     headers = {}
     if isinstance(error, Unavailable):
         headers["Retry-After"] = str(error.retry_after)
+        count("Unavailable503")
     if error.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
     return json_response({"error": body}, STATUS.get(error.code, 400), headers)
 
 
@@ -74,7 +80,8 @@ def endpoint(
         @functools.wraps(view)
         def guarded(*args: Any, **view_kwargs: Any) -> Any:
             try:
-                return view(*args, **view_kwargs)
+                with working_on(case_id=view_kwargs.get("case_id")):
+                    return view(*args, **view_kwargs)
             except PayCaseError as error:
                 return error_response(error)
             except Exception as exc:

@@ -5,6 +5,7 @@ PayCaseError
 ├── Unauthorized            401 unauthorized
 ├── Forbidden               403 forbidden
 ├── NotFound                404 not_found
+├── MethodNotAllowed        405 method_not_allowed (Allow)
 ├── InvalidTransition       409 invalid_transition
 ├── VersionConflict         409 version_conflict
 ├── DuplicateOpenCase       409 duplicate_open_case
@@ -56,6 +57,17 @@ class Forbidden(PayCaseError):
 class NotFound(PayCaseError):
     code = "not_found"
     default_message = "No such resource."
+
+
+class MethodNotAllowed(PayCaseError):
+    """A method the path does not take (the local stage; API Gateway answers it 404)."""
+
+    code = "method_not_allowed"
+    default_message = "This path does not take that method."
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(f"This path takes {', '.join(allowed)} only.")
+        self.allowed = list(allowed)
 
 
 class InvalidTransition(PayCaseError):

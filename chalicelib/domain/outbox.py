@@ -265,6 +265,8 @@ class OutboxEvent:
     created_at: datetime
     attempts: int = 0  # failed attempts so far (a consumer raised)
     last_error: str | None = None
+    # The request (or the event) whose change wrote it: logs follow a complaint through it.
+    correlation_id: str | None = None
 
     def payload_as(self, kind: type[P]) -> P:
         """The payload, checked to be of the type its consumer expects."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain.audience import contact_is_merchant
 from chalicelib.domain.case import Case, Status
 from chalicelib.domain.clock import Clock
@@ -102,6 +103,7 @@ class ComplaintService:
                 if taken.key.startswith("case-number#"):
                     continue  # two cases drew the same number on the same day; draw again
                 raise
+            observability.count("ComplaintsFiled", category=case.category.value)
             return case, response
         raise Unavailable("Could not allocate a case number; try again.")
 

@@ -75,7 +75,10 @@ class FailureRedrive:
         parsed = inputs_of(failure.body)
         handler = self._handlers.get(parsed[0]) if parsed else None
         if parsed is None or handler is None:
-            log.error("failures: cannot run %r again; left in its queue", failure.body[:200])
+            log.error(
+                "failures: a queued failure (%d characters) cannot be run again; left in its queue",
+                len(failure.body),
+            )
             return False
         try:
             for value in parsed[1]:

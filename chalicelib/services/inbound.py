@@ -38,7 +38,7 @@ class Inbound:
         try:
             phone = normalize_phone(str(message.get("originationNumber", "")))
         except InvalidContact:
-            log.warning("inbound sms: cannot read the sender of %r", message)
+            log.warning("inbound sms: a reply whose sender cannot be read")
             return "ignored"
         if body not in OPT_OUT_WORDS:
             return "ignored"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain import lifecycle, limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case, Status, TimelineEntry
@@ -142,12 +143,14 @@ class MerchantDesk:
         )
         if answer in OPENS_CASE:
             query = self._with_case(merchant, query, payment, now, once)
+            observability.count("PaymentQueries", verdict=answer.value)
             return self._present_query(query, payment, merchant.language)
         expected = self._expected(query, payment)
         notice = _answered_notice(query, now, expected)
         presented = self._present_query(query, payment, merchant.language)
         claims = extra_claims(once, presented, now)
         self._store.commit(Changes(now=now, queries=[query], events=[notice], claims=claims))
+        observability.count("PaymentQueries", verdict=answer.value)
         return presented
 
     def query(self, merchant: Merchant, query_id: str) -> dict[str, Any]:

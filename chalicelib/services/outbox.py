@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.outbox import EventKind, OutboxEvent
@@ -50,16 +51,6 @@ def event_backoff(attempts: int) -> timedelta:
     return min(delay, BACKOFF_CAP)
 
 
-def count_given_up() -> None:
-    """One event given up, as the `PayCase/OutboxEventsFailed` metric (its alarm pages)."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    with single_metric(
-        name="OutboxEventsFailed", unit=MetricUnit.Count, value=1, namespace="PayCase"
-    ):
-        pass
-
-
 def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:500]
 
@@ -78,7 +69,9 @@ class OutboxConsumer:
     def handle(self, event: OutboxEvent) -> bool:
         """Run the event's effects; mark it done once nothing is left to retry. Safe to call
         any number of times for the same event. Raises what its consumer raised."""
-        done = self._consumers[event.kind](event)
+        case_id = event.subject.id if event.subject.is_case else None
+        with observability.working_on(case_id=case_id, correlation=event.correlation_id):
+            done = self._consumers[event.kind](event)
         if done:
             self._store.mark_event_done(event, self._clock.now())
         return done
@@ -109,7 +102,7 @@ class OutboxConsumer:
                     _describe(exc),
                 )
                 self._store.give_up_event(event, now)
-                count_given_up()
+                observability.count("OutboxEventsFailed")  # its alarm pages
             elif attempts:
                 self._store.postpone_event(event, now + event_backoff(attempts))
         except Exception:  # the store is down too: the event stays pending as it was

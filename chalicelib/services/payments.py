@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain import lifecycle
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Case, Visibility
@@ -129,6 +130,7 @@ class PaymentEvents:
             self._store.commit(changes)
         except KeyTaken:
             return False
+        observability.count("WebhookEvents", type=event.type)
         return True
 
 

@@ -61,6 +61,7 @@ class ScheduleSync:
             "timer": command.timer,
             "due_at": command.due_at,
             "clock_epoch": command.epoch,
+            **({"correlation_id": event.correlation_id} if event.correlation_id else {}),
         }
         if at <= self._clock.now():
             return self._fired_late(name, payload)

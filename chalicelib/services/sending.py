@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib import observability
 from chalicelib.domain import delivery as rules
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.delivery import DeliveryStatus, Notification
@@ -33,6 +34,13 @@ from chalicelib.services.ports import (
 from chalicelib.services.recipients import Recipients
 
 log = logging.getLogger(__name__)
+# The outcomes of an attempt that count as a metric, by channel.
+_COUNTED = {
+    DeliveryStatus.SENT: "MessagesSent",
+    DeliveryStatus.FAILED: "MessagesFailed",
+    DeliveryStatus.DEAD: "MessagesDead",
+    DeliveryStatus.UNKNOWN: "MessagesUnanswered",
+}
 
 LEASE_SECONDS = int(rules.LEASE.total_seconds())
 # A message that expires (a one-time code lives 5 minutes) is worth nothing after a back-off of
@@ -124,6 +132,8 @@ class Sender:
                 )
             raise
         stored = self._after_save(outcome, written)
+        if written and outcome.status in _COUNTED:
+            observability.count(_COUNTED[outcome.status], channel=outcome.channel)
         if written and outcome.status == DeliveryStatus.SENT:
             self._observer(stored, rendered)
         if stored.status == DeliveryStatus.DEAD and stored.channel == "sms":
@@ -172,7 +182,7 @@ class Sender:
         if outcome.status == DeliveryStatus.UNKNOWN:
             self._counts.add("unanswered", f"{outcome.notification_id}:{outcome.attempts}")
         if outcome.status == DeliveryStatus.DEAD:
-            log.warning("notify: %s is dead: %s", outcome.notification_id, outcome.last_error)
+            log.warning("notify: %s is dead", outcome.notification_id)
         return replace(outcome, lease_until=None)
 
     def _record_lost_lease(self, notification: Notification) -> Notification:

@@ -63,6 +63,13 @@ def require_role(member: StaffMember, minimum: str) -> None:
         raise Forbidden()
 
 
+def roles_admitted(minimum: str) -> tuple[str, ...]:
+    """The roles `require_role(member, minimum)` lets through, in ROLES order."""
+    if minimum == "reviewer":
+        return ("reviewer", "admin")
+    return tuple(role for role in ROLES if _RANK.get(role, 0) >= _RANK[minimum])
+
+
 def present_new_member(member: StaffMember, token: str) -> dict[str, Any]:
     """The answer to creating a staff member: the only time the token is shown."""
     return {

@@ -8,6 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.ids import is_ulid
@@ -18,6 +19,12 @@ from chalicelib.services.ports import DeskStore
 from chalicelib.services.steps import StepWriter
 
 log = logging.getLogger(__name__)
+# What a timer's entries count as, by the clock they are about.
+_ALERT_METRICS = {
+    "sla_warning": "SlaWarnings",
+    "sla_due": "SlaBreaches",
+    "sla_escalated": "SlaEscalations",
+}
 _ATTEMPTS = 3
 
 
@@ -98,4 +105,7 @@ class TimerService:
             if command is None and step.case.schedule == case.schedule:
                 return Outcome.NOTHING_DUE  # a repeat with nothing left to do: write nothing
         self._writer.commit(case, step, now)
+        for entry in step.entries:
+            if entry.type in _ALERT_METRICS:
+                observability.count(_ALERT_METRICS[entry.type], clock=str(entry.data.get("clock")))
         return Outcome.HANDLED if handled else Outcome.NOTHING_DUE

@@ -7,8 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamo.models import OutboxModel
+from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
+from chalicelib.services.changes import Changes
 from devstack.streams import stream_record
 from tests.api.conftest import Api
+from tests.builders import complaint
 
 
 def _records(api: Api, case_id: str) -> list[dict[str, Any]]:
@@ -71,3 +74,41 @@ def test_sla_timer_accepts_a_json_string_and_ignores_garbage(api: Api) -> None:
     invoke = api.client.lambda_.invoke
     assert invoke("sla_timer", "[1, 2]").payload == {"outcome": "invalid"}
     assert invoke("sla_timer", {"case_id": 5}).payload == {"outcome": "invalid"}
+
+
+def test_stream_batch_of_many_cases_acknowledges_each_and_reports_the_earliest_failure(
+    api: Api,
+) -> None:
+    # GIVEN five filed complaints whose outbox records arrive in one batch, in which the
+    # second case's first record is a poisoned one (its staff recipients are malformed)
+    cases = [
+        api.file(
+            complaint(payment={"transaction_id": f"TXN-BATCH-{n}", "amount_fen": 100})
+        ).json_body
+        for n in range(5)
+    ]
+    poisoned = Subject.case(cases[1]["case_id"])
+    bad = OutboxEvent(
+        poisoned,
+        "v000000:notify:bad",
+        EventKind.NOTIFY,
+        "sla_warning",
+        NotifyPayload("staff", "bad", {}, {"staff_ids": 7}),
+        api.clock.now(),
+    )
+    api.container.store.commit(Changes(now=api.clock.now(), events=[bad]))
+    items = [item for case in cases for item in OutboxModel.query(case["case_id"])]
+    records = [stream_record(item, n) for n, item in enumerate(items, 1)]
+    bad_sequence = next(
+        r["dynamodb"]["SequenceNumber"]
+        for r, item in zip(records, items, strict=True)
+        if item.event_id == bad.event_id
+    )
+    # WHEN the stream delivers the batch
+    result = api.client.lambda_.invoke("outbox_consumer", {"Records": records})
+    # THEN every other case was acknowledged once, and the batch reports the poisoned record,
+    # the earliest one that failed, for Lambda to retry from
+    assert result.payload == {"batchItemFailures": [{"itemIdentifier": bad_sequence}]}
+    for n, case in enumerate(cases):
+        if n != 1:
+            assert len(api.sms_about(case["case_number"])) == 1, n

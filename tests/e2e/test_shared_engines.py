@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from devstack.engines import endpoint_open, free_port, start_dynamodb
 from devstack.env import LocalEnv
 from tests.builders import complaint
-from tests.e2e.test_local_stack import ROOT, Stack, wait_for
+from tests.local_stack import ROOT, Stack, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -35,16 +35,37 @@ def call_seconds(config: Any, service: str, succeeds: bool) -> float:
     return retried + (read if succeeds else connect + read)
 
 
-def request_seconds(calls: Sequence[str], configs: Mapping[str, Any]) -> float:
+def _config(configs: Mapping[str, Any], call: str) -> Any:
+    return configs.get(call) or configs[call.split(".", 1)[0]]
+
+
+def overrun_seconds(config: Any) -> float:
+    """How far one call can run past a request's deadline: no attempt starts after it, so at
+    most one attempt already under way (its connect and read timeouts) or one back-off that
+    began before it (the longest botocore allows at this attempt count)."""
+    backoff = max(
+        (min(THROTTLE_BASE * 2**i, BACKOFF_CAP) for i in range(attempts(config) - 1)), default=0.0
+    )
+    return max(float(config.connect_timeout) + float(config.read_timeout), backoff)
+
+
+def request_seconds(
+    calls: Sequence[str], configs: Mapping[str, Any], deadline: float | None = None
+) -> float:
     """The longest a request making `calls` (`service.Operation`, in order) can take before it
-    answers: every call before the one that fails succeeds on its last attempt."""
+    answers: every call before the one that fails succeeds on its last attempt. With a request
+    `deadline`, no attempt starts after it: the request ends by the deadline plus the longest
+    overrun of any of its calls, if that comes first."""
 
     def config(call: str) -> Any:
-        return configs.get(call) or configs[call.split(".", 1)[0]]
+        return _config(configs, call)
 
     worst, before = 0.0, 0.0
     for call in calls:
         service = call.split(".", 1)[0]
         worst = max(worst, before + call_seconds(config(call), service, succeeds=False))
         before += call_seconds(config(call), service, succeeds=True)
-    return max(worst, before)
+    unbounded = max(worst, before)
+    if deadline is None or not calls:
+        return unbounded
+    return min(unbounded, deadline + max(overrun_seconds(config(call)) for call in calls))

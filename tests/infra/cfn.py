@@ -107,10 +107,11 @@ def allows(
     policy: Mapping[str, Any],
     action: str,
     resource: str,
-    context: Mapping[str, str] | None = None,
+    context: Mapping[str, str | list[str]] | None = None,
 ) -> bool:
     """Whether an identity-based policy allows `action` on `resource` in a request with these
-    condition keys (an explicit Deny wins, as in IAM)."""
+    condition keys (an explicit Deny wins, as in IAM). A multivalued key (a list) is tested with
+    `ForAnyValue:` operators."""
     context = context or {}
     allowed = False
     for statement in policy["Statement"]:
@@ -139,19 +140,27 @@ def _matches(patterns: str | Iterable[str], value: str, lower: bool = False) -> 
     )
 
 
+_OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
+
+
 def _conditions_hold(
-    conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, str]
+    conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, str | list[str]]
 ) -> bool:
-    for operator, tests in conditions.items():
-        if operator not in {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}:
-            raise ValueError(f"the evaluator does not understand the condition {operator}")
+    for qualified, tests in conditions.items():
+        any_value = qualified.startswith("ForAnyValue:")
+        operator = qualified.removeprefix("ForAnyValue:")
+        if operator not in _OPERATORS:
+            raise ValueError(f"the evaluator does not understand the condition {qualified}")
         for key, expected in tests.items():
             if key not in context:
                 return False
+            given = context[key]
+            if isinstance(given, list) != any_value:
+                raise ValueError(f"{key}: a multivalued key needs ForAnyValue, and only it")
             exact = operator.endswith("Equals")
             values = _listed(expected)
-            if exact and context[key] not in values:
-                return False
-            if not exact and not _matches(values, context[key]):
+            if not any(
+                (value in values) if exact else _matches(values, value) for value in _listed(given)
+            ):
                 return False
     return True

@@ -140,7 +140,10 @@ def test_merge_template_extends_only_generated_resources(
     resources = dev_template["Resources"]
     # THEN chalice generated each of them (a renamed logical id would leave a typeless resource),
     # and the outbox event source kept the type chalice gave it
-    assert sorted(extended) == ["InboundSms", "OutboxConsumer", "RestAPI", "SesEvents", "SlaTimer"]
+    functions = ["APIHandler", "InboundSms", "OutboxConsumer", "SesEvents", "SlaTimer"]
+    functions += ["SmsReceipts", "Sweeper"]
+    roles = [f"{'ApiHandler' if name == 'APIHandler' else name}Role" for name in functions]
+    assert sorted(extended) == sorted([*functions, *roles, "RestAPI"])
     assert all("Type" in resources[name] for name in extended)
     assert resources["SlaTimer"]["Properties"]["Handler"] == "app.sla_timer"
     assert resources["OutboxConsumer"]["Properties"]["Handler"] == "app.outbox_consumer"
@@ -172,10 +175,14 @@ def test_tables_retained_encrypted_and_recoverable(dev_template: dict[str, Any])
     for name, table in _tables_by_suffix(dev_template).items():
         properties = table["Properties"]
         # THEN it survives stack deletion and replacement, bills on demand, is encrypted at rest
-        # and restorable to a point in time
+        # under the stack's data key and restorable to a point in time
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain", name
         assert properties["BillingMode"] == "PAY_PER_REQUEST", name
-        assert properties["SSESpecification"] == {"SSEEnabled": True}, name
+        assert properties["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Ref": "DataKey"},
+        }, name
         assert properties["PointInTimeRecoverySpecification"] == {
             "PointInTimeRecoveryEnabled": True
         }, name
@@ -205,6 +212,9 @@ def test_outbox_event_source_bounded_retries_with_dead_letters(
     assert 0 <= source["MaximumRetryAttempts"] <= 10
     assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # AND each shard is read by several batches at once (a case's events stay in order: they
+    # share its partition key)
+    assert 2 <= source["ParallelizationFactor"] <= 10
     (queue,) = references(source["DestinationConfig"]["OnFailure"]["Destination"])
     assert dev_template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
 
@@ -273,7 +283,10 @@ def test_scheduler_role_invokes_sla_timer_and_dead_letters(dev_template: dict[st
     statements += [s for document in attached for s in document["Statement"]]
     # WHEN its trust policy and permissions are read
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    granted = {(s["Action"], json.dumps(s["Resource"], sort_keys=True)) for s in statements}
+    granted = {
+        (json.dumps(s["Action"]).strip('"'), json.dumps(s["Resource"], sort_keys=True))
+        for s in statements
+    }
     # THEN only EventBridge Scheduler of this account may assume it, under the name the Lambda
     # policy lets the functions pass, and it may invoke sla_timer and dead-letter to its queue
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
@@ -407,7 +420,11 @@ def test_merchant_key_usable_by_api_handler(dev_template: dict[str, Any]) -> Non
     assert grant["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": purpose}}
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
-    (alias,) = resources_of_type(dev_template, "AWS::KMS::Alias").values()
+    (alias,) = [
+        alias
+        for alias in resources_of_type(dev_template, "AWS::KMS::Alias").values()
+        if alias["Properties"]["TargetKeyId"] == {"Ref": "MerchantSecretsKey"}
+    ]
     assert with_stage(alias["Properties"]["AliasName"], STAGE) == (
         f"alias/paycase-{STAGE}-merchant-secrets"
     )
@@ -483,6 +500,22 @@ def _required_permissions(stage: str, merge_template: dict[str, Any]) -> list[tu
     for queue in resources_of_type(merge_template, "AWS::SQS::Queue").values():
         name = with_stage(queue["Properties"]["QueueName"], stage)
         required.append(("sqs:SendMessage", arn.format("sqs", name), {}))
+    return required + _data_key_permissions(stage, resources)
+
+
+def _data_key_permissions(stage: str, resources: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Tables, their stream and the failure queues are encrypted under the data key: DynamoDB
+    and SQS use it on the caller's behalf, and so does Lambda for the functions' environment."""
+    data_alias = with_stage(resources["DataKeyAlias"]["Properties"]["AliasName"], stage)
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data-key-id"
+    required: list[tuple[Any, ...]] = []
+    for service in ("dynamodb", "sqs", "lambda"):
+        via = {
+            "kms:ResourceAliases": [data_alias],
+            "kms:ViaService": f"{service}.{REGION}.amazonaws.com",
+        }
+        for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+            required.append((action, key, via))
     return required
 
 
@@ -497,7 +530,7 @@ def test_iam_policy_allows_adapter_calls(stage: str, merge_template: dict[str, A
         for action, resource, context in _required_permissions(stage, merge_template)
         if not allows(policy, action, resource, context)
     ]
-    # THEN every one is allowed (KMS is granted by the key policy instead: see
+    # THEN every one is allowed (the merchant key's use is also granted by its key policy: see
     # test_merchant_key_usable_by_api_handler)
     assert missing == []
 
@@ -520,6 +553,26 @@ def test_gateway_responses_use_the_error_format(
     body = json.loads(response["ResponseTemplates"]["application/json"])
     assert body["error"]["code"] == code
     assert int(response["StatusCode"]) == STATUS[code]
+
+
+def test_gateway_answers_what_no_route_handles_in_the_error_format(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN the answers API Gateway gives on its own (a REST API answers both an unknown path and
+    # a method the path does not take with MISSING_AUTHENTICATION_TOKEN, with or without an
+    # Authorization header)
+    (api,) = resources_of_type(dev_template, "AWS::Serverless::Api").values()
+    responses = api["Properties"]["GatewayResponses"]
+    # THEN that one is the API's 404 (test_gateway_response_unknown_path_not_found), and any other
+    # 4XX of API Gateway's own keeps its status but still comes in the error format
+    fallback = responses["DEFAULT_4XX"]
+    assert "StatusCode" not in fallback
+    template = fallback["ResponseTemplates"]["application/json"]
+    # ($context.error.messageString is API Gateway's message, already a quoted JSON string)
+    body = json.loads(template.replace("$context.error.messageString", '"Forbidden"'))
+    assert set(body["error"]) == {"code", "message"}
+    content_type = fallback["ResponseParameters"]["Headers"]["Content-Type"]
+    assert content_type.strip("'").startswith("application/json")
 
 
 def test_gateway_default_5xx_keeps_status_but_uses_the_error_format(
@@ -554,16 +607,34 @@ def test_alarm_email_subscription_is_optional(dev_template: dict[str, Any]) -> N
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_iam_policy_lets_functions_use_only_the_merchant_key(stage: str) -> None:
+    # GIVEN the stage's Lambda policy
     policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    (grant,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
-    assert set(grant["Action"]) == {"kms:Encrypt", "kms:Decrypt"}
-    condition = grant["Condition"]
-    assert condition["StringEquals"] == {
-        "kms:EncryptionContext:purpose": secret_context("m")["purpose"]
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/any-key-id"
+    merchant = {
+        "kms:EncryptionContext:purpose": secret_context("m")["purpose"],
+        "kms:ResourceAliases": [f"alias/paycase-{stage}-merchant-secrets"],
     }
-    assert condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == (
-        f"alias/paycase-{stage}-merchant-secrets"
+    # THEN the functions seal and open merchant secrets with the merchant key, in its context only
+    assert allows(policy, "kms:Encrypt", key, merchant)
+    assert allows(policy, "kms:Decrypt", key, merchant)
+    assert not allows(
+        policy, "kms:Decrypt", key, {**merchant, "kms:EncryptionContext:purpose": "x"}
     )
+    # AND use the data key only through the services that encrypt with it, never directly
+    data = {"kms:ResourceAliases": [f"alias/paycase-{stage}-data"]}
+    assert not allows(policy, "kms:Decrypt", key, data)
+    for service in ("dynamodb", "sqs"):
+        via = {**data, "kms:ViaService": f"{service}.{REGION}.amazonaws.com"}
+        assert allows(policy, "kms:Decrypt", key, via)
+        assert not allows(policy, "kms:Encrypt", key, via)
+    s3 = {**data, "kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    assert not allows(policy, "kms:Decrypt", key, s3)
+    # AND no other key
+    other = {
+        "kms:ResourceAliases": ["alias/other"],
+        "kms:ViaService": f"sqs.{REGION}.amazonaws.com",
+    }
+    assert not allows(policy, "kms:Decrypt", key, other)
 
 
 def test_replies_and_bounces_reach_their_handlers(dev_template: dict[str, Any]) -> None:
@@ -593,17 +664,63 @@ def test_replies_and_bounces_reach_their_handlers(dev_template: dict[str, Any]) 
     assert policy["Principal"] == {"Service": "ses.amazonaws.com"}
 
 
+def test_every_function_logs_json_to_a_group_kept_as_long_as_the_stack_says(
+    dev_template: dict[str, Any],
+) -> None:
+    # GIVEN every function of the packaged template
+    resources = dev_template["Resources"]
+    functions = resources_of_type(dev_template, "AWS::Serverless::Function")
+    assert len(functions) >= 7
+    for logical_id, function in functions.items():
+        # WHEN its logging is read
+        config = function["Properties"]["LoggingConfig"]
+        group = resources[config["LogGroup"]["Ref"]]["Properties"]
+        # THEN it logs JSON (Powertools' lines as they are), at INFO, to a group of its own
+        # kept for the stack's retention and encrypted with the stack's data key
+        assert (config["LogFormat"], config["ApplicationLogLevel"]) == ("JSON", "INFO"), logical_id
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical_id
+        assert group["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, logical_id
+    names = {
+        resources[f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"][
+            "LogGroupName"
+        ]["Fn::Sub"]
+        for f in functions.values()
+    }
+    assert len(names) == len(functions)
+
+
+def test_alarms_watch_breaches_and_dead_messages_and_a_dashboard_shows_them(
+    dev_template: dict[str, Any],
+) -> None:
+    resources = dev_template["Resources"]
+    for logical_id, metric in (
+        ("SlaBreachesAlarm", "SlaBreaches"),
+        ("MessagesDeadAlarm", "MessagesDead"),
+        ("OutboxEventsFailedAlarm", "OutboxEventsFailed"),
+    ):
+        alarm = resources[logical_id]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("PayCase", metric)
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "paycase"}]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for shown in ("ComplaintsFiled", "SlaBreaches", "MessagesDead", "OutboxEventsFailed"):
+        assert shown in body
+    for alarm_id in ("SlaBreachesAlarm", "MessagesDeadAlarm", "Api5xxAlarm"):
+        assert f"${{{alarm_id}.Arn}}" in body
+
+
 def test_sms_delivery_status_is_logged_and_read_by_sms_receipts(
     dev_template: dict[str, Any],
 ) -> None:
     # GIVEN the SMS delivery-status resources of the packaged template
     resources = dev_template["Resources"]
     receipts = function_by_handler(dev_template, "app.sms_receipts")
+    prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
     groups = {
         name: group["Properties"]["LogGroupName"]["Fn::Sub"]
         for name, group in resources_of_type(dev_template, "AWS::Logs::LogGroup").items()
+        if group["Properties"]["LogGroupName"]["Fn::Sub"].startswith(prefix)
     }
-    prefix = "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
     # THEN SNS's two delivery-status log groups exist, under the names SNS writes to
     assert sorted(groups.values()) == [prefix, prefix + "/Failure"]
     # AND the custom resource turns logging on for every SMS, with a role only SNS assumes

@@ -8,21 +8,20 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute
 
-from chalicelib.adapters.dynamo.models import (
-    OUTBOX_SHARDS,
+from chalicelib import observability
+from chalicelib.adapters.dynamo.case_model import (
     WAKE_SHARDS,
     CaseModel,
     ClockRunAttr,
     ContactAttr,
     CustomerWaitAttr,
-    OutboxModel,
     PaymentAttr,
     PolicyAttr,
     ScheduleAttr,
     SecondReviewAttr,
     TargetAttr,
-    TimelineModel,
 )
+from chalicelib.adapters.dynamo.models import OUTBOX_SHARDS, OutboxModel, TimelineModel
 from chalicelib.domain.case import (
     Case,
     CustomerWait,
@@ -349,6 +348,8 @@ def event_to_model(event: OutboxEvent) -> OutboxModel:
         created_at=event.created_at,
         due_at=event.created_at,
         pending_shard=shard(f"{subject}:{event.event_id}", OUTBOX_SHARDS, "p"),
+        # The change's own request, or the event whose consumer made the change.
+        correlation_id=event.correlation_id or observability.correlation_id(),
     )
 
 
@@ -363,6 +364,7 @@ def event_from_model(model: OutboxModel) -> OutboxEvent:
         created_at=model.created_at,
         attempts=int(model.attempts or 0),
         last_error=model.last_error,
+        correlation_id=model.correlation_id,
     )
 
 

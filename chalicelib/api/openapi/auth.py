@@ -8,22 +8,29 @@ from dataclasses import dataclass
 
 from chalicelib.api.openapi.builders import Schema
 from chalicelib.services.sessions import SESSION_TTL
+from chalicelib.services.staff import roles_admitted
 
 
 @dataclass(frozen=True)
 class Auth:
     """Who may call an operation: its security schemes, a note, and what its auth errors mean.
-    `together` when every scheme is needed at once (signed headers), not any one of them."""
+    `together` when every scheme is needed at once (signed headers), not any one of them;
+    `roles` when only some staff roles may call it (any role when empty)."""
 
     schemes: tuple[str, ...]
     note: str
     errors: Mapping[str, str]
     together: bool = False
+    roles: tuple[str, ...] = ()
 
     def security(self) -> list[dict[str, list[str]]]:
-        """The operation's security requirements: one with every scheme, or one per scheme."""
+        """The operation's security requirements: one with every scheme, or one per scheme; with
+        `roles`, one per role that may call it (OpenAPI 3.1 lets a requirement name the roles
+        it needs), so the document says who may call what."""
         if self.together:
             return [{scheme: [] for scheme in self.schemes}]
+        if self.roles:
+            return [{scheme: [role]} for scheme in self.schemes for role in self.roles]
         return [{scheme: []} for scheme in self.schemes]
 
 
@@ -58,18 +65,26 @@ AGENT = Auth(
     ("staffToken",),
     "Agents, supervisors and admins (not reviewers).",
     {"401": _NO_STAFF, "403": "A reviewer's token."},
+    roles=roles_admitted("agent"),
 )
 SUPERVISOR = Auth(
     ("staffToken",),
     "Supervisors and admins.",
     {"401": _NO_STAFF, "403": "Not a supervisor or admin."},
+    roles=roles_admitted("supervisor"),
 )
-ADMIN = Auth(("staffToken",), "Admins only.", {"401": _NO_STAFF, "403": "Not an admin."})
+ADMIN = Auth(
+    ("staffToken",),
+    "Admins only.",
+    {"401": _NO_STAFF, "403": "Not an admin."},
+    roles=roles_admitted("admin"),
+)
 STAFF_CASE = Auth(("staffToken",), f"A staff token. {_CASE_PROBING}", _NO_STAFF_CASE)
 SUPERVISOR_CASE = Auth(
     ("staffToken",),
     f"A staff token of a supervisor or admin. {_CASE_PROBING}",
     {**_NO_STAFF_CASE, "403": "A staff token, but not a supervisor's or an admin's."},
+    roles=roles_admitted("supervisor"),
 )
 
 

@@ -6,13 +6,31 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.domain import limits as L
+from chalicelib.domain.validation import FIRST_YEAR, LAST_YEAR
 
 Schema = dict[str, Any]
+
+
+def _years_pattern(first: int, last: int) -> str:
+    """A regex for a date or time whose year is first..last (whole centuries, then `last`)."""
+    if first % 100 or last % 100:
+        raise ValueError(f"years {first}-{last}: whole centuries only")
+    centuries = [f"{c}[0-9]{{2}}" for c in range(first // 100, last // 100)]
+    return f"^(?:{'|'.join([*centuries, str(last)])})-"
+
+
+# Every time a request carries is read between these years (chalicelib.domain.validation).
+YEARS = _years_pattern(FIRST_YEAR, LAST_YEAR)
 
 STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
-TIME: Schema = {"type": "string", "format": "date-time", "examples": ["2026-11-23T10:00:00Z"]}
+TIME: Schema = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": YEARS,
+    "examples": ["2026-11-23T10:00:00Z"],
+}
 DATE: Schema = {"type": "string", "format": "date", "examples": ["2026-12-15"]}
 FEN: Schema = {"type": "integer", "minimum": L.AMOUNT_FEN.low, "maximum": L.AMOUNT_FEN.high}
 VERSION: Schema = {"type": "integer", "minimum": 1}

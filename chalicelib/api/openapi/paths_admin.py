@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.api.openapi.auth import ADMIN, STAFF, SUPERVISOR
-from chalicelib.api.openapi.builders import DATE, TIME, Schema, enum, ref
+from chalicelib.api.openapi.builders import DATE, TIME, YEARS, Schema, enum, ref
 from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, op, path_param, query
 from chalicelib.api.openapi.schemas_admin import NOTIFICATION_STATUSES
 from chalicelib.domain import limits as L
@@ -123,7 +123,7 @@ def admin_paths() -> dict[str, Schema]:
 
 def _metrics() -> Schema:
     when = {
-        "anyOf": [DATE, TIME],
+        "anyOf": [{**DATE, "pattern": YEARS}, TIME],
         "description": "A date, or a time (its Asia/Shanghai day)",
     }
     return op(

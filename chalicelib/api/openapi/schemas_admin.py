@@ -175,7 +175,7 @@ def _merchant_schemas() -> dict[str, Schema]:
                     "the merchant API answers with.",
                 },
             },
-            ["merchant_id", "name"],
+            ["merchant_id", "name", "email"],
             closed=True,
         ),
         "MerchantCreated": answer(

@@ -66,7 +66,8 @@ def complaint_schemas() -> dict[str, Schema]:
             },
             closed=True,
             description="At least a phone or an email; `channels` name only given points.",
-        ),
+        )
+        | {"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]},
         "PaymentRef": obj(
             {
                 "transaction_id": reference,
@@ -78,7 +79,8 @@ def complaint_schemas() -> dict[str, Schema]:
             },
             closed=True,
             description="Needs a transaction_id or an order_id.",
-        ),
+        )
+        | {"anyOf": [{"required": ["transaction_id"]}, {"required": ["order_id"]}]},
         "ComplaintRequest": obj(
             {
                 "category": enum(c.value for c in Category),
