@@ -8,7 +8,7 @@ STAGE ?= dev
 
 SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
 
-.PHONY: run test check lint typecheck unit adapters api integration e2e fuzz infra bench reset package admin deps tools clean
+.PHONY: run test check lint typecheck unit adapters api faults integration e2e fuzz infra bench chaos soak reset package admin deps tools clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -49,12 +49,13 @@ typecheck: deps
 	$(PY) -m mypy chalicelib clients
 
 ## One tier at a time: unit (domain and services on fakes), adapters (moto), api
-## (chalice.test.Client on moto), integration (DynamoDB Local), e2e (the whole local stack),
-## infra (packaged CloudFormation through cfn-lint).
+## (chalice.test.Client on moto), faults (botocore faults in every write path, on moto),
+## integration (DynamoDB Local), e2e (the whole local stack), infra (packaged CloudFormation
+## through cfn-lint).
 unit: deps
 	$(PY) -m pytest -q tests/unit tests/services
 
-adapters api integration e2e fuzz: deps
+adapters api faults integration e2e fuzz: deps
 	$(PY) -m pytest -q tests/$@
 
 infra: deps tools
@@ -62,6 +63,16 @@ infra: deps tools
 
 bench: deps
 	$(PY) -m bench
+
+## The local stack behind the DynamoDB fault proxy: 2,000 complaints from 8 clients under
+## throttling, 500s and lost answers; exits non-zero when a goal is missed (bench/chaos.py).
+chaos: deps
+	$(PY) -m bench.chaos
+
+## 5,000 complaints with webhook events and merchant queries, the test clock moving, and
+## kill -9 of the whole stack half way; exits non-zero when a goal is missed (bench/soak.py).
+soak: deps
+	$(PY) -m bench.soak
 
 ## Wipe the local stack's data (stop `make run` first).
 reset:

@@ -18,8 +18,9 @@ from devstack.engines import (
     start_dynamodb,
     start_moto,
     start_runner,
+    use_endpoint,
 )
-from devstack.env import LocalEnv
+from devstack.env import EndpointError, LocalEnv
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -27,14 +28,11 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def run(env: LocalEnv) -> int:
-    ensure_ports_free(env)
     signal.signal(signal.SIGTERM, _terminate)
     children: list[Child] = []
     try:
-        print(f"Starting DynamoDB Local (data in {env.data_dir / 'dynamodb'}) ...", flush=True)
-        children.append(start_dynamodb(env))
-        print("Starting moto server (EventBridge Scheduler, SNS, SES) ...", flush=True)
-        children.append(start_moto(env))
+        ensure_ports_free(env)
+        _engines(env, children)
         credentials, demo = _prepare(env)
         print("Starting chalice local ...", flush=True)
         children.append(start_api(env))
@@ -57,6 +55,28 @@ def run(env: LocalEnv) -> int:
         for child in reversed(children):
             child.stop()
         print("Stopped.", flush=True)
+
+
+def _engines(env: LocalEnv, children: list[Child]) -> None:
+    """Start DynamoDB Local and moto's server, or use the ones the environment names (which
+    are left running when the stack stops)."""
+    if env.dynamodb_endpoint:
+        print(
+            f"Using DynamoDB at {env.dynamodb_endpoint} (PAYCASE_DYNAMODB_ENDPOINT) ...", flush=True
+        )
+        use_endpoint(env.dynamodb_endpoint, "PAYCASE_DYNAMODB_ENDPOINT")
+    else:
+        print(f"Starting DynamoDB Local (data in {env.data_dir / 'dynamodb'}) ...", flush=True)
+        children.append(start_dynamodb(env))
+    if env.aws_endpoint:
+        print(
+            f"Using Scheduler, SNS and SES at {env.aws_endpoint} (PAYCASE_AWS_ENDPOINT) ...",
+            flush=True,
+        )
+        use_endpoint(env.aws_endpoint, "PAYCASE_AWS_ENDPOINT")
+    else:
+        print("Starting moto server (EventBridge Scheduler, SNS, SES) ...", flush=True)
+        children.append(start_moto(env))
 
 
 def _prepare(env: LocalEnv) -> tuple[dict[str, object], dict[str, object] | None]:
@@ -95,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Token (shown once, store it safely): {token}")
         return 0
     if args.command == "run":
-        return run(LocalEnv.from_environ())
+        try:
+            env = LocalEnv.from_environ()
+        except EndpointError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return run(env)
     if args.command == "package":
         from devstack.package import PackageError, package
 

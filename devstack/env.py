@@ -6,10 +6,39 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class EndpointError(ValueError):
+    """An endpoint variable that is not an http(s) URL with a host."""
+
+
+def _endpoint(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises for a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise EndpointError(f"{name}={value!r} is not a URL such as http://127.0.0.1:8001")
+    return value
+
+
+def host_port(url: str) -> tuple[str, int]:
+    """The host and port an endpoint URL names (80 or 443 when it names none)."""
+    parts = urlsplit(url)
+    return str(parts.hostname), parts.port or (443 if parts.scheme == "https" else 80)
+
+
 REGION = "ap-southeast-1"
 EMAIL_FROM = "PayCase <no-reply@paycase.local>"
 
@@ -17,21 +46,31 @@ EMAIL_FROM = "PayCase <no-reply@paycase.local>"
 @dataclass(frozen=True)
 class LocalEnv:
     """One local stack: its data directory and ports. `make run` uses `.local/` and the default
-    ports; tests start their own in a temporary directory on free ports."""
+    ports; tests start their own in a temporary directory on free ports.
+
+    With `dynamodb_endpoint` (PAYCASE_DYNAMODB_ENDPOINT) the stack uses that DynamoDB, a shared
+    DynamoDB Local or a fault proxy in front of one, and starts none of its own; likewise
+    `aws_endpoint` (PAYCASE_AWS_ENDPOINT) for moto's server."""
 
     data_dir: Path
     api_port: int = 8000
     dynamodb_port: int = 8001
     moto_port: int = 5001
     table_prefix: str = "paycase-local-"
+    dynamodb_endpoint: str | None = None
+    aws_endpoint: str | None = None
 
     @classmethod
-    def from_environ(cls) -> LocalEnv:
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> LocalEnv:
+        env = os.environ if environ is None else environ
         return cls(
-            data_dir=Path(os.environ.get("PAYCASE_LOCAL_DIR", ROOT / ".local")),
-            api_port=int(os.environ.get("PORT", "8000")),
-            dynamodb_port=int(os.environ.get("DYNAMODB_PORT", "8001")),
-            moto_port=int(os.environ.get("MOTO_PORT", "5001")),
+            data_dir=Path(env.get("PAYCASE_LOCAL_DIR", ROOT / ".local")),
+            api_port=int(env.get("PORT", "8000")),
+            dynamodb_port=int(env.get("DYNAMODB_PORT", "8001")),
+            moto_port=int(env.get("MOTO_PORT", "5001")),
+            table_prefix=env.get("PAYCASE_TABLE_PREFIX") or "paycase-local-",
+            dynamodb_endpoint=_endpoint(env, "PAYCASE_DYNAMODB_ENDPOINT"),
+            aws_endpoint=_endpoint(env, "PAYCASE_AWS_ENDPOINT"),
         )
 
     @property
@@ -40,11 +79,11 @@ class LocalEnv:
 
     @property
     def dynamodb_url(self) -> str:
-        return f"http://127.0.0.1:{self.dynamodb_port}"
+        return self.dynamodb_endpoint or f"http://127.0.0.1:{self.dynamodb_port}"
 
     @property
     def moto_url(self) -> str:
-        return f"http://127.0.0.1:{self.moto_port}"
+        return self.aws_endpoint or f"http://127.0.0.1:{self.moto_port}"
 
     @property
     def credentials_file(self) -> Path:

@@ -39,25 +39,55 @@ for name in ("PAYCASE_DYNAMODB_ENDPOINT", "PAYCASE_AWS_ENDPOINT", "PAYCASE_CLOCK
     os.environ.pop(name, None)
 
 
+# The botocore fault layer (tests/faults/injector.py) goes into botocore's built-in handlers
+# before any client exists, so every client of the session carries it; idle, it does nothing.
+from tests.faults.injector import install as _install_fault_layer  # noqa: E402
+
+_install_fault_layer()
+
+
 # -- tiers and profiles ---------------------------------------------------------------------------
 
 # A tier's directory marks its tests, so `-m "not e2e"` and the like select whole tiers.
-TIER_MARKERS = {"integration": "integration", "e2e": "e2e", "infra": "infra", "fuzz": "fuzz"}
+TIER_MARKERS = {
+    "integration": "integration",
+    "e2e": "e2e",
+    "infra": "infra",
+    "fuzz": "fuzz",
+    "faults": "faults",
+    "chaos": "chaos",
+    "soak": "soak",
+}
+# The load runs (tests/load_runs.py) work in the background while the rest of the session runs;
+# their tests, which only read the reports, come last.
+LOAD_TIERS = ("chaos", "soak")
+
+
+def _tier(item: pytest.Item) -> str | None:
+    parts = Path(str(item.path)).relative_to(ROOT).parts
+    return TIER_MARKERS.get(parts[1]) if len(parts) > 1 else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = Path(str(item.path)).relative_to(ROOT).parts
-        if len(parts) > 1 and (marker := TIER_MARKERS.get(parts[1])):
+        if marker := _tier(item):
             item.add_marker(getattr(pytest.mark, marker))
+    items.sort(key=lambda item: _tier(item) in LOAD_TIERS)
 
 
-# The fuzz tier's stack boots in the background shortly before its first test (tests/fuzz/boot.py);
-# these hooks live here because pytest calls a test-setup hook only from conftests above the test.
+# The load runs start when collection ends; the fuzz tier's stack boots in the background shortly
+# before its first test (tests/fuzz/boot.py). These hooks live here because pytest calls a
+# test-setup hook only from conftests above the test.
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if any(item.get_closest_marker("fuzz") for item in session.items):
+    selected = {_tier(item) for item in session.items}
+    wanted = [tier for tier in LOAD_TIERS if tier in selected]
+    if wanted:
+        from tests.load_runs import BACKGROUND
+
+        BACKGROUND.start(wanted)
+    if "fuzz" in selected:
         from tests.fuzz.boot import plan
 
         plan(session.items)
@@ -69,6 +99,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "tests.load_runs" in sys.modules:
+        sys.modules["tests.load_runs"].BACKGROUND.stop()
     if "tests.fuzz.boot" in sys.modules:
         sys.modules["tests.fuzz.boot"].BOOT.end()
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 class Stack:
     data_dir: Path
     ports: dict[str, int]
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. engines the stack should use
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
     _reader: threading.Thread | None = None
@@ -43,6 +44,7 @@ class Stack:
         for name in list(env):
             if name.startswith("PAYCASE_") and name != "PAYCASE_LOCAL_DIR":
                 env.pop(name)
+        env.update(self.extra)
         self.stop()
         self.output = []
         self.process = subprocess.Popen(
