@@ -7,6 +7,10 @@ CHECKOV_VENV := .tools/checkov
 STAGE ?= dev
 
 SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
+# Two pytest-xdist workers, one per core; the tiers that start engines of their own keep to one
+# worker each (tests/conftest.py, XDIST_GROUPS).
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadgroup
 
 .PHONY: run test check lint typecheck unit adapters api faults integration e2e fuzz infra bench chaos soak reset package admin deps tools clean
 
@@ -35,11 +39,11 @@ run: deps
 
 ## Every test tier; starts and stops DynamoDB Local itself. Prints the slowest tests.
 test: deps tools lint typecheck
-	$(PY) -m pytest -q --durations=15 tests
+	$(PY) -m pytest -q $(XDIST) --durations=15 tests
 
 ## The quick loop: every tier but the slow ones (e2e, fuzz, infra, soak, chaos), fewer examples.
 check: deps lint typecheck
-	HYPOTHESIS_PROFILE=quick $(PY) -m pytest -q -m "$(SLOW_TIERS)" tests
+	HYPOTHESIS_PROFILE=quick $(PY) -m pytest -q $(XDIST) -m "$(SLOW_TIERS)" tests
 
 lint: deps
 	$(PY) -m ruff check .

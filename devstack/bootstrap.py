@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from email.utils import parseaddr
 from typing import Any
 
 from chalicelib.adapters.dynamo.models import MODELS, TTL_MODELS
-from chalicelib.adapters.errors import error_code
+from chalicelib.adapters.errors import error_code, is_transient
 from chalicelib.domain.errors import DuplicateOpenCase
 from chalicelib.domain.ids import hash_token
 from chalicelib.services.complaints import case_access_token
@@ -56,12 +57,24 @@ def provision(container: Container) -> None:
     _ignore(ses.create_email_identity, "AlreadyExistsException", EmailIdentity=sender)
 
 
+# The app's clients give moto one short attempt per send; setting up is done once and may wait
+# out a busy machine instead.
+SETUP_TRIES = 5
+
+
 def _ignore(call: Any, code: str, **kwargs: Any) -> None:
-    try:
-        call(**kwargs)
-    except Exception as exc:
-        if error_code(exc) != code:
-            raise
+    """One idempotent setup call: `code` means it was already done; a transient error (a
+    timeout on a loaded machine) is tried again."""
+    for attempt in range(1, SETUP_TRIES + 1):
+        try:
+            call(**kwargs)
+            return
+        except Exception as exc:
+            if error_code(exc) == code:
+                return
+            if attempt == SETUP_TRIES or not is_transient(exc):
+                raise
+            time.sleep(attempt)
 
 
 def seed(container: Container, env: LocalEnv) -> dict[str, Any]:

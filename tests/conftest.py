@@ -68,19 +68,71 @@ def _tier(item: pytest.Item) -> str | None:
     return TIER_MARKERS.get(parts[1]) if len(parts) > 1 else None
 
 
+# Under pytest-xdist with `--dist loadgroup`, the tiers that start engines of their own run in
+# one worker each (one DynamoDB Local for the integration tier, one local stack at a time for
+# e2e and fuzz, one packaging directory for infra); everything else is shared out.
+XDIST_GROUPS = {
+    "integration": "dynamodb-local",
+    "e2e": "stack",
+    "fuzz": "stack",
+    "infra": "infra",
+    "chaos": "load",
+    "soak": "load",
+}
+
+
+def _tier_of_nodeid(nodeid: str) -> str | None:
+    parts = nodeid.split("::", 1)[0].split("/")
+    return TIER_MARKERS.get(parts[1]) if len(parts) > 1 and parts[0] == "tests" else None
+
+
+def _xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not _xdist_worker(config)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if marker := _tier(item):
             item.add_marker(getattr(pytest.mark, marker))
+            if group := XDIST_GROUPS.get(marker):
+                item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: _tier(item) in LOAD_TIERS)
 
 
-# The load runs start when collection ends; the fuzz tier's stack boots in the background shortly
-# before its first test (tests/fuzz/boot.py). These hooks live here because pytest calls a
-# test-setup hook only from conftests above the test.
+def pytest_configure(config: pytest.Config) -> None:
+    if _xdist_controller(config):
+        import tempfile
+
+        from tests.load_runs import REPORTS_ENV
+
+        # before the workers start: they inherit it and read the controller's reports there
+        os.environ[REPORTS_ENV] = tempfile.mkdtemp(prefix="paycase-load-")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """xdist's controller collects nothing itself: the first worker's collection tells it
+    whether the load runs' tests were selected."""
+    selected = {_tier_of_nodeid(nodeid) for nodeid in ids}
+    wanted = [tier for tier in LOAD_TIERS if tier in selected]
+    if wanted:
+        from tests.load_runs import BACKGROUND
+
+        BACKGROUND.start(wanted)
+
+
+# Without xdist, the load runs start when collection ends; the fuzz tier's stack boots in the
+# background shortly before its first test (tests/fuzz/boot.py). These hooks live here because
+# pytest calls a test-setup hook only from conftests above the test.
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if _xdist_worker(session.config):
+        return  # the controller runs the load runs; the fuzz stack boots at its first test
     selected = {_tier(item) for item in session.items}
     wanted = [tier for tier in LOAD_TIERS if tier in selected]
     if wanted:
@@ -101,6 +153,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if "tests.load_runs" in sys.modules:
         sys.modules["tests.load_runs"].BACKGROUND.stop()
+    if _xdist_controller(session.config):
+        import shutil
+
+        from tests.load_runs import REPORTS_ENV
+
+        shutil.rmtree(os.environ.pop(REPORTS_ENV, ""), ignore_errors=True)
     if "tests.fuzz.boot" in sys.modules:
         sys.modules["tests.fuzz.boot"].BOOT.end()
 

@@ -5,6 +5,11 @@ own processes. When the session selects their tests (tests/chaos, tests/soak), t
 soon as collection ends, one after the other, each in its own process (`python -m bench.chaos`,
 `python -m bench.soak`, with a JSON report), while the other tiers run; their tests come last and
 read the reports. A session that ends early stops them.
+
+Under pytest-xdist (`make test` runs two workers), xdist's controller starts the runs as soon as
+a worker's collection shows their tests, and writes each report into the directory named by
+PAYCASE_LOAD_REPORTS (set before the workers start, so they inherit it); the worker that gets
+a report's test waits for the run's `.done` file there.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,7 @@ RUNS = {
     "soak": ["-m", "bench.soak", "--retry-budget", "40"],
 }
 TIMEOUT_SECONDS = 600
+REPORTS_ENV = "PAYCASE_LOAD_REPORTS"
 
 
 @dataclass
@@ -48,15 +55,39 @@ class Run:
         return data
 
 
+def _read_when_done(directory: Path, name: str, timeout: float = TIMEOUT_SECONDS) -> dict[str, Any]:
+    """A report another process (xdist's controller) writes: waits for its `.done` file."""
+    done, report = directory / f"{name}.done", directory / f"{name}.json"
+    deadline = time.monotonic() + timeout
+    while not done.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not finish within {timeout:.0f} s")
+        time.sleep(1)
+    if not report.exists():
+        tail = done.read_text(errors="replace")[-4000:]
+        raise RuntimeError(f"{name} wrote no report; its output ended:\n{tail}")
+    data: dict[str, Any] = json.loads(report.read_text())
+    return data
+
+
 class Background:
     def __init__(self) -> None:
         self.runs: dict[str, Run] = {}
-        self._dir = tempfile.TemporaryDirectory(prefix="paycase-load-")
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._stopped = threading.Event()
+
+    @property
+    def directory(self) -> Path:
+        shared = os.environ.get(REPORTS_ENV)
+        if shared:
+            return Path(shared)
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="paycase-load-")
+        return Path(self._tmp.name)
 
     def start(self, names: list[str]) -> None:
         """Start the named runs not started yet, one after the other, in the background."""
-        new = [Run(n, Path(self._dir.name) / f"{n}.json") for n in names if n not in self.runs]
+        new = [Run(n, self.directory / f"{n}.json") for n in names if n not in self.runs]
         if not new:
             return
         self.runs.update({run.name: run for run in new})
@@ -84,8 +115,11 @@ class Background:
         except subprocess.TimeoutExpired:
             run.process.kill()
             run.output, _ = run.process.communicate()
+        (self.directory / f"{run.name}.done").write_bytes(run.output[-8000:])
 
     def result(self, name: str) -> dict[str, Any]:
+        if name not in self.runs and os.environ.get(REPORTS_ENV):
+            return _read_when_done(self.directory, name)  # xdist's controller runs it
         self.start([name])  # already started by the session hook, as a rule
         return self.runs[name].result()
 
@@ -98,7 +132,8 @@ class Background:
                     run.process.wait(30)
                 except subprocess.TimeoutExpired:
                     run.process.kill()
-        self._dir.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
 
 BACKGROUND = Background()

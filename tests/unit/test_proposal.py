@@ -48,6 +48,10 @@ def problems(raw: Any, today: date = TODAY, paid: int | None = PAID) -> dict[str
 
 
 def short(value: object) -> str:
+    """A test id that is the same in every process (a set's order depends on the hash seed,
+    and pytest-xdist's workers must collect the same ids)."""
+    if isinstance(value, set):
+        return "{" + ", ".join(sorted(map(repr, value))) + "}"
     return str(value)[:48]
 
 
