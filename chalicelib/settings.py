@@ -44,6 +44,12 @@ class Settings:
     # Where failed asynchronous invocations end up, for the sweeper to run again (none locally:
     # the local runner calls the handlers itself).
     failure_queue_urls: tuple[str, ...] = ()
+    # Evidence files: their bucket, the key S3 encrypts them with (the stack's data key; none
+    # locally), and whether GuardDuty scans them for malware (a file is available only once
+    # its scan found nothing).
+    evidence_bucket: str = "paycase-local-evidence"
+    evidence_kms_key_id: str | None = None
+    evidence_scanning: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -76,6 +82,9 @@ class Settings:
                 else None
             ),
             webhook_secret=(env.get("PAYCASE_WEBHOOK_SECRET") or "").encode() or None,
+            evidence_bucket=env.get("PAYCASE_EVIDENCE_BUCKET") or f"paycase-{stage}-evidence",
+            evidence_kms_key_id=env.get("PAYCASE_EVIDENCE_KMS_KEY_ID") or None,
+            evidence_scanning=env.get("PAYCASE_EVIDENCE_SCANNING", "").lower() == "true",
             failure_queue_urls=tuple(
                 url for url in (env.get("PAYCASE_FAILURE_QUEUE_URLS") or "").split(",") if url
             ),

@@ -38,7 +38,8 @@ DEMO_COMPLAINT = {
 
 
 def provision(container: Container) -> None:
-    """Tables (with streams, indexes and TTL), the schedule group and the SES sender.
+    """Tables (with streams, indexes and TTL), the schedule group, the SES sender and the
+    evidence bucket.
     Safe to repeat: what exists is left alone."""
     _ = container.dynamodb  # binds the models to the local tables
     for model in MODELS:
@@ -54,6 +55,13 @@ def provision(container: Container) -> None:
     ses = container.client("sesv2")
     sender = parseaddr(container.settings.email_from)[1]
     _ignore(ses.create_email_identity, "AlreadyExistsException", EmailIdentity=sender)
+    s3 = container.client("s3")
+    _ignore(
+        s3.create_bucket,
+        "BucketAlreadyOwnedByYou",
+        Bucket=container.settings.evidence_bucket,
+        CreateBucketConfiguration={"LocationConstraint": container.settings.region},
+    )
 
 
 def _ignore(call: Any, code: str, **kwargs: Any) -> None:
