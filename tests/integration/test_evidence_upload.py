@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -102,3 +103,23 @@ def test_a_text_file_posted_as_png_is_rejected_and_gone(
     s3 = container.client("s3")
     listed = s3.list_objects_v2(Bucket=container.settings.evidence_bucket)
     assert listed.get("Contents", []) == []
+
+
+def test_racing_upload_requests_never_take_a_case_past_its_limit(client: Client) -> None:
+    # GIVEN a case holding 18 files, two short of its limit
+    filed = _post(client, "/v1/complaints", complaint(), "")
+    case_id, token = filed.json_body["case_id"], filed.json_body["access_token"]
+    base = f"/v1/cases/{case_id}/evidence"
+    body = {"filename": "a.pdf", "content_type": "application/pdf", "size_bytes": 1000}
+    for _ in range(18):
+        assert _post(client, base, body, token).status_code == 201
+    # WHEN eight more requests race
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: _post(client, base, body, token), range(8)))
+    # THEN two were taken, the others refused for the limit (or told to retry), never more
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(201) <= 2
+    assert set(statuses) <= {201, 409, 503}, statuses
+    listed = client.http.get(f"{base}?limit=200", headers={"Authorization": f"Bearer {token}"})
+    assert len(listed.json_body["items"]) == 18 + statuses.count(201)
+    assert len(listed.json_body["items"]) <= 20
