@@ -211,6 +211,9 @@ def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
             f"  Demo complaint:   {demo['case_number']}",
             f"    curl -s {api}/v1/cases/{demo['case_id']} -H 'Authorization: Bearer "
             f"{demo['access_token']}'",
+            "    its files (the customer's payment-success screenshot; README shows an upload):",
+            f"    curl -s {api}/v1/cases/{demo['case_id']}/evidence -H 'Authorization: Bearer "
+            f"{demo['access_token']}'",
         ]
     merchant = credentials["merchants"][0]
     payment = DEMO_COMPLAINT["payment"]
