@@ -552,3 +552,39 @@ class FakeFailureQueue:
 
     def delete(self, failure: QueuedFailure) -> None:
         self.messages.pop(failure.receipt, None)
+
+
+class FakeEvidenceStorage:
+    """Evidence objects in memory, by key; presigned URLs that name the key and the rules."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}  # data, type, tags
+
+    def presign_upload(self, key: str, content_type: str, expires_in: int) -> dict[str, Any]:
+        fields = {"key": key, "Content-Type": content_type, "policy": f"expires-in-{expires_in}"}
+        return {"url": "https://evidence.invalid/", "fields": fields}
+
+    def inspect(self, key: str, head_bytes: int, *, digest: bool) -> Any:
+        import hashlib
+
+        from chalicelib.domain.evidence import StoredObject
+
+        if key not in self.objects:
+            return None
+        data = self.objects[key][0]
+        sha = hashlib.sha256(data).hexdigest() if digest else None
+        return StoredObject(len(data), data[:head_bytes], sha)
+
+    def promote(self, source: str, target: str) -> None:
+        data, content_type, _ = self.objects[source]
+        self.objects[target] = (data, content_type, {})
+
+    def scan_tag(self, key: str) -> str | None:
+        held = self.objects.get(key)
+        return held[2].get("GuardDutyMalwareScanStatus") if held else None
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def presign_download(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
+        return f"https://evidence.invalid/{key}?expires-in={expires_in}"
