@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
-    from chalicelib.services.evidence import DownloadAudit, EvidenceService
+    from chalicelib.services.evidence import EvidenceService
+    from chalicelib.services.evidence_audit import DownloadAudit
     from chalicelib.services.failed_events import FailedEvents
     from chalicelib.services.failures import FailureRedrive
     from chalicelib.services.holding import HeldMessages
@@ -355,7 +356,7 @@ class Container(Infrastructure):
     @cached_property
     def download_audit(self) -> DownloadAudit:
         """Where staff downloads of evidence are recorded: the case's internal timeline."""
-        from chalicelib.services.evidence import TimelineDownloadAudit
+        from chalicelib.services.evidence_audit import TimelineDownloadAudit
 
         return TimelineDownloadAudit(self.store, self.clock)
 

@@ -15,11 +15,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import evidence_steps as steps
 from chalicelib.domain import validation as v
-from chalicelib.domain.case import Case, Visibility
+from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.evidence import (
@@ -37,10 +37,11 @@ from chalicelib.domain.evidence import (
 from chalicelib.domain.ids import is_ulid, new_ulid
 from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.timefmt import to_rfc3339
-from chalicelib.services import cursors, events
+from chalicelib.services import cursors
 from chalicelib.services.changes import Changes
+from chalicelib.services.evidence_audit import DownloadAudit
 from chalicelib.services.idempotency import Once
-from chalicelib.services.ports import DeskStore, EvidenceReads, EvidenceStorage
+from chalicelib.services.ports import EvidenceReads, EvidenceStorage
 from chalicelib.services.steps import StepWriter
 
 E = EvidenceStatus
@@ -69,29 +70,6 @@ class Caller:
 
     def sees(self, evidence: Evidence) -> bool:
         return visible_to(evidence, self.audience, self.merchant_id)
-
-
-class DownloadAudit(Protocol):
-    """Where staff downloads are recorded."""
-
-    def staff_downloaded(self, staff_id: str, case: Case, evidence: Evidence) -> None: ...
-
-
-class TimelineDownloadAudit:
-    """Records each staff download as an internal entry of the case's timeline (written alone:
-    the case's version does not move, so nobody's next change conflicts with a download)."""
-
-    def __init__(self, store: DeskStore, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
-
-    def staff_downloaded(self, staff_id: str, case: Case, evidence: Evidence) -> None:
-        now = self._clock.now()
-        e = steps.downloaded_by_staff(evidence, staff_id)
-        entry = events.entry(
-            case, e.type, now, actor=e.actor, visibility=Visibility.INTERNAL, data=e.data
-        )
-        self._store.commit(Changes(now=now, timeline=[entry]))
 
 
 class EvidenceService:
