@@ -21,7 +21,7 @@ from chalicelib.domain import evidence_steps as steps
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, Unavailable
 from chalicelib.domain.evidence import (
     DOWNLOAD_WINDOW,
     HEAD_BYTES,
@@ -145,10 +145,19 @@ class EvidenceService:
                 case, current, stored, self._scanning, now, calendar
             ),
         )
-        self._storage.delete(evidence.upload_key)
         if after.status is E.REJECTED:
-            self._remove(after)
+            self._remove(after)  # must go: a failure is a 503, and the next complete retries
+        else:
+            self._tidy(evidence)
         return after
+
+    def _tidy(self, evidence: Evidence) -> None:
+        """Remove the upload of a file that was kept: its copy is what counts now, so a storage
+        failure here does not fail the request (the lifecycle rule removes it within a day)."""
+        try:
+            self._storage.delete(evidence.upload_key)
+        except Unavailable:
+            log.warning("evidence %s: upload left for the lifecycle rule", evidence.evidence_id)
 
     def _check_scan(self, evidence: Evidence) -> Evidence:
         scan = scan_outcome(self._storage.scan_tag(evidence.file_key))

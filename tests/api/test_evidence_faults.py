@@ -94,3 +94,18 @@ def test_a_download_link_needs_no_call_to_storage(api: Api, desk: Desk, s3: Boto
     assert one.status_code == 200 and one.json_body["download_url"]
     assert new.status_code == 201
     assert sum(s3.calls.values()) == 0
+
+
+def test_a_kept_files_upload_left_behind_by_a_failed_delete_does_not_fail_complete(
+    api: Api, desk: Desk, s3: BotocoreFaults
+) -> None:
+    # GIVEN a stored upload, and S3 timing out every delete
+    case, path = _asked_and_stored(api, desk)
+    s3.time_out("DeleteObject", times=3)
+    # WHEN it is completed
+    done = complete(api, path, case["access_token"])
+    # THEN it is available: the copy is kept, the upload is left for the lifecycle rule
+    assert done.status_code == 200, done.body
+    assert done.json_body["status"] == "available"
+    assert sorted(k.split("/")[0] for k in objects(api)) == ["cases", "uploads"]
+    assert _added(desk, case["case_id"]) == 1
