@@ -97,7 +97,8 @@ def _handle_in_order(consumer: Any, records: list[Any]) -> str | None:
 def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:
     """Every few minutes, the safety net: case timers whose schedule never fired, then outbox
     events the stream could not finish (its retries ran out), then asynchronous invocations
-    whose retries ran out (the failure queues), each on its own guard and all
+    whose retries ran out (the failure queues), then evidence uploads never completed and files
+    waiting for their malware scan, each on its own guard and all
     within the function's time (`remaining_ms`, the Lambda context's clock): a long redrive
     never keeps deadlines from firing, and a sweep cut short resumes at the next run."""
     stop = _stopper(remaining_ms)
@@ -106,6 +107,7 @@ def sweeper(remaining_ms: Callable[[], int] | None = None) -> dict[str, int]:
         "timers": container.timers.sweep(SWEEP_MIN_AGE, stop=stop),
         "events": container.outbox.redrive(SWEEP_MIN_AGE, stop=stop),
         "failures": container.failures.redrive(stop),
+        "evidence": container.evidence.sweep(stop=stop),
     }
 
 

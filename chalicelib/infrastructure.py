@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import (
         DeskStore,
         EmailSender,
+        EvidenceReads,
+        EvidenceStorage,
         MerchantDirectory,
         MetricsStore,
         NotificationLog,
@@ -55,6 +57,8 @@ class Parts(TypedDict, total=False):
     payments: PaymentStore
     pause: Callable[[float], None]
     failures: FailureRedrive
+    evidence_files: EvidenceReads
+    evidence_storage: EvidenceStorage
 
 
 class Infrastructure:
@@ -157,7 +161,14 @@ class Infrastructure:
 
             install()
 
-            config = Config(**budget_for(service).botocore_config())
+            options = budget_for(service).botocore_config()
+            if service == "s3":
+                # SigV4 for presigned URLs (KMS-encrypted objects need it); path-style on a
+                # local endpoint (moto's server on 127.0.0.1), virtual-hosted in AWS.
+                options["signature_version"] = "s3v4"
+                style = "path" if self.settings.aws_endpoint else "virtual"
+                options["s3"] = {"addressing_style": style}
+            config = Config(**options)
             self._clients[service] = boto3.session.Session().client(
                 service,
                 region_name=self.settings.region,
@@ -253,3 +264,17 @@ class Infrastructure:
 
         _ = self.dynamodb  # binds the models
         return DynamoPaymentStore()
+
+    @cached_property
+    def evidence_files(self) -> EvidenceReads:
+        from chalicelib.adapters.dynamo.evidence import DynamoEvidenceReads
+
+        _ = self.dynamodb  # binds the models
+        return DynamoEvidenceReads()
+
+    @cached_property
+    def evidence_storage(self) -> EvidenceStorage:
+        from chalicelib.adapters.evidence_storage import S3EvidenceStorage
+
+        s = self.settings
+        return S3EvidenceStorage(self.client("s3"), s.evidence_bucket, s.evidence_kms_key_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -44,6 +45,12 @@ class Settings:
     # Where failed asynchronous invocations end up, for the sweeper to run again (none locally:
     # the local runner calls the handlers itself).
     failure_queue_urls: tuple[str, ...] = ()
+    # Evidence files: their bucket, the key S3 encrypts them with (the stack's data key; none
+    # locally), and whether GuardDuty scans them for malware (a file is available only once
+    # its scan found nothing).
+    evidence_bucket: str = "paycase-local-evidence"
+    evidence_kms_key_id: str | None = None
+    evidence_scanning: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -53,10 +60,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         stage = env.get("PAYCASE_STAGE", LOCAL_STAGE)
+        prefix = env.get("PAYCASE_TABLE_PREFIX", f"paycase-{stage}-")
         return cls(
             stage=stage,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
-            table_prefix=env.get("PAYCASE_TABLE_PREFIX", f"paycase-{stage}-"),
+            table_prefix=prefix,
             token_key=_key(env.get("PAYCASE_TOKEN_KEY"), "PAYCASE_TOKEN_KEY"),
             dynamodb_endpoint=env.get("PAYCASE_DYNAMODB_ENDPOINT") or None,
             aws_endpoint=env.get("PAYCASE_AWS_ENDPOINT") or None,
@@ -76,10 +84,20 @@ class Settings:
                 else None
             ),
             webhook_secret=(env.get("PAYCASE_WEBHOOK_SECRET") or "").encode() or None,
+            evidence_bucket=env.get("PAYCASE_EVIDENCE_BUCKET") or _bucket_name(prefix, "evidence"),
+            evidence_kms_key_id=env.get("PAYCASE_EVIDENCE_KMS_KEY_ID") or None,
+            evidence_scanning=env.get("PAYCASE_EVIDENCE_SCANNING", "").lower() == "true",
             failure_queue_urls=tuple(
                 url for url in (env.get("PAYCASE_FAILURE_QUEUE_URLS") or "").split(",") if url
             ),
         )
+
+
+def _bucket_name(prefix: str, name: str) -> str:
+    """A bucket named like the tables (two local stacks on one moto keep apart by their table
+    prefix), in the characters a bucket name may hold."""
+    raw = f"{prefix}{name}".lower()
+    return re.sub(r"[^a-z0-9.-]+", "-", raw).strip("-.")[:63]
 
 
 def _key(raw: str | None, name: str) -> bytes:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
+    from chalicelib.services.evidence import EvidenceService
+    from chalicelib.services.evidence_audit import DownloadAudit
     from chalicelib.services.failed_events import FailedEvents
     from chalicelib.services.failures import FailureRedrive
     from chalicelib.services.holding import HeldMessages
@@ -336,6 +338,27 @@ class Container(Infrastructure):
         from chalicelib.services.deliveries import DeliveryLog
 
         return DeliveryLog(self.notifications, self.settings.token_key, self.store, self.clock)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        from chalicelib.services.evidence import EvidenceService
+
+        return EvidenceService(
+            self.writer,
+            self.evidence_files,
+            self.evidence_storage,
+            self.download_audit,
+            self.clock,
+            self.settings.token_key,
+            scanning=self.settings.evidence_scanning,
+        )
+
+    @cached_property
+    def download_audit(self) -> DownloadAudit:
+        """Where staff downloads of evidence are recorded: the case's internal timeline."""
+        from chalicelib.services.evidence_audit import TimelineDownloadAudit
+
+        return TimelineDownloadAudit(self.store, self.clock)
 
 
 _container: Container | None = None

@@ -70,12 +70,12 @@ def _engines(env: LocalEnv, children: list[Child]) -> None:
         children.append(start_dynamodb(env))
     if env.aws_endpoint:
         print(
-            f"Using Scheduler, SNS and SES at {env.aws_endpoint} (PAYCASE_AWS_ENDPOINT) ...",
+            f"Using Scheduler, SNS, SES and S3 at {env.aws_endpoint} (PAYCASE_AWS_ENDPOINT) ...",
             flush=True,
         )
         use_endpoint(env.aws_endpoint, "PAYCASE_AWS_ENDPOINT")
     else:
-        print("Starting moto server (EventBridge Scheduler, SNS, SES) ...", flush=True)
+        print("Starting moto server (EventBridge Scheduler, SNS, SES, S3) ...", flush=True)
         children.append(start_moto(env))
 
 
@@ -84,7 +84,14 @@ def _prepare(env: LocalEnv) -> tuple[dict[str, object], dict[str, object] | None
     os.environ.update(env.app_environment())
     from chalicelib.settings import Settings
     from chalicelib.wiring import Container
-    from devstack.bootstrap import demo_complaint, demo_payment, provision, save_demo_case, seed
+    from devstack.bootstrap import (
+        demo_complaint,
+        demo_evidence,
+        demo_payment,
+        provision,
+        save_demo_case,
+        seed,
+    )
 
     container = Container(Settings.from_env())
     provision(container)
@@ -92,6 +99,7 @@ def _prepare(env: LocalEnv) -> tuple[dict[str, object], dict[str, object] | None
     demo = demo_complaint(container)
     save_demo_case(env, credentials, demo)
     demo_payment(container)
+    demo_evidence(container, demo)
     return credentials, demo
 
 

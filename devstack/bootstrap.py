@@ -6,6 +6,7 @@ import contextlib
 import json
 import time
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 
 from chalicelib.adapters.dynamo.models import MODELS, TTL_MODELS
@@ -39,7 +40,8 @@ DEMO_COMPLAINT = {
 
 
 def provision(container: Container) -> None:
-    """Tables (with streams, indexes and TTL), the schedule group and the SES sender.
+    """Tables (with streams, indexes and TTL), the schedule group, the SES sender and the
+    evidence bucket.
     Safe to repeat: what exists is left alone."""
     _ = container.dynamodb  # binds the models to the local tables
     for model in MODELS:
@@ -55,6 +57,13 @@ def provision(container: Container) -> None:
     ses = container.client("sesv2")
     sender = parseaddr(container.settings.email_from)[1]
     _ignore(ses.create_email_identity, "AlreadyExistsException", EmailIdentity=sender)
+    s3 = container.client("s3")
+    _ignore(
+        s3.create_bucket,
+        "BucketAlreadyOwnedByYou",
+        Bucket=container.settings.evidence_bucket,
+        CreateBucketConfiguration={"LocationConstraint": container.settings.region},
+    )
 
 
 # The app's clients give moto one short attempt per send; setting up is done once and may wait
@@ -135,6 +144,45 @@ def save_demo_case(env: LocalEnv, credentials: dict[str, Any], demo: dict[str, A
     env.credentials_file.chmod(0o600)
 
 
+DEMO_SCREENSHOT = Path(__file__).resolve().parent / "demo" / "payment-screenshot.png"
+DEMO_FILENAME = "支付成功截图.png"
+
+
+def demo_evidence(container: Container, demo: dict[str, Any] | None) -> None:
+    """The demo customer's screenshot of the "payment success" screen on the demo case, uploaded
+    the way a client would (ask, store under the presigned key, complete); once only."""
+    from chalicelib.services.evidence import Caller
+
+    if demo is None:
+        return
+    case_id = demo["case_id"]
+    data = DEMO_SCREENSHOT.read_bytes()
+    s3, bucket = container.client("s3"), container.settings.evidence_bucket
+    files = container.evidence_files.evidence_of(case_id)
+    if files:
+        # moto's server keeps objects in memory: after a restart, put the screenshot back
+        for kept in files:
+            if kept.filename == DEMO_FILENAME and kept.status.value == "available":
+                s3.put_object(Bucket=bucket, Key=kept.file_key, Body=data, ContentType="image/png")
+        return
+    body = {
+        "filename": DEMO_FILENAME,
+        "content_type": "image/png",
+        "size_bytes": len(data),
+        "note": "付款页面显示支付成功 The wallet showed payment success",
+    }
+    customer = Caller.customer()
+    asked = container.evidence.request(customer, case_id, body, None)
+    fields = asked["upload"]["fields"]
+    s3.put_object(
+        Bucket=bucket,
+        Key=fields["key"],
+        Body=data,
+        ContentType=fields["Content-Type"],
+    )
+    container.evidence.complete(customer, case_id, asked["evidence_id"])
+
+
 def demo_payment(container: Container) -> None:
     """The demo complaint's payment, paid and not yet settled, as the payment platform would
     have reported it (a merchant asking about it hears `pending_settlement`)."""
@@ -175,6 +223,9 @@ def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
         lines += [
             f"  Demo complaint:   {demo['case_number']}",
             f"    curl -s {api}/v1/cases/{demo['case_id']} -H 'Authorization: Bearer "
+            f"{demo['access_token']}'",
+            "    its files (the customer's payment-success screenshot; README shows an upload):",
+            f"    curl -s {api}/v1/cases/{demo['case_id']}/evidence -H 'Authorization: Bearer "
             f"{demo['access_token']}'",
         ]
     merchant = credentials["merchants"][0]

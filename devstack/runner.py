@@ -3,7 +3,8 @@
 Each turn it (1) hands pending outbox events to the same stream handler AWS would call,
 (2) fires every schedule that fell due on the application clock, in due order, through the same
 `sla_timer` handler, deleting it afterwards as ActionAfterCompletion DELETE asks, and (3) sweeps
-case timers whose schedule is missing (moto keeps schedules in memory only). It prints every SMS
+case timers whose schedule is missing (moto keeps schedules in memory only) and evidence uploads
+never completed, as the sweeper does in AWS. It prints every SMS
 and email it sends.
 
 When the test clock jumps ahead, the runner does not apply everything at the end of the jump:
@@ -117,6 +118,7 @@ class Runner:
         work = self.drain_outbox()
         work += self.fire_due_schedules()
         work += self._container.timers.sweep(timedelta(0))
+        work += self._container.evidence.sweep()
         return work + self.drain_outbox()
 
     def _catch_up(self) -> int:

@@ -12,6 +12,7 @@ from chalicelib.domain.case import Case, TimelineEntry, Visibility
 from chalicelib.domain.complaint import PaymentRef
 from chalicelib.domain.delivery import CLAIMABLE, DeliveryStatus, Notification
 from chalicelib.domain.errors import VersionConflict
+from chalicelib.domain.evidence import Evidence
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.verdicts import PaymentQuery
 from chalicelib.services.changes import CaseQuery, Changes, PaymentRecord
@@ -41,6 +42,7 @@ class FakeStore:
         # Outbox state beside `events` (event, done_at): when each is due, and given-up ones.
         self.due: dict[tuple[str, str], datetime] = {}
         self.failed: dict[tuple[str, str], datetime] = {}
+        self.evidence: dict[tuple[str, str], Evidence] = {}
         self.commits = 0
 
     def commit(self, changes: Changes) -> None:
@@ -95,6 +97,8 @@ class FakeStore:
             self.due[(event.subject.key, event.event_id)] = event.created_at
         self._apply_ledger(changes)
         self._apply_accounts(changes)
+        for evidence in changes.evidence:
+            self.evidence[(evidence.case_id, evidence.evidence_id)] = evidence
 
     def _apply_accounts(self, changes: Changes) -> None:
         for new in changes.staff:
@@ -110,6 +114,21 @@ class FakeStore:
 
     def get_case(self, case_id: str) -> Case | None:
         return self.cases.get(case_id)
+
+    # -- EvidenceReads -------------------------------------------------------------------------
+
+    def evidence_of(self, case_id: str) -> list[Evidence]:
+        return sorted(
+            (e for (cid, _), e in self.evidence.items() if cid == case_id),
+            key=lambda e: e.evidence_id,
+        )
+
+    def get_evidence(self, case_id: str, evidence_id: str) -> Evidence | None:
+        return self.evidence.get((case_id, evidence_id))
+
+    def evidence_due(self, before: datetime, limit: int) -> list[Evidence]:
+        due = [e for e in self.evidence.values() if e.sweep_at is not None and e.sweep_at <= before]
+        return sorted(due, key=lambda e: e.sweep_at or before)[:limit]
 
     def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]:
         entries = sorted(self.timelines.get(case_id, []), key=lambda e: e.entry_id)
@@ -533,3 +552,39 @@ class FakeFailureQueue:
 
     def delete(self, failure: QueuedFailure) -> None:
         self.messages.pop(failure.receipt, None)
+
+
+class FakeEvidenceStorage:
+    """Evidence objects in memory, by key; presigned URLs that name the key and the rules."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}  # data, type, tags
+
+    def presign_upload(self, key: str, content_type: str, expires_in: int) -> dict[str, Any]:
+        fields = {"key": key, "Content-Type": content_type, "policy": f"expires-in-{expires_in}"}
+        return {"url": "https://evidence.invalid/", "fields": fields}
+
+    def inspect(self, key: str, head_bytes: int, *, digest: bool) -> Any:
+        import hashlib
+
+        from chalicelib.domain.evidence import StoredObject
+
+        if key not in self.objects:
+            return None
+        data = self.objects[key][0]
+        sha = hashlib.sha256(data).hexdigest() if digest else None
+        return StoredObject(len(data), data[:head_bytes], sha)
+
+    def promote(self, source: str, target: str) -> None:
+        data, content_type, _ = self.objects[source]
+        self.objects[target] = (data, content_type, {})
+
+    def scan_tag(self, key: str) -> str | None:
+        held = self.objects.get(key)
+        return held[2].get("GuardDutyMalwareScanStatus") if held else None
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def presign_download(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
+        return f"https://evidence.invalid/{key}?expires-in={expires_in}"

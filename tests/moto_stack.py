@@ -34,6 +34,8 @@ SHARED = (
     "scheduler",
     "sms",
     "email",
+    "evidence_files",
+    "evidence_storage",
 )
 
 
@@ -63,6 +65,10 @@ class MotoState:
         for group in scheduler_backends[DEFAULT_ACCOUNT_ID][self._region].schedule_groups.values():
             group.schedules.clear()
         sqs_backends[DEFAULT_ACCOUNT_ID][self._region].queues.clear()
+        from moto.s3.models import _VersionedKeyStore, s3_backends
+
+        for bucket in s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.values():
+            bucket.keys = _VersionedKeyStore()
 
 
 @contextmanager
@@ -89,4 +95,7 @@ def emptied_container(base: wiring.Container, clock: Clock, **overrides: Any) ->
     group = base.settings.schedule_group
     for schedule in scheduler.list_schedules(GroupName=group)["Schedules"]:
         scheduler.delete_schedule(Name=schedule["Name"], GroupName=group)
+    s3, bucket = base.client("s3"), base.settings.evidence_bucket
+    for stored in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=stored["Key"])
     return container_on(base, clock, **overrides)

@@ -43,11 +43,15 @@ CONTROL = CallBudget(connect_seconds=1, read_seconds=3, attempts=3)
 # SNS Publish and SES SendEmail: never repeated by botocore.
 SEND = CallBudget(connect_seconds=1, read_seconds=5, attempts=1)
 SEND_SERVICES = frozenset({"sns", "sesv2"})
+# S3, for evidence files: a read of up to 10 MiB, or a copy of one, takes longer to answer.
+STORAGE = CallBudget(connect_seconds=1, read_seconds=5, attempts=3)
 
 
 def budget_for(service: str) -> CallBudget:
     if service == "dynamodb":
         return DYNAMODB
+    if service == "s3":
+        return STORAGE
     return SEND if service in SEND_SERVICES else CONTROL
 
 

@@ -124,3 +124,47 @@ def my_cases() -> Any:
     session = container.customer_access.session(_auth())
     limit = page_limit(query_param(request, "limit"))
     return json_response(container.cases.mine(session, limit, query_param(request, "cursor")))
+
+
+# -- evidence: files on the case -------------------------------------------------------------
+
+
+def _customer() -> Any:
+    from chalicelib.services.evidence import Caller
+
+    return Caller.customer()
+
+
+@endpoint(bp, "/v1/cases/{case_id}/evidence", methods=["POST"])
+def request_evidence_upload(case_id: str) -> Any:
+    from chalicelib.services.idempotency import Once
+
+    access = _on_case(case_id)
+    body = _body()
+    once = Once.of(f"evidence:{access.case_id}", _idem(), body)
+    answer = wiring.container().evidence.request(_customer(), access.case_id, body, once)
+    return json_response(answer, 201)
+
+
+@endpoint(bp, "/v1/cases/{case_id}/evidence/{evidence_id}/complete", methods=["POST"])
+def complete_evidence(case_id: str, evidence_id: str) -> Any:
+    access = _on_case(case_id)
+    evidence = wiring.container().evidence
+    return json_response(evidence.complete(_customer(), access.case_id, evidence_id))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/evidence")
+def list_evidence(case_id: str) -> Any:
+    access = _on_case(case_id)
+    request = bp.current_request
+    limit = page_limit(query_param(request, "limit"))
+    cursor = query_param(request, "cursor")
+    evidence = wiring.container().evidence
+    return json_response(evidence.list(_customer(), access.case_id, limit, cursor))
+
+
+@endpoint(bp, "/v1/cases/{case_id}/evidence/{evidence_id}")
+def get_evidence(case_id: str, evidence_id: str) -> Any:
+    access = _on_case(case_id)
+    evidence = wiring.container().evidence
+    return json_response(evidence.get(_customer(), access.case_id, evidence_id))

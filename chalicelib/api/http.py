@@ -42,6 +42,7 @@ STATUS = {
     "version_conflict": 409,
     "duplicate_open_case": 409,
     "already_rated": 409,
+    "evidence_limit": 409,
     "idempotency_key_reused": 422,
     "rate_limited": 429,
     "unavailable": 503,

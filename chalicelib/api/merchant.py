@@ -119,6 +119,52 @@ def merchant_response(case_id: str) -> Any:
     return json_response(answer, 201)
 
 
+# -- evidence: files on a case that names the merchant ---------------------------------------
+
+
+def _caller(signature: SignedRequest) -> Any:
+    from chalicelib.services.evidence import Caller
+
+    return Caller.merchant(signature.merchant.merchant_id)
+
+
+@endpoint(bp, "/v1/merchant/cases/{case_id}/evidence", methods=["POST"])
+def request_evidence_upload(case_id: str) -> Any:
+    from chalicelib.services.ports import KeyTaken
+    from chalicelib.services.signatures import refuse_spent_nonce
+
+    signature = signed()
+    body = read_json(bp.current_request)
+    scope = f"evidence:{signature.merchant.merchant_id}:{case_id}"
+    once = _write_once(scope, signature, body)
+    try:
+        answer = wiring.container().evidence.request(_caller(signature), case_id, body, once)
+    except KeyTaken as taken:
+        refuse_spent_nonce(taken)
+    return json_response(answer, 201)
+
+
+@endpoint(bp, "/v1/merchant/cases/{case_id}/evidence/{evidence_id}/complete", methods=["POST"])
+def complete_evidence(case_id: str, evidence_id: str) -> Any:
+    # Idempotent by the file's own state: a signed read's single-use nonce is enough.
+    return _read(lambda s: wiring.container().evidence.complete(_caller(s), case_id, evidence_id))
+
+
+@endpoint(bp, "/v1/merchant/cases/{case_id}/evidence")
+def list_evidence(case_id: str) -> Any:
+    from chalicelib.services.cursors import page_limit
+
+    request = bp.current_request
+    limit = page_limit(query_param(request, "limit"))
+    cursor = query_param(request, "cursor")
+    return _read(lambda s: wiring.container().evidence.list(_caller(s), case_id, limit, cursor))
+
+
+@endpoint(bp, "/v1/merchant/cases/{case_id}/evidence/{evidence_id}")
+def get_evidence(case_id: str, evidence_id: str) -> Any:
+    return _read(lambda s: wiring.container().evidence.get(_caller(s), case_id, evidence_id))
+
+
 @endpoint(bp, "/v1/webhooks/payment-events", methods=["POST"])
 def payment_event() -> Any:
     raw = _raw()

@@ -205,3 +205,54 @@ def _year(raw: str) -> int:
 def retry_notification(notification_id: str) -> Any:
     staff_member(None)
     return json_response(wiring.container().deliveries.retry(notification_id), 202)
+
+
+# -- evidence: files on a case ----------------------------------------------------------------
+
+
+def _caller(member: StaffMember) -> Any:
+    from chalicelib.services.evidence import Caller
+
+    return Caller.staff(member.staff_id)
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/evidence", methods=["POST"])
+def request_evidence_upload(case_id: str) -> Any:
+    member = case_staff_member()
+    body = read_json(bp.current_request)
+    once = Once.of(f"evidence:{member.staff_id}:{case_id}", _idem(), body)
+    answer = wiring.container().evidence.request(_caller(member), case_id, body, once)
+    return json_response(answer, 201)
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/evidence/{evidence_id}/complete", methods=["POST"])
+def complete_evidence(case_id: str, evidence_id: str) -> Any:
+    member = case_staff_member()
+    evidence = wiring.container().evidence
+    return json_response(evidence.complete(_caller(member), case_id, evidence_id))
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/evidence")
+def list_evidence(case_id: str) -> Any:
+    member = case_staff_member()
+    request = bp.current_request
+    limit = page_limit(query_param(request, "limit"))
+    evidence = wiring.container().evidence
+    page = evidence.list(_caller(member), case_id, limit, query_param(request, "cursor"))
+    return json_response(page)
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/evidence/{evidence_id}")
+def get_evidence(case_id: str, evidence_id: str) -> Any:
+    member = case_staff_member()
+    evidence = wiring.container().evidence
+    return json_response(evidence.get(_caller(member), case_id, evidence_id))
+
+
+@endpoint(bp, "/v1/admin/cases/{case_id}/evidence/{evidence_id}", methods=["PATCH"])
+def share_evidence(case_id: str, evidence_id: str) -> Any:
+    member = case_staff_member()
+    body = read_json(bp.current_request)
+    once = Once.of(f"evidence-share:{member.staff_id}:{evidence_id}", _idem(), body)
+    evidence = wiring.container().evidence
+    return json_response(evidence.share(member.staff_id, case_id, evidence_id, body, once))

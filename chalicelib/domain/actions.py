@@ -34,13 +34,19 @@ def customer_message(case: Case, text: str, now: datetime, calendar: WorkingCale
     if not case.is_open:
         raise InvalidTransition("The case is closed; file a new complaint instead.")
     entry = Entry("customer_message", Visibility.PUBLIC, "customer", text, {"round": case.round})
-    step = Step(replace(case, updated_at=now), (entry,))
-    answered = case.status is S.WAITING_CUSTOMER
-    if answered:
-        step = step.then(move(step.case, S.INVESTIGATING, "customer", now, calendar))
+    step, answered = customer_answers(Step(replace(case, updated_at=now), (entry,)), now, calendar)
     what = "customer_info" if answered else "customer_message"
     told = activity(step.case, what, text, resumed=answered)
     return replace(step, notices=(*step.notices, told))
+
+
+def customer_answers(step: Step, now: datetime, calendar: WorkingCalendar) -> tuple[Step, bool]:
+    """The customer gave the desk something (a message, a file): a case waiting for the
+    customer returns to investigating. Returns the step and whether it did."""
+    answered = step.case.status is S.WAITING_CUSTOMER
+    if answered:
+        step = step.then(move(step.case, S.INVESTIGATING, "customer", now, calendar))
+    return step, answered
 
 
 def staff_entry(

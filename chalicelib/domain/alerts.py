@@ -84,6 +84,8 @@ ACTIVITIES = frozenset(
         "proposal_accepted",
         "proposal_rejected",
         "merchant_response",
+        "customer_evidence",  # added a file (the case resumes when it waited for them)
+        "merchant_evidence",
     }
 )
 

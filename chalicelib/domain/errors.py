@@ -10,6 +10,7 @@ PayCaseError
 ├── VersionConflict         409 version_conflict
 ├── DuplicateOpenCase       409 duplicate_open_case
 ├── AlreadyRated            409 already_rated
+├── EvidenceLimit           409 evidence_limit
 ├── IdempotencyKeyReused    422 idempotency_key_reused
 ├── PayloadTooLarge         413 payload_too_large
 ├── UnsupportedMediaType    415 unsupported_media_type
@@ -96,6 +97,13 @@ class DuplicateOpenCase(PayCaseError):
 class AlreadyRated(PayCaseError):
     code = "already_rated"
     default_message = "This case has already been rated; a case is rated once."
+
+
+class EvidenceLimit(PayCaseError):
+    """A case holds as many files, or as many bytes of them, as it may."""
+
+    code = "evidence_limit"
+    default_message = "This case holds as many files as it may."
 
 
 class IdempotencyKeyReused(PayCaseError):

@@ -67,3 +67,11 @@ TARGET_HOURS = Span(1, 72)  # business hours
 CALENDAR_DATES = 80  # holidays or make-up workdays in one year's list
 CALENDAR_YEARS = Span(2000, 2100)  # a calendar year outside these is 404
 METRICS_RANGE_DAYS = 366
+
+# -- evidence: files on a case ------------------------------------------------------------------
+EVIDENCE_FILE_BYTES = Span(1, 10 * 1024 * 1024)  # one file: 1 B to 10 MiB
+EVIDENCE_FILES = 20  # files a case holds at once (pending, being scanned or available)
+EVIDENCE_CASE_BYTES = 50 * 1024 * 1024  # their sizes together
+EVIDENCE_RECORDS = 100  # every file ever asked for on a case, rejected ones included
+EVIDENCE_FILENAME = 200
+EVIDENCE_NOTE = 500

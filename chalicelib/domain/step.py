@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .case import FINAL_STATUSES, Case, Visibility
+from .evidence import Evidence
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Step:
     entries: tuple[Entry, ...] = ()
     notices: tuple[Notice, ...] = ()
     send_held_messages: bool = False  # send the case's held-back messages that are due
+    evidence: tuple[Evidence, ...] = ()  # files of the case, as they are after the step
 
     @property
     def became_final(self) -> bool:
@@ -48,4 +50,5 @@ class Step:
             self.entries + other.entries,
             self.notices + other.notices,
             self.send_held_messages or other.send_held_messages,
+            self.evidence + other.evidence,
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.case import Case, TimelineEntry
+from chalicelib.domain.evidence import Evidence
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.services.entities import Merchant, StaffMember
 
@@ -73,6 +74,8 @@ class Changes:
     # New accounts; a merchant id that exists is KeyTaken("merchant#<id>").
     staff: list[NewStaff] = field(default_factory=list)
     merchants: list[Merchant] = field(default_factory=list)
+    # Files of a case as they are now (new or changed), written with the case's own change.
+    evidence: list[Evidence] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.case import Case, TimelineEntry
 from chalicelib.domain.delivery import DeliveryStatus, Notification
+from chalicelib.domain.evidence import Evidence, StoredObject
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.services.changes import CaseQuery, Changes, PaymentRecord
 from chalicelib.services.entities import Merchant, QueuedFailure, StaffMember
@@ -305,3 +306,48 @@ class MerchantDirectory(Protocol):
     """Merchants as stored (they are registered through `Changes.merchants`)."""
 
     def get(self, merchant_id: str) -> Merchant | None: ...
+
+
+class EvidenceReads(Protocol):
+    """A case's files as stored (they are written through `Changes.evidence`)."""
+
+    def evidence_of(self, case_id: str) -> list[Evidence]:
+        """Every file asked for on the case (at most limits.EVIDENCE_RECORDS), oldest first."""
+        ...
+
+    def get_evidence(self, case_id: str, evidence_id: str) -> Evidence | None: ...
+
+    def evidence_due(self, before: datetime, limit: int) -> list[Evidence]:
+        """Files the sweeper should look at by `before`: uploads whose time is up, files
+        waiting for their malware scan; soonest first."""
+        ...
+
+
+class EvidenceStorage(Protocol):
+    """Where the bytes of files live (S3). Presigning is local; the rest are calls, and raise
+    Unavailable when storage is unavailable."""
+
+    def presign_upload(self, key: str, content_type: str, expires_in: int) -> dict[str, Any]:
+        """{"url", "fields"} of a browser-style POST that stores exactly one object under `key`
+        of `content_type`, encrypted with the stack's key, within `expires_in` seconds."""
+        ...
+
+    def inspect(self, key: str, head_bytes: int, *, digest: bool) -> StoredObject | None:
+        """The object under `key` (its SHA-256 read only with `digest`); None if there is none."""
+        ...
+
+    def promote(self, source: str, target: str) -> None:
+        """Copy the object under `source` to `target` (encrypted with the stack's key)."""
+        ...
+
+    def scan_tag(self, key: str) -> str | None:
+        """The malware scanner's verdict tag on the object, if it has written one yet."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object under `key`; nothing there is no error."""
+        ...
+
+    def presign_download(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
+        """A GET URL valid `expires_in` seconds that downloads it as an attachment `filename`."""
+        ...

@@ -92,6 +92,33 @@ _SUMMARIES = {
         "zh-CN": "{clock_name}超时已升级（第 {level} 级）。",
         "en": "The {clock_name} breach was escalated (level {level}).",
     },
+    "evidence_added": {
+        "zh-CN": "已收到文件：{filename}（{uploader_name}上传）。",
+        "en": "File received: {filename} (uploaded by {uploader_name}).",
+    },
+    "evidence_shared": {"zh-CN": "文件已共享：{filename}。", "en": "File shared: {filename}."},
+    "evidence_rejected": {
+        "zh-CN": "文件未通过检查：{filename}（{rejected_why}）。",
+        "en": "File rejected: {filename} ({rejected_why}).",
+    },
+    "evidence_downloaded": {
+        "zh-CN": "文件被下载：{filename}。",
+        "en": "File downloaded: {filename}.",
+    },
+}
+_UPLOADERS = {
+    "customer": {"zh-CN": "客户", "en": "the customer"},
+    "merchant": {"zh-CN": "商户", "en": "the merchant"},
+    "staff": {"zh-CN": "客服", "en": "staff"},
+}
+_REJECTED = {
+    "not_uploaded": {"zh-CN": "未收到文件", "en": "nothing was uploaded"},
+    "size_mismatch": {"zh-CN": "大小与声明不符", "en": "its size is not the one declared"},
+    "type_mismatch": {"zh-CN": "内容与声明的类型不符", "en": "it is not of the declared type"},
+    "sha256_mismatch": {"zh-CN": "校验值不符", "en": "its SHA-256 does not match"},
+    "threats_found": {"zh-CN": "发现恶意内容", "en": "the malware scan found a threat"},
+    "scan_failed": {"zh-CN": "无法完成安全扫描", "en": "it could not be scanned"},
+    "expired": {"zh-CN": "上传已过期", "en": "the upload expired"},
 }
 _OWN_WORDS = frozenset(
     {
@@ -163,6 +190,8 @@ _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
     "to": ("to_name", lambda v, lang: status_name(str(v), lang)),
     "amount_fen": ("amount", lambda v, lang: money(int(v), lang)),
     "settled": ("settlement", lambda v, lang: _SETTLED[lang] if v else ""),
+    "uploaded_by": ("uploader_name", lambda v, lang: _UPLOADERS.get(str(v), {}).get(lang, "")),
+    "reason": ("rejected_why", lambda v, lang: _REJECTED.get(str(v), {}).get(lang, str(v))),
     "expected_settlement_by": (
         "settlement",
         lambda v, lang: _SETTLEMENT[lang].format(local_date_text(_parse(v), lang)),

@@ -106,7 +106,8 @@ class StepWriter:
         respond: Respond | None,
     ) -> tuple[Case, dict[str, Any]]:
         step = action(case, now)
-        if step.case == case and not step.entries and not step.notices and idempotency is None:
+        unchanged = step.case == case and not (step.entries or step.notices or step.evidence)
+        if unchanged and idempotency is None:
             return case, respond(case, Changes(now=now)) if respond else {}
         changes, changed = self.changes(case, step, now)
         answer = respond(changed, changes) if respond else {}
@@ -160,5 +161,6 @@ class StepWriter:
             timeline=timeline,
             events=outbox,
             releases=releases,
+            evidence=list(step.evidence),
         )
         return changes, case

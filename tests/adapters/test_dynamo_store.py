@@ -7,6 +7,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.services.ports import (
     DeskStore,
+    EvidenceReads,
     MerchantDirectory,
     MetricsStore,
     NotificationLog,
@@ -18,6 +19,7 @@ from tests.contracts_directories import (
     MetricsStoreContract,
     StaffDirectoryContract,
 )
+from tests.contracts_evidence import EvidenceStoreContract
 from tests.contracts_keys import KeyStoreContract
 from tests.contracts_outbox import OutboxStoreContract
 
@@ -80,3 +82,13 @@ class TestDynamoMetricsStore(MetricsStoreContract):
     @pytest.fixture
     def metrics_store(self, container: wiring.Container) -> MetricsStore:
         return container.metrics_store
+
+
+class TestDynamoEvidenceStore(EvidenceStoreContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> DeskStore:
+        return container.store
+
+    @pytest.fixture
+    def files(self, container: wiring.Container) -> EvidenceReads:
+        return container.evidence_files

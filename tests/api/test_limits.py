@@ -556,6 +556,51 @@ PROBES = [
 ]
 
 
+def _evidence(w: World, base: str, **fields: Any) -> Any:
+    """Ask to upload a file on the world's case, as the customer, the merchant or staff."""
+    body = {"filename": "a.png", "content_type": "image/png", "size_bytes": 10, **fields}
+    case_id = w.case["case_id"]
+    if base.startswith("/v1/merchant/"):
+        return w.merchants.send("M100001", "POST", f"/v1/merchant/cases/{case_id}/evidence", body)
+    if base.startswith("/v1/admin/"):
+        return w.staff("POST", f"/v1/admin/cases/{case_id}/evidence", body)
+    return w.customer("evidence", body)
+
+
+_EVIDENCE_BASES = ("/v1/cases/{case_id}", "/v1/merchant/cases/{case_id}", CASE_OP)
+PROBES += [
+    probe
+    for base in _EVIDENCE_BASES
+    for probe in (
+        Probe(
+            "filename",
+            ("POST", f"{base}/evidence"),
+            ("body", "filename"),
+            L.EVIDENCE_FILENAME,
+            lambda w, v, base=base: _evidence(w, base, filename=v),
+            _chars,
+            TEXT,
+        ),
+        Probe(
+            "note",
+            ("POST", f"{base}/evidence"),
+            ("body", "note"),
+            L.EVIDENCE_NOTE,
+            lambda w, v, base=base: _evidence(w, base, note=v),
+            _chars,
+            TEXT,
+        ),
+        Probe(
+            "size_bytes",
+            ("POST", f"{base}/evidence"),
+            ("body", "size_bytes"),
+            L.EVIDENCE_FILE_BYTES,
+            lambda w, v, base=base: _evidence(w, base, size_bytes=v),
+        ),
+    )
+]
+
+
 # -- the document's side --------------------------------------------------------------------------
 
 

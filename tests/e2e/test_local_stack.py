@@ -3,11 +3,13 @@ a restart that keeps every case."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devstack.bootstrap import DEMO_SCREENSHOT
 from devstack.engines import free_port, port_free
 from tests.builders import complaint
 from tests.local_stack import Stack, wait_for
@@ -36,6 +38,17 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
     demo = credentials["demo_case"]
     status, seen = stack.call("GET", f"/v1/cases/{demo['case_id']}", token=demo["access_token"])
     assert (status, seen["case_number"]) == (200, demo["case_number"])
+    # AND it carries the customer's screenshot, downloadable from this machine
+    files_path = f"/v1/cases/{demo['case_id']}/evidence"
+    status, files = stack.call("GET", files_path, token=demo["access_token"])
+    assert status == 200
+    (screenshot,) = files["items"]
+    assert (screenshot["content_type"], screenshot["status"]) == ("image/png", "available")
+    path = f"{files_path}/{screenshot['evidence_id']}"
+    status, one = stack.call("GET", path, token=demo["access_token"])
+    with urllib.request.urlopen(one["download_url"], timeout=10) as got:
+        assert got.read() == DEMO_SCREENSHOT.read_bytes()
+        assert got.headers["Content-Disposition"].startswith("attachment;")
     assert set(credentials["staff_tokens"]) == {"admin", "supervisor", "agent", "reviewer"}
     admin = credentials["staff_tokens"]["admin"]
     # AND its clock on a working-day morning, so the story does not depend on the hour the

@@ -71,7 +71,7 @@ def test_make_run_uses_the_engines_the_environment_names(
         text = stack.text()
         # THEN it says it uses them and starts neither engine
         assert f"Using DynamoDB at {dynamodb_url}" in text
-        assert f"Using Scheduler, SNS and SES at {moto_url}" in text
+        assert f"Using Scheduler, SNS, SES and S3 at {moto_url}" in text
         assert "Starting DynamoDB Local" not in text and "Starting moto" not in text
         # AND its tables are in the shared DynamoDB
         client = boto3.client(

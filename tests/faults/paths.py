@@ -92,6 +92,17 @@ PATHS: tuple[Path, ...] = (
         ok=201,
     ),
     Path(
+        "customer_evidence",
+        filed,
+        lambda w: _customer(
+            w,
+            "evidence",
+            {"filename": "支付截图.png", "content_type": "image/png", "size_bytes": 2048},
+        ),
+        {"evidence": 1},
+        ok=201,
+    ),
+    Path(
         "staff_assign",
         filed,
         lambda w: _staff(w, "assign", {"assignee": w.desk.staff_ids["agent"]}),

@@ -240,7 +240,7 @@ def census() -> Counter[str]:
 
 def _counted(kind: str, items: list[dict[str, Any]]) -> Counter[str]:
     counts: Counter[str] = Counter()
-    if kind in ("cases", "staff", "merchants", "payment_queries"):
+    if kind in ("cases", "staff", "merchants", "payment_queries", "evidence"):
         counts[kind] += len(items)
     elif kind == "timeline":
         counts.update(f"timeline:{i['type']['S']}" for i in items)

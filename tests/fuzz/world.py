@@ -101,8 +101,28 @@ class World:
         """A case of its own for each operation, so one operation's changes (a withdrawal, an
         outcome) leave the others' cases as they were; a merchant's names the merchant."""
         if operation not in self.cases:
-            self.cases[operation] = file_case(self.stack, f"FUZZ-{len(self.cases)}", merchant)
+            case = file_case(self.stack, f"FUZZ-{len(self.cases)}", merchant)
+            if "{evidence_id}" in operation:
+                case["evidence_id"] = self._file_on(case, operation)
+            self.cases[operation] = case
         return self.cases[operation]
+
+    def _file_on(self, case: dict[str, str], operation: str) -> str:
+        """A file asked for on the case by the kind of caller the operation has (the merchant,
+        staff or the customer), so it may complete it: pending its upload."""
+        body = {"filename": "fuzz.png", "content_type": "image/png", "size_bytes": 64}
+        if " /v1/merchant/" in operation:
+            path = f"/v1/merchant/cases/{case['case_id']}/evidence"
+            status, answer = self.stack.signed(self.merchant, "POST", path, body)
+        elif " /v1/admin/" in operation:
+            path = f"/v1/admin/cases/{case['case_id']}/evidence"
+            token = self.staff_tokens["agent"]
+            status, answer = self.stack.call("POST", path, body, token=token)
+        else:
+            path = f"/v1/cases/{case['case_id']}/evidence"
+            status, answer = self.stack.call("POST", path, body, token=case["access_token"])
+        assert status == 201, answer
+        return str(answer["evidence_id"])
 
     # -- one call -----------------------------------------------------------------------------
 
@@ -121,6 +141,8 @@ class World:
             params["query_id"] = self.query_id
         if real and "notification_id" in params:
             params["notification_id"] = self.notification_id
+        if real and "evidence_id" in params:
+            params["evidence_id"] = the_case["evidence_id"]
         return self._credential(operation.definition.raw.get("security") or [], the_case)
 
     def _credential(

@@ -1,5 +1,5 @@
 """Integration tier: DynamoDB Local (Amazon's own engine, started here and stopped after the
-session) and moto's server for Scheduler, SNS and SES, exactly as the local stack runs them."""
+session) and moto's server for Scheduler, SNS, SES and S3, exactly as the local stack runs them."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from chalicelib.settings import Settings
 from tests.builders import MONDAY_10AM
 from tests.fakes import (
     FakeEmail,
+    FakeEvidenceStorage,
     FakeMerchantDirectory,
     FakeMetricsStore,
     FakeNotificationLog,
@@ -72,6 +73,8 @@ def make_desk(observer: Any = None, **overrides: Any) -> Desk:
         "merchant_directory": FakeMerchantDirectory(store),
         "payments": FakePaymentStore(store),
         "metrics_store": FakeMetricsStore(),
+        "evidence_files": store,
+        "evidence_storage": FakeEvidenceStorage(),
         "pause": clock.advance,  # a wait between quick retries moves the clock, never sleeps
         **overrides,
     }

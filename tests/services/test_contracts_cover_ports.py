@@ -11,7 +11,13 @@ import pytest
 
 from chalicelib.services import ports
 from chalicelib.services.changes import Changes
-from tests import contracts, contracts_directories, contracts_keys, contracts_outbox
+from tests import (
+    contracts,
+    contracts_directories,
+    contracts_evidence,
+    contracts_keys,
+    contracts_outbox,
+)
 
 CONTRACTS = {
     ports.Transactions: (contracts.CaseStoreContract,),
@@ -23,6 +29,7 @@ CONTRACTS = {
     ports.StaffDirectory: (contracts_directories.StaffDirectoryContract,),
     ports.MerchantDirectory: (contracts_directories.MerchantDirectoryContract,),
     ports.MetricsStore: (contracts_directories.MetricsStoreContract,),
+    ports.EvidenceReads: (contracts_evidence.EvidenceStoreContract,),
 }
 
 
@@ -58,5 +65,6 @@ def test_every_part_of_a_change_is_committed_by_a_contract() -> None:
     source = "".join(inspect.getsource(c) for part in store_parts for c in CONTRACTS[part])
     source += inspect.getsource(contracts.PaymentStoreContract)
     source += inspect.getsource(contracts_directories)  # accounts are written by commits too
+    source += inspect.getsource(contracts_evidence)  # files are written with their case
     parts = [f.name for f in dataclasses.fields(Changes) if f.name != "now"]
     assert [p for p in parts if f"{p}=" not in source] == []

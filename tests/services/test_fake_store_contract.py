@@ -10,6 +10,7 @@ from tests.contracts_directories import (
     MetricsStoreContract,
     StaffDirectoryContract,
 )
+from tests.contracts_evidence import EvidenceStoreContract
 from tests.contracts_keys import KeyStoreContract
 from tests.contracts_outbox import OutboxStoreContract
 from tests.fakes import (
@@ -80,3 +81,13 @@ class TestFakeMetricsStore(MetricsStoreContract):
     @pytest.fixture
     def metrics_store(self) -> FakeMetricsStore:
         return FakeMetricsStore()
+
+
+class TestFakeEvidenceStore(EvidenceStoreContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def files(self, store: FakeStore) -> FakeStore:
+        return store

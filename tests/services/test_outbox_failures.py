@@ -162,6 +162,6 @@ def test_the_sweeper_fires_timers_before_a_long_redrive_and_stops_in_time() -> N
     finally:
         wiring.use(None)
     # THEN the timer fired first, and the redrive stopped once time ran short
-    assert result == {"timers": 1, "events": 2, "failures": 0}
+    assert result == {"timers": 1, "events": 2, "failures": 0, "evidence": 0}
     entries = desk.store.timeline(body["case_id"], include_internal=True)
     assert any(e.type == "sla_warning" for e in entries)

@@ -35,3 +35,21 @@ def test_local_env_uses_the_endpoints_the_environment_names(tmp_path: Path) -> N
 def test_local_env_refuses_an_endpoint_that_is_not_a_url(value: str) -> None:
     with pytest.raises(EndpointError, match="PAYCASE_DYNAMODB_ENDPOINT"):
         LocalEnv.from_environ({"PAYCASE_DYNAMODB_ENDPOINT": value})
+
+
+def test_two_stacks_on_one_moto_keep_their_evidence_apart(tmp_path: Path) -> None:
+    # GIVEN two local stacks on shared engines, apart by their table prefixes
+    from chalicelib.settings import Settings
+
+    buckets = []
+    for prefix in ("paycase-local-", "Team_B-"):
+        env = LocalEnv.from_environ(
+            {"PAYCASE_LOCAL_DIR": str(tmp_path / prefix), "PAYCASE_TABLE_PREFIX": prefix}
+        )
+        buckets.append(Settings.from_env(env.app_environment()).evidence_bucket)
+    # THEN each has a bucket of its own, named as S3 allows
+    assert buckets == ["paycase-local-evidence", "team-b-evidence"]
+    # AND a deployed stage's bucket is the one the template names
+    deployed = {"PAYCASE_STAGE": "prod", "PAYCASE_EVIDENCE_BUCKET": "paycase-prod-evidence-1234"}
+    key = {"PAYCASE_TOKEN_KEY": env.app_environment()["PAYCASE_TOKEN_KEY"]}
+    assert Settings.from_env({**deployed, **key}).evidence_bucket == "paycase-prod-evidence-1234"

@@ -762,3 +762,72 @@ def test_templates_late_case_promises_the_next_update_not_a_past_date(
     for name in ("sms", "text", "html"):
         assert day in parts[name], name
     assert sms_segments(parts["sms"]) <= 2
+
+
+# -- a customer's or merchant's file, as its holder is told ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "activity", "subject", "said", "words", "next_step"),
+    [
+        (
+            "zh-CN",
+            "customer_evidence",
+            "客户上传了证据文件：PC20261123-7K3F9Q（支付异常）",
+            "客户上传了证据文件",
+            "文件：\n支付截图.png\n这是扣款成功的截图",
+            "案件已回到“调查中”，处理时限恢复计时",
+        ),
+        (
+            "en",
+            "customer_evidence",
+            "The customer uploaded a file: PC20261123-7K3F9Q",
+            "the customer uploaded a file",
+            "The file:\n支付截图.png\n这是扣款成功的截图",
+            "The case is back under investigation and its resolution clock runs again",
+        ),
+        (
+            "zh-CN",
+            "merchant_evidence",
+            "商户上传了证据文件：PC20261123-7K3F9Q",
+            "商户上传了证据文件",
+            "文件：\ndelivery.jpg",
+            "请尽快查看并答复",
+        ),
+        (
+            "en",
+            "merchant_evidence",
+            "The merchant uploaded a file: PC20261123-7K3F9Q",
+            "the merchant uploaded a file",
+            "The file:\ndelivery.jpg",
+            "Please read it and answer soon.",
+        ),
+    ],
+)
+def test_templates_case_activity_names_the_file_and_what_follows(
+    language: str, activity: str, subject: str, said: str, words: str, next_step: str
+) -> None:
+    # GIVEN the agent holding PC20261123-7K3F9Q; the customer's screenshot (with their note)
+    # brought the case back from waiting_customer; the merchant's photo changed no status
+    customer = activity == "customer_evidence"
+    params = {
+        "case_number": "PC20261123-7K3F9Q",
+        "category": "payment_anomaly",
+        "status": "investigating" if customer else "waiting_merchant",
+        "round": 1,
+        "assignee_id": "st_agent",
+        "assignee_name": "王芳",
+        "staff_name": "王芳",
+        "recipient_id": "st_agent",
+        "recipient_role": "agent",
+        "activity": activity,
+        "text": "支付截图.png\n这是扣款成功的截图" if customer else "delivery.jpg",
+        "resumed": customer,
+    }
+    email = RENDERER.email("case_activity", language, params)
+    assert email.subject.startswith(subject)
+    assert said in email.text
+    assert words in email.text
+    assert next_step in email.text
+    assert "PC20261123-7K3F9Q" in email.text
+    assert "王芳" in email.text

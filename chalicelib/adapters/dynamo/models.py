@@ -23,10 +23,12 @@ from pynamodb.models import Model
 
 from chalicelib.adapters.deadlines import DYNAMODB
 from chalicelib.adapters.dynamo.case_model import WAKE_SHARDS, CaseModel
+from chalicelib.adapters.dynamo.evidence import EvidenceModel
 
 OUTBOX_SHARDS = 4
 
-__all__ = ["WAKE_SHARDS", "CaseModel"]  # the cases table: case_model.py
+# the cases table: case_model.py; the evidence table: evidence.py
+__all__ = ["WAKE_SHARDS", "CaseModel", "EvidenceModel"]
 
 
 class TimelineModel(Model):
@@ -286,6 +288,7 @@ MODELS: tuple[type[Model], ...] = (
     MetricsModel,
     PaymentModel,
     QueryModel,
+    EvidenceModel,
 )
 TTL_MODELS = (OutboxModel, KeyModel)
 

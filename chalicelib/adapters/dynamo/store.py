@@ -14,6 +14,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo.cases import DynamoCaseReads
+from chalicelib.adapters.dynamo.evidence import evidence_to_model
 from chalicelib.adapters.dynamo.mapping import (
     case_to_model,
     entry_to_model,
@@ -122,6 +123,8 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
         puts += [(_claim_model(k, changes.now), None, _Item("other")) for k in changes.key_puts]
         puts += [(payment_to_model(p), None, _Item("case")) for p in changes.payments]
         puts += [(query_to_model(q), None, _Item("other")) for q in changes.queries]
+        # A file changes only with its case (whose version condition orders them).
+        puts += [(evidence_to_model(e), None, _Item("other")) for e in changes.evidence]
         for new in changes.staff:
             staff, token = staff_models(new, changes.now)
             puts.append((staff, StaffModel.staff_id.does_not_exist(), _Item("other")))

@@ -24,6 +24,7 @@ from chalicelib.api.openapi.builders import Schema
 from chalicelib.api.openapi.paths_admin import admin_paths
 from chalicelib.api.openapi.paths_customer import customer_paths, session_paths
 from chalicelib.api.openapi.paths_desk import desk_paths
+from chalicelib.api.openapi.paths_evidence import evidence_paths
 from chalicelib.api.openapi.paths_merchant import merchant_paths, webhook_paths
 from chalicelib.api.openapi.paths_sla import sla_paths
 from chalicelib.api.openapi.paths_system import dev_paths, public_paths
@@ -35,6 +36,7 @@ from chalicelib.api.openapi.schemas_customer import (
     customer_case_schemas,
     session_schemas,
 )
+from chalicelib.api.openapi.schemas_evidence import evidence_schemas
 from chalicelib.api.openapi.schemas_ledger import ledger_schemas
 from chalicelib.api.openapi.schemas_merchant import merchant_case_schemas, payment_query_schemas
 from chalicelib.api.openapi.schemas_sla import sla_schemas
@@ -61,6 +63,7 @@ def _schemas() -> dict[str, Schema]:
         **merchant_case_schemas(),
         **ledger_schemas(),
         **system_schemas(),
+        **evidence_schemas(),
     }
 
 
@@ -74,6 +77,7 @@ def _paths() -> dict[str, Schema]:
         **sla_paths(),
         **merchant_paths(),
         **webhook_paths(),
+        **evidence_paths(),
     }
     if os.environ.get("PAYCASE_STAGE", LOCAL_STAGE) == LOCAL_STAGE:  # as app.py registers it
         paths.update(dev_paths())

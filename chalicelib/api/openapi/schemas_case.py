@@ -40,6 +40,11 @@ def error_schemas() -> dict[str, Schema]:
                 "description": "With validation_failed: why, per dotted field path.",
             },
             "case_number": {"type": "string", "description": "With duplicate_open_case."},
+            "limit": {
+                "enum": ["files", "bytes", "requests"],
+                "description": "With evidence_limit: the case's file count, their bytes, or "
+                "the files ever asked for on it.",
+            },
         },
         ["code", "message"],
     )
@@ -49,7 +54,11 @@ def error_schemas() -> dict[str, Schema]:
             "if": {"properties": {"code": {"const": code}}},
             "then": {"required": [field]},
         }
-        for code, field in (("validation_failed", "fields"), ("duplicate_open_case", "case_number"))
+        for code, field in (
+            ("validation_failed", "fields"),
+            ("duplicate_open_case", "case_number"),
+            ("evidence_limit", "limit"),
+        )
     ]
     return {"Error": obj({"error": error}, ["error"])}
 
