@@ -68,6 +68,10 @@ _SUMMARIES = {
         "zh-CN": "支付平台确认您的付款 {amount} 已支付成功{settlement}。",
         "en": "The payment platform confirms your payment of {amount} succeeded{settlement}.",
     },
+    "payment_failed": {
+        "zh-CN": "支付平台报告您的付款 {amount} 未成功。",
+        "en": "The payment platform reports that your payment of {amount} failed.",
+    },
     "payment_reversed": {
         "zh-CN": "您的付款 {amount} 已撤销，款项将原路退回。",
         "en": "Your payment of {amount} was reversed; the money goes back the way it came.",

@@ -39,6 +39,7 @@ GENERATED: dict[str, dict[str, Any]] = {
     "deadlines_recomputed": {"resolution_due": DUE, "first_response_due": DUE},
     "payment_confirmed": {"amount_fen": 3880, "expected_settlement_by": DUE},
     "payment_reversed": {"amount_fen": 3880},
+    "payment_failed": {"amount_fen": 3880, "failure_reason": "insufficient_funds"},
     "refund_succeeded": {"amount_fen": 3880, "refund_id": "RF1"},
     "refund_failed": {"amount_fen": 3880, "refund_id": "RF1"},
 }
