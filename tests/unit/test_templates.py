@@ -847,7 +847,8 @@ def test_templates_case_activity_names_the_file_and_what_follows(
 # -- incidents --------------------------------------------------------------------------------
 
 GATEWAY = {
-    "zh-CN": "工商银行网关11月23日10:00至12:30故障，期间扣款的订单可能显示未支付，款项将在3个工作日内退回。",
+    "zh-CN": "工商银行网关11月23日10:00至12:30故障，期间扣款的订单可能显示未支付，"
+    "款项将在3个工作日内退回。",
     "en": "The ICBC gateway failed on 23 Nov from 10:00 to 12:30; orders paid then may show as "
     "unpaid, and the money is returned within 3 working days.",
 }
