@@ -28,6 +28,11 @@ def update_marker(incident_id: str, n: int) -> str:
     return f"incident:{incident_id}:update:{n}"
 
 
+def unlinked_marker(incident_id: str) -> str:
+    """Left on a case staff unlinked, so the incident's own matching never links it again."""
+    return f"incident:{incident_id}:unlinked"
+
+
 def link(case: Case, incident: Incident, actor: str, now: datetime) -> Step:
     """Make the case one of the incident's complaints. Raises NotLinkable."""
     if case.incident_id == incident.incident_id:
@@ -46,7 +51,14 @@ def link(case: Case, incident: Incident, actor: str, now: datetime) -> Step:
 def unlink(case: Case, incident: Incident, actor: str, now: datetime) -> Step:
     if case.incident_id != incident.incident_id:
         raise NotLinkable("not linked to this incident")
-    unlinked = replace(case, incident_id=None, incident_title=None, updated_at=now)
+    marker = unlinked_marker(incident.incident_id)
+    unlinked = replace(
+        case,
+        incident_id=None,
+        incident_title=None,
+        sla_fired=case.sla_fired | {marker},
+        updated_at=now,
+    )
     data = {"incident_id": incident.incident_id, "title": incident.title}
     return Step(unlinked, (Entry("incident_unlinked", Visibility.INTERNAL, actor, None, data),))
 

@@ -128,7 +128,8 @@ class IncidentWork:
 
     def _linker(self, incident: Incident) -> Any:
         def act(case: Case, now: datetime) -> Step:
-            skip = case.incident_id is not None or case.status in OUTCOME_STATUSES
+            unlinked = incident_steps.unlinked_marker(incident.incident_id) in case.sla_fired
+            skip = unlinked or case.incident_id is not None or case.status in OUTCOME_STATUSES
             if skip or not incident.match.covers(case):
                 return Step(case)
             return incident_steps.link(case, incident, "system", now)

@@ -268,3 +268,24 @@ def test_reading_incidents_takes_a_staff_token(api: Api, desk: Desk) -> None:
     assert api.get(f"{INCIDENTS}/inc_nope", desk.staff("agent")).status_code == 404
     token = {"Authorization": f"Bearer {case['access_token']}"}
     assert api.post(INCIDENTS, declaration(), token).status_code == 401
+
+
+def test_metrics_count_complaints_per_incident_apart(desk: Desk) -> None:
+    # GIVEN two complaints filed before an incident, one of them matching, and one filed during
+    file_case(desk, 1)
+    file_case(desk, 2, category="refund_delay")
+    incident_id = declare(desk).json_body["incident_id"]
+    late = file_case(desk, 3)
+    # WHEN one linked case is unlinked again, and the metrics are read
+    unlinked = post(
+        desk, f"{INCIDENTS}/{incident_id}/cases", {"unlink": [late["case_id"]]}, "agent"
+    )
+    assert unlinked.json_body["refused"] == [], unlinked.body
+    desk.sent("-")
+    report = desk.api.get("/v1/admin/metrics", desk.staff("supervisor"))
+    assert report.status_code == 200, report.body
+    body = report.json_body
+    # THEN the incident counts the one case still linked, apart from the other two
+    assert body["incidents"] == {incident_id: 1}
+    assert body["volumes"]["filed"] == 3
+    assert (body["volumes"]["incident_linked"], body["volumes"]["not_incident_linked"]) == (1, 2)

@@ -19,7 +19,9 @@ from chalicelib.services.incident_work import IncidentWork
 from chalicelib.services.steps import StepWriter
 from tests.builders import make_case
 
-pytestmark = pytest.mark.integration
+# 250 cases through every consumer take minutes on DynamoDB Local: `make test` runs it,
+# `make check` does not (the store contract for incidents runs there on DynamoDB Local too).
+pytestmark = [pytest.mark.integration, pytest.mark.soak]
 
 CASES = 250
 SUMMARY = {"zh-CN": "工商银行网关故障，款项将原路退回。", "en": "The ICBC gateway failed."}
