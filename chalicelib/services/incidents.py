@@ -142,8 +142,8 @@ class Incidents:
             self._records.set_open(changes, stored, True)
             self._records.add_to_year(changes, stored)
             answer = {"incident_id": stored.incident_id}
-            if once is not None:
-                changes.claims += once.claims(answer, at)
+            if once is not None:  # first: a repeat is told apart from a concurrent declaration
+                changes.claims[:0] = once.claims(answer, at)
             self._commit(changes)
             # The first chunk at once, so the answer counts the cases already filed; the outbox
             # runs the same chunk again (nothing twice) and the rest after it.
@@ -269,8 +269,8 @@ class Incidents:
             changes = Changes(now=self._clock.now())
             after, answer = change(incident, changes)
             self._records.write(changes, incident, after)
-            if once is not None:
-                changes.claims += once.claims(answer, changes.now)
+            if once is not None:  # first: a repeat reports its own key, not the version's
+                changes.claims[:0] = once.claims(answer, changes.now)
             try:
                 self._store.commit(changes)
             except KeyTaken as taken:

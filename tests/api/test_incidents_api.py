@@ -289,3 +289,50 @@ def test_metrics_count_complaints_per_incident_apart(desk: Desk) -> None:
     assert body["incidents"] == {incident_id: 1}
     assert body["volumes"]["filed"] == 3
     assert (body["volumes"]["incident_linked"], body["volumes"]["not_incident_linked"]) == (1, 2)
+
+
+@pytest.fixture
+def dynamodb(moto_base: Any) -> Any:
+    """Faults on the connection the store's transactions go through."""
+    from tests.botocore_faults import BotocoreFaults
+
+    with BotocoreFaults(moto_base.dynamodb.client) as faults:
+        yield faults
+
+
+def test_a_store_outage_is_a_503_and_the_retry_declares_once(desk: Desk, dynamodb: Any) -> None:
+    # GIVEN a matching open case, and DynamoDB throttling the next transaction
+    file_case(desk, 1)
+    desk.staff("supervisor"), desk.staff("agent")
+    dynamodb.throttle_every_attempt("TransactWriteItems")
+    # WHEN the supervisor declares the incident
+    refused = declare(desk, key="outage-1")
+    # THEN the answer is 503 with Retry-After, and nothing was declared
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
+    assert desk.api.get(INCIDENTS, desk.staff("agent")).json_body["items"] == []
+    # WHEN the answer of the retry is lost (the declaration applied; botocore tries again and
+    # meets its own Idempotency-Key) and the client sends it once more
+    dynamodb.lose_answer("TransactWriteItems", times=1)
+    lost = declare(desk, key="outage-1")
+    again = declare(desk, key="outage-1")
+    # THEN both answer with the one incident declared, whose case the outbox links
+    assert (lost.status_code, again.status_code) == (201, 201), lost.body
+    assert lost.json_body["incident_id"] == again.json_body["incident_id"]
+    listed = desk.api.get(INCIDENTS, desk.staff("agent")).json_body["items"]
+    assert [i["incident_id"] for i in listed] == [again.json_body["incident_id"]]
+    assert incident(desk, again.json_body["incident_id"])["linked"] == 1
+
+
+def test_an_update_whose_answer_was_lost_is_posted_once(desk: Desk, dynamodb: Any) -> None:
+    case = file_case(desk, 1)
+    incident_id = declare(desk).json_body["incident_id"]
+    path = f"{INCIDENTS}/{incident_id}/updates"
+    desk.sent("-")
+    dynamodb.lose_answer("TransactWriteItems", times=1)
+    assert post(desk, path, {"text": NEWS}, key="news-1").status_code in (201, 503)
+    retried = post(desk, path, {"text": NEWS}, key="news-1")
+    assert retried.status_code == 201 and retried.json_body["n"] == 1
+    desk.advance(minutes=5)
+    told = [s for s in desk.sent(case["case_id"]) if s[0] == "incident_update"]
+    assert sorted(c for _, c, _ in told) == ["email", "sms"]
+    assert len(incident(desk, incident_id)["updates"]) == 1
