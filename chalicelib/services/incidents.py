@@ -145,9 +145,12 @@ class Incidents:
             if once is not None:  # first: a repeat is told apart from a concurrent declaration
                 changes.claims[:0] = once.claims(answer, at)
             self._commit(changes)
-            # The first chunk at once, so the answer counts the cases already filed; the outbox
-            # runs the same chunk again (nothing twice) and the rest after it.
-            self._work.handle(changes.events[0])
+            # The first chunk at once, so the answer counts the cases already filed; the rest
+            # follow from the outbox. Should this stop midway, the event is still pending and
+            # its rerun links what is left (nothing twice).
+            first = changes.events[0]
+            self._work.handle(first)
+            self._store.mark_event_done(first, self._clock.now())
             return answer
 
         answer, _ = self._replays.run(once, create)
