@@ -15,7 +15,7 @@ from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.errors import InvalidTransition, PayCaseError, Unavailable, VersionConflict
-from chalicelib.domain.ids import is_ulid, new_ulid
+from chalicelib.domain.ids import fingerprint, is_ulid, new_ulid
 from chalicelib.domain.incident import (
     Incident,
     IncidentStatus,
@@ -129,7 +129,7 @@ class Incidents:
         def create(once: Once | None) -> dict[str, Any]:
             at = self._clock.now()
             incident = Incident(
-                incident_id=f"{ID_PREFIX}{new_ulid(at).lower()}",
+                incident_id=_new_id(once, at),
                 title=declared.title,
                 summary=declared.summary,
                 match=declared.match,
@@ -290,6 +290,14 @@ class Incidents:
             if taken.key.startswith("idempotency#"):
                 raise
             raise VersionConflict("Another incident was declared at the same moment.") from None
+
+
+def _new_id(once: Once | None, at: datetime) -> str:
+    """A new incident's id; under an Idempotency-Key derived from it, so a declaration made
+    again from scratch (its first transaction lost) names the same incident."""
+    if once is None:
+        return f"{ID_PREFIX}{new_ulid(at).lower()}"
+    return f"{ID_PREFIX}{fingerprint('incident', once.key)[:26]}"
 
 
 _DETAIL = ("updates", "unmoved", "resolution", "linked", "open_linked")
