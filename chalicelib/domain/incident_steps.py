@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from .calendar import WorkingCalendar
 from .case import Case, Status, Visibility
 from .errors import Forbidden, InvalidTransition
 from .incident import OUTCOME_STATUSES, RESOLVABLE, Incident
-from .moves import handled_by, move, staff_actor
+from .moves import handled_by, move, staff_actor, staff_move
+from .negotiation import propose
+from .proposal import ProposalTerms
 from .step import Entry, Notice, Step
 from .timefmt import to_rfc3339
 
@@ -118,3 +121,42 @@ def resolve(
     actor = staff_actor(staff_id)
     entries = tuple(replace(e, actor=actor) for e in step.entries)
     return replace(step, case=handled_by(step.case, staff_id, now), entries=entries)
+
+
+def offer_marker(incident_id: str) -> str:
+    return f"incident:{incident_id}:offer"
+
+
+def offer(
+    case: Case,
+    incident: Incident,
+    staff_id: str,
+    terms: ProposalTerms,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> Step:
+    """Resolve a linked case with an offer, as its supervisor would: a case not yet accepted is
+    accepted first, then the offer is made (the case negotiates; it is resolved when its
+    customer accepts). Once per case. Raises InvalidTransition or Forbidden for a case that
+    cannot take an offer now."""
+    marker = offer_marker(incident.incident_id)
+    if case.incident_id != incident.incident_id or case.status in OUTCOME_STATUSES:
+        return Step(case)
+    if marker in case.sla_fired:
+        return Step(case)
+    if case.round == 2:
+        raise Forbidden("a second review is decided by a reviewer, case by case")
+    step = Step(case)
+    if case.status is Status.SUBMITTED:
+        step = staff_move(case, Status.ACCEPTED, staff_id, now, calendar)
+    step = step.then(propose(step.case, terms, staff_id, now, calendar))
+    return replace(step, case=replace(step.case, sla_fired=step.case.sla_fired | {marker}))
+
+
+def offer_terms(raw: dict[str, Any], text: str, paid_fen: int | None) -> dict[str, Any]:
+    """The proposal body for one case: the incident's terms, the text in the case's language,
+    and for a full refund without an amount the case's own paid amount."""
+    body = {**raw, "text": text}
+    if body.get("kind") == "full_refund" and "amount_fen" not in body and paid_fen:
+        body["amount_fen"] = paid_fen
+    return body

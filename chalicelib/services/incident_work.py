@@ -36,7 +36,8 @@ from chalicelib.domain.incident import (
 )
 from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.outbox import EventKind, IncidentPayload, OutboxEvent, Subject
-from chalicelib.domain.timefmt import parse_rfc3339
+from chalicelib.domain.proposal import parse_proposal
+from chalicelib.domain.timefmt import SHANGHAI, parse_rfc3339
 from chalicelib.services.changes import CaseQuery, Changes
 from chalicelib.services.incident_records import IncidentRecords
 from chalicelib.services.ports import DeskStore, KeyTaken
@@ -176,10 +177,19 @@ class IncidentWork:
         text = dict(incident.resolution["text"])
         unmoved: list[Unmoved] = []
         moved = 0
+        offered = incident.resolution.get("proposal")
         for case_id in ids:
 
             def act(case: Case, now: datetime) -> Step:
-                return incident_steps.resolve(case, incident, by, text, now, self._writer.calendar)
+                calendar = self._writer.calendar
+                if offered is None:
+                    return incident_steps.resolve(case, incident, by, text, now, calendar)
+                said = text.get(case.contact.language) or text["zh-CN"]
+                paid = case.payment.amount_fen if case.payment else None
+                body = incident_steps.offer_terms(dict(offered), said, paid)
+                today = now.astimezone(SHANGHAI).date()
+                terms = parse_proposal(body, calendar, today, paid)
+                return incident_steps.offer(case, incident, by, terms, now, calendar)
 
             try:
                 moved += self._try(case_id, act, refusals=True)

@@ -14,7 +14,13 @@ from chalicelib.domain import incident_steps, limits
 from chalicelib.domain import validation as v
 from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.errors import InvalidTransition, PayCaseError, Unavailable, VersionConflict
+from chalicelib.domain.errors import (
+    InvalidTransition,
+    PayCaseError,
+    Unavailable,
+    ValidationFailed,
+    VersionConflict,
+)
 from chalicelib.domain.ids import fingerprint, is_ulid, new_ulid
 from chalicelib.domain.incident import (
     Incident,
@@ -24,6 +30,7 @@ from chalicelib.domain.incident import (
     with_update,
 )
 from chalicelib.domain.lifecycle import Step
+from chalicelib.domain.proposal import parse_proposal
 from chalicelib.domain.timefmt import SHANGHAI, to_rfc3339
 from chalicelib.services import cursors
 from chalicelib.services.changes import Changes
@@ -232,10 +239,11 @@ class Incidents:
         """Resolving starts in the background: every linked case still waiting for an outcome is
         resolved, a chunk at a time; `GET` shows `open_linked` fall and what could not move."""
         require_role(member, "supervisor")
-        data, text = parse_texts(body, ("outcome", "text"))
+        data, text = parse_texts(body, ("outcome", "text", "proposal"))
         problems = v.Problems()
         v.choice(data, "outcome", ("resolved",), problems, required=True)
         problems.raise_if_any()
+        proposal = self._proposal(data.get("proposal"))
         once = self._replays.once(f"incident-resolve:{member.staff_id}:{incident_id}", idem, body)
 
         def start(once: Once | None) -> dict[str, Any]:
@@ -247,6 +255,7 @@ class Incidents:
                     "text": dict(text),
                     "by": member.staff_id,
                     "at": to_rfc3339(changes.now),
+                    "proposal": proposal,
                 }
                 after = replace(incident, status=IncidentStatus.RESOLVING, resolution=resolution)
                 self._records.set_open(changes, after, False)
@@ -258,6 +267,29 @@ class Incidents:
 
         answer, _ = self._replays.run(once, start)
         return answer
+
+    def _proposal(self, raw: Any) -> dict[str, Any] | None:
+        """The offer each case is resolved with, checked as a case's proposal is (its text is
+        the resolution's, in each case's language; a full refund without an amount is each
+        case's paid amount)."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or "text" in raw:
+            raise ValidationFailed(
+                {
+                    "proposal": "an object of kind, also, amount_fen, installments (the text "
+                    "is the resolution's text)"
+                }
+            )
+        today = self._clock.now().astimezone(SHANGHAI).date()
+        probe = incident_steps.offer_terms(raw, "-", 1)
+        try:
+            parse_proposal(probe, self._writer.calendar, today, None)
+        except ValidationFailed as bad:
+            raise ValidationFailed(
+                {f"proposal.{k}": why for k, why in bad.fields.items()}
+            ) from None
+        return dict(raw)
 
     # -- one change to the record --------------------------------------------------------------
 

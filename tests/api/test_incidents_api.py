@@ -336,3 +336,43 @@ def test_an_update_whose_answer_was_lost_is_posted_once(desk: Desk, dynamodb: An
     told = [s for s in desk.sent(case["case_id"]) if s[0] == "incident_update"]
     assert sorted(c for _, c, _ in told) == ["email", "sms"]
     assert len(incident(desk, incident_id)["updates"]) == 1
+
+
+def test_resolving_with_an_offer_offers_each_case_its_own_full_refund(desk: Desk) -> None:
+    # GIVEN two linked cases, one filed (not yet accepted), one under investigation
+    cases = [file_case(desk, 1), file_case(desk, 2, contact={"language": "en"})]
+    desk.must_move(cases[1]["case_id"], "accepted")
+    desk.must_move(cases[1]["case_id"], "investigating")
+    incident_id = declare(desk).json_body["incident_id"]
+    # WHEN the incident is resolved with a full refund for each
+    body = {"outcome": "resolved", "text": FIXED, "proposal": {"kind": "full_refund"}}
+    started = post(desk, f"{INCIDENTS}/{incident_id}/resolve", body)
+    assert started.status_code == 202, started.body
+    # THEN each case is accepted if it was not, and offered its own paid amount back, with the
+    # resolution's text in its customer's language
+    done = incident(desk, incident_id)
+    assert (done["status"], done["unmoved"]) == ("resolved", [])
+    for case, lang in zip(cases, ("zh-CN", "en"), strict=True):
+        view = desk.customer_view(case)
+        assert view["status"] == "negotiating"
+        assert view["proposal"]["kind"] == "full_refund"
+        assert view["proposal"]["amount_fen"] == 3880
+        assert view["proposal"]["text"] == FIXED[lang]
+        told = {e for e, _, status in desk.sent(case["case_id"]) if status == "sent"}
+        assert "proposal_made" in told
+    # AND the cases wait for their customers: accepting resolves one
+    assert done["open_linked"] == 2
+    assert desk.customer(cases[0], "proposal/accept", {}).status_code == 200
+    assert incident(desk, incident_id)["open_linked"] == 1
+
+
+def test_an_offer_is_checked_as_a_case_s_proposal(desk: Desk) -> None:
+    incident_id = declare(desk).json_body["incident_id"]
+    path = f"{INCIDENTS}/{incident_id}/resolve"
+    bad = {"outcome": "resolved", "text": FIXED, "proposal": {"kind": "partial_refund"}}
+    refused = post(desk, path, bad)
+    assert refused.status_code == 400
+    assert "proposal.amount_fen" in error_of(refused)["fields"]
+    own_text = {**bad, "proposal": {"kind": "explanation", "text": "x"}}
+    assert "proposal" in error_of(post(desk, path, own_text))["fields"]
+    assert incident(desk, incident_id)["status"] == "open"

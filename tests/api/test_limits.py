@@ -807,6 +807,9 @@ def _bounded(schema: dict[str, Any], at: tuple[str, ...]) -> list[tuple[tuple[st
 
 
 KNOWN_UNPROBED = [
+    # An incident's offer is checked as a case's proposal is, whose limits are probed above.
+    "POST /v1/admin/incidents/{incident_id}/resolve proposal.amount_fen maximum",
+    "POST /v1/admin/incidents/{incident_id}/resolve proposal.installments maxItems",
     # Each category at most once: the list's length is the number of categories, a fixed shape.
     "POST /v1/admin/incidents match.categories maxItems",
     # The local test clock's furthest move: how far the clock may run ahead of real time

@@ -162,3 +162,18 @@ def test_the_resolution_refuses_what_staff_may_not_decide_so(
     case = make_case(NOW, status=status, incident_id="inc_1", incident_title="t")
     with pytest.raises(error):
         steps.resolve(case, incident(), "stf_s", TEXTS, NOW, CAL)
+
+
+def test_an_offer_accepts_a_filed_case_first_and_is_made_once() -> None:
+    from chalicelib.domain.proposal import parse_proposal
+
+    case = steps.link(make_case(NOW), incident(), "system", NOW).case
+    body = steps.offer_terms({"kind": "full_refund"}, "全额退款。", 100)
+    assert body == {"kind": "full_refund", "text": "全额退款。", "amount_fen": 100}
+    terms = parse_proposal(body, CAL, NOW.date(), 100)
+    step = steps.offer(case, incident(), "stf_s", terms, NOW, CAL)
+    assert step.case.status is Status.NEGOTIATING and step.case.accepted_at == NOW
+    assert step.case.proposal is not None and step.case.proposal.amount_fen == 100
+    assert [n.event for n in step.notices] == ["case_accepted", "proposal_made"]
+    again = steps.offer(step.case, incident(), "stf_s", terms, NOW, CAL)
+    assert (again.entries, again.notices) == ((), ())

@@ -89,7 +89,8 @@ def incident_paths() -> dict[str, Schema]:
                 f"background, {CHUNK} at a time, each as its own move (timeline entry, clocks "
                 "and notice) by the supervisor; GET shows `open_linked` fall to 0 and lists "
                 "the cases that could not move (a second review, a case waiting for the "
-                "customer) with why.",
+                "customer) with why. With a `proposal`, each case is offered it instead "
+                "(accepted first if it was not) and resolved when its customer accepts.",
             ),
         },
     }

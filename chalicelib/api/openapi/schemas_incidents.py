@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.api.openapi.builders import (
+    FEN,
     INT,
     STR,
     TIME,
@@ -13,11 +14,13 @@ from chalicelib.api.openapi.builders import (
     nullable,
     obj,
     page,
+    ref,
     text,
 )
 from chalicelib.domain import limits as L
 from chalicelib.domain.incident import CHUNK, LANGUAGES, SMS_PER_SECOND, IncidentStatus
 from chalicelib.domain.policy import Category
+from chalicelib.domain.proposal import KINDS
 
 _CASE_ID = {"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"}
 
@@ -33,6 +36,27 @@ def _texts(description: str) -> Schema:
 
 def _answered_texts() -> Schema:
     return answer({lang: STR for lang in LANGUAGES})
+
+
+def _offer() -> Schema:
+    return obj(
+        {
+            "kind": enum(KINDS),
+            "also": array(enum(KINDS), uniqueItems=True),
+            "amount_fen": {
+                **FEN,
+                "description": "A full refund without it: each case's paid amount.",
+            },
+            "installments": array(
+                ref("Installment"), minItems=L.INSTALLMENTS.low, maxItems=L.INSTALLMENTS.high
+            ),
+        },
+        ["kind"],
+        closed=True,
+        description="Resolve each case with this offer instead, as a case's proposal (its text "
+        "is the resolution's, in the case's language): a case not yet accepted is accepted "
+        "first; each case is resolved when its customer accepts.",
+    )
 
 
 def incident_schemas() -> dict[str, Schema]:
@@ -66,7 +90,15 @@ def incident_schemas() -> dict[str, Schema]:
         },
         "updates": array(update),
         "resolution": nullable(
-            answer({"outcome": STR, "text": _answered_texts(), "by": STR, "at": TIME})
+            answer(
+                {
+                    "outcome": STR,
+                    "text": _answered_texts(),
+                    "by": STR,
+                    "at": TIME,
+                    "proposal": nullable({"type": "object"}),
+                }
+            )
         ),
         "resolved_at": nullable(TIME),
         "unmoved": array(unmoved),
@@ -126,6 +158,7 @@ def incident_schemas() -> dict[str, Schema]:
             {
                 "outcome": enum(["resolved"]),
                 "text": _texts("What each customer is told of the outcome, in each language."),
+                "proposal": _offer(),
             },
             ["outcome", "text"],
             closed=True,
