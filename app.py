@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import handlers
-from chalicelib.api import customer, merchant, ops, routing, staff, system
+from chalicelib.api import customer, incidents, merchant, ops, routing, staff, system
 from chalicelib.api.middleware import observe
 from chalicelib.settings import LOCAL_STAGE, PLACEHOLDER_STREAM_ARN
 
@@ -19,6 +19,7 @@ app.register_middleware(observe, "all")
 app.register_blueprint(system.bp)
 app.register_blueprint(customer.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(incidents.bp)
 app.register_blueprint(merchant.bp)
 app.register_blueprint(ops.bp)
 routing.install(app)  # a method a path does not take: 405 in the API's error format

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from chalicelib.services.holding import HeldMessages
     from chalicelib.services.idempotency import Replays
     from chalicelib.services.inbound import Inbound
+    from chalicelib.services.incident_records import IncidentRecords
+    from chalicelib.services.incident_work import IncidentWork
+    from chalicelib.services.incidents import Incidents
     from chalicelib.services.merchant_desk import MerchantDesk
     from chalicelib.services.merchants import MerchantService
     from chalicelib.services.metrics import DeliveryCounts, MetricsRecorder, MetricsReport
@@ -65,7 +68,13 @@ class Container(Infrastructure):
     def complaints(self) -> ComplaintService:
         from chalicelib.services.complaints import ComplaintService
 
-        return ComplaintService(self.store, self.clock, self.config, self.settings.token_key)
+        return ComplaintService(
+            self.store,
+            self.clock,
+            self.config,
+            self.settings.token_key,
+            incidents=lambda: self.incident_records.open_incidents(),
+        )
 
     @cached_property
     def cases(self) -> CustomerCases:
@@ -275,8 +284,35 @@ class Container(Infrastructure):
             EventKind.METRICS: finishes(lambda e: self.metrics.handle(e)),
             EventKind.MAINTENANCE: finishes(lambda e: self.recompute.handle(e)),
             EventKind.PAYMENT: finishes(lambda e: self.payment_effects.handle(e)),
+            EventKind.INCIDENT: finishes(lambda e: self.incident_work.handle(e)),
         }
         return OutboxConsumer(self.store, self.clock, consumers)
+
+    @cached_property
+    def incident_records(self) -> IncidentRecords:
+        from chalicelib.services.incident_records import IncidentRecords
+
+        return IncidentRecords(self.store)
+
+    @cached_property
+    def incident_work(self) -> IncidentWork:
+        from chalicelib.services.incident_work import IncidentWork
+
+        return IncidentWork(self.store, self.incident_records, self.writer, self.clock)
+
+    @cached_property
+    def incidents(self) -> Incidents:
+        from chalicelib.services.incidents import Incidents
+
+        return Incidents(
+            self.store,
+            self.incident_records,
+            self.incident_work,
+            self.writer,
+            self.replays,
+            self.clock,
+            self.settings.token_key,
+        )
 
     @cached_property
     def staff(self) -> StaffService:

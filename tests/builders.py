@@ -143,4 +143,6 @@ def full_case(now: datetime = MONDAY_10AM) -> Case:
         merchant_run=ClockRun(18 * 3600.0, 0.0, now),
         regulatory_days=25,
         messages_due_at=later + timedelta(hours=3),
+        incident_id="inc_01kjpq5v3r8z6w4x2y0a1b2c3d",
+        incident_title="工商银行网关故障",
     )

@@ -267,6 +267,28 @@ class CaseStoreContract:
         second, _ = store.cases_of_merchant("M100001", 1, cursor)
         assert [c.case_id for c in first + second] == [ended.case_id, open_case.case_id]
 
+    def test_store_cases_of_incident_by_id_and_whether_they_await_an_outcome(
+        self, store: DeskStore
+    ) -> None:
+        # GIVEN an incident's three linked cases (one resolved), and a case of another incident
+        linked = {"incident_id": "inc_a", "incident_title": "网关故障"}
+        cases = [make_case(**linked) for _ in range(2)]
+        resolved = make_case(status=Status.RESOLVED, resolved_at=NOW, **linked)
+        other = make_case(incident_id="inc_b", incident_title="其他")
+        store.commit(Changes(now=NOW, new_cases=[*cases, resolved, other]))
+        ids = sorted(c.case_id for c in cases)
+        # WHEN the incident's cases are read THEN each linked one is there, by id
+        every, _ = store.cases_of_incident("inc_a", open_only=False, limit=10, start=None)
+        assert sorted(every) == sorted([*ids, resolved.case_id])
+        # AND those still waiting for an outcome come a page at a time
+        first, cursor = store.cases_of_incident("inc_a", open_only=True, limit=1, start=None)
+        assert cursor is not None
+        second, _ = store.cases_of_incident("inc_a", open_only=True, limit=1, start=cursor)
+        assert first + second == ids
+        # AND the counts agree
+        assert store.count_incident_cases("inc_a") == (3, 2)
+        assert store.count_incident_cases("inc_none") == (0, 0)
+
     def test_store_queue_reads_in_pages(self, store: DeskStore) -> None:
         cases = [make_case(due_at=NOW + timedelta(hours=h)) for h in (3, 1, 2)]
         store.commit(Changes(now=NOW, new_cases=cases))

@@ -229,6 +229,27 @@ class FakeStore:
         found.sort(key=lambda c: c.created_at, reverse=True)
         return _offset_page(found, limit, start)
 
+    def cases_of_incident(
+        self, incident_id: str, *, open_only: bool, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        from chalicelib.domain.incident import OUTCOME_STATUSES
+
+        found = sorted(
+            c.case_id
+            for c in self.cases.values()
+            if c.incident_id == incident_id
+            and not (open_only and c.status in OUTCOME_STATUSES)
+            and (start is None or c.case_id > start["after"])
+        )
+        # Keyed by the last id, as DynamoDB's is: cases leaving the open set skip nothing.
+        page = found[:limit]
+        return page, ({"after": page[-1]} if len(found) > limit else None)
+
+    def count_incident_cases(self, incident_id: str) -> tuple[int, int]:
+        linked, _ = self.cases_of_incident(incident_id, open_only=False, limit=10**6, start=None)
+        waiting, _ = self.cases_of_incident(incident_id, open_only=True, limit=10**6, start=None)
+        return len(linked), len(waiting)
+
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
         due = [
             (c.case_id, c.schedule.live_at)

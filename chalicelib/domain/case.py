@@ -118,6 +118,9 @@ class Case:
     regulatory_days: int = REGULATORY_DAYS
     # When messages held back (quiet hours, a retry after a fault) are next due to go out.
     messages_due_at: datetime | None = None
+    # The incident the case is one of the complaints of (domain/incident.py), and its title.
+    incident_id: str | None = None
+    incident_title: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -156,12 +156,18 @@ def refusal(n: Notification, now: datetime) -> str | None:
 
 
 def hold_until(n: Notification, now: datetime) -> datetime | None:
-    """Customer SMS waits out quiet hours, except one-time codes and security alerts."""
+    """Customer SMS waits out quiet hours, except one-time codes and security alerts, and its
+    place in a paced send (`send_after`: an incident's update to many customers at once)."""
     if n.channel != "sms" or n.audience != "customer":
         return None
     if is_urgent(n.event, n.params.get("category")):
         return None
-    return quiet_until(now)
+    quiet = quiet_until(now)
+    paced = n.params.get("send_after")
+    slot = parse_rfc3339(str(paced)) if paced else None
+    if slot is not None and slot > now:
+        return max(slot, quiet) if quiet else slot
+    return quiet
 
 
 def waited(n: Notification, now: datetime) -> bool:

@@ -60,6 +60,9 @@ STAFF_ID = 64
 PERSON_NAME = 100  # a staff member's name and team
 MERCHANT_NAME = 200
 PAYMENT_QUERY_NOTE = 1000
+INCIDENT_TITLE = 120
+INCIDENT_TEXT = 1000  # an incident's summary, update or resolution, in each language
+INCIDENT_CASES = 100  # cases linked or unlinked in one call
 
 # -- SLA administration -------------------------------------------------------------------------
 TARGET_DAYS = Span(1, 60)  # working days

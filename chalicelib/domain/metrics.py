@@ -137,6 +137,21 @@ def _merchant_moves(before: Case | None, after: Case, calendar: WorkingCalendar)
     return _moved("merchant_response", MET if due and after.updated_at <= due else MISSED)
 
 
+def _incident_moves(before: Case | None, after: Case) -> dict[str, int]:
+    """Complaints per incident, and how many of the cohort are linked to one (counted apart, so
+    an outage's hundreds of complaints can be read apart from the rest)."""
+    was = before.incident_id if before is not None else None
+    if was == after.incident_id:
+        return {}
+    add: dict[str, int] = {}
+    if was is not None:
+        add |= {f"incident.{was}": -1, "incident_linked": -1}
+    if after.incident_id is not None:
+        add[f"incident.{after.incident_id}"] = 1
+        add["incident_linked"] = add.get("incident_linked", 0) + 1
+    return add
+
+
 def _moved(clock: str, state: str) -> dict[str, int]:
     return {f"{clock}.running": -1, f"{clock}.{state}": 1}
 
@@ -151,6 +166,7 @@ def deltas(before: Case | None, after: Case, calendar: WorkingCalendar) -> Metri
         add[f"status.{after.status}"] = 1
     add |= _clock_moves(before, after)
     add |= _merchant_moves(before, after, calendar)
+    add |= _incident_moves(before, after)
     if before is not None and before.accepted_at is None and after.accepted_at is not None:
         hours = calendar.working_seconds_between(after.created_at, after.accepted_at) / HOUR
         samples["first_response_hours"] = [round(hours, 2)]

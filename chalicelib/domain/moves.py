@@ -84,7 +84,9 @@ SECOND_REVIEW_FIRST_RESPONSE = Target(days=3)
 SECOND_REVIEW_RESOLUTION = Target(days=20)
 PROPOSAL_STATUSES = frozenset({S.ACCEPTED, S.INVESTIGATING, S.NEGOTIATING, S.SECOND_REVIEW})
 # Why the system moved a case: messages and timelines render each in their reader's language.
-REASONS = frozenset({"no_agreement_by_limit", "no_reply", "payment_settled", "refund_failed"})
+REASONS = frozenset(
+    {"no_agreement_by_limit", "no_reply", "payment_settled", "refund_failed", "incident_resolved"}
+)
 
 
 def staff_actor(staff_id: str) -> str:

@@ -62,6 +62,10 @@ REASON_TEXTS = {
         "zh-CN": "未在期限内收到需要您补充的信息",
         "en": "the information we asked for did not arrive in time",
     },
+    "incident_resolved": {
+        "zh-CN": "导致您问题的已知故障已经修复",
+        "en": "the known problem behind your complaint was fixed",
+    },
     "payment_settled": {
         "zh-CN": "支付平台确认该笔款项已结算到账",
         "en": "the payment platform confirmed that the funds were settled",

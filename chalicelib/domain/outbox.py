@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     METRICS = "metrics"  # a case change's metric deltas (services/metrics.py)
     MAINTENANCE = "maintenance"  # recomputing open cases' deadlines (services/sla_admin.py)
     PAYMENT = "payment"  # what a payment's new facts mean for cases and queries
+    INCIDENT = "incident"  # one chunk of an incident's cases: link, update or resolve
 
     @classmethod
     def read(cls, stored: str) -> EventKind:
@@ -39,6 +40,7 @@ class SubjectKind(StrEnum):
     PAYMENT = "payment"  # a payment in the ledger, by its transaction id
     CALENDAR = "calendar"  # a calendar year staff loaded
     PHONE = "phone"  # a phone asking for a one-time code (a fingerprint, never the number)
+    INCIDENT = "incident"  # an incident (many complaints, one cause)
 
 
 # How each kind of subject is written in the store (the outbox's partition key, and a delivery
@@ -48,6 +50,7 @@ _PREFIXES = {
     SubjectKind.PAYMENT: "payment#",
     SubjectKind.CALENDAR: "calendar#",
     SubjectKind.PHONE: "otp:",
+    SubjectKind.INCIDENT: "incident#",
 }
 
 
@@ -75,6 +78,10 @@ class Subject:
     @classmethod
     def phone(cls, fingerprint: str) -> Subject:
         return cls(SubjectKind.PHONE, fingerprint)
+
+    @classmethod
+    def incident(cls, incident_id: str) -> Subject:
+        return cls(SubjectKind.INCIDENT, incident_id)
 
     @property
     def is_case(self) -> bool:
@@ -237,6 +244,33 @@ class PaymentPayload:
         )
 
 
+@dataclass(frozen=True)
+class IncidentPayload:
+    """One chunk of an incident's cases (at most domain/incident.py's CHUNK): `action` is link,
+    update (the n-th) or resolve; `source` and `cursor` say where the chunk starts."""
+
+    incident_id: str
+    action: str  # link | update | resolve
+    page: int = 0
+    cursor: dict[str, Any] | None = None
+    source: int = 0  # link: which of the match rule's categories is being read
+    n: int = 0  # update: which update
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IncidentPayload:
+        return cls(
+            str(data["incident_id"]),
+            str(data["action"]),
+            int(data.get("page", 0)),
+            data.get("cursor"),
+            int(data.get("source", 0)),
+            int(data.get("n", 0)),
+        )
+
+
 class Payload(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -248,6 +282,7 @@ PAYLOADS: dict[EventKind, Any] = {
     EventKind.METRICS: MetricsPayload,
     EventKind.MAINTENANCE: MaintenancePayload,
     EventKind.PAYMENT: PaymentPayload,
+    EventKind.INCIDENT: IncidentPayload,
 }
 
 P = TypeVar("P")

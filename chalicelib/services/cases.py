@@ -19,6 +19,7 @@ from chalicelib.services import cursors, presenters
 from chalicelib.services.access import CaseAccess, CustomerSession
 from chalicelib.services.changes import Changes
 from chalicelib.services.idempotency import Once
+from chalicelib.services.incident_records import IncidentRecords
 from chalicelib.services.keys import sms_opt_out_key
 from chalicelib.services.ports import DeskStore
 from chalicelib.services.steps import StepWriter
@@ -40,7 +41,12 @@ class CustomerCases:
 
     def _present(self, case: Case) -> dict[str, Any]:
         timeline = self._store.timeline(case.case_id, include_internal=False)
-        return presenters.customer_case(case, timeline, self._clock.now(), self._writer.calendar)
+        summary = None
+        if case.incident_id is not None:
+            incident = IncidentRecords(self._store).get(case.incident_id)
+            summary = incident.text_for(case.contact.language) if incident else None
+        now, calendar = self._clock.now(), self._writer.calendar
+        return presenters.customer_case(case, timeline, now, calendar, summary)
 
     def mine(self, session: CustomerSession, limit: int, cursor: str | None) -> dict[str, Any]:
         """GET /v1/me/cases: the session phone's cases, newest first."""

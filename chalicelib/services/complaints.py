@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib import observability
 from chalicelib.domain.audience import contact_is_merchant
-from chalicelib.domain.case import Case, Status
+from chalicelib.domain.case import Case, Status, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import ComplaintRequest, parse_complaint
@@ -24,10 +24,12 @@ from chalicelib.services import events, keys, presenters
 from chalicelib.services.changes import Changes, KeyClaim
 from chalicelib.services.config import DeskConfig
 from chalicelib.services.idempotency import Once, extra_claims
+from chalicelib.services.incident_records import OpenIncident
 from chalicelib.services.ports import DeskStore, KeyTaken
 from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
+INTERNAL = Visibility.INTERNAL
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
 
 
@@ -49,8 +51,10 @@ class ComplaintService:
         config: DeskConfig,
         token_key: bytes,
         numbers: Callable[[datetime], str] = new_case_number,
+        incidents: Callable[[], list[OpenIncident]] = list,
     ) -> None:
         self._numbers = numbers
+        self._incidents = incidents
         self._store = store
         self._clock = clock
         self._config = config
@@ -82,10 +86,14 @@ class ComplaintService:
         """Write a new case in one transaction (with whatever `extra` adds to it, and the
         claim of `once` holding the answer). Raises DuplicateOpenCase, or KeyTaken for a held
         key of `once`."""
+        open_incidents = self._incidents()
         for _ in range(_CASE_NUMBER_ATTEMPTS):
             case, command = self._new_case(request, now)
+            incident = next((i for i in open_incidents if i.match.covers(case)), None)
+            if incident is not None:
+                case = case.evolve(incident_id=incident.incident_id, incident_title=incident.title)
             response = self._response(case)
-            changes = self._changes(case, command, now)
+            changes = self._changes(case, command, now, incident)
             if extra is not None:
                 extra(case, changes)
             # First, so a repeat of this request is told apart from a duplicate complaint.
@@ -140,6 +148,7 @@ class ComplaintService:
         case: Case,
         command: ScheduleCommand | None,
         now: datetime,
+        incident: OpenIncident | None = None,
     ) -> Changes:
         ref = {"case_id": case.case_id, "case_number": case.case_number}
         transaction_id = case.payment.transaction_id if case.payment else None
@@ -153,6 +162,9 @@ class ComplaintService:
             "first_response_by": to_rfc3339(case.deadlines.first_response_due),
             "provisional": case.deadlines.provisional,
         }
+        if incident is not None:  # the customer hears at once that the cause is known
+            language = case.contact.language
+            params["incident_summary"] = incident.summary.get(language) or incident.summary["zh-CN"]
         # A merchant-settlement case's contact is the merchant, whose query's answer names the
         # case: it gets no complaint acknowledgement.
         outbox = (
@@ -182,10 +194,15 @@ class ComplaintService:
                 "expected": to_rfc3339(case.deadlines.resolution_due),
             },
         )
+        timeline = [submitted]
+        if incident is not None:
+            data = {"incident_id": incident.incident_id, "title": incident.title}
+            linked = events.entry(case, "incident_linked", now, visibility=INTERNAL, data=data)
+            timeline.append(linked)
         return Changes(
             now=now,
             new_cases=[case],
-            timeline=[submitted],
+            timeline=timeline,
             events=outbox,
             claims=claims,
         )

@@ -110,3 +110,27 @@ def suppressed_email_key(address: str) -> str:
 def sms_opt_out_key(phone: str) -> str:
     """Held once a phone replied TD: no more SMS goes to it until SMS is turned back on."""
     return f"sms-opt-out#{phone}"
+
+
+# -- incidents ----------------------------------------------------------------------------------
+
+
+def incident_key(incident_id: str) -> str:
+    return f"incident#{incident_id}"
+
+
+def incident_version_key(incident_id: str, version: int) -> str:
+    """Held by each version of an incident's record: two writers cannot both write the next."""
+    return f"{incident_key(incident_id)}#v{version}"
+
+
+OPEN_INCIDENTS_KEY = "incidents#open"  # the open incidents' match rules, read at each filing
+
+
+def open_incidents_version_key(version: int) -> str:
+    return f"{OPEN_INCIDENTS_KEY}#v{version}"
+
+
+def incidents_of_year_key(year: int) -> str:
+    """The ids of the incidents declared in a year, newest last (the incident list)."""
+    return f"incidents#{year}"

@@ -177,7 +177,11 @@ def summarize(items: list[dict[str, Any]], start: date, to: date) -> dict[str, A
             "filed": filed,
             "by_category": group("category."),
             "by_status": group("status."),
+            "incident_linked": _sum(items, "incident_linked"),
+            "not_incident_linked": filed - _sum(items, "incident_linked"),
         },
+        # Complaints of this cohort linked to each incident (by incident id).
+        "incidents": group("incident."),
         "sla": clocks,
         "median_working_hours": medians,
         "csat": {

@@ -40,8 +40,10 @@ from chalicelib.services.signatures import WebhookSignatures
 from chalicelib.services.steps import StepWriter
 
 EVENT_KEY_TTL = timedelta(days=90)
-# Facts that answer merchants' queries but tell a complaining customer nothing new.
-_MERCHANT_FACTS = frozenset({"payment_settled", "payment_failed"})
+# A fact that answers merchants' queries but tells a complaining customer nothing new.
+_MERCHANT_FACTS = frozenset({"payment_settled"})
+# Facts the customer's timeline shows without a message of their own.
+_TIMELINE_ONLY = frozenset({"payment_failed"})
 _ATTEMPTS = 3
 
 
@@ -134,6 +136,16 @@ class PaymentEvents:
         return True
 
 
+def customer_facts(changed: list[str]) -> list[str]:
+    """The facts a customer hears of, each once: a refund or a reversal reported of a payment
+    not yet known to have succeeded implies that it did, but the customer is told of the refund
+    (or reversal) alone, not also, in a second message, that the payment was confirmed."""
+    told = [f for f in changed if f not in _MERCHANT_FACTS]
+    if any(f.startswith("refund_") or f == "payment_reversed" for f in told):
+        told = [f for f in told if f != "payment_confirmed"]
+    return told
+
+
 def _customer_notice(
     fact: str,
     case: Case,
@@ -158,6 +170,11 @@ def _customer_notice(
         )
     if kind == "payment_reversed":
         return Notice("payment_reversed", {**base, "amount_fen": payment.amount_fen})
+    if kind == "payment_failed":
+        return Notice(
+            "payment_failed",
+            {**base, "amount_fen": payment.amount_fen, "failure_reason": payment.failure_reason},
+        )
     expected = expected_settlement(payment, calendar)
     return Notice(
         "payment_confirmed",
@@ -174,7 +191,7 @@ def _customer_notice(
 
 def _timeline_entry(notice: Notice) -> Entry:
     """The fact on the customer's timeline, once (the same facts as the message)."""
-    keep = ("amount_fen", "refund_id", "settled", "expected_settlement_by")
+    keep = ("amount_fen", "refund_id", "settled", "expected_settlement_by", "failure_reason")
     data = {k: notice.params[k] for k in keep if notice.params.get(k) is not None}
     return Entry(notice.event, Visibility.PUBLIC, "system", None, data)
 
@@ -221,12 +238,11 @@ class PaymentEffects:
             if marker in case.sla_fired:  # a repeated delivery of this event: already told
                 return Step(case)
             step = Step(replace(case, sla_fired=case.sla_fired | {marker}))
-            for fact in changed:
-                if fact in _MERCHANT_FACTS:
-                    continue  # the merchant's business, or nothing to tell the customer
+            for fact in customer_facts(changed):
                 notice = _customer_notice(fact, case, payment, name, self._writer.calendar)
                 entries = (*step.entries, _timeline_entry(notice))
-                step = Step(step.case, entries, (*step.notices, notice))
+                notices = step.notices if fact in _TIMELINE_ONLY else (*step.notices, notice)
+                step = Step(step.case, entries, notices)
                 kind, _, refund_id = fact.partition(":")
                 if kind == "refund_failed":
                     refund = next(r for r in payment.refunds if r.refund_id == refund_id)

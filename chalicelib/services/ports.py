@@ -108,6 +108,18 @@ class CaseReads(Protocol):
 
     def get_case(self, case_id: str) -> Case | None: ...
 
+    def cases_of_incident(
+        self, incident_id: str, *, open_only: bool, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """A page of the ids of an incident's linked cases, by id; `open_only`: those still
+        waiting for an outcome (not resolved, unresolved, closed or withdrawn)."""
+        ...
+
+    def count_incident_cases(self, incident_id: str) -> tuple[int, int]:
+        """(linked cases, those still waiting for an outcome), read through the index (it may
+        lag a write by a moment)."""
+        ...
+
     def timeline(self, case_id: str, *, include_internal: bool) -> list[TimelineEntry]: ...
 
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:

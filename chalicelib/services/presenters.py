@@ -68,6 +68,10 @@ _SUMMARIES = {
         "zh-CN": "支付平台确认您的付款 {amount} 已支付成功{settlement}。",
         "en": "The payment platform confirms your payment of {amount} succeeded{settlement}.",
     },
+    "payment_failed": {
+        "zh-CN": "支付平台报告您的付款 {amount} 未成功。",
+        "en": "The payment platform reports that your payment of {amount} failed.",
+    },
     "payment_reversed": {
         "zh-CN": "您的付款 {amount} 已撤销，款项将原路退回。",
         "en": "Your payment of {amount} was reversed; the money goes back the way it came.",
@@ -79,6 +83,18 @@ _SUMMARIES = {
     "refund_failed": {
         "zh-CN": "退款 {amount} 暂未成功，我们正在重新处理。",
         "en": "The refund of {amount} did not go through; we are handling it again.",
+    },
+    "incident_update": {
+        "zh-CN": "关于导致您问题的已知故障的最新进展：",
+        "en": "News of the known problem behind your complaint:",
+    },
+    "incident_linked": {
+        "zh-CN": "已关联到事件「{title}」。",
+        "en": "Linked to the incident \u201c{title}\u201d.",
+    },
+    "incident_unlinked": {
+        "zh-CN": "已取消与事件「{title}」的关联。",
+        "en": "No longer linked to the incident \u201c{title}\u201d.",
     },
     "preferences_changed": {
         "zh-CN": "客户更改了通知偏好。",
@@ -273,11 +289,18 @@ def _common(case: Case, now: datetime, calendar: WorkingCalendar) -> dict[str, A
 
 
 def customer_case(
-    case: Case, timeline: list[TimelineEntry], now: datetime, calendar: WorkingCalendar
+    case: Case,
+    timeline: list[TimelineEntry],
+    now: datetime,
+    calendar: WorkingCalendar,
+    incident_summary: str | None = None,
 ) -> dict[str, Any]:
+    """The case as its customer sees it; `incident_summary` is what the customer is told of the
+    incident the case is linked to, in their language."""
     lang = case.contact.language
     return {
         **_common(case, now, calendar),
+        "incident": {"summary": incident_summary} if incident_summary else None,
         "description": case.description,
         "contact": case.contact.masked(),
         "rating": case.rating,
@@ -327,6 +350,7 @@ def staff_case(
         else None,
         "second_review_reason": case.second_review.reason if case.second_review else None,
         "round_one_handlers": sorted(case.handlers),
+        "incident": incident(case),
         "rating": case.rating,
         "due_at": _time(case.due_at),
     }
@@ -348,7 +372,15 @@ def queue_item(case: Case, now: datetime, calendar: WorkingCalendar) -> dict[str
         "sla": {"state": sla_state(case, now, calendar).value},
         "created_at": to_rfc3339(case.created_at),
         "version": case.version,
+        "incident": incident(case),
     }
+
+
+def incident(case: Case) -> dict[str, str] | None:
+    """The incident a case is linked to, as staff see it."""
+    if case.incident_id is None:
+        return None
+    return {"incident_id": case.incident_id, "title": case.incident_title or ""}
 
 
 def _parse(value: str) -> datetime:

@@ -29,6 +29,7 @@ class World:
     merchants: Merchants
     case: dict[str, Any]
     tokens: dict[str, str]
+    incident: str | None = None
 
     def staff(self, method: str, path: str, body: Any, role: str = "admin") -> Any:
         auth = {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -75,6 +76,51 @@ def _payment(**fields: Any) -> dict[str, Any]:
 def _dates(n: int) -> list[str]:
     start = date(2027, 1, 4)  # a Monday
     return [(start + timedelta(days=d)).isoformat() for d in range(n)]
+
+
+INCIDENT_OP = "/v1/admin/incidents/{incident_id}"
+_SUMMARY = {"zh-CN": "网关故障", "en": "The gateway failed"}
+
+
+def _declaration(**changes: Any) -> dict[str, Any]:
+    return {
+        "title": "ICBC gateway outage",
+        "summary": dict(_SUMMARY),
+        "started_at": "2026-11-23T00:00:00Z",
+        "match": {"merchant_id": "M100001"},
+        **changes,
+    }
+
+
+def _declare(w: World, field: str, value: Any) -> Any:
+    body = _declaration()
+    *parents, name = field.split(".")
+    target = body
+    for parent in parents:
+        target = target[parent]
+    target[name] = value
+    return w.staff("POST", "/v1/admin/incidents", body)
+
+
+def _incident(w: World) -> str:
+    """The path of the world's incident (declared on first use)."""
+    if w.incident is None:
+        declared = w.staff("POST", "/v1/admin/incidents", _declaration())
+        assert declared.status_code == 201, declared.body
+        w.incident = f"/v1/admin/incidents/{declared.json_body['incident_id']}"
+    return w.incident
+
+
+def _incident_text(action: str, lang: str, value: str) -> dict[str, Any]:
+    text = {**_SUMMARY, lang: value}
+    return {"text": text, "outcome": "resolved"} if action == "resolve" else {"text": text}
+
+
+def _case_ids(n: int) -> list[str]:
+    from chalicelib.domain.ids import new_ulid
+    from tests.builders import MONDAY_10AM
+
+    return [new_ulid(MONDAY_10AM) for _ in range(n)]
 
 
 def _webhook(w: World, **fields: Any) -> Any:
@@ -553,6 +599,50 @@ PROBES = [
         _chars,
         TEXT,
     ),
+    *[
+        Probe(
+            field,
+            ("POST", "/v1/admin/incidents"),
+            ("body", *field.split(".")),
+            limit,
+            lambda w, v, field=field: _declare(w, field, v),
+            _chars,
+            TEXT,
+        )
+        for field, limit in (
+            ("title", L.INCIDENT_TITLE),
+            ("summary.zh-CN", L.INCIDENT_TEXT),
+            ("summary.en", L.INCIDENT_TEXT),
+            ("match.merchant_id", L.REFERENCE),
+        )
+    ],
+    *[
+        Probe(
+            field,
+            ("POST", f"{INCIDENT_OP}/cases"),
+            ("body", field),
+            L.INCIDENT_CASES,
+            lambda w, v, field=field: w.staff("POST", f"{_incident(w)}/cases", {field: v}),
+            _case_ids,
+            ITEMS,
+        )
+        for field in ("case_ids", "unlink")
+    ],
+    *[
+        Probe(
+            f"text.{lang}",
+            ("POST", f"{INCIDENT_OP}/{action}"),
+            ("body", "text", lang),
+            L.INCIDENT_TEXT,
+            lambda w, v, lang=lang, action=action: w.staff(
+                "POST", f"{_incident(w)}/{action}", _incident_text(action, lang, v)
+            ),
+            _chars,
+            TEXT,
+        )
+        for lang in ("zh-CN", "en")
+        for action in ("updates", "resolve")
+    ],
 ]
 
 
@@ -717,6 +807,11 @@ def _bounded(schema: dict[str, Any], at: tuple[str, ...]) -> list[tuple[tuple[st
 
 
 KNOWN_UNPROBED = [
+    # An incident's offer is checked as a case's proposal is, whose limits are probed above.
+    "POST /v1/admin/incidents/{incident_id}/resolve proposal.amount_fen maximum",
+    "POST /v1/admin/incidents/{incident_id}/resolve proposal.installments maxItems",
+    # Each category at most once: the list's length is the number of categories, a fixed shape.
+    "POST /v1/admin/incidents match.categories maxItems",
     # The local test clock's furthest move: how far the clock may run ahead of real time
     # (chalicelib/adapters/clock.py), not a limit on what clients write; tested with the clock.
     "POST /v1/dev/clock advance_seconds maximum",

@@ -209,3 +209,61 @@ def test_a_settlement_of_another_amount_leaves_the_mismatch_case_open(
     assert ("merchant_settlement_found", "sent") not in told
     later = merchants.get("M100001", f"{QUERIES}/{query['query_id']}").json_body
     assert (later["verdict"], later["open"]) == ("amount_mismatch", True)
+
+
+def _public(desk: Desk, case: dict[str, object]) -> list[tuple[str, str]]:
+    desk.sent(str(case["case_id"]))  # lets the outbox drain
+    return [(e["type"], e["summary"]) for e in desk.customer_view(case)["timeline"]]
+
+
+def test_a_refund_of_a_payment_not_yet_reported_tells_of_the_refund_alone(
+    merchants: Merchants, desk: Desk
+) -> None:
+    # GIVEN a case about a payment the platform has not reported yet
+    case = desk.file()
+    # WHEN the first event about it is a refund (which implies the payment went through)
+    merchants.event("refund.succeeded", refund_id="RF-1", refund_amount_fen=3880)
+    # THEN the customer gets the refund's message on each channel, and no separate
+    # "payment confirmed" one
+    told = [(e, c) for e, c, _ in desk.sent(case["case_id"]) if e.startswith(("payment", "ref"))]
+    assert sorted(told) == [("refund_succeeded", "email"), ("refund_succeeded", "sms")]
+    # AND the public timeline shows the refund once, with its amount and id, in zh-CN
+    timeline = [t for t in _public(desk, case) if t[0] != "submitted"]
+    assert timeline == [("refund_succeeded", "退款 38.80元 已办理成功（退款单号 RF-1）。")]
+    # AND the payment's own success, reported late, adds nothing more
+    merchants.event("payment.succeeded")
+    again = [t for t in _public(desk, case) if t[0] != "submitted"]
+    assert again == timeline
+
+
+def test_each_payment_event_shows_once_on_the_timeline_in_the_case_s_language(
+    merchants: Merchants, desk: Desk
+) -> None:
+    # GIVEN an English-speaking customer's case about a payment
+    contact = {"phone": "13800138000", "email": "li.si@example.com", "language": "en"}
+    case = desk.file(contact=contact)
+    # WHEN the payment succeeds, a refund of part of it fails, then a second one succeeds, and
+    # the platform repeats one event
+    merchants.event("payment.succeeded", event_id="evt_1")
+    desk.advance(minutes=5)
+    merchants.event(
+        "refund.failed", refund_id="RF-1", refund_amount_fen=1000, failure_reason="closed"
+    )
+    desk.advance(minutes=5)
+    merchants.event("refund.succeeded", refund_id="RF-2", refund_amount_fen=1000)
+    merchants.event("payment.succeeded", event_id="evt_1")
+    # THEN the timeline shows each event once, in English, with its amount
+    types = [(t, s) for t, s in _public(desk, case) if t.startswith(("payment", "refund"))]
+    assert [t for t, _ in types] == ["payment_confirmed", "refund_failed", "refund_succeeded"]
+    assert "CNY 38.80 succeeded" in types[0][1]
+    assert types[1][1] == "The refund of CNY 10.00 did not go through; we are handling it again."
+    assert types[2][1] == "The refund of CNY 10.00 succeeded (refund RF-2)."
+
+
+def test_a_failed_payment_shows_on_the_timeline_without_a_message(
+    merchants: Merchants, desk: Desk
+) -> None:
+    case = desk.file()
+    merchants.event("payment.failed", failure_reason="insufficient_funds")
+    assert _public(desk, case)[-1] == ("payment_failed", "支付平台报告您的付款 38.80元 未成功。")
+    assert not [e for e, _, _ in desk.sent(case["case_id"]) if e == "payment_failed"]

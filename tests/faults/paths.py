@@ -15,12 +15,14 @@ from tests.api.desk import EXPLANATION
 from tests.builders import complaint
 from tests.faults.actions import Action, Http, Invoke, post, scheduled_event, signed, webhook
 from tests.faults.setups import (
+    INCIDENT,
     PHONE,
     at,
     code_requested,
     dead_sms,
     filed,
     filed_unsent,
+    incident_open,
     nothing,
     overdue_outbox,
     payment_known,
@@ -301,4 +303,42 @@ PATHS: tuple[Path, ...] = (
         ok=202,
     ),
 )
+
+
+def _incident(world: World, action: str, body: Any, role: str = "supervisor") -> Http:
+    return post(f"/v1/admin/incidents/{world.ctx['incident']}/{action}", body, world.ctx[role])
+
+
+NEWS = {"zh-CN": "网关已恢复。", "en": "The gateway is back."}
+INCIDENT_PATHS: tuple[Path, ...] = (
+    Path(
+        "incident_declare",
+        filed,
+        lambda w: post("/v1/admin/incidents", INCIDENT, w.ctx["supervisor"]),
+        {"timeline:incident_linked": 1, "metrics:incident_linked": 1},
+        ok=201,
+    ),
+    Path(
+        "incident_update",
+        incident_open,
+        lambda w: _incident(w, "updates", {"text": NEWS}),
+        {"timeline:incident_update": 1},
+        ok=201,
+    ),
+    Path(
+        "incident_unlink",
+        incident_open,
+        lambda w: _incident(w, "cases", {"unlink": [_case(w)["case_id"]]}, role="agent"),
+        {"timeline:incident_unlinked": 1},
+        ok=200,
+    ),
+    Path(
+        "incident_resolve",
+        incident_open,
+        lambda w: _incident(w, "resolve", {"outcome": "resolved", "text": NEWS}),
+        {"timeline:status_changed": 1},
+        ok=202,
+    ),
+)
+PATHS = PATHS + INCIDENT_PATHS
 BY_NAME = {path.name: path for path in PATHS}

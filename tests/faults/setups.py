@@ -105,3 +105,21 @@ def _schedules(world: World) -> list[tuple[str, str, dict[str, Any]]]:
 
 def _parse_at(text: str) -> Any:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+INCIDENT = {
+    "title": "ICBC gateway outage",
+    "summary": {"zh-CN": "工商银行网关故障，款项将原路退回。", "en": "The ICBC gateway failed."},
+    "started_at": "2026-11-23T00:00:00Z",
+    "match": {"categories": ["payment_anomaly"]},
+}
+
+
+def incident_open(world: World) -> None:
+    """A settled complaint linked to an open incident."""
+    filed(world)
+    headers = {"Authorization": f"Bearer {world.ctx['supervisor']}"}
+    declared = world.desk.api.post("/v1/admin/incidents", INCIDENT, headers)
+    assert declared.status_code == 201, declared.body
+    world.ctx["incident"] = declared.json_body["incident_id"]
+    world.settle()

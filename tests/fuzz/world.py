@@ -90,6 +90,7 @@ class World:
     session_token: str
     query_id: str
     notification_id: str
+    incident_id: str
     cases: dict[str, dict[str, str]] = field(default_factory=dict)
     calls: int = 0
     answers: dict[str, list[int]] = field(default_factory=dict)
@@ -143,6 +144,8 @@ class World:
             params["notification_id"] = self.notification_id
         if real and "evidence_id" in params:
             params["evidence_id"] = the_case["evidence_id"]
+        if real and "incident_id" in params:
+            params["incident_id"] = self.incident_id
         return self._credential(operation.definition.raw.get("security") or [], the_case)
 
     def _credential(
@@ -220,6 +223,15 @@ def build_world(stack: Stack) -> World:
     ask = {"transaction_id": "FUZZ-SEED", "amount_fen": 3880}
     status, query = stack.signed(merchant, "POST", "/v1/merchant/payment-queries", ask)
     assert status == 200, query
+    # An incident that matches no case, so resolving it leaves the other operations' cases be.
+    declare = {
+        "title": "fuzz",
+        "summary": {"zh-CN": "测试", "en": "test"},
+        "started_at": "2026-01-01T00:00:00Z",
+        "match": {"merchant_id": "FUZZ-NOBODY"},
+    }
+    status, incident = stack.call("POST", "/v1/admin/incidents", declare, token=tokens["admin"])
+    assert status == 201, incident
     world = World(
         stack=stack,
         staff_tokens=tokens,
@@ -228,6 +240,7 @@ def build_world(stack: Stack) -> World:
         session_token=open_session(stack),
         query_id=query["query_id"],
         notification_id=notification_id,
+        incident_id=incident["incident_id"],
     )
     return world
 

@@ -32,6 +32,7 @@ CUSTOMER_EVENTS = (
     "refund_failed",
     "payment_confirmed",
     "payment_reversed",
+    "incident_update",
     "merchant_case_update",  # a merchant-settlement case's contact is the merchant
 )
 SMS_ONLY_EVENTS = ("otp_code",)
@@ -140,6 +141,12 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
         "info_needed": {**case, "request": text, "reply_by": LATE},
         "customer_reminder": {**case, "request": text, "reply_by": LATE},
         "staff_message": {**case, "text": text},
+        "incident_update": {
+            **case,
+            "text": text,
+            "posted_at": LATE,
+            "send_after": LATE,
+        },
         "proposal_made": {
             **case,
             **accepted,
@@ -263,6 +270,7 @@ OPTIONAL = (
         ("info_needed", "request"),
         ("customer_reminder", "request"),
         ("staff_message", "text"),
+        ("case_received", "incident_summary"),
         ("proposal_made", "amount_fen"),
         ("proposal_made", "text"),
         ("proposal_made", "decide_by"),
@@ -321,6 +329,7 @@ FREE_TEXT = (
     ("info_needed", "request"),
     ("customer_reminder", "request"),
     ("staff_message", "text"),
+    ("incident_update", "text"),
     ("proposal_made", "text"),
     ("case_resolved", "note"),
     ("case_unresolved", "note"),
@@ -500,7 +509,9 @@ def test_templates_free_text_escaped_in_html_verbatim_in_text(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("event", ["info_needed", "customer_reminder", "staff_message"])
+@pytest.mark.parametrize(
+    "event", ["info_needed", "customer_reminder", "staff_message", "incident_update"]
+)
 def test_templates_email_carries_the_whole_free_text(event: str, language: str) -> None:
     # GIVEN a 2000-character request or message (no character in it needs escaping)
     email = RENDERER.email(event, language, longest_params(event, language))
@@ -831,3 +842,70 @@ def test_templates_case_activity_names_the_file_and_what_follows(
     assert next_step in email.text
     assert "PC20261123-7K3F9Q" in email.text
     assert "王芳" in email.text
+
+
+# -- incidents --------------------------------------------------------------------------------
+
+GATEWAY = {
+    "zh-CN": "工商银行网关11月23日10:00至12:30故障，期间扣款的订单可能显示未支付，"
+    "款项将在3个工作日内退回。",
+    "en": "The ICBC gateway failed on 23 Nov from 10:00 to 12:30; orders paid then may show as "
+    "unpaid, and the money is returned within 3 working days.",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_templates_acknowledgement_of_an_incident_case_carries_its_summary(language: str) -> None:
+    # GIVEN a complaint filed during an open incident (2026-11-23 10:30 in Shanghai)
+    params = {
+        "case_number": "PC20261123-7K3F9Q",
+        "category": "payment_anomaly",
+        "expected_by": "2026-11-25T10:00:00Z",
+        "first_response_by": "2026-11-24T02:30:00Z",
+        "provisional": False,
+        "phone_masked": PHONE_MASKED,
+        "email_masked": "l***@example.com",
+        "incident_summary": GATEWAY[language],
+    }
+    email = RENDERER.email("case_received", language, params)
+    sms = RENDERER.sms("case_received", language, params)
+    # THEN the email tells the customer the known cause in full, with the case's own dates
+    assert GATEWAY[language] in email.text
+    assert GATEWAY[language] in email.html
+    assert "PC20261123-7K3F9Q" in email.text
+    assert ("2026-11-25" if language == "en" else "2026年11月25日") in email.text
+    # AND the SMS says the cause is known, in two segments at most, without the free text
+    known = "we know of" if language == "en" else "已掌握的故障"
+    assert known in sms and GATEWAY[language][:8] not in sms
+    assert sms.startswith(SMS_SIGNATURE) and sms_segments(sms) <= 2
+    # AND a case with no incident says nothing of one
+    plain = {k: v for k, v in params.items() if k != "incident_summary"}
+    assert known not in RENDERER.sms("case_received", language, plain)
+    assert GATEWAY[language] not in RENDERER.email("case_received", language, plain).text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_templates_incident_update_names_the_case_the_time_and_the_news(language: str) -> None:
+    # GIVEN the second update of the gateway incident, posted 2026-11-23 11:15 Shanghai time
+    news = {
+        "zh-CN": "网关已恢复，退款已开始处理。",
+        "en": "The gateway is back; refunds have started.",
+    }[language]
+    params = {
+        "case_number": "PC20261123-7K3F9Q",
+        "category": "payment_anomaly",
+        "text": news,
+        "posted_at": "2026-11-23T03:15:00Z",
+        "send_after": "2026-11-23T03:16:40Z",
+        "phone_masked": PHONE_MASKED,
+        "email_masked": "l***@example.com",
+    }
+    email = RENDERER.email("incident_update", language, params)
+    sms = RENDERER.sms("incident_update", language, params)
+    # THEN the email carries the news and when it was posted, in Shanghai time
+    assert news in email.text and news in email.html
+    assert ("2026-11-23 11:15" if language == "en" else "2026年11月23日 11:15") in email.text
+    assert "PC20261123-7K3F9Q" in email.subject
+    # AND the SMS names the case and points to where the news is, with no free text
+    assert "PC20261123-7K3F9Q" in sms and news not in sms
+    assert sms.startswith(SMS_SIGNATURE) and sms_segments(sms) <= 2

@@ -39,8 +39,12 @@ GENERATED: dict[str, dict[str, Any]] = {
     "deadlines_recomputed": {"resolution_due": DUE, "first_response_due": DUE},
     "payment_confirmed": {"amount_fen": 3880, "expected_settlement_by": DUE},
     "payment_reversed": {"amount_fen": 3880},
+    "payment_failed": {"amount_fen": 3880, "failure_reason": "insufficient_funds"},
     "refund_succeeded": {"amount_fen": 3880, "refund_id": "RF1"},
     "refund_failed": {"amount_fen": 3880, "refund_id": "RF1"},
+    "incident_update": {"incident_id": "inc_1", "n": 2},
+    "incident_linked": {"incident_id": "inc_1", "title": "ICBC gateway outage"},
+    "incident_unlinked": {"incident_id": "inc_1", "title": "ICBC gateway outage"},
 }
 OWN_WORDS = (
     "customer_message",
@@ -79,3 +83,18 @@ def test_a_late_progress_update_names_the_next_update() -> None:
 def test_a_person_s_own_words_show_as_written(type_: str) -> None:
     text = "商户已于昨日发货 shipped"
     assert summary(_entry(type_, {"round": 1}, text), "en") == text
+
+
+def test_an_incident_update_reads_as_the_news_it_carries() -> None:
+    entry = _entry("incident_update", {"incident_id": "inc_1", "n": 1}, "网关已恢复。")
+    assert summary(entry, "zh-CN") == "关于导致您问题的已知故障的最新进展： 网关已恢复。"
+    english = _entry("incident_update", {"incident_id": "inc_1", "n": 1}, "The gateway is back.")
+    assert summary(english, "en") == (
+        "News of the known problem behind your complaint: The gateway is back."
+    )
+
+
+def test_a_case_resolved_with_its_incident_says_why() -> None:
+    data = {"from": "investigating", "to": "resolved", "reason": "incident_resolved"}
+    text = summary(_entry("status_changed", data), "zh-CN")
+    assert text == "处理状态：已解决。原因：导致您问题的已知故障已经修复。"

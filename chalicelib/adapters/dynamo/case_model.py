@@ -139,6 +139,17 @@ class ContactIndex(GlobalSecondaryIndex["CaseModel"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class IncidentIndex(GlobalSecondaryIndex["CaseModel"]):
+    """An incident's linked cases; those still waiting for an outcome sort under `open#`."""
+
+    class Meta:
+        index_name = "by_incident"
+        projection = KeysOnlyProjection()
+
+    incident_id = UnicodeAttribute(hash_key=True)
+    incident_state = UnicodeAttribute(range_key=True)
+
+
 class WakeIndex(GlobalSecondaryIndex["CaseModel"]):
     """Open cases by next wake-up: finds timers whose schedule went missing."""
 
@@ -192,6 +203,8 @@ class CaseModel(Model):
     merchant_run = ClockRunAttr(null=True)
     regulatory_days = NumberAttribute(default=15)
     messages_due_at = UTCDateTimeAttribute(null=True)
+    incident_id = UnicodeAttribute(null=True)
+    incident_title = UnicodeAttribute(null=True)
     # Index keys, derived on every write.
     queue = UnicodeAttribute(null=True)  # "open" while the case is open
     open_assignee = UnicodeAttribute(null=True)  # these three: assignee, merchant and category,
@@ -203,6 +216,7 @@ class CaseModel(Model):
     order_ref = UnicodeAttribute(null=True)  # "merchant#order" when there is no transaction id
     wake_shard = UnicodeAttribute(null=True)
     wake_at = UTCDateTimeAttribute(null=True)
+    incident_state = UnicodeAttribute(null=True)  # "open#<case id>" or "done#<case id>"
 
     wake_index = WakeIndex()
     open_queue_index = OpenQueueIndex()
@@ -214,3 +228,4 @@ class CaseModel(Model):
     contact_index = ContactIndex()
     transaction_index = TransactionIndex()
     order_ref_index = OrderRefIndex()
+    incident_index = IncidentIndex()

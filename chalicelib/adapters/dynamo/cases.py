@@ -72,6 +72,25 @@ class DynamoCaseReads:
             cases = [case_from_model(m) for m in result]
             return cases, result.last_evaluated_key if len(cases) == limit else None
 
+    def cases_of_incident(
+        self, incident_id: str, *, open_only: bool, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        condition = CaseModel.incident_state.startswith("open#") if open_only else None
+        with aws_call("dynamodb"):
+            result = CaseModel.incident_index.query(
+                incident_id, condition, limit=limit, page_size=limit, last_evaluated_key=start
+            )
+            ids = [m.case_id for m in result]
+            return ids, result.last_evaluated_key if len(ids) == limit else None
+
+    def count_incident_cases(self, incident_id: str) -> tuple[int, int]:
+        with aws_call("dynamodb"):
+            linked = CaseModel.incident_index.count(incident_id)
+            waiting = CaseModel.incident_index.count(
+                incident_id, CaseModel.incident_state.startswith("open#")
+            )
+        return int(linked), int(waiting)
+
     def due_wakeups(self, before: datetime, limit: int) -> list[tuple[str, datetime]]:
         out: list[tuple[str, datetime]] = []
         with aws_call("dynamodb"):

@@ -33,6 +33,7 @@ from chalicelib.domain.case import (
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import PaymentRef, order_ref
 from chalicelib.domain.contact import Contact, contact_key
+from chalicelib.domain.incident import OUTCOME_STATUSES
 from chalicelib.domain.outbox import (
     EventKind,
     OutboxEvent,
@@ -54,6 +55,12 @@ def shard(value: str, shards: int, prefix: str) -> str:
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
+
+
+def incident_state(case: Case) -> str:
+    """The incident index's sort key: cases still waiting for an outcome sort under `open#`."""
+    done = case.status in OUTCOME_STATUSES
+    return f"{'done' if done else 'open'}#{case.case_id}"
 
 
 def case_to_model(case: Case) -> CaseModel:
@@ -135,6 +142,9 @@ def case_to_model(case: Case) -> CaseModel:
         merchant_run=_run_attr(case.merchant_run),
         regulatory_days=case.regulatory_days,
         messages_due_at=case.messages_due_at,
+        incident_id=case.incident_id,
+        incident_title=case.incident_title,
+        incident_state=incident_state(case) if case.incident_id else None,
         contact_key=contact_key(case.contact),
         transaction_id=case.payment.transaction_id if case.payment else None,
         order_ref=_order_ref(case.payment),
@@ -232,6 +242,8 @@ def case_from_model(model: CaseModel) -> Case:
         merchant_run=_run(model.merchant_run),
         regulatory_days=int(model.regulatory_days or REGULATORY_DAYS),
         messages_due_at=model.messages_due_at,
+        incident_id=model.incident_id,
+        incident_title=model.incident_title,
     )
 
 

@@ -25,6 +25,7 @@ from chalicelib.api.openapi.paths_admin import admin_paths
 from chalicelib.api.openapi.paths_customer import customer_paths, session_paths
 from chalicelib.api.openapi.paths_desk import desk_paths
 from chalicelib.api.openapi.paths_evidence import evidence_paths
+from chalicelib.api.openapi.paths_incidents import incident_paths
 from chalicelib.api.openapi.paths_merchant import merchant_paths, webhook_paths
 from chalicelib.api.openapi.paths_sla import sla_paths
 from chalicelib.api.openapi.paths_system import dev_paths, public_paths
@@ -37,6 +38,7 @@ from chalicelib.api.openapi.schemas_customer import (
     session_schemas,
 )
 from chalicelib.api.openapi.schemas_evidence import evidence_schemas
+from chalicelib.api.openapi.schemas_incidents import incident_schemas
 from chalicelib.api.openapi.schemas_ledger import ledger_schemas
 from chalicelib.api.openapi.schemas_merchant import merchant_case_schemas, payment_query_schemas
 from chalicelib.api.openapi.schemas_sla import sla_schemas
@@ -62,6 +64,7 @@ def _schemas() -> dict[str, Schema]:
         **payment_query_schemas(),
         **merchant_case_schemas(),
         **ledger_schemas(),
+        **incident_schemas(),
         **system_schemas(),
         **evidence_schemas(),
     }
@@ -75,6 +78,7 @@ def _paths() -> dict[str, Schema]:
         **desk_paths(),
         **admin_paths(),
         **sla_paths(),
+        **incident_paths(),
         **merchant_paths(),
         **webhook_paths(),
         **evidence_paths(),

@@ -60,7 +60,19 @@ def _metrics_schema() -> Schema:
             "from": DATE,
             "to": DATE,
             "cohort": STR,
-            "volumes": answer({"filed": INT, "by_category": counts, "by_status": counts}),
+            "volumes": answer(
+                {
+                    "filed": INT,
+                    "by_category": counts,
+                    "by_status": counts,
+                    "incident_linked": {**INT, "description": "Of them, linked to an incident."},
+                    "not_incident_linked": INT,
+                }
+            ),
+            "incidents": {
+                **counts,
+                "description": "Complaints of the cohort linked to each incident, by its id.",
+            },
             "sla": answer({name: clock for name in CLOCKS}),
             "median_working_hours": answer({"first_response": hours, "resolution": hours}),
             "csat": answer(

@@ -41,6 +41,13 @@ def customer_case_schemas() -> dict[str, Schema]:
                 "payment": nullable(ref("Payment")),
                 "contact": ref("MaskedContact"),
                 "rating": nullable(span(L.RATING)),
+                "incident": nullable(
+                    answer(
+                        {"summary": STR},
+                        description="The known problem behind the complaint, as the desk tells "
+                        "its customers, in the case's language.",
+                    )
+                ),
                 "timeline": array(ref("TimelineEntry"), description="Public entries only."),
             },
         ),

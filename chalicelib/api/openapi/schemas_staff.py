@@ -45,6 +45,7 @@ def staff_case_schemas() -> dict[str, Schema]:
         "second_review_reason": nullable(STR),
         "round_one_handlers": array(STR),
         "rating": nullable(span(L.RATING)),
+        "incident": nullable(ref("CaseIncident")),
         "timeline": array(
             ref("StaffTimelineEntry"),
             description="Internal entries included. Not in the answers to proposals and "
@@ -59,6 +60,7 @@ def staff_case_schemas() -> dict[str, Schema]:
         "sla": ref("Sla"),
         "created_at": TIME,
         "version": VERSION,
+        "incident": nullable(ref("CaseIncident")),
     }
     return {
         "StaffCase": answer(staff_case, ["timeline"]),
