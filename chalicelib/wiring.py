@@ -346,7 +346,9 @@ class Container(Infrastructure):
     def merchants(self) -> MerchantService:
         from chalicelib.services.merchants import MerchantService
 
-        return MerchantService(self.store, self.secret_box, self.clock, self.merchant_directory)
+        return MerchantService(
+            self.store, self.secret_box, self.clock, self.merchant_directory, self.wall_clock
+        )
 
     @cached_property
     def merchant_signatures(self) -> MerchantSignatures:

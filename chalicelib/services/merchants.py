@@ -130,8 +130,9 @@ class MerchantService:
         merchant = self._directory.get(merchant_id) if MERCHANT_ID.fullmatch(merchant_id) else None
         if merchant is None:
             raise NotFound("No such merchant.")
-        now = self._signing_clock.now()
-        until = now + PREVIOUS_SECRET_GRACE
+        now = self._clock.now()
+        rotated_at = self._signing_clock.now()
+        until = rotated_at + PREVIOUS_SECRET_GRACE
         secret = _new_secret()
         rotated = replace(
             merchant,
@@ -147,7 +148,7 @@ class MerchantService:
         rotation_id = new_ulid(now)
         params = {
             "merchant_id": merchant_id,
-            "rotated_at": to_rfc3339(now),
+            "rotated_at": to_rfc3339(rotated_at),
             "rotated_by": admin.name,
             "previous_valid_until": to_rfc3339(until),
         }

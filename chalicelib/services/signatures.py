@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -107,7 +106,7 @@ class MerchantSignatures:
         every few minutes per warm container (`fresh`: read again now). The replaced secret's
         24 hours are judged on every call, not when it was cached."""
         cached = self._merchants_seen.get(merchant_id)
-        if not fresh and cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
+        if not fresh and cached and self._seconds() - cached[0] < SECRET_CACHE_SECONDS:
             return cached[1], self._live(cached[1], cached[2], cached[3])
         merchant = self._directory.get(merchant_id)
         if merchant is None:
@@ -118,8 +117,13 @@ class MerchantSignatures:
         else:
             secret = self._merchants.secret(merchant)
             previous = self._merchants.previous_secret(merchant)
-        self._merchants_seen[merchant_id] = (time.monotonic(), merchant, secret, previous)
+        self._merchants_seen[merchant_id] = (self._seconds(), merchant, secret, previous)
         return merchant, self._live(merchant, secret, previous)
+
+    def _seconds(self) -> float:
+        """The cache's time: the verifier's clock, so a secret's age and its validity are
+        judged by the same clock."""
+        return self._clock.now().timestamp()
 
     def _live(self, merchant: Merchant, secret: bytes, previous: bytes | None) -> list[bytes]:
         until = merchant.previous_valid_until
