@@ -202,3 +202,17 @@ class SearchIndexContract:
         found = search_index.cases([older.case_id, "01KBNQPE00000000000000000X", newer.case_id])
         assert [c.case_id for c in found] == [older.case_id, newer.case_id]
         assert search_index.cases([]) == []
+
+    def test_every_case_pages_through_all_cases_once(
+        self, store: DeskStore, search_index: SearchIndex
+    ) -> None:
+        filed = [full_case(NOW + timedelta(minutes=n)) for n in range(5)]
+        store.commit(Changes(now=NOW, new_cases=filed))
+        seen: list[str] = []
+        start = None
+        for _ in range(10):
+            page, start = search_index.every_case(2, start)
+            seen += [c.case_id for c in page]
+            if start is None:
+                break
+        assert sorted(seen) == sorted(c.case_id for c in filed)

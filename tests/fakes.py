@@ -688,3 +688,10 @@ class FakeSearchIndex:
 
     def cases(self, case_ids: list[str]) -> list[Case]:
         return [self._store.cases[i] for i in case_ids if i in self._store.cases]
+
+    def every_case(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        return _offset_page(
+            sorted(self._store.cases.values(), key=lambda c: c.case_id), limit, start
+        )

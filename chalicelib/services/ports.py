@@ -406,3 +406,10 @@ class SearchIndex(Protocol):
     def cases(self, case_ids: list[str]) -> list[Case]:
         """Those of the cases that exist, in the order given (one batched read)."""
         ...
+
+    def every_case(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        """A page of all cases in no particular order, and where the next page starts (None at
+        the end): a scan, for the search index's backfill only."""
+        ...
