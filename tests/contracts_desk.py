@@ -34,8 +34,10 @@ NOW = MONDAY_10AM
 class StaffCredentialsContract:
     """A member's token is replaced or taken away by a commit, conditional on the one read."""
 
-    def _hire(self, store: DeskStore) -> StaffMember:
-        member = StaffMember("stf_t1", "赵敏", "agent", "华南组", "zhao.min@example.com")
+    def _hire(self, store: DeskStore, staff_id: str) -> StaffMember:
+        # Each test hires a member of its own: DynamoDB answers a transaction repeated within
+        # minutes (the same content, so the same request token) without applying it again.
+        member = StaffMember(staff_id, "赵敏", "agent", "华南组", "zhao.min@example.com")
         store.commit(Changes(now=NOW, staff=[NewStaff(member, "hash-old")]))
         return member
 
@@ -43,7 +45,7 @@ class StaffCredentialsContract:
         self, store: DeskStore, staff_directory: StaffDirectory
     ) -> None:
         # GIVEN a member and the hash of their token
-        member = self._hire(store)
+        member = self._hire(store, "stf_t1")
         assert staff_directory.token_hash_of("stf_t1") == "hash-old"
         # WHEN the token is rotated
         store.commit(Changes(now=NOW, staff_updates=[StaffUpdate(member, "hash-old", "hash-new")]))
@@ -56,20 +58,20 @@ class StaffCredentialsContract:
     def test_deactivated_member_has_no_token_and_reads_inactive(
         self, store: DeskStore, staff_directory: StaffDirectory
     ) -> None:
-        member = self._hire(store)
+        member = self._hire(store, "stf_t2")
         gone = replace(member, active=False)
         store.commit(Changes(now=NOW, staff_updates=[StaffUpdate(gone, "hash-old", None)]))
         assert staff_directory.by_token_hash("hash-old") is None
-        assert staff_directory.get("stf_t1") == gone
+        assert staff_directory.get("stf_t2") == gone
         assert staff_directory.by_role("agent") == [gone]
-        assert staff_directory.members(["stf_t1", "stf_nobody"]) == {"stf_t1": gone}
+        assert staff_directory.members(["stf_t2", "stf_nobody"]) == {"stf_t2": gone}
         assert staff_directory.members([]) == {}
 
     def test_token_change_on_a_stale_token_conflicts_and_changes_nothing(
         self, store: DeskStore, staff_directory: StaffDirectory
     ) -> None:
         # GIVEN a member whose token was rotated once
-        member = self._hire(store)
+        member = self._hire(store, "stf_t3")
         store.commit(Changes(now=NOW, staff_updates=[StaffUpdate(member, "hash-old", "hash-2")]))
         # WHEN a second change, made from the first token, commits
         with pytest.raises(VersionConflict):
@@ -81,8 +83,8 @@ class StaffCredentialsContract:
         assert staff_directory.by_token_hash("hash-3") is None
 
 
-def _merchant() -> Merchant:
-    return Merchant("M400004", "苏州小铺", "shop@example.com", None, "sealed:one", NOW)
+def _merchant(merchant_id: str = "M400004") -> Merchant:
+    return Merchant(merchant_id, "苏州小铺", "shop@example.com", None, "sealed:one", NOW)
 
 
 class MerchantSecretContract:
@@ -103,9 +105,9 @@ class MerchantSecretContract:
     def test_rotation_from_a_replaced_secret_conflicts(
         self, store: DeskStore, merchant_directory: MerchantDirectory
     ) -> None:
-        store.commit(Changes(now=NOW, merchants=[_merchant()]))
+        store.commit(Changes(now=NOW, merchants=[_merchant("M400005")]))
         first = replace(
-            _merchant(),
+            _merchant("M400005"),
             sealed_secret="sealed:two",
             previous_sealed_secret="sealed:one",
             previous_valid_until=NOW + timedelta(hours=24),
@@ -114,7 +116,7 @@ class MerchantSecretContract:
         racing = replace(first, sealed_secret="sealed:three")
         with pytest.raises(VersionConflict):
             store.commit(Changes(now=NOW, merchant_secrets=[SecretRotation(racing, "sealed:one")]))
-        stored = merchant_directory.get("M400004")
+        stored = merchant_directory.get("M400005")
         assert stored is not None and stored.sealed_secret == "sealed:two"
 
 
