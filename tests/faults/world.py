@@ -228,8 +228,7 @@ def lose_schedules() -> None:
 def census() -> Counter[str]:
     """The effects a retry must not repeat, read from moto's tables directly (no AWS call):
     items per table, timeline entries per type, audit entries per action, ledger events, metric
-    counters, the keys that
-    record a fact, and live schedules."""
+    counters, the keys that record a fact, and live schedules."""
     counts: Counter[str] = Counter()
     for name, table in _dynamodb().tables.items():
         kind = name.removeprefix(TABLE_PREFIX)
