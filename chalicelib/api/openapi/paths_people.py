@@ -90,6 +90,7 @@ def people_paths() -> dict[str, Schema]:
                 "A new token for a member; the old one answers 401 at once",
                 ("201", ref("TokenRotated"), "The new token, shown once"),
                 (
+                    ("400", "A malformed Idempotency-Key."),
                     ("404", "No such member."),
                     (
                         "409",
@@ -158,6 +159,7 @@ def people_paths() -> dict[str, Schema]:
                 "A new signing secret for a merchant",
                 ("201", ref("SecretRotated"), "The new secret, shown once"),
                 (
+                    ("400", "A malformed Idempotency-Key."),
                     ("404", "No such merchant."),
                     (
                         "409",
