@@ -76,6 +76,13 @@ class ComplaintService:
             if once is None or taken.key != once.key:
                 raise
             return self._replay(once, taken.value)  # an identical request won the race
+        except DuplicateOpenCase:
+            # An identical request that won the race holds the open-case keys too. When the
+            # transaction reported those and not the key itself (DynamoDB Local checks a
+            # transaction's items one by one, not in isolation), the winner's answer is stored.
+            if once is not None and (stored := once.stored(self._store, now)) is not None:
+                return self._replay(once, stored)
+            raise
         return Filed({**response, "access_token": self._token(case.case_id)}, False)
 
     def open_case(
