@@ -415,10 +415,11 @@ class Container(Infrastructure):
 
     @cached_property
     def download_audit(self) -> DownloadAudit:
-        """Where staff downloads of evidence are recorded: the case's internal timeline."""
-        from chalicelib.services.evidence_audit import TimelineDownloadAudit
+        """Where staff downloads of evidence are recorded: the case's internal timeline and
+        the audit trail."""
+        from chalicelib.services.evidence_audit import AuditedDownloads
 
-        return TimelineDownloadAudit(self.store, self.clock)
+        return AuditedDownloads(self.store, self.clock)
 
 
 _container: Container | None = None

@@ -1,5 +1,5 @@
-"""The audit trail: every staff search, every staff read of a full case and every credential
-change, kept for three years and never changed once written.
+"""The audit trail: every staff search, every staff read of a full case or download of its
+files, and every credential change, kept for three years and never changed once written.
 
 A use case that changes something records its entry in the same transaction as the change
 (`record(changes, ...)`), so a change without its entry, or an entry without its change, cannot
@@ -32,6 +32,7 @@ ACTIONS = (
     "search",  # detail: kind, query (masked), results
     "search_refused",  # the member's search rate limit was reached; detail: kind, query
     "case_read",  # a staff read of a full case (GET /v1/admin/cases/{case_id})
+    "evidence_downloaded",  # a staff download of a file on a case; detail: evidence_id
     "staff_created",
     "staff_deactivated",
     "token_rotated",

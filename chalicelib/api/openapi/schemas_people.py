@@ -78,6 +78,10 @@ def people_schemas() -> dict[str, Schema]:
                         },
                         "query": {"type": "string", "description": "A search's query, masked."},
                         "reason": {"type": "string", "description": "Why a member went."},
+                        "evidence_id": {
+                            "type": "string",
+                            "description": "The file a staff member downloaded.",
+                        },
                         "role": {**enum(ROLES), "description": "A new member's role."},
                         "previous_valid_until": {
                             **TIME,
