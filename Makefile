@@ -12,7 +12,7 @@ SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
 WORKERS ?= 2
 XDIST := -n $(WORKERS) --dist loadgroup
 
-.PHONY: run test check lint typecheck unit adapters api faults integration e2e fuzz infra bench chaos soak reset package admin deps tools clean
+.PHONY: run test check lint typecheck unit adapters api faults integration e2e fuzz infra bench chaos soak reset package admin backfill-search deps tools clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -85,6 +85,11 @@ reset:
 ## CloudFormation for a deployed stage: build/$(STAGE)/sam.json (see README, Deployment).
 package: deps
 	$(PY) -m devstack package --stage $(STAGE) --out build/$(STAGE)
+
+## Give a deployed stage's existing cases their search lookups (once; resumable):
+## make backfill-search STAGE=prod
+backfill-search: deps
+	$(PY) -m devstack backfill-search --stage $(STAGE)
 
 ## The first admin of a deployed stage: make admin STAGE=prod NAME="Ops Lead"
 admin: deps

@@ -18,7 +18,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import tests.conftest  # noqa: F401 - the test settings (keys, fake credentials) for the bench too
-from bench import aws_calls, dispatch, imports, queue, schedules
+from bench import aws_calls, dispatch, imports, queue, schedules, search
 from chalicelib.settings import Settings
 from devstack.engines import free_port, start_dynamodb, start_moto
 from devstack.env import LocalEnv
@@ -48,6 +48,7 @@ def main() -> int:
                 aws_endpoint=env.moto_url,
             )
             results |= queue.run(local)
+            results |= search.run(local)
             results |= schedules.run(local)
             results |= dispatch.run(local)
         finally:
@@ -56,6 +57,7 @@ def main() -> int:
     met = (
         results["import_ratio"] <= imports.GOAL_RATIO
         and all(v <= queue.GOAL_RATIO for k, v in results.items() if k.startswith("queue_ratio"))
+        and all(v <= search.GOAL_RATIO for k, v in results.items() if k.startswith("search_ratio"))
         and results["live_schedules_per_case"] <= schedules.GOAL
         and results["scheduler_calls_per_change"] <= schedules.GOAL
     )

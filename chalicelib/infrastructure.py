@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.services.config import DeskConfig
     from chalicelib.services.failures import FailureRedrive
     from chalicelib.services.ports import (
+        AuditLog,
         DeskStore,
         EmailSender,
         EvidenceReads,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         NotificationLog,
         PaymentStore,
         Scheduler,
+        SearchIndex,
         SecretBox,
         SmsSender,
         StaffDirectory,
@@ -55,6 +57,8 @@ class Parts(TypedDict, total=False):
     email: EmailSender
     dynamodb: Connection
     payments: PaymentStore
+    audit_log: AuditLog
+    search_index: SearchIndex
     pause: Callable[[float], None]
     failures: FailureRedrive
     evidence_files: EvidenceReads
@@ -278,3 +282,19 @@ class Infrastructure:
 
         s = self.settings
         return S3EvidenceStorage(self.client("s3"), s.evidence_bucket, s.evidence_kms_key_id)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        """The audit trail's reads (entries are written by the desk store's transactions)."""
+        from chalicelib.adapters.dynamo.audit import DynamoAuditLog
+
+        _ = self.dynamodb  # binds the models
+        return DynamoAuditLog()
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        """The staff search's reads (its index is written by the desk store's transactions)."""
+        from chalicelib.adapters.dynamo.search import DynamoSearchIndex
+
+        _ = self.dynamodb  # binds the models
+        return DynamoSearchIndex()

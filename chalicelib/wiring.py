@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from chalicelib.services.access import CustomerAccess
+    from chalicelib.services.audit import AuditTrail
     from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.deliveries import DeliveryLog
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from chalicelib.services.receipts import Receipts
     from chalicelib.services.recipients import Recipients
     from chalicelib.services.schedules import ScheduleSync
+    from chalicelib.services.search import CaseSearch
     from chalicelib.services.sending import Sender
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signatures import MerchantSignatures, WebhookSignatures
@@ -93,7 +95,27 @@ class Container(Infrastructure):
         from chalicelib.services.desk import Desk
 
         return Desk(
-            self.writer, self.store, self.staff_directory, self.clock, self.settings.token_key
+            self.writer,
+            self.store,
+            self.staff_directory,
+            self.clock,
+            self.settings.token_key,
+            self.audit,
+        )
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        from chalicelib.services.audit import AuditTrail
+
+        return AuditTrail(self.store, self.audit_log, self.clock, self.settings.token_key)
+
+    @cached_property
+    def search(self) -> CaseSearch:
+        from chalicelib.services.search import CaseSearch, SearchKeys, search_key
+
+        keys = SearchKeys(search_key(self.settings.token_key))
+        return CaseSearch(
+            self.store, self.store, self.search_index, self.clock, keys, self.desk.summaries
         )
 
     @cached_property
@@ -318,13 +340,15 @@ class Container(Infrastructure):
     def staff(self) -> StaffService:
         from chalicelib.services.staff import StaffService
 
-        return StaffService(self.staff_directory, self.store, self.clock)
+        return StaffService(self.staff_directory, self.store, self.clock, self.settings.token_key)
 
     @cached_property
     def merchants(self) -> MerchantService:
         from chalicelib.services.merchants import MerchantService
 
-        return MerchantService(self.store, self.secret_box, self.clock)
+        return MerchantService(
+            self.store, self.secret_box, self.clock, self.merchant_directory, self.wall_clock
+        )
 
     @cached_property
     def merchant_signatures(self) -> MerchantSignatures:
@@ -391,10 +415,11 @@ class Container(Infrastructure):
 
     @cached_property
     def download_audit(self) -> DownloadAudit:
-        """Where staff downloads of evidence are recorded: the case's internal timeline."""
-        from chalicelib.services.evidence_audit import TimelineDownloadAudit
+        """Where staff downloads of evidence are recorded: the case's internal timeline and
+        the audit trail."""
+        from chalicelib.services.evidence_audit import AuditedDownloads
 
-        return TimelineDownloadAudit(self.store, self.clock)
+        return AuditedDownloads(self.store, self.clock)
 
 
 _container: Container | None = None

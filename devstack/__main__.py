@@ -114,7 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--stage", choices=("dev", "prod"), required=True)
     admin.add_argument("--name", required=True)
     admin.add_argument("--team")
+    backfill = commands.add_parser(
+        "backfill-search", help="give existing cases their search lookups (resumable)"
+    )
+    backfill.add_argument("--stage", choices=("dev", "prod"), required=True)
+    backfill.add_argument("--restart", action="store_true", help="read every case again")
     args = parser.parse_args(argv)
+    if args.command == "backfill-search":
+        from devstack.backfill import backfill_search
+
+        print(f"Backfilling the search index of stage {args.stage} ...", flush=True)
+        report = backfill_search(args.stage, restart=args.restart)
+        state = "done" if report.done else "not finished: run it again"
+        print(f"{report.cases} cases read, {report.lookups} lookups written; {state}.")
+        return 0
     if args.command == "create-admin":
         from devstack.admin import create_admin
 

@@ -93,13 +93,16 @@ def seed(container: Container, env: LocalEnv) -> dict[str, Any]:
     if env.credentials_file.exists():
         previous = json.loads(env.credentials_file.read_text())
     tokens: dict[str, str] = {}
+    staff_ids: dict[str, str] = {}
     for role, name in STAFF.items():
         token = previous.get("staff_tokens", {}).get(role)
-        if token and container.staff_directory.by_token_hash(hash_token(token)):
-            tokens[role] = token
+        member = container.staff_directory.by_token_hash(hash_token(token)) if token else None
+        if token and member:
+            tokens[role], staff_ids[role] = token, member.staff_id
         else:
             body = {"name": name, "role": role, "team": "demo", "email": f"{role}@desk.example.com"}
-            _, tokens[role] = container.staff.create(body)
+            member, tokens[role] = container.staff.create(body)
+            staff_ids[role] = member.staff_id
     merchant = container.merchant_directory.get(DEMO_MERCHANT["merchant_id"])
     if merchant is None:
         merchant, secret = container.merchants.register(DEMO_MERCHANT)
@@ -108,6 +111,7 @@ def seed(container: Container, env: LocalEnv) -> dict[str, Any]:
     credentials = {
         "api": env.api_url,
         "staff_tokens": tokens,
+        "staff_ids": staff_ids,
         "merchants": [{"merchant_id": merchant.merchant_id, "secret": secret}],
         "webhook_secret": env.secrets()["webhook_secret"],
     }
@@ -212,8 +216,11 @@ def banner(credentials: dict[str, Any], demo: dict[str, Any] | None) -> str:
         "",
         "PayCase local stack is up.",
         f"  API:              {api}   (OpenAPI: {api}/v1/openapi.json)",
-        "  Staff tokens (Authorization: Bearer <token>):",
-        *(f"    {role:<11} {token}" for role, token in credentials["staff_tokens"].items()),
+        "  Staff (staff_id, then the token for Authorization: Bearer <token>):",
+        *(
+            f"    {role:<11} {credentials['staff_ids'][role]}  {token}"
+            for role, token in credentials["staff_tokens"].items()
+        ),
         "  Merchants (HMAC signing secrets):",
         *(f"    {m['merchant_id']:<11} {m['secret']}" for m in credentials["merchants"]),
         f"  Webhook secret:   {credentials['webhook_secret']}",

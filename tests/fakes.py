@@ -16,7 +16,7 @@ from chalicelib.domain.evidence import Evidence
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.domain.verdicts import PaymentQuery
 from chalicelib.services.changes import CaseQuery, Changes, PaymentRecord
-from chalicelib.services.entities import Merchant, QueuedFailure, StaffMember
+from chalicelib.services.entities import AuditEntry, Merchant, QueuedFailure, StaffMember
 from chalicelib.services.ports import (
     DeliveryUnknown,
     KeyTaken,
@@ -37,8 +37,10 @@ class FakeStore:
         self.counters: dict[str, int] = {}
         self.payments: dict[str, PaymentRecord] = {}
         self.queries: dict[str, PaymentQuery] = {}
-        self.staff: dict[str, tuple[StaffMember, str]] = {}  # by token hash
+        self.staff: dict[str, tuple[StaffMember, str]] = {}  # by staff_id: (member, token hash)
         self.merchants: dict[str, Merchant] = {}
+        self.audit: list[AuditEntry] = []
+        self.lookups: dict[tuple[str, str], datetime] = {}  # (lookup key, case_id)
         # Outbox state beside `events` (event, done_at): when each is due, and given-up ones.
         self.due: dict[tuple[str, str], datetime] = {}
         self.failed: dict[tuple[str, str], datetime] = {}
@@ -61,7 +63,18 @@ class FakeStore:
         for merchant in changes.merchants:
             if merchant.merchant_id in self.merchants:
                 raise KeyTaken(f"merchant#{merchant.merchant_id}", {})
+        self._check_accounts(changes)
         self._check_versions(changes)
+
+    def _check_accounts(self, changes: Changes) -> None:
+        for update in changes.staff_updates:
+            held = self.staff.get(update.member.staff_id)
+            if held is None or held[1] != update.old_token_hash:
+                raise VersionConflict()
+        for rotation in changes.merchant_secrets:
+            stored = self.merchants.get(rotation.merchant.merchant_id)
+            if stored is None or stored.sealed_secret != rotation.replaced_sealed_secret:
+                raise VersionConflict()
 
     def _check_versions(self, changes: Changes) -> None:
         for case in changes.new_cases:
@@ -102,9 +115,19 @@ class FakeStore:
 
     def _apply_accounts(self, changes: Changes) -> None:
         for new in changes.staff:
-            self.staff[new.token_hash] = (new.member, new.token_hash)
+            self.staff[new.member.staff_id] = (new.member, new.token_hash)
+        for update in changes.staff_updates:
+            self.staff[update.member.staff_id] = (
+                update.member,
+                update.new_token_hash or update.old_token_hash,
+            )
         for merchant in changes.merchants:
             self.merchants[merchant.merchant_id] = merchant
+        for rotation in changes.merchant_secrets:
+            self.merchants[rotation.merchant.merchant_id] = rotation.merchant
+        self.audit += changes.audit
+        for lookup in changes.lookups:
+            self.lookups[(lookup.key, lookup.case_id)] = lookup.created_at
 
     def _apply_ledger(self, changes: Changes) -> None:
         for record in changes.payments:
@@ -520,8 +543,18 @@ class FakeStaffDirectory:
         return [member for member, _ in self._store.staff.values()]
 
     def by_token_hash(self, token_hash: str) -> StaffMember | None:
-        held = self._store.staff.get(token_hash)
-        return held[0] if held else None
+        # A deactivated member's token is gone, as the DynamoDB adapter deletes its key.
+        for member, held in self._store.staff.values():
+            if held == token_hash and member.active:
+                return replace(member, active=True)
+        return None
+
+    def token_hash_of(self, staff_id: str) -> str | None:
+        held = self._store.staff.get(staff_id)
+        return held[1] if held else None
+
+    def members(self, staff_ids: list[str]) -> dict[str, StaffMember]:
+        return {i: self._store.staff[i][0] for i in staff_ids if i in self._store.staff}
 
     def get(self, staff_id: str) -> StaffMember | None:
         return next((m for m in self._members() if m.staff_id == staff_id), None)
@@ -609,3 +642,56 @@ class FakeEvidenceStorage:
 
     def presign_download(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
         return f"https://evidence.invalid/{key}?expires-in={expires_in}"
+
+
+class FakeAuditLog:
+    """Reads the audit entries a FakeStore's commits appended."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self._store = store or FakeStore()
+
+    def entries(
+        self,
+        *,
+        actor: str | None,
+        case_id: str | None,
+        now: datetime,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        found = [
+            e
+            for e in self._store.audit
+            if (actor is None or e.actor == actor) and (case_id is None or e.case_id == case_id)
+        ]
+        found.sort(key=lambda e: e.entry_id, reverse=True)
+        return _offset_page(found, limit, start)
+
+
+class FakeSearchIndex:
+    """The search index a FakeStore's commits wrote, and its cases."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self._store = store or FakeStore()
+
+    def case_ids(self, lookup: str, limit: int) -> list[str]:
+        ids = [case_id for key, case_id in self._store.lookups if key == lookup]
+        return sorted(ids, reverse=True)[:limit]
+
+    def case_ids_of_transaction(self, transaction_id: str, limit: int) -> list[str]:
+        ids = [
+            c.case_id
+            for c in self._store.cases.values()
+            if c.payment is not None and c.payment.transaction_id == transaction_id
+        ]
+        return sorted(ids, reverse=True)[:limit]
+
+    def cases(self, case_ids: list[str]) -> list[Case]:
+        return [self._store.cases[i] for i in case_ids if i in self._store.cases]
+
+    def every_case(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        return _offset_page(
+            sorted(self._store.cases.values(), key=lambda c: c.case_id), limit, start
+        )

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import (
     MethodNotAllowed,
     PayCaseError,
     PayloadTooLarge,
+    RateLimited,
     Unavailable,
     UnsupportedMediaType,
     ValidationFailed,
@@ -65,6 +66,8 @@ def error_response(error: PayCaseError) -> Response:
     if isinstance(error, Unavailable):
         headers["Retry-After"] = str(error.retry_after)
         count("Unavailable503")
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
     if error.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, MethodNotAllowed):

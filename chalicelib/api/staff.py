@@ -13,7 +13,7 @@ from chalicelib.services.cursors import page_limit
 from chalicelib.services.entities import StaffMember
 from chalicelib.services.idempotency import Once
 from chalicelib.services.merchants import present_new_merchant
-from chalicelib.services.staff import present_new_member, require_role
+from chalicelib.services.staff import present_member, present_new_member, require_role
 
 bp = Blueprint(__name__)
 QUEUE_FILTERS = ("status", "category", "assignee", "merchant_id", "sla", "limit", "cursor")
@@ -51,7 +51,7 @@ def create_staff() -> Any:
     once = container.replays.once(f"staff:{admin.staff_id}", _idem(), body, sealed=True)
 
     def create(once: Once | None) -> dict[str, Any]:
-        return present_new_member(*container.staff.create(body, once))
+        return present_new_member(*container.staff.create(body, once, admin.staff_id))
 
     answer, _ = container.replays.run(once, create)
     return json_response(answer, 201)
@@ -65,10 +65,80 @@ def register_merchant() -> Any:
     once = container.replays.once(f"merchants:{admin.staff_id}", _idem(), body, sealed=True)
 
     def register(once: Once | None) -> dict[str, Any]:
-        return present_new_merchant(*container.merchants.register(body, once))
+        return present_new_merchant(*container.merchants.register(body, once, admin.staff_id))
 
     answer, _ = container.replays.run(once, register)
     return json_response(answer, 201)
+
+
+@endpoint(bp, "/v1/admin/merchants/{merchant_id}/secrets", methods=["POST"])
+def rotate_merchant_secret(merchant_id: str) -> Any:
+    admin = staff_member("admin")
+    container = wiring.container()
+    scope = f"merchant-secrets:{admin.staff_id}:{merchant_id}"
+    once = container.replays.once(scope, _idem(), {}, sealed=True)
+    answer, _ = container.replays.run(
+        once, lambda once: container.merchants.rotate_secret(admin, merchant_id, once)
+    )
+    return json_response(answer, 201)
+
+
+@endpoint(bp, "/v1/admin/me")
+def who_am_i() -> Any:
+    return json_response(present_member(staff_member(None)))
+
+
+@endpoint(bp, "/v1/admin/staff")
+def list_staff() -> Any:
+    staff_member("supervisor")
+    request = bp.current_request
+    params = {name: query_param(request, name) for name in ("role", "active", "limit", "cursor")}
+    return json_response(wiring.container().staff.members(params))
+
+
+@endpoint(bp, "/v1/admin/staff/{staff_id}/deactivate", methods=["POST"])
+def deactivate_staff(staff_id: str) -> Any:
+    admin = staff_member("admin")
+    body = read_json(bp.current_request) if bp.current_request.raw_body else {}
+    container = wiring.container()
+    once = container.replays.once(f"deactivate:{admin.staff_id}:{staff_id}", _idem(), body)
+    answer, _ = container.replays.run(
+        once, lambda once: container.staff.deactivate(admin, staff_id, body, once)
+    )
+    return json_response(answer)
+
+
+@endpoint(bp, "/v1/admin/staff/{staff_id}/token", methods=["POST"])
+def rotate_staff_token(staff_id: str) -> Any:
+    header = bp.current_request.headers.get("authorization")
+    container = wiring.container()
+    # Scoped by the token that asked: a member whose answer was lost retries with the same
+    # key and their old token (already revoked) and still gets their new token, once.
+    once = container.replays.once(
+        f"staff-token:{container.staff.caller_key(header)}:{staff_id}", _idem(), {}, sealed=True
+    )
+
+    def rotate(once: Once | None) -> dict[str, Any]:
+        return container.staff.rotate_token(staff_member(None), staff_id, once)
+
+    answer, _ = container.replays.run(once, rotate)
+    return json_response(answer, 201)
+
+
+@endpoint(bp, "/v1/admin/search")
+def search_cases() -> Any:
+    member = staff_member(None)
+    request = bp.current_request
+    params = {name: query_param(request, name) for name in ("q", "limit")}
+    return json_response(wiring.container().search.search(member, params))
+
+
+@endpoint(bp, "/v1/admin/audit")
+def audit_trail() -> Any:
+    staff_member("admin")
+    request = bp.current_request
+    names = ("actor", "case_id", "limit", "cursor")
+    return json_response(wiring.container().audit.list({n: query_param(request, n) for n in names}))
 
 
 @endpoint(bp, "/v1/admin/notifications")
@@ -94,8 +164,8 @@ def list_cases() -> Any:
 
 @endpoint(bp, "/v1/admin/cases/{case_id}")
 def get_case(case_id: str) -> Any:
-    case_staff_member()
-    return json_response(wiring.container().desk.view(case_id))
+    member = case_staff_member()
+    return json_response(wiring.container().desk.view(case_id, member))
 
 
 @endpoint(bp, "/v1/admin/cases/{case_id}/transitions", methods=["POST"])

@@ -125,6 +125,10 @@ class RateLimited(PayCaseError):
     code = "rate_limited"
     default_message = "Too many requests; try again later."
 
+    def __init__(self, message: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, sent as Retry-After when known
+
 
 class Unavailable(PayCaseError):
     code = "unavailable"

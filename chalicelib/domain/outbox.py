@@ -41,6 +41,7 @@ class SubjectKind(StrEnum):
     CALENDAR = "calendar"  # a calendar year staff loaded
     PHONE = "phone"  # a phone asking for a one-time code (a fingerprint, never the number)
     INCIDENT = "incident"  # an incident (many complaints, one cause)
+    MERCHANT = "merchant"  # a merchant's account (its credentials)
 
 
 # How each kind of subject is written in the store (the outbox's partition key, and a delivery
@@ -51,6 +52,7 @@ _PREFIXES = {
     SubjectKind.CALENDAR: "calendar#",
     SubjectKind.PHONE: "otp:",
     SubjectKind.INCIDENT: "incident#",
+    SubjectKind.MERCHANT: "merchant#",
 }
 
 
@@ -82,6 +84,10 @@ class Subject:
     @classmethod
     def incident(cls, incident_id: str) -> Subject:
         return cls(SubjectKind.INCIDENT, incident_id)
+
+    @classmethod
+    def merchant(cls, merchant_id: str) -> Subject:
+        return cls(SubjectKind.MERCHANT, merchant_id)
 
     @property
     def is_case(self) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.case import Case, TimelineEntry
 from chalicelib.domain.evidence import Evidence
 from chalicelib.domain.outbox import OutboxEvent
-from chalicelib.services.entities import Merchant, StaffMember
+from chalicelib.services.entities import AuditEntry, Merchant, StaffMember
 
 if TYPE_CHECKING:  # the ledger loads with the first payment call, not at cold start
     from chalicelib.domain.ledger import PaymentEvent
@@ -46,6 +46,36 @@ class NewStaff:
 
 
 @dataclass(frozen=True)
+class StaffUpdate:
+    """A member's token replaced (`new_token_hash`) or taken away (None, with `member.active`
+    false), on condition that the token is still `old_token_hash`: the old token stops
+    working in the same transaction, and two changes racing on one member cannot both win."""
+
+    member: StaffMember
+    old_token_hash: str
+    new_token_hash: str | None
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    """A merchant's signing secret replaced, on condition that it is still the one read; the
+    previous secret stays valid until `merchant.previous_valid_until`."""
+
+    merchant: Merchant
+    replaced_sealed_secret: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A case found by a search key (`phone#<keyed hash>`, `email#<keyed hash>`,
+    `order#<order id>`): the search index, written with the case."""
+
+    key: str
+    case_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class KeyCount:
     """Add one to a counter unless it already reached `limit`."""
 
@@ -76,6 +106,11 @@ class Changes:
     merchants: list[Merchant] = field(default_factory=list)
     # Files of a case as they are now (new or changed), written with the case's own change.
     evidence: list[Evidence] = field(default_factory=list)
+    staff_updates: list[StaffUpdate] = field(default_factory=list)
+    merchant_secrets: list[SecretRotation] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)  # the search index (search.py)
+    # Appended to the audit trail in the same transaction (chalicelib/services/audit.py).
+    audit: list[AuditEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

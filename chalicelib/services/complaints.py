@@ -26,6 +26,7 @@ from chalicelib.services.config import DeskConfig
 from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.incident_records import OpenIncident
 from chalicelib.services.ports import DeskStore, KeyTaken
+from chalicelib.services.search import SearchKeys, search_key
 from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
@@ -59,6 +60,7 @@ class ComplaintService:
         self._clock = clock
         self._config = config
         self._token_key = token_key
+        self._lookups = SearchKeys(search_key(token_key))
 
     def file(self, body: Any, idempotency_key: str | None = None) -> Filed:
         """Open a case. A repeat with the same Idempotency-Key and body returns the first answer
@@ -74,6 +76,13 @@ class ComplaintService:
             if once is None or taken.key != once.key:
                 raise
             return self._replay(once, taken.value)  # an identical request won the race
+        except DuplicateOpenCase:
+            # An identical request that won the race holds the open-case keys too. When the
+            # transaction reported those and not the key itself (DynamoDB Local checks a
+            # transaction's items one by one, not in isolation), the winner's answer is stored.
+            if once is not None and (stored := once.stored(self._store, now)) is not None:
+                return self._replay(once, stored)
+            raise
         return Filed({**response, "access_token": self._token(case.case_id)}, False)
 
     def open_case(
@@ -205,6 +214,7 @@ class ComplaintService:
             timeline=timeline,
             events=outbox,
             claims=claims,
+            lookups=self._lookups.of(case),
         )
 
     def _response(self, case: Case) -> dict[str, Any]:

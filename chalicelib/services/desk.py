@@ -16,6 +16,7 @@ from chalicelib.domain.policy import Category
 from chalicelib.domain.proposal import parse_proposal
 from chalicelib.domain.timefmt import SHANGHAI
 from chalicelib.services import cursors, presenters
+from chalicelib.services.audit import AuditTrail
 from chalicelib.services.changes import CaseQuery, Changes
 from chalicelib.services.entities import StaffMember
 from chalicelib.services.idempotency import Once
@@ -43,18 +44,40 @@ class Desk:
         directory: StaffDirectory,
         clock: Clock,
         cursor_key: bytes,
+        audit: AuditTrail | None = None,
     ) -> None:
         self._writer = writer
         self._store = store
         self._directory = directory
         self._clock = clock
         self._cursor_key = cursor_key
+        self._audit = audit
 
     # -- reading -------------------------------------------------------------------------------
 
-    def view(self, case_id: str) -> dict[str, Any]:
+    def view(self, case_id: str, reader: StaffMember | None = None) -> dict[str, Any]:
+        """The full case. A staff `reader`'s read is recorded in the audit trail before the
+        answer is given (a read that cannot be recorded answers 503)."""
         case = self._writer.load(case_id)
-        return self._present(case)
+        answer = self._present(case)
+        if reader is not None and self._audit is not None:
+            self._audit.write(reader.staff_id, "case_read", case_id=case.case_id)
+        return answer
+
+    def summaries(self, cases: list[Case]) -> list[dict[str, Any]]:
+        """Queue items, each saying whether its assignee is still active (a deactivated
+        member's open cases wait for reassignment)."""
+        now, calendar = self._clock.now(), self._writer.calendar
+        assignees = sorted({c.assignee for c in cases if c.assignee})
+        members = self._directory.members(assignees) if assignees else {}
+
+        def item(case: Case) -> dict[str, Any]:
+            out = presenters.queue_item(case, now, calendar)
+            member = members.get(case.assignee) if case.assignee else None
+            out["assignee_active"] = None if not case.assignee else bool(member and member.active)
+            return out
+
+        return [item(c) for c in cases]
 
     def _present(self, case: Case) -> dict[str, Any]:
         timeline = self._store.timeline(case.case_id, include_internal=True)
@@ -82,9 +105,8 @@ class Desk:
             start=cursors.decode(params.get("cursor"), self._cursor_key, scope),
         )
         cases, last = self._store.list_cases(query)
-        now, calendar = self._clock.now(), self._writer.calendar
         return {
-            "items": [presenters.queue_item(c, now, calendar) for c in cases],
+            "items": self.summaries(cases),
             "next_cursor": cursors.encode(last, self._cursor_key, scope),
         }
 
@@ -124,6 +146,8 @@ class Desk:
         assignee = self._directory.get(assignee_id)
         if assignee is None:
             raise ValidationFailed({"assignee": "is not a staff member"})
+        if not assignee.active:
+            raise ValidationFailed({"assignee": "is deactivated"})
 
         def act(case: Case, now: datetime) -> Step:
             self._check_may_assign(case, member, assignee)

@@ -1,7 +1,6 @@
-"""Where staff downloads of evidence are recorded: one port, and for now the case's internal
-timeline behind it. Pointing the record at another audit trail is a new implementation of
-`DownloadAudit` built in `chalicelib/wiring.py::Container.download_audit`; nothing else
-changes."""
+"""Where staff downloads of evidence are recorded: one port, with the case's internal timeline
+and the desk's audit trail (chalicelib/services/audit.py) behind it, both written in one
+transaction. `chalicelib/wiring.py::Container.download_audit` builds it."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from chalicelib.domain import evidence_steps as steps
 from chalicelib.domain.case import Case, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.evidence import Evidence
-from chalicelib.services import events
+from chalicelib.services import audit, events
 from chalicelib.services.changes import Changes
 from chalicelib.services.ports import DeskStore
 
@@ -37,3 +36,20 @@ class TimelineDownloadAudit:
             case, e.type, now, actor=e.actor, visibility=Visibility.INTERNAL, data=e.data
         )
         self._store.commit(Changes(now=now, timeline=[entry]))
+
+
+class AuditedDownloads(TimelineDownloadAudit):
+    """The timeline's internal entry, and an `evidence_downloaded` entry of the audit trail
+    (who, which case, which file), in the same transaction: the trail an admin reads
+    (GET /v1/admin/audit?case_id=) lists every staff download beside every staff read."""
+
+    def staff_downloaded(self, staff_id: str, case: Case, evidence: Evidence) -> None:
+        now = self._clock.now()
+        e = steps.downloaded_by_staff(evidence, staff_id)
+        entry = events.entry(
+            case, e.type, now, actor=e.actor, visibility=Visibility.INTERNAL, data=e.data
+        )
+        changes = Changes(now=now, timeline=[entry])
+        detail = {"evidence_id": evidence.evidence_id}
+        audit.record(changes, staff_id, "evidence_downloaded", case_id=case.case_id, detail=detail)
+        self._store.commit(changes)

@@ -17,7 +17,7 @@ from chalicelib.domain.delivery import DeliveryStatus, Notification
 from chalicelib.domain.evidence import Evidence, StoredObject
 from chalicelib.domain.outbox import OutboxEvent
 from chalicelib.services.changes import CaseQuery, Changes, PaymentRecord
-from chalicelib.services.entities import Merchant, QueuedFailure, StaffMember
+from chalicelib.services.entities import AuditEntry, Merchant, QueuedFailure, StaffMember
 
 if TYPE_CHECKING:  # the ledger loads with the first payment call, not at cold start
     from chalicelib.domain.verdicts import PaymentQuery
@@ -273,7 +273,17 @@ class StaffDirectory(Protocol):
 
     def get(self, staff_id: str) -> StaffMember | None: ...
 
-    def by_role(self, role: str) -> list[StaffMember]: ...
+    def by_role(self, role: str) -> list[StaffMember]:
+        """Every member of `role`, deactivated ones included (their `active` says so)."""
+        ...
+
+    def token_hash_of(self, staff_id: str) -> str | None:
+        """The hash of the member's current token (what a change to it is conditional on)."""
+        ...
+
+    def members(self, staff_ids: list[str]) -> dict[str, StaffMember]:
+        """Those of `staff_ids` that exist, by id (one batched read)."""
+        ...
 
 
 class PaymentStore(Protocol):
@@ -362,4 +372,44 @@ class EvidenceStorage(Protocol):
 
     def presign_download(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
         """A GET URL valid `expires_in` seconds that downloads it as an attachment `filename`."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The audit trail as stored (entries are written through `Changes.audit`)."""
+
+    def entries(
+        self,
+        *,
+        actor: str | None,
+        case_id: str | None,
+        now: datetime,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        """A page of entries, newest first: by actor, by case, both, or (neither) all of them."""
+        ...
+
+
+class SearchIndex(Protocol):
+    """The staff search's reads: cases by a lookup key (`Changes.lookups`), by transaction, and
+    cases by id; every one through a key or an index, never a scan."""
+
+    def case_ids(self, lookup: str, limit: int) -> list[str]:
+        """Ids of the cases filed under `lookup`, newest first."""
+        ...
+
+    def case_ids_of_transaction(self, transaction_id: str, limit: int) -> list[str]:
+        """Ids of the cases that name the transaction, newest first."""
+        ...
+
+    def cases(self, case_ids: list[str]) -> list[Case]:
+        """Those of the cases that exist, in the order given (one batched read)."""
+        ...
+
+    def every_case(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        """A page of all cases in no particular order, and where the next page starts (None at
+        the end): a scan, for the search index's backfill only."""
         ...

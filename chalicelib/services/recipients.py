@@ -121,7 +121,8 @@ class Recipients:
     # -- staff and merchants ---------------------------------------------------------------
 
     def _staff_messages(self, event: OutboxEvent) -> list[Notification]:
-        """One email per staff member named (by id or role) who has an address."""
+        """One email per staff member named (by id or role) who has an address and is still
+        active (a deactivated member's mailbox gets no case data)."""
         payload = event.payload_as(NotifyPayload)
         to = payload.to or {}
         members: dict[str, StaffMember] = {}
@@ -145,7 +146,7 @@ class Recipients:
                 },
             )
             for member in members.values()
-            if member.email
+            if member.email and member.active
         ]
 
     def _assignee(self, params: dict[str, Any]) -> dict[str, Any]:

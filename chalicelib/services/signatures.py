@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -54,7 +53,7 @@ class MerchantSignatures:
         self._merchants = merchants
         self._store = store
         self._clock = clock
-        self._merchants_seen: dict[str, tuple[float, Merchant, bytes]] = {}
+        self._merchants_seen: dict[str, tuple[float, Merchant, bytes, bytes | None]] = {}
 
     def verify(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
@@ -76,29 +75,61 @@ class MerchantSignatures:
         )
         if not well_formed or abs(now.timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
             raise _refused()
-        known = self._known(merchant_id)
-        if known is None:
-            raise _refused()
-        merchant, secret = known
         message = canonical(method, path, timestamp, nonce, body)
-        expected = hmac.new(secret, message, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature):
+        merchant = self._signer(merchant_id, message, signature, fresh=False)
+        if merchant is None:
+            # A secret rotated since this container read the merchant works at once too.
+            merchant = self._signer(merchant_id, message, signature, fresh=True)
+        if merchant is None:
             raise _refused()
         claim = KeyClaim(keys.merchant_nonce_key(merchant_id, nonce), {}, now + NONCE_TTL)
         return SignedRequest(merchant, nonce, claim)
 
-    def _known(self, merchant_id: str) -> tuple[Merchant, bytes] | None:
-        """The merchant and its opened signing secret, read and opened (a KMS call in AWS) once
-        every few minutes per warm container."""
+    def _signer(
+        self, merchant_id: str, message: bytes, signature: str, *, fresh: bool
+    ) -> Merchant | None:
+        """The merchant if one of its live secrets (the current one, and for a day after a
+        rotation the one it replaced) made `signature`; every secret is compared, in constant
+        time, so the answer's timing does not tell which."""
+        known = self._known(merchant_id, fresh=fresh)
+        if known is None:
+            return None
+        merchant, secrets_ = known
+        matched = False
+        for secret in secrets_:
+            expected = hmac.new(secret, message, hashlib.sha256).hexdigest()
+            matched |= hmac.compare_digest(expected, signature)
+        return merchant if matched else None
+
+    def _known(self, merchant_id: str, *, fresh: bool) -> tuple[Merchant, list[bytes]] | None:
+        """The merchant and its opened signing secrets, read and opened (a KMS call in AWS) once
+        every few minutes per warm container (`fresh`: read again now). The replaced secret's
+        24 hours are judged on every call, not when it was cached."""
         cached = self._merchants_seen.get(merchant_id)
-        if cached and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
-            return cached[1], cached[2]
+        if not fresh and cached and self._seconds() - cached[0] < SECRET_CACHE_SECONDS:
+            return cached[1], self._live(cached[1], cached[2], cached[3])
         merchant = self._directory.get(merchant_id)
         if merchant is None:
             return None
-        secret = self._merchants.secret(merchant)
-        self._merchants_seen[merchant_id] = (time.monotonic(), merchant, secret)
-        return merchant, secret
+        if cached and _same_secrets(cached[1], merchant):
+            # Read again after a refusal: the secrets did not change, so no KMS call.
+            secret, previous = cached[2], cached[3]
+        else:
+            secret = self._merchants.secret(merchant)
+            previous = self._merchants.previous_secret(merchant)
+        self._merchants_seen[merchant_id] = (self._seconds(), merchant, secret, previous)
+        return merchant, self._live(merchant, secret, previous)
+
+    def _seconds(self) -> float:
+        """The cache's time: the verifier's clock, so a secret's age and its validity are
+        judged by the same clock."""
+        return self._clock.now().timestamp()
+
+    def _live(self, merchant: Merchant, secret: bytes, previous: bytes | None) -> list[bytes]:
+        until = merchant.previous_valid_until
+        if previous is None or until is None or self._clock.now() >= until:
+            return [secret]
+        return [secret, previous]
 
     def spend(self, signed: SignedRequest) -> None:
         """Spend a read's nonce; Unauthorized when it was spent before (a replayed request)."""
@@ -106,6 +137,13 @@ class MerchantSignatures:
             self._store.commit(Changes(now=self._clock.now(), claims=[signed.nonce_claim]))
         except KeyTaken:
             raise _refused() from None
+
+
+def _same_secrets(seen: Merchant, now: Merchant) -> bool:
+    return (seen.sealed_secret, seen.previous_sealed_secret) == (
+        now.sealed_secret,
+        now.previous_sealed_secret,
+    )
 
 
 def refuse_spent_nonce(taken: KeyTaken) -> NoReturn:

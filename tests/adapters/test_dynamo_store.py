@@ -14,6 +14,12 @@ from chalicelib.services.ports import (
     StaffDirectory,
 )
 from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
+from tests.contracts_desk import (
+    AuditLogContract,
+    MerchantSecretContract,
+    SearchIndexContract,
+    StaffCredentialsContract,
+)
 from tests.contracts_directories import (
     MerchantDirectoryContract,
     MetricsStoreContract,
@@ -92,3 +98,43 @@ class TestDynamoEvidenceStore(EvidenceStoreContract):
     @pytest.fixture
     def files(self, container: wiring.Container) -> EvidenceReads:
         return container.evidence_files
+
+
+class TestDynamoStaffCredentials(StaffCredentialsContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> DeskStore:
+        return container.store
+
+    @pytest.fixture
+    def staff_directory(self, container: wiring.Container) -> StaffDirectory:
+        return container.staff_directory
+
+
+class TestDynamoMerchantSecrets(MerchantSecretContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> DeskStore:
+        return container.store
+
+    @pytest.fixture
+    def merchant_directory(self, container: wiring.Container) -> MerchantDirectory:
+        return container.merchant_directory
+
+
+class TestDynamoAuditLog(AuditLogContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> DeskStore:
+        return container.store
+
+    @pytest.fixture
+    def audit_log(self, container: wiring.Container) -> object:
+        return container.audit_log
+
+
+class TestDynamoSearchIndex(SearchIndexContract):
+    @pytest.fixture
+    def store(self, container: wiring.Container) -> DeskStore:
+        return container.store
+
+    @pytest.fixture
+    def search_index(self, container: wiring.Container) -> object:
+        return container.search_index

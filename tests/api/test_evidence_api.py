@@ -469,3 +469,18 @@ def test_a_closed_case_takes_no_files(api: Api, desk: Desk) -> None:
     answer = ask(api, case)
     assert answer.status_code == 409
     assert error_of(answer)["code"] == "invalid_transition"
+
+
+def test_staff_download_is_in_the_audit_trail(api: Api, desk: Desk) -> None:
+    # GIVEN a customer's file, downloaded by an agent
+    case = desk.file()
+    done = uploaded(api, case)
+    agent = desk.staff("agent")
+    one = api.get(f"/v1/admin/cases/{case['case_id']}/evidence/{done['evidence_id']}", agent)
+    assert one.status_code == 200
+    # THEN the audit trail names who downloaded which file of which case
+    trail = api.get(f"/v1/admin/audit?case_id={case['case_id']}", desk.staff("admin"))
+    downloads = [e for e in trail.json_body["items"] if e["action"] == "evidence_downloaded"]
+    assert [(e["actor"], e["detail"]) for e in downloads] == [
+        (desk.staff_ids["agent"], {"evidence_id": done["evidence_id"]})
+    ]

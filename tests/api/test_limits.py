@@ -123,6 +123,11 @@ def _case_ids(n: int) -> list[str]:
     return [new_ulid(MONDAY_10AM) for _ in range(n)]
 
 
+def _new_agent(w: World) -> str:
+    member, _ = w.api.container.staff.create({"name": "待停用", "role": "agent"})
+    return member.staff_id
+
+
 def _webhook(w: World, **fields: Any) -> Any:
     event = payment_event("payment.succeeded", w.api.clock.now(), fields.pop("id", None))
     event["data"].update(fields)
@@ -408,6 +413,15 @@ PROBES = [
         ("body", "name"),
         L.PERSON_NAME,
         lambda w, v: w.staff("POST", "/v1/admin/staff", {"name": v, "role": "agent"}),
+        _chars,
+        TEXT,
+    ),
+    Probe(
+        "reason",
+        ("POST", "/v1/admin/staff/{staff_id}/deactivate"),
+        ("body", "reason"),
+        L.REASON,
+        lambda w, v: w.staff("POST", f"/v1/admin/staff/{_new_agent(w)}/deactivate", {"reason": v}),
         _chars,
         TEXT,
     ),

@@ -32,7 +32,14 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
     # GIVEN the local stack, started as `make run` starts it
     stack.start()
     credentials = stack.credentials()
-    assert set(credentials) == {"api", "staff_tokens", "merchants", "webhook_secret", "demo_case"}
+    assert set(credentials) == {
+        "api",
+        "staff_tokens",
+        "staff_ids",
+        "merchants",
+        "webhook_secret",
+        "demo_case",
+    }
     assert credentials["api"] == stack.api
     # AND the demo complaint opens with the access token the credentials file keeps
     demo = credentials["demo_case"]
@@ -51,6 +58,10 @@ def test_local_stack_serves_delivers_fires_and_keeps_cases_across_restart(stack:
         assert got.headers["Content-Disposition"].startswith("attachment;")
     assert set(credentials["staff_tokens"]) == {"admin", "supervisor", "agent", "reviewer"}
     admin = credentials["staff_tokens"]["admin"]
+    # AND each demo member's staff_id is the one their token answers to (GET /v1/admin/me)
+    for role, token in credentials["staff_tokens"].items():
+        status, me = stack.call("GET", "/v1/admin/me", token=token)
+        assert (status, me["staff_id"], me["role"]) == (200, credentials["staff_ids"][role], role)
     # AND its clock on a working-day morning, so the story does not depend on the hour the
     # suite runs (SMS wait out quiet hours): Monday 10:00 Beijing, in a week without holidays
     start = {"set": working_monday_10am().isoformat()}

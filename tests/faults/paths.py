@@ -26,6 +26,7 @@ from tests.faults.setups import (
     nothing,
     overdue_outbox,
     payment_known,
+    people,
     timer_due,
 )
 from tests.faults.world import World
@@ -270,6 +271,31 @@ PATHS: tuple[Path, ...] = (
             w.ctx["admin"],
         ),
         {"merchants": 1},
+        ok=201,
+    ),
+    Path(
+        "staff_deactivate",
+        people,
+        lambda w: post(
+            f"/v1/admin/staff/{w.ctx['agent_id']}/deactivate", {"reason": "离职"}, w.ctx["admin"]
+        ),
+        {"audit:staff_deactivated": 1},
+        ok=200,
+    ),
+    Path(
+        # The member rotates their own token: a retry carries the old (revoked) token and the
+        # same key, and must get the same new token.
+        "staff_token",
+        people,
+        lambda w: post(f"/v1/admin/staff/{w.ctx['agent_id']}/token", {}, w.ctx["agent"]),
+        {"audit:token_rotated": 1},
+        ok=201,
+    ),
+    Path(
+        "merchant_secret",
+        people,
+        lambda w: post("/v1/admin/merchants/M100001/secrets", {}, w.ctx["admin"]),
+        {"audit:secret_rotated": 1},
         ok=201,
     ),
     Path(

@@ -22,6 +22,15 @@ def nothing(world: World) -> None:
     world.ctx["admin"] = world.desk.staff("admin")
 
 
+def people(world: World) -> None:
+    """An admin, an agent and a registered merchant: whose credentials change."""
+    world.merchants.register(MERCHANT)
+    world.ctx["admin"] = world.desk.staff("admin")
+    world.ctx["agent"] = world.desk.staff("agent")
+    world.ctx["agent_id"] = world.desk.staff_ids["agent"]
+    world.settle()
+
+
 def filed(world: World) -> None:
     """A settled complaint (its acknowledgement sent, its first schedule armed)."""
     world.merchants.register(MERCHANT)

@@ -227,8 +227,8 @@ def lose_schedules() -> None:
 
 def census() -> Counter[str]:
     """The effects a retry must not repeat, read from moto's tables directly (no AWS call):
-    items per table, timeline entries per type, ledger events, metric counters, the keys that
-    record a fact, and live schedules."""
+    items per table, timeline entries per type, audit entries per action, ledger events, metric
+    counters, the keys that record a fact, and live schedules."""
     counts: Counter[str] = Counter()
     for name, table in _dynamodb().tables.items():
         kind = name.removeprefix(TABLE_PREFIX)
@@ -244,6 +244,8 @@ def _counted(kind: str, items: list[dict[str, Any]]) -> Counter[str]:
         counts[kind] += len(items)
     elif kind == "timeline":
         counts.update(f"timeline:{i['type']['S']}" for i in items)
+    elif kind == "audit":
+        counts.update(f"audit:{i['action']['S']}" for i in items)
     elif kind == "payments":
         counts["payment_events"] += sum(len(i["events"]["L"]) for i in items)
     elif kind == "metrics":

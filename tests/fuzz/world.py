@@ -91,6 +91,10 @@ class World:
     query_id: str
     notification_id: str
     incident_id: str
+    # Accounts of their own for the calls that change credentials (deactivation, rotation),
+    # so the demo staff's tokens and the demo merchant's secret keep working for the rest.
+    staff_id: str = ""
+    merchant_id: str = ""
     cases: dict[str, dict[str, str]] = field(default_factory=dict)
     calls: int = 0
     answers: dict[str, list[int]] = field(default_factory=dict)
@@ -146,6 +150,10 @@ class World:
             params["evidence_id"] = the_case["evidence_id"]
         if real and "incident_id" in params:
             params["incident_id"] = self.incident_id
+        if real and "staff_id" in params:
+            params["staff_id"] = self.staff_id
+        if real and "merchant_id" in params:
+            params["merchant_id"] = self.merchant_id
         return self._credential(operation.definition.raw.get("security") or [], the_case)
 
     def _credential(
@@ -232,6 +240,12 @@ def build_world(stack: Stack) -> World:
     }
     status, incident = stack.call("POST", "/v1/admin/incidents", declare, token=tokens["admin"])
     assert status == 201, incident
+    member = {"name": "Fuzz Member", "role": "agent"}
+    status, created = stack.call("POST", "/v1/admin/staff", member, token=tokens["admin"])
+    assert status == 201, created
+    shop = {"merchant_id": "MFUZZ01", "name": "Fuzz Shop", "email": "fuzz.shop@example.com"}
+    status, registered = stack.call("POST", "/v1/admin/merchants", shop, token=tokens["admin"])
+    assert status == 201, registered
     world = World(
         stack=stack,
         staff_tokens=tokens,
@@ -241,6 +255,8 @@ def build_world(stack: Stack) -> World:
         query_id=query["query_id"],
         notification_id=notification_id,
         incident_id=incident["incident_id"],
+        staff_id=created["staff_id"],
+        merchant_id=registered["merchant_id"],
     )
     return world
 

@@ -13,6 +13,7 @@ from chalicelib.domain.clock import FixedClock
 from chalicelib.settings import Settings
 from tests.builders import MONDAY_10AM
 from tests.fakes import (
+    FakeAuditLog,
     FakeEmail,
     FakeEvidenceStorage,
     FakeMerchantDirectory,
@@ -20,6 +21,7 @@ from tests.fakes import (
     FakeNotificationLog,
     FakePaymentStore,
     FakeScheduler,
+    FakeSearchIndex,
     FakeSms,
     FakeStaffDirectory,
     FakeStore,
@@ -72,6 +74,8 @@ def make_desk(observer: Any = None, **overrides: Any) -> Desk:
         "staff_directory": FakeStaffDirectory(store),
         "merchant_directory": FakeMerchantDirectory(store),
         "payments": FakePaymentStore(store),
+        "audit_log": FakeAuditLog(store),
+        "search_index": FakeSearchIndex(store),
         "metrics_store": FakeMetricsStore(),
         "evidence_files": store,
         "evidence_storage": FakeEvidenceStorage(),

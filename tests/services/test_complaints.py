@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from chalicelib.domain.errors import DuplicateOpenCase, IdempotencyKeyReused, ValidationFailed
 from chalicelib.domain.ids import tokens_match
+from chalicelib.services.changes import Changes
 from chalicelib.services.complaints import ComplaintService
 from tests.builders import complaint
+from tests.fakes import FakeStore
 from tests.services.conftest import Desk, make_desk
 
 
@@ -155,3 +158,40 @@ def test_file_complaint_invalid_body_writes_nothing(desk: Desk) -> None:
     with pytest.raises(ValidationFailed):
         desk.file(complaint(category="lost_cat"))
     assert desk.store.commits == 0
+
+
+class _OpenCaseReportedFirst(FakeStore):
+    """A store that, like DynamoDB Local under a race, reports a held open-case key before the
+    held Idempotency-Key of the same transaction."""
+
+    def __init__(self, inner: FakeStore, skip_stored_reads: int) -> None:
+        super().__init__()
+        self._inner, self._skip = inner, skip_stored_reads
+
+    def commit(self, changes: Changes) -> None:
+        changes.claims.sort(key=lambda c: not c.key.startswith("open-case#"))
+        self._inner.commit(changes)
+
+    def get_key(self, key: str) -> dict[str, Any] | None:
+        if self._skip:  # the read before the attempt does not see the winner yet
+            self._skip -= 1
+            return None
+        return self._inner.get_key(key)
+
+
+def test_file_complaint_race_reported_as_a_duplicate_replays_the_winner() -> None:
+    # GIVEN a request that won the race with its Idempotency-Key
+    desk = make_desk()
+    c = desk.container
+    won = c.complaints.file(complaint(), "race-1").body
+    # WHEN an identical request loses, and its store names the open-case key it found held
+    store = _OpenCaseReportedFirst(desk.store, skip_stored_reads=1)
+    service = ComplaintService(store, desk.clock, c.config, c.settings.token_key)
+    lost = service.file(complaint(), "race-1")
+    # THEN it answers the winner's case (replayed), not a duplicate
+    assert (lost.replayed, lost.body["case_id"]) == (True, won["case_id"])
+    # AND another key for the same contact and transaction is still a duplicate
+    with pytest.raises(DuplicateOpenCase):
+        ComplaintService(store, desk.clock, c.config, c.settings.token_key).file(
+            complaint(), "another"
+        )

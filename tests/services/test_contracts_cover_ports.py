@@ -13,6 +13,7 @@ from chalicelib.services import ports
 from chalicelib.services.changes import Changes
 from tests import (
     contracts,
+    contracts_desk,
     contracts_directories,
     contracts_evidence,
     contracts_keys,
@@ -26,10 +27,15 @@ CONTRACTS = {
     ports.OutboxStore: (contracts_outbox.OutboxStoreContract,),
     ports.NotificationLog: (contracts.NotificationLogContract,),
     ports.PaymentStore: (contracts.PaymentStoreContract,),
-    ports.StaffDirectory: (contracts_directories.StaffDirectoryContract,),
+    ports.StaffDirectory: (
+        contracts_directories.StaffDirectoryContract,
+        contracts_desk.StaffCredentialsContract,
+    ),
     ports.MerchantDirectory: (contracts_directories.MerchantDirectoryContract,),
     ports.MetricsStore: (contracts_directories.MetricsStoreContract,),
     ports.EvidenceReads: (contracts_evidence.EvidenceStoreContract,),
+    ports.AuditLog: (contracts_desk.AuditLogContract,),
+    ports.SearchIndex: (contracts_desk.SearchIndexContract,),
 }
 
 
@@ -66,5 +72,6 @@ def test_every_part_of_a_change_is_committed_by_a_contract() -> None:
     source += inspect.getsource(contracts.PaymentStoreContract)
     source += inspect.getsource(contracts_directories)  # accounts are written by commits too
     source += inspect.getsource(contracts_evidence)  # files are written with their case
+    source += inspect.getsource(contracts_desk)
     parts = [f.name for f in dataclasses.fields(Changes) if f.name != "now"]
     assert [p for p in parts if f"{p}=" not in source] == []

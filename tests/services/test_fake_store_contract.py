@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.contracts import CaseStoreContract, NotificationLogContract, PaymentStoreContract
+from tests.contracts_desk import (
+    AuditLogContract,
+    MerchantSecretContract,
+    SearchIndexContract,
+    StaffCredentialsContract,
+)
 from tests.contracts_directories import (
     MerchantDirectoryContract,
     MetricsStoreContract,
@@ -14,10 +20,12 @@ from tests.contracts_evidence import EvidenceStoreContract
 from tests.contracts_keys import KeyStoreContract
 from tests.contracts_outbox import OutboxStoreContract
 from tests.fakes import (
+    FakeAuditLog,
     FakeMerchantDirectory,
     FakeMetricsStore,
     FakeNotificationLog,
     FakePaymentStore,
+    FakeSearchIndex,
     FakeStaffDirectory,
     FakeStore,
 )
@@ -91,3 +99,43 @@ class TestFakeEvidenceStore(EvidenceStoreContract):
     @pytest.fixture
     def files(self, store: FakeStore) -> FakeStore:
         return store
+
+
+class TestFakeStaffCredentials(StaffCredentialsContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def staff_directory(self, store: FakeStore) -> FakeStaffDirectory:
+        return FakeStaffDirectory(store)
+
+
+class TestFakeMerchantSecrets(MerchantSecretContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def merchant_directory(self, store: FakeStore) -> FakeMerchantDirectory:
+        return FakeMerchantDirectory(store)
+
+
+class TestFakeAuditLog(AuditLogContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def audit_log(self, store: FakeStore) -> FakeAuditLog:
+        return FakeAuditLog(store)
+
+
+class TestFakeSearchIndex(SearchIndexContract):
+    @pytest.fixture
+    def store(self) -> FakeStore:
+        return FakeStore()
+
+    @pytest.fixture
+    def search_index(self, store: FakeStore) -> FakeSearchIndex:
+        return FakeSearchIndex(store)

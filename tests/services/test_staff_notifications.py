@@ -97,3 +97,23 @@ def test_a_late_wake_up_sends_the_breach_not_the_warnings_it_overtook(desk: Desk
     assert [s for to, s in _mail(desk) if to == "wang@desk.example" and "受理" in s]
     types = [e.type for e in desk.store.timeline(body["case_id"], include_internal=True)]
     assert types.count("sla_warning") == 3 and types.count("sla_due") == 1
+
+
+def test_a_deactivated_supervisor_gets_no_more_case_email(desk: Desk) -> None:
+    # GIVEN two supervisors with addresses, one of them deactivated by an admin
+    staff = desk.container.staff
+    admin, _ = staff.create({"name": "陈", "role": "admin"})
+    kept, _ = staff.create({"name": "王", "role": "supervisor", "email": "wang@desk.example"})
+    gone, _ = staff.create({"name": "赵", "role": "supervisor", "email": "zhao@desk.example"})
+    staff.deactivate(admin, gone.staff_id, {"reason": "离职"})
+    # WHEN an unassigned case's first-response clock runs out (supervisors hear of breaches)
+    desk.file(complaint())
+    desk.drain()
+    for _ in range(2 * 24):
+        desk.clock.advance(3600)
+        desk.fire_due()
+    # THEN the active supervisor was told and the deactivated one never was
+    recipients = {to for to, _ in _mail(desk)}
+    assert "wang@desk.example" in recipients
+    assert "zhao@desk.example" not in recipients
+    assert kept.active and not desk.container.staff_directory.get(gone.staff_id).active  # type: ignore[union-attr]

@@ -40,6 +40,7 @@ MERCHANT_EVENTS = (
     "merchant_query_answered",
     "merchant_case_opened",
     "merchant_settlement_found",
+    "merchant_secret_rotated",
 )
 STAFF_EVENTS = (
     "case_assigned",
@@ -231,6 +232,13 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "amount_fen": MAX_FEN,
             "case_number": CASE_NUMBER,
         },
+        "merchant_secret_rotated": {
+            **merchant,
+            "merchant_id": "M" + "Z" * 63,
+            "rotated_at": LATE,
+            "rotated_by": STAFF_NAME[language],
+            "previous_valid_until": LATE,
+        },
         "case_assigned": staff,
         "sla_warning": {
             **staff,
@@ -306,6 +314,7 @@ OPTIONAL = (
         ("merchant_case_opened", "merchant_name"),
         ("merchant_settlement_found", "case_number"),
         ("merchant_settlement_found", "merchant_name"),
+        ("merchant_secret_rotated", "merchant_name"),
         ("case_assigned", "staff_name"),
         ("sla_warning", "staff_name"),
         ("sla_breached", "staff_name"),
@@ -341,6 +350,8 @@ FREE_TEXT = (
     ("merchant_query_answered", "merchant_name"),
     ("merchant_case_opened", "merchant_name"),
     ("merchant_settlement_found", "merchant_name"),
+    ("merchant_secret_rotated", "merchant_name"),
+    ("merchant_secret_rotated", "rotated_by"),
     ("case_assigned", "staff_name"),
     ("sla_warning", "staff_name"),
     ("sla_breached", "staff_name"),
@@ -909,3 +920,46 @@ def test_templates_incident_update_names_the_case_the_time_and_the_news(language
     # AND the SMS names the case and points to where the news is, with no free text
     assert "PC20261123-7K3F9Q" in sms and news not in sms
     assert sms.startswith(SMS_SIGNATURE) and sms_segments(sms) <= 2
+
+
+@pytest.mark.parametrize(
+    ("language", "facts"),
+    [
+        ("zh-CN", ("M100001", "2026年12月01日 20:30", "欧阳晓雯", "2026年12月02日 20:30", "401")),
+        ("en", ("M100001", "2026-12-01 20:30", "Alexandra", "2026-12-02 20:30", "401")),
+    ],
+)
+def test_templates_merchant_secret_rotated_says_who_when_and_until_when(
+    language: str, facts: tuple[str, ...]
+) -> None:
+    # GIVEN an admin who rotated a merchant's secret at 20:30 Beijing time on 1 December
+    params = {
+        "merchant_name": MERCHANT_NAME[language],
+        "merchant_id": "M100001",
+        "rotated_at": "2026-12-01T12:30:00Z",
+        "rotated_by": STAFF_NAME[language],
+        "previous_valid_until": "2026-12-02T12:30:00Z",
+    }
+    email = RENDERER.email("merchant_secret_rotated", language, params)
+    # THEN the text and the page say which account, when, who, and until when the old secret
+    # works (the next day, same time), and what happens after
+    for fact in facts:
+        assert fact in email.text, fact
+        assert fact in email.html, fact
+    lines = {
+        "zh-CN": (
+            "更换时间：2026年12月01日 20:30",
+            "操作人：欧阳晓雯",
+            "原密钥有效至：2026年12月02日",
+        ),
+        "en": (
+            "Replaced at: 2026-12-01 20:30",
+            "Replaced by: Alexandra",
+            "until: 2026-12-02 20:30",
+        ),
+    }[language]
+    for line in lines:  # each time beside what it is
+        assert line in email.text, line
+    assert "M100001" in email.subject
+    # AND never a secret
+    assert "msk_" not in email.text + email.html + email.subject

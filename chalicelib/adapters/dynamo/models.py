@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -191,8 +192,53 @@ class StaffModel(Model):
     email = UnicodeAttribute(null=True)
     token_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    active = BooleanAttribute(null=True)  # absent on members created before: active
+    deactivated_at = UTCDateTimeAttribute(null=True)
 
     role_index = StaffRoleIndex()
+
+
+class AuditActorIndex(GlobalSecondaryIndex["AuditModel"]):
+    """A staff member's entries, newest first."""
+
+    class Meta:
+        index_name = "by_actor"
+        projection = AllProjection()
+
+    actor = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+
+
+class AuditCaseIndex(GlobalSecondaryIndex["AuditModel"]):
+    """Sparse: the entries about one case, newest first."""
+
+    class Meta:
+        index_name = "by_case"
+        projection = AllProjection()
+
+    case_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+
+
+class AuditModel(Model):
+    """The audit trail, one partition per month (`2026-12`), entries by ULID: written once
+    (a conditional put), never updated; TTL removes them after three years."""
+
+    class Meta:
+        table_name = "audit"
+
+    month = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    case_id = UnicodeAttribute(null=True)
+    target = UnicodeAttribute(null=True)
+    detail = MapAttribute[str, Any](default=dict)
+    expires_at = TTLAttribute()
+
+    actor_index = AuditActorIndex()
+    case_index = AuditCaseIndex()
 
 
 class MerchantModel(Model):
@@ -206,6 +252,20 @@ class MerchantModel(Model):
     sealed_secret = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     language = UnicodeAttribute(null=True)  # absent on merchants registered before: zh-CN
+    previous_sealed_secret = UnicodeAttribute(null=True)  # after a rotation, for a while
+    previous_valid_until = UTCDateTimeAttribute(null=True)
+
+
+class LookupModel(Model):
+    """The staff search's index: a case by a search key (a keyed hash of a phone or an email,
+    or an order id), newest case first (case ids are ULIDs). Never a plain phone or address."""
+
+    class Meta:
+        table_name = "lookups"
+
+    lookup = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute(range_key=True)
+    created_at = UTCDateTimeAttribute()
 
 
 class MetricsModel(Model):
@@ -289,8 +349,10 @@ MODELS: tuple[type[Model], ...] = (
     PaymentModel,
     QueryModel,
     EvidenceModel,
+    AuditModel,
+    LookupModel,
 )
-TTL_MODELS = (OutboxModel, KeyModel)
+TTL_MODELS = (OutboxModel, KeyModel, AuditModel)
 
 
 def table_suffix(model: type[Model]) -> str:

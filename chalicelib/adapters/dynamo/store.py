@@ -13,6 +13,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamo.audit import audit_to_model
 from chalicelib.adapters.dynamo.cases import DynamoCaseReads
 from chalicelib.adapters.dynamo.evidence import evidence_to_model
 from chalicelib.adapters.dynamo.mapping import (
@@ -21,16 +22,18 @@ from chalicelib.adapters.dynamo.mapping import (
     event_to_model,
     plain,
 )
-from chalicelib.adapters.dynamo.merchants import merchant_to_model
+from chalicelib.adapters.dynamo.merchants import merchant_to_model, rotation_update
 from chalicelib.adapters.dynamo.models import (
+    AuditModel,
     CaseModel,
     KeyModel,
+    LookupModel,
     MerchantModel,
     StaffModel,
 )
 from chalicelib.adapters.dynamo.outbox import DynamoOutboxStore
 from chalicelib.adapters.dynamo.payments import payment_to_model, query_to_model
-from chalicelib.adapters.dynamo.staff import staff_models
+from chalicelib.adapters.dynamo.staff import staff_models, staff_update_items
 from chalicelib.adapters.errors import aws_call, error_code, is_transient, unavailable
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.services.changes import Changes, KeyClaim
@@ -44,7 +47,7 @@ log = logging.getLogger(__name__)
 class _Item:
     """What one transaction item was, to read its cancellation reason."""
 
-    kind: str  # "claim" | "case" | "counter" | "merchant" | "other"
+    kind: str  # "claim" | "case" | "counter" | "merchant" | "account" | "other"
     claim: KeyClaim | None = None
     key: str | None = None
 
@@ -125,18 +128,15 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
         puts += [(query_to_model(q), None, _Item("other")) for q in changes.queries]
         # A file changes only with its case (whose version condition orders them).
         puts += [(evidence_to_model(e), None, _Item("other")) for e in changes.evidence]
-        for new in changes.staff:
-            staff, token = staff_models(new, changes.now)
-            puts.append((staff, StaffModel.staff_id.does_not_exist(), _Item("other")))
-            puts.append((token, KeyModel.key.does_not_exist(), _Item("other")))
-        for merchant in changes.merchants:
-            puts.append(
-                (
-                    merchant_to_model(merchant),
-                    MerchantModel.merchant_id.does_not_exist(),
-                    _Item("merchant", key=merchant_key(merchant.merchant_id)),
-                )
-            )
+        updates = self._accounts(changes, deletes, puts)
+        # Append-only: an entry is put once and never replaced.
+        for audited in changes.audit:
+            condition = AuditModel.entry_id.does_not_exist()
+            puts.append((audit_to_model(audited), condition, _Item("other")))
+        puts += [
+            (LookupModel(x.key, x.case_id, created_at=x.created_at), None, _Item("other"))
+            for x in changes.lookups
+        ]
         try:
             with _TokenedWrite(connection=self._connection, counts=bool(changes.counters)) as tx:
                 for key_model, _ in deletes:
@@ -147,6 +147,8 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
                         condition=condition,
                         return_values="ALL_OLD" if item.kind == "claim" else None,
                     )
+                for model, actions, condition in updates:
+                    tx.update(model, actions=actions, condition=condition)
                 for counter in changes.counters:
                     tx.update(
                         KeyModel(counter.key),
@@ -161,8 +163,41 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
                     )
         except TransactWriteError as exc:
             counters = [_Item("counter", key=c.key) for c in changes.counters]
-            items = [item for _, item in deletes] + [item for *_, item in puts] + counters
+            accounts = [_Item("account") for _ in updates]
+            items = [item for _, item in deletes] + [item for *_, item in puts]
+            items += accounts + counters
             self._raise_for(exc, items)
+
+    @staticmethod
+    def _accounts(
+        changes: Changes,
+        deletes: list[tuple[Any, _Item]],
+        puts: list[tuple[Any, Any, _Item]],
+    ) -> list[tuple[Any, list[Any], Any]]:
+        """Add the account items of `changes` to `deletes` and `puts`; returns the account
+        updates (model, actions, condition), each conditional on the credential it read."""
+        for new in changes.staff:
+            staff, token = staff_models(new, changes.now)
+            puts.append((staff, StaffModel.staff_id.does_not_exist(), _Item("other")))
+            puts.append((token, KeyModel.key.does_not_exist(), _Item("other")))
+        for merchant in changes.merchants:
+            puts.append(
+                (
+                    merchant_to_model(merchant),
+                    MerchantModel.merchant_id.does_not_exist(),
+                    _Item("merchant", key=merchant_key(merchant.merchant_id)),
+                )
+            )
+        updates: list[tuple[Any, list[Any], Any]] = []
+        for staff_update in changes.staff_updates:
+            old_key, new_keys, actions, condition = staff_update_items(staff_update, changes.now)
+            deletes.append((old_key, _Item("other")))
+            puts += [(k, KeyModel.key.does_not_exist(), _Item("other")) for k in new_keys]
+            member = StaffModel(staff_update.member.staff_id)
+            updates.append((member, actions, condition))
+        for rotation in changes.merchant_secrets:
+            updates.append(rotation_update(rotation.merchant, rotation.replaced_sealed_secret))
+        return updates
 
     def _raise_for(self, exc: TransactWriteError, items: list[_Item]) -> None:
         code = error_code(exc)
@@ -184,7 +219,7 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
             if item.kind == "merchant" and reason.code == "ConditionalCheckFailed":
                 raise KeyTaken(str(item.key), {}) from exc
         for item, reason in failed:
-            if item.kind == "case" and reason.code in (
+            if item.kind in ("case", "account") and reason.code in (
                 "ConditionalCheckFailed",
                 "TransactionConflict",
             ):

@@ -27,6 +27,7 @@ from chalicelib.api.openapi.paths_desk import desk_paths
 from chalicelib.api.openapi.paths_evidence import evidence_paths
 from chalicelib.api.openapi.paths_incidents import incident_paths
 from chalicelib.api.openapi.paths_merchant import merchant_paths, webhook_paths
+from chalicelib.api.openapi.paths_people import people_paths
 from chalicelib.api.openapi.paths_sla import sla_paths
 from chalicelib.api.openapi.paths_system import dev_paths, public_paths
 from chalicelib.api.openapi.schemas_admin import admin_schemas, system_schemas
@@ -41,6 +42,7 @@ from chalicelib.api.openapi.schemas_evidence import evidence_schemas
 from chalicelib.api.openapi.schemas_incidents import incident_schemas
 from chalicelib.api.openapi.schemas_ledger import ledger_schemas
 from chalicelib.api.openapi.schemas_merchant import merchant_case_schemas, payment_query_schemas
+from chalicelib.api.openapi.schemas_people import people_schemas
 from chalicelib.api.openapi.schemas_sla import sla_schemas
 from chalicelib.api.openapi.schemas_staff import desk_request_schemas, staff_case_schemas
 from chalicelib.domain import limits as L
@@ -67,6 +69,7 @@ def _schemas() -> dict[str, Schema]:
         **incident_schemas(),
         **system_schemas(),
         **evidence_schemas(),
+        **people_schemas(),
     }
 
 
@@ -76,7 +79,8 @@ def _paths() -> dict[str, Schema]:
         **customer_paths(),
         **session_paths(),
         **desk_paths(),
-        **admin_paths(),
+        **people_paths(),
+        **admin_paths(),  # after: it holds /v1/admin/staff's POST beside the directory's GET
         **sla_paths(),
         **incident_paths(),
         **merchant_paths(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.api.openapi.auth import ADMIN, STAFF, SUPERVISOR
 from chalicelib.api.openapi.builders import DATE, TIME, YEARS, Schema, enum, ref
 from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, op, path_param, query
+from chalicelib.api.openapi.paths_people import people_paths
 from chalicelib.api.openapi.schemas_admin import NOTIFICATION_STATUSES
 from chalicelib.domain import limits as L
 from chalicelib.services.deliveries import STATUSES
@@ -98,6 +99,7 @@ def admin_paths() -> dict[str, Schema]:
             ),
         },
         "/v1/admin/staff": {
+            **people_paths()["/v1/admin/staff"],
             "post": op(
                 "Create a staff member",
                 ("201", ref("StaffCreated"), "The member and their token"),
@@ -105,7 +107,7 @@ def admin_paths() -> dict[str, Schema]:
                 body="StaffRequest",
                 auth=ADMIN,
                 idempotent=True,
-            )
+            ),
         },
         "/v1/admin/merchants": {
             "post": op(

@@ -55,6 +55,11 @@ def staff_case_schemas() -> dict[str, Schema]:
     queue_item = {
         **{k: core[k] for k in ("case_id", "case_number", "status", "category", "round")},
         "assignee": nullable(STR),
+        "assignee_active": {
+            "type": ["boolean", "null"],
+            "description": "false: the assignee was deactivated; reassign the case. null: "
+            "nobody holds it.",
+        },
         "merchant_id": nullable(STR),
         "due_at": {**nullable(TIME), "description": "The most urgent open deadline."},
         "sla": ref("Sla"),
