@@ -76,13 +76,20 @@ class Container(Infrastructure):
             self.config,
             self.settings.token_key,
             incidents=lambda: self.incident_records.open_incidents(),
+            limits=self.settings.intake,
         )
 
     @cached_property
     def cases(self) -> CustomerCases:
         from chalicelib.services.cases import CustomerCases
 
-        return CustomerCases(self.writer, self.store, self.clock, self.settings.token_key)
+        return CustomerCases(
+            self.writer,
+            self.store,
+            self.clock,
+            self.settings.token_key,
+            self.settings.intake.sms_countries,
+        )
 
     @cached_property
     def customer_access(self) -> CustomerAccess:
@@ -122,7 +129,13 @@ class Container(Infrastructure):
     def sessions(self) -> Sessions:
         from chalicelib.services.sessions import Sessions
 
-        return Sessions(self.store, self.clock, self.settings.token_key, self.code_box)
+        return Sessions(
+            self.store,
+            self.clock,
+            self.settings.token_key,
+            self.code_box,
+            self.settings.intake.sms_countries,
+        )
 
     @cached_property
     def code_box(self) -> SecretBox:
@@ -206,7 +219,13 @@ class Container(Infrastructure):
     def recipients(self) -> Recipients:
         from chalicelib.services.recipients import Recipients
 
-        return Recipients(self.store, self.staff_directory, self.merchant_directory, self.clock)
+        return Recipients(
+            self.store,
+            self.staff_directory,
+            self.merchant_directory,
+            self.clock,
+            self.settings.intake.sms_countries,
+        )
 
     @cached_property
     def delivery_counts(self) -> DeliveryCounts:
