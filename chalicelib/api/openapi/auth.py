@@ -29,7 +29,8 @@ class Auth:
         `roles`, one per role that may call it (OpenAPI 3.1 lets a requirement name the roles
         it needs), so the document says who may call what."""
         if self.optional:
-            return [{}, *(({scheme: []}) for scheme in self.schemes)]
+            anyone: list[dict[str, list[str]]] = [{}]
+            return anyone + [{scheme: []} for scheme in self.schemes]
         if self.together:
             return [{scheme: [] for scheme in self.schemes}]
         if self.roles:
