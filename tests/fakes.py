@@ -93,6 +93,10 @@ class FakeStore:
         self.commits += 1
         for counter in changes.counters:
             self.counters[counter.key] = self.counters.get(counter.key, 0) + 1
+        for append in changes.appends:
+            value, expires = self.keys.get(append.key, ({}, None))
+            entries = [*value.get("entries", []), copy.deepcopy(append.entry)]
+            self.keys[append.key] = ({**value, "entries": entries}, append.expires_at or expires)
         for put in changes.key_puts:
             self.keys[put.key] = (copy.deepcopy(put.value), put.expires_at)
         for key in changes.releases:

@@ -72,9 +72,14 @@ def merchant_named_case_key(case_id: str) -> str:
 
 
 def merchant_digest_key(merchant_id: str, hour: str) -> str:
-    """The hour's digest of the merchant: claimed by the first complaint it holds, which
-    writes its outbox event; collects the case numbers of the complaints it holds."""
+    """The case numbers of the complaints in the merchant's digest of the hour."""
     return f"merchant-digest#{merchant_id}#{hour}"
+
+
+def merchant_digest_event_key(merchant_id: str, hour: str) -> str:
+    """Claimed by the first complaint in the hour's digest, which writes the digest's outbox
+    event; marked sent when the digest goes."""
+    return f"merchant-digest-event#{merchant_id}#{hour}"
 
 
 def session_key(token_hash: str) -> str:
