@@ -23,15 +23,6 @@ from tests.openapi_check import OpenApiContract
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Intake limits above anything a load test makes (many complaints, possibly one phone): a soak or
-# chaos run gives these in its Stack's `extra`, so the per-phone limits neither slow nor
-# refuse it. The limits themselves are proven by the API and integration tiers.
-LOAD_LIMITS = {
-    "PAYCASE_INTAKE_SMS_PER_PHONE": "1000000",
-    "PAYCASE_INTAKE_COMPLAINTS_PER_PHONE": "1000000",
-    "PAYCASE_MERCHANT_DIGEST_AFTER": "1000000",
-}
-
 
 @dataclass
 class Stack:
