@@ -6,7 +6,10 @@ import base64
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from chalicelib.domain.intake import IntakeLimits
 
 LOCAL_STAGE = "local"
 # Used only where no stream exists (local stage, tests); deployed stages get the real ARN from
@@ -51,6 +54,8 @@ class Settings:
     evidence_bucket: str = "paycase-local-evidence"
     evidence_kms_key_id: str | None = None
     evidence_scanning: bool = False
+    # Which phones get SMS, and what unverified intake may send one phone (README, Limits).
+    intake: IntakeLimits = field(default_factory=IntakeLimits)
 
     @property
     def is_local(self) -> bool:
@@ -90,6 +95,7 @@ class Settings:
             failure_queue_urls=tuple(
                 url for url in (env.get("PAYCASE_FAILURE_QUEUE_URLS") or "").split(",") if url
             ),
+            intake=intake_limits(env),
         )
 
 
@@ -98,6 +104,44 @@ def _bucket_name(prefix: str, name: str) -> str:
     prefix), in the characters a bucket name may hold."""
     raw = f"{prefix}{name}".lower()
     return re.sub(r"[^a-z0-9.-]+", "-", raw).strip("-.")[:63]
+
+
+def intake_limits(env: Mapping[str, str]) -> IntakeLimits:
+    """PAYCASE_SMS_COUNTRIES (calling codes, comma-separated: `86,852`),
+    PAYCASE_INTAKE_SMS_PER_PHONE, PAYCASE_INTAKE_COMPLAINTS_PER_PHONE,
+    PAYCASE_INTAKE_WINDOW_HOURS and PAYCASE_MERCHANT_DIGEST_AFTER; unset, the defaults."""
+    default = IntakeLimits()
+    countries = tuple(
+        c.strip().lstrip("+") for c in (env.get("PAYCASE_SMS_COUNTRIES") or "").split(",")
+    )
+    try:
+        return IntakeLimits(
+            sms_countries=tuple(c for c in countries if c) or default.sms_countries,
+            sms_per_phone=_int(env, "PAYCASE_INTAKE_SMS_PER_PHONE", default.sms_per_phone),
+            complaints_per_phone=_int(
+                env, "PAYCASE_INTAKE_COMPLAINTS_PER_PHONE", default.complaints_per_phone
+            ),
+            window=timedelta(
+                hours=_int(
+                    env, "PAYCASE_INTAKE_WINDOW_HOURS", int(default.window / timedelta(hours=1))
+                )
+            ),
+            merchant_digest_after=_int(
+                env, "PAYCASE_MERCHANT_DIGEST_AFTER", default.merchant_digest_after
+            ),
+        )
+    except ValueError as exc:
+        raise SettingsError(f"intake limits: {exc}") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def _key(raw: str | None, name: str) -> bytes:

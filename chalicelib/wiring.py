@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.services.complaints import ComplaintService
     from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
+    from chalicelib.services.digests import MerchantDigests
     from chalicelib.services.evidence import EvidenceService
     from chalicelib.services.evidence_audit import DownloadAudit
     from chalicelib.services.failed_events import FailedEvents
@@ -76,13 +77,20 @@ class Container(Infrastructure):
             self.config,
             self.settings.token_key,
             incidents=lambda: self.incident_records.open_incidents(),
+            limits=self.settings.intake,
         )
 
     @cached_property
     def cases(self) -> CustomerCases:
         from chalicelib.services.cases import CustomerCases
 
-        return CustomerCases(self.writer, self.store, self.clock, self.settings.token_key)
+        return CustomerCases(
+            self.writer,
+            self.store,
+            self.clock,
+            self.settings.token_key,
+            self.settings.intake.sms_countries,
+        )
 
     @cached_property
     def customer_access(self) -> CustomerAccess:
@@ -122,7 +130,13 @@ class Container(Infrastructure):
     def sessions(self) -> Sessions:
         from chalicelib.services.sessions import Sessions
 
-        return Sessions(self.store, self.clock, self.settings.token_key, self.code_box)
+        return Sessions(
+            self.store,
+            self.clock,
+            self.settings.token_key,
+            self.code_box,
+            self.settings.intake.sms_countries,
+        )
 
     @cached_property
     def code_box(self) -> SecretBox:
@@ -206,7 +220,13 @@ class Container(Infrastructure):
     def recipients(self) -> Recipients:
         from chalicelib.services.recipients import Recipients
 
-        return Recipients(self.store, self.staff_directory, self.merchant_directory, self.clock)
+        return Recipients(
+            self.store,
+            self.staff_directory,
+            self.merchant_directory,
+            self.clock,
+            self.settings.intake.sms_countries,
+        )
 
     @cached_property
     def delivery_counts(self) -> DeliveryCounts:
@@ -287,6 +307,13 @@ class Container(Infrastructure):
         )
 
     @cached_property
+    def digests(self) -> MerchantDigests:
+        from chalicelib.services.digests import MerchantDigests
+
+        after = self.settings.intake.merchant_digest_after
+        return MerchantDigests(self.store, self.dispatcher.handle, self.clock, after)
+
+    @cached_property
     def schedule_sync(self) -> ScheduleSync:
         from chalicelib.services.schedules import ScheduleSync
 
@@ -300,7 +327,7 @@ class Container(Infrastructure):
         # One consumer per kind of event. The ones behind a lambda are built on their first
         # event (the payment ledger and the recompute load nothing at cold start).
         consumers = {
-            EventKind.NOTIFY: lambda e: self.dispatcher.handle(e),
+            EventKind.NOTIFY: lambda e: self.digests.handle(e),
             EventKind.SEND_HELD: lambda e: self.dispatcher.send_held(e),
             EventKind.SCHEDULE: finishes(lambda e: self.schedule_sync.handle(e)),
             EventKind.METRICS: finishes(lambda e: self.metrics.handle(e)),

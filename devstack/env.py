@@ -43,6 +43,16 @@ REGION = "ap-southeast-1"
 EMAIL_FROM = "PayCase <no-reply@paycase.local>"
 
 
+# Settings a developer may give `make run` from the shell (README, Limits on unverified intake).
+LIMIT_VARIABLES = (
+    "PAYCASE_SMS_COUNTRIES",
+    "PAYCASE_INTAKE_SMS_PER_PHONE",
+    "PAYCASE_INTAKE_COMPLAINTS_PER_PHONE",
+    "PAYCASE_INTAKE_WINDOW_HOURS",
+    "PAYCASE_MERCHANT_DIGEST_AFTER",
+)
+
+
 @dataclass(frozen=True)
 class LocalEnv:
     """One local stack: its data directory and ports. `make run` uses `.local/` and the default
@@ -110,9 +120,12 @@ class LocalEnv:
         return values
 
     def app_environment(self) -> dict[str, str]:
-        """The environment the API, the runner and the seeding run with."""
+        """The environment the API, the runner and the seeding run with: the stack's own, and
+        the limits a developer (or a load test) set in the shell."""
         keys = self.secrets()
+        limits = {name: value for name, value in os.environ.items() if name in LIMIT_VARIABLES}
         return {
+            **limits,
             "PAYCASE_STAGE": "local",
             "PAYCASE_TABLE_PREFIX": self.table_prefix,
             "PAYCASE_DYNAMODB_ENDPOINT": self.dynamodb_url,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.services.changes import Changes, KeyClaim, KeyCount
+from chalicelib.services.changes import Changes, KeyAppend, KeyClaim, KeyCount
 from chalicelib.services.ports import DeskStore, KeyTaken, LimitReached
 from tests.builders import MONDAY_10AM, make_case
 
@@ -129,3 +129,29 @@ class KeyStoreContract:
             store.commit(Changes(now=NOW, counters=[KeyCount("other#s1", 5)]))
         with pytest.raises(LimitReached):
             store.commit(Changes(now=NOW, counters=[KeyCount("other#s1", 5)]))
+
+    def test_appends_collect_entries_in_order_beside_the_keys_value(self, store: DeskStore) -> None:
+        # GIVEN a key claimed with a value
+        store.commit(Changes(now=NOW, claims=[KeyClaim("list#a", {"merchant": "M1"}, NOW + HOUR)]))
+        # WHEN two changes append to it, and one appends to a key nobody made
+        store.commit(Changes(now=NOW, appends=[KeyAppend("list#a", {"n": 1, "case": "C1"})]))
+        store.commit(Changes(now=NOW, appends=[KeyAppend("list#a", {"n": 2}, NOW + HOUR)]))
+        store.commit(Changes(now=NOW, appends=[KeyAppend("list#new", {"n": 9})]))
+        # THEN each reads back its entries in order, beside the value it held
+        assert store.get_key("list#a") == {
+            "merchant": "M1",
+            "entries": [{"n": 1, "case": "C1"}, {"n": 2}],
+        }
+        assert store.get_keys(["list#new"]) == {"list#new": {"entries": [{"n": 9}]}}
+
+    def test_append_in_a_refused_change_adds_nothing(self, store: DeskStore) -> None:
+        store.commit(Changes(now=NOW, claims=[KeyClaim("held#ap", {})]))
+        with pytest.raises(KeyTaken):
+            store.commit(
+                Changes(
+                    now=NOW,
+                    claims=[KeyClaim("held#ap", {})],
+                    appends=[KeyAppend("list#ap", {"n": 1})],
+                )
+            )
+        assert store.get_key("list#ap") is None

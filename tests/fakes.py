@@ -91,8 +91,7 @@ class FakeStore:
 
     def _apply(self, changes: Changes) -> None:
         self.commits += 1
-        for counter in changes.counters:
-            self.counters[counter.key] = self.counters.get(counter.key, 0) + 1
+        self._apply_counts(changes)
         for put in changes.key_puts:
             self.keys[put.key] = (copy.deepcopy(put.value), put.expires_at)
         for key in changes.releases:
@@ -112,6 +111,14 @@ class FakeStore:
         self._apply_accounts(changes)
         for evidence in changes.evidence:
             self.evidence[(evidence.case_id, evidence.evidence_id)] = evidence
+
+    def _apply_counts(self, changes: Changes) -> None:
+        for counter in changes.counters:
+            self.counters[counter.key] = self.counters.get(counter.key, 0) + 1
+        for append in changes.appends:
+            value, expires = self.keys.get(append.key, ({}, None))
+            entries = [*value.get("entries", []), copy.deepcopy(append.entry)]
+            self.keys[append.key] = ({**value, "entries": entries}, append.expires_at or expires)
 
     def _apply_accounts(self, changes: Changes) -> None:
         for new in changes.staff:

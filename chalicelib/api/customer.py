@@ -41,7 +41,10 @@ def _body_or_empty() -> Any:
 
 @endpoint(bp, "/v1/complaints", methods=["POST"])
 def file_complaint() -> Any:
-    filed = wiring.container().complaints.file(read_json(bp.current_request), _idem())
+    container = wiring.container()
+    # Optional: a complaint filed with an SMS session naming its phone is not limited per phone.
+    proven = container.customer_access.session(_auth()).phone if _auth() else None
+    filed = container.complaints.file(read_json(bp.current_request), _idem(), proven)
     headers = {"Location": f"/v1/cases/{filed.body['case_id']}"}
     if filed.replayed:
         headers["Idempotent-Replayed"] = "true"

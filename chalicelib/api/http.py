@@ -66,8 +66,10 @@ def error_response(error: PayCaseError) -> Response:
     if isinstance(error, Unavailable):
         headers["Retry-After"] = str(error.retry_after)
         count("Unavailable503")
-    if isinstance(error, RateLimited) and error.retry_after is not None:
-        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, RateLimited):
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
+        count("RateLimited429")
     if error.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, MethodNotAllowed):

@@ -18,6 +18,7 @@ from .contact import (
     normalize_phone,
 )
 from .errors import ValidationFailed
+from .intake import outside_countries_message, sms_allowed
 from .policy import Category
 
 INTAKE_CHANNELS = ("web", "app", "phone", "chat", "email")
@@ -57,8 +58,12 @@ class ComplaintRequest:
     channel: str
 
 
-def parse_complaint(body: Any, now: datetime) -> ComplaintRequest:
-    """Validate a complaint body; raises ValidationFailed naming every bad field."""
+def parse_complaint(
+    body: Any, now: datetime, sms_countries: tuple[str, ...] = ("86",)
+) -> ComplaintRequest:
+    """Validate a complaint body; raises ValidationFailed naming every bad field. A phone
+    outside `sms_countries` is kept for staff to call, but its case is answered by email only
+    (and without an email the complaint is refused on contact.phone)."""
     problems = v.Problems()
     data = v.require_object(body, problems)
     v.reject_unknown(data, ("category", "description", "contact", "payment", "channel"), problems)
@@ -67,7 +72,7 @@ def parse_complaint(body: Any, now: datetime) -> ComplaintRequest:
         data, "description", problems, required=True, max_len=limits.DESCRIPTION, multiline=True
     )
     channel = v.choice(data, "channel", INTAKE_CHANNELS, problems, default="web")
-    contact = _contact(data.get("contact"), problems)
+    contact = _contact(data.get("contact"), problems, sms_countries)
     raw_payment = data.get("payment")  # null, like any optional field, means "not given"
     payment = _payment(raw_payment, problems, now) if raw_payment is not None else None
     if problems or not (category and description and channel and contact):
@@ -75,7 +80,7 @@ def parse_complaint(body: Any, now: datetime) -> ComplaintRequest:
     return ComplaintRequest(Category(category), description, contact, payment, channel)
 
 
-def _contact(raw: Any, problems: v.Problems) -> Contact | None:
+def _contact(raw: Any, problems: v.Problems, sms_countries: tuple[str, ...]) -> Contact | None:
     if raw is None:
         problems.add("contact", "is required")
         return None
@@ -92,6 +97,10 @@ def _contact(raw: Any, problems: v.Problems) -> Contact | None:
     if phone is None and email is None and not point_errors:
         problems.add("contact", "needs a phone or an email")
     channels = _channels(data, phone, email, problems)
+    if phone is not None and not sms_allowed(phone, sms_countries):
+        if email is None and "contact.email" not in problems.fields:
+            problems.add("contact.phone", outside_countries_message(sms_countries))
+        channels = ("email",)  # the phone is kept for staff; messages go by email only
     if problems:
         return None
     return Contact(phone=phone, email=email, language=language or "zh-CN", channels=channels)

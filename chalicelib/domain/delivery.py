@@ -9,6 +9,7 @@ follows, and stores the answer under its claim.
                        ├──quiet hours──> deferred ──08:00──> claimable again
                        └──no answer (a timeout, a connection dropped after the request went out,
                           a server error, the sender stopped)──> unknown
+    (made suppressed: an SMS an intake limit or the SMS countries keep from being sent at all)
     unknown ─the provider's receipt says delivered─> sent
     unknown ─the receipt says not delivered─> failed (or dead)
     unknown ─the receipt window passed without one─> claimable again (sent again)
@@ -38,15 +39,24 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DEAD = "dead"
+    SUPPRESSED = "suppressed"
 
 
-FINAL = frozenset({DeliveryStatus.SENT, DeliveryStatus.DEAD})
+FINAL = frozenset({DeliveryStatus.SENT, DeliveryStatus.DEAD, DeliveryStatus.SUPPRESSED})
 # What a sender may claim once it is due (next_attempt_at passed, or never set).
 CLAIMABLE = frozenset(
     {DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN}
 )
 # What staff may send again (POST /v1/admin/notifications/{id}/retry).
-RESENDABLE = frozenset({DeliveryStatus.DEAD, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN})
+# A suppressed SMS too: staff who know the customer may decide it should go after all.
+RESENDABLE = frozenset(
+    {
+        DeliveryStatus.DEAD,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.UNKNOWN,
+        DeliveryStatus.SUPPRESSED,
+    }
+)
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)
@@ -69,6 +79,7 @@ SUPPRESSED = "the address bounced or complained; suppressed"
 OPTED_OUT = "the phone opted out of SMS (TD)"
 SMS_OFF = "SMS turned off in the case's preferences"
 EXPIRED = "expired before it could be sent"
+OUTSIDE_SMS_COUNTRIES = "not sent: the phone is outside the countries PayCase sends SMS to"
 LEASE_LOST = "the sender stopped before recording an answer: it may have been sent"
 
 
@@ -99,6 +110,19 @@ class Notification:
     receipt: str | None = None  # what the provider's delivery receipt said, once one came
     # Set while the message's SMS receipt may still come: how the receipt finds it.
     receipt_key: str | None = None
+
+
+def intake_sms_limit(limit: int, window_hours: int) -> str:
+    """Why an acknowledgement SMS was suppressed by the per-phone intake limit."""
+    return (
+        f"not sent: {limit} acknowledgement SMS already went to this phone within "
+        f"{window_hours} hours from complaints filed without a one-time code"
+    )
+
+
+def suppressed(n: Notification, reason: str) -> Notification:
+    """Never to be sent (unless staff send it again): final from the start."""
+    return replace(n, status=DeliveryStatus.SUPPRESSED, last_error=reason)
 
 
 # -- reading a message ---------------------------------------------------------------------------

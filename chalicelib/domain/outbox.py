@@ -41,7 +41,7 @@ class SubjectKind(StrEnum):
     CALENDAR = "calendar"  # a calendar year staff loaded
     PHONE = "phone"  # a phone asking for a one-time code (a fingerprint, never the number)
     INCIDENT = "incident"  # an incident (many complaints, one cause)
-    MERCHANT = "merchant"  # a merchant's account (its credentials)
+    MERCHANT = "merchant"  # a merchant: its account (its credentials), an hour's digest
 
 
 # How each kind of subject is written in the store (the outbox's partition key, and a delivery

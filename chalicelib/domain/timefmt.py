@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -37,6 +37,16 @@ def local_text(value: datetime, language: str = "zh-CN") -> str:
     if language == "en":
         return local.strftime("%Y-%m-%d %H:%M") + " (Beijing time)"
     return local.strftime("%Y年%m月%d日 %H:%M")
+
+
+def hour_text(start: datetime, language: str = "zh-CN") -> str:
+    """The clock hour starting at `start`, Asia/Shanghai local: `2026年11月23日 14:00–15:00`,
+    `14:00-15:00 on 2026-11-23 (Beijing time)`."""
+    local = start.astimezone(SHANGHAI)
+    end = (local + timedelta(hours=1)).strftime("%H:%M").replace("00:00", "24:00")
+    if language == "en":
+        return f"{local:%H:%M}-{end} on {local:%Y-%m-%d} (Beijing time)"
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}–{end}"
 
 
 def local_date_text(value: datetime, language: str = "zh-CN") -> str:

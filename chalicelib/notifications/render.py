@@ -21,7 +21,7 @@ from chalicelib.domain.names import (
     role_name,
     verdict_name,
 )
-from chalicelib.domain.timefmt import local_date_text, local_text, parse_rfc3339
+from chalicelib.domain.timefmt import hour_text, local_date_text, local_text, parse_rfc3339
 from chalicelib.services.presenters import last_day_text, money
 
 if TYPE_CHECKING:
@@ -134,6 +134,7 @@ class TemplateRenderer:
                 lstrip_blocks=True,
             )
             env.filters["local_time"] = lambda v, lang="zh-CN": local_text(parse_rfc3339(v), lang)
+            env.filters["hour_text"] = lambda v, lang="zh-CN": hour_text(parse_rfc3339(v), lang)
             env.filters["local_date"] = lambda v, lang="zh-CN": local_date_text(
                 parse_rfc3339(v), lang
             )

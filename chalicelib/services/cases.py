@@ -14,6 +14,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import CHANNELS, LANGUAGES
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.ids import fingerprint
+from chalicelib.domain.intake import outside_countries_message, sms_allowed
 from chalicelib.domain.lifecycle import Entry, Step
 from chalicelib.services import cursors, presenters
 from chalicelib.services.access import CaseAccess, CustomerSession
@@ -27,8 +28,14 @@ from chalicelib.services.steps import StepWriter
 
 class CustomerCases:
     def __init__(
-        self, writer: StepWriter, store: DeskStore, clock: Clock, cursor_key: bytes
+        self,
+        writer: StepWriter,
+        store: DeskStore,
+        clock: Clock,
+        cursor_key: bytes,
+        sms_countries: tuple[str, ...] = ("86",),
     ) -> None:
+        self._sms_countries = sms_countries
         self._writer = writer
         self._store = store
         self._clock = clock
@@ -169,6 +176,10 @@ class CustomerCases:
                 missing = [c for c in wanted if not reachable[c]]
                 if missing:
                     raise ValidationFailed({"channels": f"no {missing[0]} contact on this case"})
+                if "sms" in wanted and not sms_allowed(case.contact.phone, self._sms_countries):
+                    raise ValidationFailed(
+                        {"channels": outside_countries_message(self._sms_countries)}
+                    )
                 changes["channels"] = wanted
             contact = case.contact.with_preferences(**changes)
             entry = Entry(

@@ -84,6 +84,16 @@ class KeyCount:
     expires_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class KeyAppend:
+    """Add `entry` to the end of the list a key holds (its `entries`), making the key if it does
+    not exist. Not in the same change as a claim or put of the same key."""
+
+    key: str
+    entry: dict[str, Any]
+    expires_at: datetime | None = None
+
+
 @dataclass
 class Changes:
     """Everything one state change writes, committed as ONE DynamoDB transaction."""
@@ -98,6 +108,7 @@ class Changes:
     releases: list[str] = field(default_factory=list)
     key_puts: list[KeyClaim] = field(default_factory=list)  # written whether held or not
     counters: list[KeyCount] = field(default_factory=list)
+    appends: list[KeyAppend] = field(default_factory=list)
     # A payment's new events, conditional on the version they were read at (0: new payment).
     payments: list[PaymentRecord] = field(default_factory=list)
     queries: list[PaymentQuery] = field(default_factory=list)

@@ -13,9 +13,11 @@ from chalicelib.domain.case import Case, Status, Visibility
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.clocks import ClockRun
 from chalicelib.domain.complaint import ComplaintRequest, parse_complaint
-from chalicelib.domain.errors import DuplicateOpenCase, Unavailable
+from chalicelib.domain.delivery import intake_sms_limit
+from chalicelib.domain.errors import DuplicateOpenCase, RateLimited, Unavailable
 from chalicelib.domain.faq import faq_for
 from chalicelib.domain.ids import derive_token, hash_token, new_case_number, new_ulid
+from chalicelib.domain.intake import SMS_LIMIT, IntakeLimits
 from chalicelib.domain.policy import Category, compute_deadlines
 from chalicelib.domain.schedule import ScheduleCommand
 from chalicelib.domain.sla import rearm, with_urgency
@@ -25,11 +27,13 @@ from chalicelib.services.changes import Changes, KeyClaim
 from chalicelib.services.config import DeskConfig
 from chalicelib.services.idempotency import Once, extra_claims
 from chalicelib.services.incident_records import OpenIncident
-from chalicelib.services.ports import DeskStore, KeyTaken
+from chalicelib.services.intake import IntakeGate, gate_for
+from chalicelib.services.ports import DeskStore, KeyTaken, LimitReached
 from chalicelib.services.search import SearchKeys, search_key
 from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
+_DONE, _SUPPRESS, _REDRAW = "done", "suppress", "redraw"
 INTERNAL = Visibility.INTERNAL
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
 
@@ -53,8 +57,10 @@ class ComplaintService:
         token_key: bytes,
         numbers: Callable[[datetime], str] = new_case_number,
         incidents: Callable[[], list[OpenIncident]] = list,
+        limits: IntakeLimits | None = None,
     ) -> None:
         self._numbers = numbers
+        self._limits = limits or IntakeLimits()
         self._incidents = incidents
         self._store = store
         self._clock = clock
@@ -62,16 +68,22 @@ class ComplaintService:
         self._token_key = token_key
         self._lookups = SearchKeys(search_key(token_key))
 
-    def file(self, body: Any, idempotency_key: str | None = None) -> Filed:
+    def file(
+        self, body: Any, idempotency_key: str | None = None, proven_phone: str | None = None
+    ) -> Filed:
         """Open a case. A repeat with the same Idempotency-Key and body returns the first answer
-        and changes nothing; the same key with another body raises IdempotencyKeyReused."""
+        and changes nothing (and counts toward no limit); the same key with another body raises
+        IdempotencyKeyReused. `proven_phone` is the phone of the caller's SMS session: a
+        complaint naming it is not limited per phone (domain/intake.py); any other is, and one
+        past the limit raises RateLimited."""
         once = Once.of("complaints", idempotency_key, body)
         now = self._clock.now()
-        request = parse_complaint(body, now)
+        request = parse_complaint(body, now, self._limits.sms_countries)
         if once is not None and (stored := once.stored(self._store, now)) is not None:
             return self._replay(once, stored)
+        gate = gate_for(request.contact, self._limits, now, proven_phone)
         try:
-            case, response = self.open_case(request, now, once)
+            case, response = self.open_case(request, now, once, gate=gate)
         except KeyTaken as taken:
             if once is None or taken.key != once.key:
                 raise
@@ -91,38 +103,77 @@ class ComplaintService:
         now: datetime,
         once: Once | None = None,
         extra: Callable[[Case, Changes], None] | None = None,
+        gate: IntakeGate | None = None,
     ) -> tuple[Case, dict[str, Any]]:
-        """Write a new case in one transaction (with whatever `extra` adds to it, and the
-        claim of `once` holding the answer). Raises DuplicateOpenCase, or KeyTaken for a held
-        key of `once`."""
+        """Write a new case in one transaction (with whatever `extra` adds to it, the claim of
+        `once` holding the answer, and the counters of `gate`). Raises DuplicateOpenCase,
+        KeyTaken for a held key of `once`, or RateLimited when the gate's complaints are full.
+        When only its SMS counter is full, the case is written again without it, its
+        acknowledgement SMS suppressed."""
         open_incidents = self._incidents()
+        suppressed = SMS_LIMIT if gate is not None and gate.sms_off else None
         for _ in range(_CASE_NUMBER_ATTEMPTS):
             case, command = self._new_case(request, now)
             incident = next((i for i in open_incidents if i.match.covers(case)), None)
             if incident is not None:
                 case = case.evolve(incident_id=incident.incident_id, incident_title=incident.title)
             response = self._response(case)
-            changes = self._changes(case, command, now, incident)
-            if extra is not None:
-                extra(case, changes)
-            # First, so a repeat of this request is told apart from a duplicate complaint.
-            changes.claims[:0] = extra_claims(once, response, now)
-            try:
-                self._store.commit(changes)
-            except KeyTaken as taken:
-                if once is not None and taken.key in {c.key for c in once.claims({}, now)}:
-                    raise
-                if taken.key.startswith("open-case#"):
-                    held = taken.value
-                    raise DuplicateOpenCase(
-                        str(held.get("case_number", "")), held.get("case_id")
-                    ) from None
-                if taken.key.startswith("case-number#"):
-                    continue  # two cases drew the same number on the same day; draw again
-                raise
+            while True:
+                skipped = gate.suppression(suppressed, request.contact.email) if gate else None
+                changes = self._changes(case, command, now, incident, skipped)
+                if extra is not None:
+                    extra(case, changes)
+                # First, so a repeat of this request is told apart from a duplicate complaint.
+                changes.claims[:0] = extra_claims(once, response, now)
+                if gate is not None:
+                    changes.counters += gate.counters(with_sms=suppressed is None)
+                outcome = self._commit(changes, once, gate, suppressed is None, now)
+                if outcome != _SUPPRESS:
+                    break
+                suppressed = SMS_LIMIT  # filed all the same, acknowledged by email only
+            if outcome == _REDRAW:
+                continue
             observability.count("ComplaintsFiled", category=case.category.value)
+            if suppressed is not None:
+                observability.count("SmsSuppressed", reason=suppressed)
             return case, response
         raise Unavailable("Could not allocate a case number; try again.")
+
+    def _commit(
+        self,
+        changes: Changes,
+        once: Once | None,
+        gate: IntakeGate | None,
+        counts_sms: bool,
+        now: datetime,
+    ) -> str:
+        """Commit a new case's changes: _DONE, _SUPPRESS (only its SMS counter was full: write
+        it again without its SMS) or _REDRAW (its case number was taken)."""
+        try:
+            self._store.commit(changes)
+        except LimitReached as full:
+            if gate is None:
+                raise
+            if counts_sms and gate.is_sms(full.key):
+                return _SUPPRESS
+            raise RateLimited(
+                f"{gate.limits.complaints_per_phone} complaints already name this phone "
+                "in this period; try again after Retry-After seconds, or sign in with a "
+                "one-time code (POST /v1/otp) to file without this limit.",
+                retry_after=gate.window.retry_after(now),
+            ) from None
+        except KeyTaken as taken:
+            if once is not None and taken.key in {c.key for c in once.claims({}, now)}:
+                raise
+            if taken.key.startswith("open-case#"):
+                held = taken.value
+                raise DuplicateOpenCase(
+                    str(held.get("case_number", "")), held.get("case_id")
+                ) from None
+            if taken.key.startswith("case-number#"):
+                return _REDRAW  # two cases drew the same number on the same day; draw again
+            raise
+        return _DONE
 
     def _new_case(
         self, request: ComplaintRequest, now: datetime
@@ -158,6 +209,7 @@ class ComplaintService:
         command: ScheduleCommand | None,
         now: datetime,
         incident: OpenIncident | None = None,
+        suppressed: dict[str, Any] | None = None,
     ) -> Changes:
         ref = {"case_id": case.case_id, "case_number": case.case_number}
         transaction_id = case.payment.transaction_id if case.payment else None
@@ -176,6 +228,9 @@ class ComplaintService:
             params["incident_summary"] = incident.summary.get(language) or incident.summary["zh-CN"]
         # A merchant-settlement case's contact is the merchant, whose query's answer names the
         # case: it gets no complaint acknowledgement.
+        if suppressed:  # the acknowledgement's SMS is not sent, and its log says why
+            limit, hours = suppressed["limit"], suppressed["window_hours"]
+            params["sms_suppressed"] = intake_sms_limit(limit, hours)
         outbox = (
             [] if contact_is_merchant(case) else [events.notify(case, "case_received", now, params)]
         )
@@ -208,6 +263,9 @@ class ComplaintService:
             data = {"incident_id": incident.incident_id, "title": incident.title}
             linked = events.entry(case, "incident_linked", now, visibility=INTERNAL, data=data)
             timeline.append(linked)
+        if suppressed:
+            skipped = "acknowledgement_sms_suppressed"
+            timeline.append(events.entry(case, skipped, now, visibility=INTERNAL, data=suppressed))
         return Changes(
             now=now,
             new_cases=[case],

@@ -30,6 +30,11 @@ STATUS_MEANINGS = {
     DeliveryStatus.SENT: "accepted by the SMS or email provider at sent_at",
     DeliveryStatus.FAILED: "an attempt failed (last_error); it is tried again at next_attempt_at",
     DeliveryStatus.DEAD: "given up after a permanent error or its last attempt; it can be retried",
+    DeliveryStatus.SUPPRESSED: (
+        "never sent, on purpose: last_error says why (an SMS past the per-phone limit of "
+        "complaints filed without a one-time code, or to a phone outside the SMS countries); "
+        "it can be sent all the same with retry"
+    ),
 }
 STATUSES = tuple(s.value for s in STATUS_MEANINGS)
 assert set(STATUS_MEANINGS) == set(DeliveryStatus)  # noqa: S101 - every status is explained

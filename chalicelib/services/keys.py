@@ -48,6 +48,40 @@ def otp_used_key(code_id: str) -> str:
     return f"otp-used#{code_id}"
 
 
+# -- unverified intake (per phone fingerprint and fixed window) ---------------------------------
+
+
+def intake_complaints_key(who: str, window: str) -> str:
+    """Complaints filed without an SMS session naming the phone, in the window."""
+    return f"intake-complaints#{who}#{window}"
+
+
+def intake_sms_key(who: str, window: str) -> str:
+    """Acknowledgement SMS those complaints sent the phone, in the window."""
+    return f"intake-sms#{who}#{window}"
+
+
+def merchant_named_key(merchant_id: str, hour: str) -> str:
+    """ "A complaint names you" emails sent to the merchant on their own in the hour."""
+    return f"merchant-named#{merchant_id}#{hour}"
+
+
+def merchant_named_case_key(case_id: str) -> str:
+    """How the case's "a complaint names you" email went (on its own or in the digest)."""
+    return f"merchant-named-case#{case_id}"
+
+
+def merchant_digest_key(merchant_id: str, hour: str) -> str:
+    """The case numbers of the complaints in the merchant's digest of the hour."""
+    return f"merchant-digest#{merchant_id}#{hour}"
+
+
+def merchant_digest_event_key(merchant_id: str, hour: str) -> str:
+    """Claimed by the first complaint in the hour's digest, which writes the digest's outbox
+    event; marked sent when the digest goes."""
+    return f"merchant-digest-event#{merchant_id}#{hour}"
+
+
 def session_key(token_hash: str) -> str:
     return f"session#{token_hash}"
 

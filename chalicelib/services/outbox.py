@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import observability
@@ -31,8 +31,10 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 # Tells a redrive when to stop (the sweeper's remaining Lambda time); never stops by default.
 Stop = Callable[[], bool]
-# Runs an event's effects; True when nothing is left to retry (the event is then done).
-Consumer = Callable[[OutboxEvent], bool]
+# Runs an event's effects; True when nothing is left to retry (the event is then done), or
+# when the event is due again: False for "behind every event due longer", a time for "not
+# before then" (an hour's digest waits for its hour to end).
+Consumer = Callable[[OutboxEvent], bool | datetime]
 
 
 def finishes(effect: Callable[[OutboxEvent], object]) -> Consumer:
@@ -66,13 +68,13 @@ class OutboxConsumer:
         self._clock = clock
         self._consumers = consumers
 
-    def handle(self, event: OutboxEvent) -> bool:
+    def handle(self, event: OutboxEvent) -> bool | datetime:
         """Run the event's effects; mark it done once nothing is left to retry. Safe to call
         any number of times for the same event. Raises what its consumer raised."""
         case_id = event.subject.id if event.subject.is_case else None
         with observability.working_on(case_id=case_id, correlation=event.correlation_id):
             done = self._consumers[event.kind](event)
-        if done:
+        if done is True:
             self._store.mark_event_done(event, self._clock.now())
         return done
 
@@ -85,9 +87,11 @@ class OutboxConsumer:
         except Exception as exc:
             self._record_failure(event, exc)
             raise
-        if not done:
-            self._store.postpone_event(event, self._clock.now())
-        return done
+        if done is True:
+            return True
+        now = self._clock.now()
+        self._store.postpone_event(event, max(done, now) if isinstance(done, datetime) else now)
+        return False
 
     def _record_failure(self, event: OutboxEvent, exc: BaseException) -> None:
         now = self._clock.now()

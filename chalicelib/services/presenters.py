@@ -56,6 +56,12 @@ _SUMMARIES = {
         "zh-CN": "案件仍在处理中，处理时间已超出预计；我们会在 {next_update} 前再次告知您进展。",
         "en": "Still in progress, later than we expected; next update by {next_update}.",
     },
+    "acknowledgement_sms_suppressed": {
+        "zh-CN": "未发送受理短信：{window_hours} 小时内未经验证码验证的投诉已向该手机号发送 "
+        "{limit} 条受理短信{instead}。",
+        "en": "Acknowledgement SMS not sent: complaints filed without a one-time code already "
+        "sent this phone {limit} within {window_hours} hours{instead}.",
+    },
     "sla_warning": {
         "zh-CN": "{clock_name}时限已用去 {percent}%（{due} 到期）。",
         "en": "{percent}% of the {clock_name} time is used (due {due}).",
@@ -191,8 +197,12 @@ def payment(value: PaymentRef | None) -> dict[str, Any] | None:
 
 _SETTLEMENT = {"zh-CN": "，将于 {} 前结算给商户", "en": "; the merchant receives it by {}"}
 _SETTLED = {"zh-CN": "，并已结算给商户", "en": " and has reached the merchant"}
+_INSTEAD = {
+    True: {"zh-CN": "，已改用邮件告知", "en": "; acknowledged by email instead"},
+    False: {"zh-CN": "，客户未留邮箱，未收到受理通知", "en": "; no email given, so none was sent"},
+}
 # Placeholders an entry may lack: they then say nothing.
-_OPTIONAL = ("settlement",)
+_OPTIONAL = ("settlement", "instead")
 
 # How an entry's data shows in its summary: a key present in the data adds a display value.
 _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
@@ -208,6 +218,7 @@ _SHOWN: dict[str, tuple[str, Callable[[Any, str], str]]] = {
     "settled": ("settlement", lambda v, lang: _SETTLED[lang] if v else ""),
     "uploaded_by": ("uploader_name", lambda v, lang: _UPLOADERS.get(str(v), {}).get(lang, "")),
     "reason": ("rejected_why", lambda v, lang: _REJECTED.get(str(v), {}).get(lang, str(v))),
+    "by_email": ("instead", lambda v, lang: _INSTEAD[bool(v)][lang]),
     "expected_settlement_by": (
         "settlement",
         lambda v, lang: _SETTLEMENT[lang].format(local_date_text(_parse(v), lang)),

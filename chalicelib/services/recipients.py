@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from chalicelib.domain import delivery as rules
 from chalicelib.domain.case import Case
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import Contact, mask_email, mask_phone
 from chalicelib.domain.delivery import NO_EMAIL_VERSION, Notification
+from chalicelib.domain.intake import sms_allowed
 from chalicelib.domain.outbox import NotifyPayload, OutboxEvent
 from chalicelib.domain.receipts import receipt_key
 from chalicelib.services.entities import StaffMember
@@ -25,7 +27,9 @@ class Recipients:
         staff: StaffDirectory,
         merchants: MerchantDirectory,
         clock: Clock,
+        sms_countries: tuple[str, ...] = ("86",),
     ) -> None:
+        self._sms_countries = sms_countries
         self._store = store
         self._staff = staff
         self._merchants = merchants
@@ -95,28 +99,47 @@ class Recipients:
         }
         if payload.sealed:
             params["_sealed"] = payload.sealed
+        channels = contact.reachable_channels()
+        suppressed = self._sms_suppressed(payload.params, contact)
+        if (
+            suppressed
+            and contact.email
+            and "email" not in channels
+            and event.name not in (NO_EMAIL_VERSION)
+        ):
+            channels = (*channels, "email")  # acknowledged by email instead
         out = []
-        for channel in contact.reachable_channels():
+        for channel in channels:
             recipient = contact.phone if channel == "sms" else contact.email
             if recipient is None:
                 continue
             masked = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
-            out.append(
-                Notification(
-                    notification_id=f"{event.subject}:{key}:{channel}",
-                    case_id=event.subject.key,
-                    event=event.name,
-                    channel=channel,
-                    audience="customer",
-                    recipient=recipient,
-                    recipient_masked=masked or "",
-                    language=contact.language,
-                    params=params,
-                    created_at=self._clock.now(),
-                    receipt_key=receipt_key(channel, recipient),
-                )
+            message = Notification(
+                notification_id=f"{event.subject}:{key}:{channel}",
+                case_id=event.subject.key,
+                event=event.name,
+                channel=channel,
+                audience="customer",
+                recipient=recipient,
+                recipient_masked=masked or "",
+                language=contact.language,
+                params=params,
+                created_at=self._clock.now(),
+                receipt_key=receipt_key(channel, recipient),
             )
+            if channel == "sms" and suppressed:
+                message = rules.suppressed(message, suppressed)
+            out.append(message)
         return out
+
+    def _sms_suppressed(self, params: dict[str, Any], contact: Contact) -> str | None:
+        """Why this message's SMS must not go, if it must not: the complaint that made it was
+        past its phone's intake limit, or the phone is outside the SMS countries (a case
+        opened before they changed)."""
+        if contact.phone and not sms_allowed(contact.phone, self._sms_countries):
+            return rules.OUTSIDE_SMS_COUNTRIES
+        reason = params.get("sms_suppressed")
+        return str(reason) if reason else None
 
     # -- staff and merchants ---------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.contact import LANGUAGES, normalize_phone
 from chalicelib.domain.errors import RateLimited, Unauthorized, ValidationFailed
 from chalicelib.domain.ids import fingerprint, hash_token, new_token, new_ulid
+from chalicelib.domain.intake import accepted_numbers, sms_allowed
 from chalicelib.domain.outbox import EventKind, NotifyPayload, OutboxEvent, Subject
 from chalicelib.domain.timefmt import parse_rfc3339, to_rfc3339
 from chalicelib.services import keys
@@ -39,7 +40,15 @@ def otp_context(code_id: str) -> dict[str, str]:
 
 
 class Sessions:
-    def __init__(self, store: DeskStore, clock: Clock, key: bytes, box: SecretBox) -> None:
+    def __init__(
+        self,
+        store: DeskStore,
+        clock: Clock,
+        key: bytes,
+        box: SecretBox,
+        sms_countries: tuple[str, ...] = ("86",),
+    ) -> None:
+        self._sms_countries = sms_countries
         self._store = store
         self._clock = clock
         self._key = key
@@ -53,6 +62,11 @@ class Sessions:
         phone = v.normalized(data, "phone", normalize_phone, problems, max_len=limits.PHONE)
         if phone is None and "phone" not in problems.fields:
             problems.add("phone", "is required")
+        if phone is not None and not sms_allowed(phone, self._sms_countries):
+            problems.add(
+                "phone",
+                f"codes go by SMS only to {accepted_numbers(self._sms_countries)} mobile numbers",
+            )
         if problems or phone is None:
             raise ValidationFailed(problems.fields)
         return phone, dict(data)

@@ -41,6 +41,11 @@ class Api:
         headers = {"Idempotency-Key": key} if key else {}
         return self.post("/v1/complaints", body if body is not None else complaint(), headers)
 
+    def file_with(self, body: dict[str, Any], token: str, key: str | None = None) -> Any:
+        """File as a signed-in customer (an SMS session token)."""
+        headers = {"Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})}
+        return self.post("/v1/complaints", body, headers)
+
     def drain(self) -> int:
         return self.container.outbox.redrive()
 

@@ -83,7 +83,11 @@ def test_stream_batch_of_many_cases_acknowledges_each_and_reports_the_earliest_f
     # second case's first record is a poisoned one (its staff recipients are malformed)
     cases = [
         api.file(
-            complaint(payment={"transaction_id": f"TXN-BATCH-{n}", "amount_fen": 100})
+            complaint(
+                # one phone each: a phone gets 3 acknowledgement SMS a day without a session
+                contact={"phone": f"1380013800{n}"},
+                payment={"transaction_id": f"TXN-BATCH-{n}", "amount_fen": 100},
+            )
         ).json_body
         for n in range(5)
     ]

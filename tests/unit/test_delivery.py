@@ -70,11 +70,13 @@ def test_statuses_final_claimable_and_resendable_are_what_the_log_documents() ->
         "sent",
         "failed",
         "dead",
+        "suppressed",
     ]
-    assert {DeliveryStatus.SENT, DeliveryStatus.DEAD} == rules.FINAL
+    assert {DeliveryStatus.SENT, DeliveryStatus.DEAD, DeliveryStatus.SUPPRESSED} == rules.FINAL
     assert DeliveryStatus.SENDING not in rules.CLAIMABLE  # a lost lease is settled first
     assert DeliveryStatus.UNKNOWN in rules.CLAIMABLE  # once its receipt window passed
     assert DeliveryStatus.SENT not in rules.RESENDABLE
+    assert DeliveryStatus.SUPPRESSED in rules.RESENDABLE  # staff may send it all the same
 
 
 # -- answers and refusals ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ MERCHANT_EVENTS = (
     "merchant_case_opened",
     "merchant_settlement_found",
     "merchant_secret_rotated",
+    "merchant_digest",
 )
 STAFF_EVENTS = (
     "case_assigned",
@@ -225,6 +226,15 @@ def longest_params(event: str, language: str, verdict: str = "not_found") -> dic
             "category": LONGEST_CATEGORY[language],
             "respond_by": LATE,
         },
+        "merchant_digest": {
+            **merchant,
+            "merchant_id": "M100001",
+            "hour_start": "2026-12-31T15:00:00Z",  # 23:00 in Beijing: the day's last hour
+            "individually": 5,
+            "count": 505,
+            "case_numbers": [CASE_NUMBER] * 500,
+            "more": 0,
+        },
         "merchant_settlement_found": {
             **merchant,
             "query_id": "QRY01KJPQ5V3R8Z6W4X2Y0A1B2C3D",
@@ -312,6 +322,7 @@ OPTIONAL = (
         ("merchant_query_answered", "merchant_name"),
         ("merchant_case_opened", "respond_by"),
         ("merchant_case_opened", "merchant_name"),
+        ("merchant_digest", "merchant_name"),
         ("merchant_settlement_found", "case_number"),
         ("merchant_settlement_found", "merchant_name"),
         ("merchant_secret_rotated", "merchant_name"),
@@ -349,6 +360,7 @@ FREE_TEXT = (
     ("payment_confirmed", "merchant_name"),
     ("merchant_query_answered", "merchant_name"),
     ("merchant_case_opened", "merchant_name"),
+    ("merchant_digest", "merchant_name"),
     ("merchant_settlement_found", "merchant_name"),
     ("merchant_secret_rotated", "merchant_name"),
     ("merchant_secret_rotated", "rotated_by"),
@@ -963,3 +975,69 @@ def test_templates_merchant_secret_rotated_says_who_when_and_until_when(
     assert "M100001" in email.subject
     # AND never a secret
     assert "msk_" not in email.text + email.html + email.subject
+
+
+# -- the merchant digest ------------------------------------------------------------------------
+
+DIGEST = {
+    "merchant_name": "星辰便利店",
+    "merchant_id": "M100001",
+    "hour_start": "2026-11-23T06:00:00Z",  # 14:00 in Beijing
+    "individually": 5,
+    "count": 8,
+    "case_numbers": ["PC20261123-AAAAAA", "PC20261123-BBBBBB", "PC20261123-CCCCCC"],
+    "more": 0,
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "facts"),
+    [
+        (
+            "zh-CN",
+            "2026年11月23日 14:00–15:00 共有 8 宗投诉涉及贵商户（汇总）",
+            (
+                "尊敬的星辰便利店：",
+                "2026年11月23日 14:00–15:00（北京时间），共有 8 宗投诉涉及贵商户。",
+                "前 5 宗已逐一通知，其余 3 宗汇总如下：",
+            ),
+        ),
+        (
+            "en",
+            "8 complaints named your business 14:00-15:00 on 2026-11-23 (Beijing time) (digest)",
+            (
+                "Dear 星辰便利店,",
+                "8 complaints named your business 14:00-15:00 on 2026-11-23 (Beijing time).",
+                "we told you of the first 5 one by one; the other 3 are listed here:",
+            ),
+        ),
+    ],
+)
+def test_merchant_digest_says_how_many_which_cases_and_which_hour(
+    language: str, subject: str, facts: tuple[str, ...]
+) -> None:
+    email = RENDERER.email("merchant_digest", language, DIGEST)
+    # THEN the subject names the hour and the count, in the merchant's language
+    assert email.subject == subject
+    # AND the text says whom it greets, which hour, how many in all, how many it lists
+    for fact in facts:
+        assert fact in email.text
+    # AND lists exactly the case numbers it holds, each once, in both parts
+    for number in DIGEST["case_numbers"]:
+        assert email.text.count(number) == 1 and email.html.count(number) == 1
+    assert email.text.count("- PC") == 3
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_merchant_digest_past_its_list_says_how_many_more(language: str) -> None:
+    email = RENDERER.email("merchant_digest", language, {**DIGEST, "count": 10, "more": 2})
+    more = {"zh-CN": "另有 2 宗，请在商户接口中查看", "en": "and 2 more: see the merchant API"}
+    assert more[language] in email.text and more[language] in email.html
+    total = {"zh-CN": "其余 5 宗汇总如下", "en": "the other 5 are listed here"}
+    assert total[language] in email.text
+
+
+def test_merchant_digest_of_the_last_hour_of_a_day_ends_at_midnight() -> None:
+    late = {**DIGEST, "hour_start": "2026-12-31T15:00:00Z"}
+    assert "2026年12月31日 23:00–24:00" in RENDERER.email("merchant_digest", "zh-CN", late).subject
+    assert "23:00-24:00 on 2026-12-31" in RENDERER.email("merchant_digest", "en", late).subject

@@ -168,6 +168,8 @@ class KeyModel(Model):
     created_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     counter = NumberAttribute(null=True)  # for rate limits and attempt counters
+    # A list appended to (an hour's merchant digest), each entry a JSON object.
+    entries = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class StaffRoleIndex(GlobalSecondaryIndex["StaffModel"]):

@@ -88,12 +88,12 @@ class DynamoKeyReads:
         except DoesNotExist:
             return None
         value: dict[str, Any] = plain(model.value)
-        return value
+        return _with_entries(value, model)
 
     def get_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         with aws_call("dynamodb"):
             found = KeyModel.batch_get(keys, consistent_read=True)
-            return {model.key: plain(model.value) for model in found}
+            return {model.key: _with_entries(plain(model.value), model) for model in found}
 
 
 class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
@@ -149,23 +149,13 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
                     )
                 for model, actions, condition in updates:
                     tx.update(model, actions=actions, condition=condition)
-                for counter in changes.counters:
-                    tx.update(
-                        KeyModel(counter.key),
-                        actions=[
-                            KeyModel.counter.add(1),
-                            KeyModel.expires_at.set(counter.expires_at),
-                        ]
-                        if counter.expires_at
-                        else [KeyModel.counter.add(1)],
-                        condition=KeyModel.counter.does_not_exist()
-                        | (KeyModel.counter < counter.limit),
-                    )
+                _updates(tx, changes)
         except TransactWriteError as exc:
+            appends = [_Item("other", key=a.key) for a in changes.appends]
             counters = [_Item("counter", key=c.key) for c in changes.counters]
             accounts = [_Item("account") for _ in updates]
             items = [item for _, item in deletes] + [item for *_, item in puts]
-            items += accounts + counters
+            items += accounts + appends + counters
             self._raise_for(exc, items)
 
     @staticmethod
@@ -226,6 +216,34 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
                 raise VersionConflict() from exc
         log.warning("transaction cancelled: %s", [r.code for _, r in failed])
         raise unavailable(exc, "dynamodb") from exc
+
+
+def _updates(tx: TransactWrite, changes: Changes) -> None:
+    """A change's updates, after its deletes and puts (the order its cancellation reasons come
+    back in): appends to lists, then counters."""
+    for append in changes.appends:
+        entry = json.dumps(append.entry, sort_keys=True)
+        actions: list[Any] = [KeyModel.entries.set((KeyModel.entries | []).append([entry]))]
+        if append.expires_at:
+            actions.append(KeyModel.expires_at.set(append.expires_at))
+        tx.update(KeyModel(append.key), actions=actions)
+    for counter in changes.counters:
+        actions = [KeyModel.counter.add(1)]
+        if counter.expires_at:
+            actions.append(KeyModel.expires_at.set(counter.expires_at))
+        tx.update(
+            KeyModel(counter.key),
+            actions=actions,
+            condition=KeyModel.counter.does_not_exist() | (KeyModel.counter < counter.limit),
+        )
+
+
+def _with_entries(value: dict[str, Any], model: KeyModel) -> dict[str, Any]:
+    """A key's value, with the list appended to it (`entries`) when it has one."""
+    entries = model.entries
+    if not entries:
+        return value
+    return {**value, "entries": [json.loads(str(entry)) for entry in entries]}
 
 
 def _claim_model(claim: KeyClaim, now: datetime) -> KeyModel:

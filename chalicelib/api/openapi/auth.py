@@ -22,11 +22,15 @@ class Auth:
     errors: Mapping[str, str]
     together: bool = False
     roles: tuple[str, ...] = ()
+    optional: bool = False  # the call also works without credentials
 
     def security(self) -> list[dict[str, list[str]]]:
         """The operation's security requirements: one with every scheme, or one per scheme; with
         `roles`, one per role that may call it (OpenAPI 3.1 lets a requirement name the roles
         it needs), so the document says who may call what."""
+        if self.optional:
+            anyone: list[dict[str, list[str]]] = [{}]
+            return anyone + [{scheme: []} for scheme in self.schemes]
         if self.together:
             return [{scheme: [] for scheme in self.schemes}]
         if self.roles:
@@ -59,6 +63,13 @@ SESSION = Auth(
     ("sessionToken",),
     "Bearer an SMS session token (`ss_...`, from POST /v1/sessions).",
     {"401": "No live SMS session token (a case access token is not a session)."},
+)
+OPTIONAL_SESSION = Auth(
+    ("sessionToken",),
+    "No credentials needed. With an SMS session token (`ss_...`) whose phone is the "
+    "complaint's contact.phone, the per-phone limits of unverified intake do not apply.",
+    {"401": "An Authorization header that is not a live SMS session token."},
+    optional=True,
 )
 STAFF = Auth(("staffToken",), "Any staff role.", {"401": _NO_STAFF})
 AGENT = Auth(

@@ -33,11 +33,13 @@ ErrorSpec = str | tuple[str, str]  # a status, or a status with this operation's
 def error(status: str, description: str) -> Schema:
     code = ERROR_STATUS[status][0]
     answer = content(ref("Error"), f"`{code}`: {description}")
-    if status == "503":
+    if status in ("503", "429"):
         answer["headers"] = {
             "Retry-After": {
-                "description": "Seconds to wait.",
-                "required": True,
+                "description": "Seconds to wait."
+                if status == "503"
+                else "Seconds until the limit lets the request through, where it is known.",
+                "required": status == "503",
                 "schema": {"type": "integer", "minimum": 0},
             }
         }

@@ -4,23 +4,42 @@ stage's test clock."""
 from __future__ import annotations
 
 from chalicelib.api.dev import MAX_ADVANCE
-from chalicelib.api.openapi.auth import ADMIN, STAFF
+from chalicelib.api.openapi.auth import ADMIN, OPTIONAL_SESSION, STAFF
 from chalicelib.api.openapi.builders import Schema, ref
 from chalicelib.api.openapi.operations import BODY_ERRORS, WRITE_ERRORS, op
+from chalicelib.domain.intake import IntakeLimits, accepted_numbers
 
 
 def public_paths() -> dict[str, Schema]:
+    limits = IntakeLimits()
+    hours = int(limits.window.total_seconds() // 3600)
     complaint = op(
         "File a complaint",
         ("201", ref("ComplaintCreated"), "The case, its deadlines and its access token"),
         (
             *WRITE_ERRORS,
             ("409", "`duplicate_open_case`: an open case has this contact and transaction_id."),
+            (
+                "429",
+                f"`rate_limited`: without an SMS session, {limits.complaints_per_phone} "
+                f"complaints already name this phone in the current {hours}-hour window "
+                "(windows start at midnight in China); `Retry-After` gives the seconds until "
+                "it ends.",
+            ),
         ),
         body="ComplaintRequest",
+        auth=OPTIONAL_SESSION,
         idempotent=True,
         description="The answer's Location header names the case; a replay carries "
-        "`Idempotent-Replayed: true`.",
+        "`Idempotent-Replayed: true` (and counts toward no limit). Intake is limited per phone "
+        f"when no SMS session proves it: at most {limits.sms_per_phone} acknowledgement SMS to "
+        f"one phone per {hours}-hour window (later complaints are filed all the same and "
+        "acknowledged by email if they give one; the delivery log shows their SMS as "
+        f"`suppressed`), and at most {limits.complaints_per_phone} complaints (then 429). SMS "
+        f"goes only to {accepted_numbers(limits.sms_countries)} mobile numbers: another "
+        "country's number is 400 on contact.phone, unless contact.email is given too; then "
+        'the case is answered by email only (its contact.channels are `["email"]`) and the '
+        "phone is kept for staff. These are the defaults; a deployment may configure others.",
     )
     return {
         "/v1/health": {"get": op("Health", ("200", ref("Health"), "Up"))},
