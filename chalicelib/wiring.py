@@ -78,6 +78,7 @@ class Container(Infrastructure):
             self.settings.token_key,
             incidents=lambda: self.incident_records.open_incidents(),
             limits=self.settings.intake,
+            pause=self.pause,
         )
 
     @cached_property

@@ -33,6 +33,9 @@ from chalicelib.services.search import SearchKeys, search_key
 from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
+# How long a request that lost a race on its open-case keys looks for the winner's stored answer
+# under the same Idempotency-Key before it answers 409 (see `file`).
+_RACE_PAUSES = (0.05, 0.1, 0.2)
 _DONE, _SUPPRESS, _REDRAW = "done", "suppress", "redraw"
 INTERNAL = Visibility.INTERNAL
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
@@ -58,7 +61,9 @@ class ComplaintService:
         numbers: Callable[[datetime], str] = new_case_number,
         incidents: Callable[[], list[OpenIncident]] = list,
         limits: IntakeLimits | None = None,
+        pause: Callable[[float], None] = lambda _: None,
     ) -> None:
+        self._pause = pause
         self._numbers = numbers
         self._limits = limits or IntakeLimits()
         self._incidents = incidents
@@ -92,8 +97,12 @@ class ComplaintService:
             # An identical request that won the race holds the open-case keys too. When the
             # transaction reported those and not the key itself (DynamoDB Local checks a
             # transaction's items one by one, not in isolation), the winner's answer is stored.
-            if once is not None and (stored := once.stored(self._store, now)) is not None:
-                return self._replay(once, stored)
+            # The winner's commit may still be landing: its answer is looked for a few times.
+            if once is not None:
+                for pause in (0.0, *_RACE_PAUSES):
+                    self._pause(pause)
+                    if (stored := once.stored(self._store, now)) is not None:
+                        return self._replay(once, stored)
             raise
         return Filed({**response, "access_token": self._token(case.case_id)}, False)
 
