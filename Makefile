@@ -7,10 +7,10 @@ CHECKOV_VENV := .tools/checkov
 STAGE ?= dev
 
 SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
-# Two pytest-xdist workers, one per core; the tiers that start engines of their own keep to one
-# worker each (tests/conftest.py, XDIST_GROUPS).
+# Two pytest-xdist workers, one per core. Each worker starts the engines its tests need (a tier's
+# session fixtures are per worker); xdist's controller runs the load runs (tests/load_runs.py).
 WORKERS ?= 2
-XDIST := -n $(WORKERS) --dist loadgroup
+XDIST := -n $(WORKERS)
 
 .PHONY: run test check lint typecheck unit adapters api faults integration e2e fuzz infra bench chaos soak reset package admin backfill-search deps tools clean
 

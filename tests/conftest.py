@@ -68,19 +68,6 @@ def _tier(item: pytest.Item) -> str | None:
     return TIER_MARKERS.get(parts[1]) if len(parts) > 1 else None
 
 
-# Under pytest-xdist with `--dist loadgroup`, the tiers that start engines of their own run in
-# one worker each (one DynamoDB Local for the integration tier, one local stack at a time for
-# e2e and fuzz, one packaging directory for infra); everything else is shared out.
-XDIST_GROUPS = {
-    "integration": "dynamodb-local",
-    "e2e": "stack",
-    "fuzz": "stack",
-    "infra": "infra",
-    "chaos": "load",
-    "soak": "load",
-}
-
-
 def _tier_of_nodeid(nodeid: str) -> str | None:
     parts = nodeid.split("::", 1)[0].split("/")
     return TIER_MARKERS.get(parts[1]) if len(parts) > 1 and parts[0] == "tests" else None
@@ -94,14 +81,10 @@ def _xdist_controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not _xdist_worker(config)
 
 
-# tryfirst: xdist's worker reads the groups in its own hook of the same name.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if marker := _tier(item):
             item.add_marker(getattr(pytest.mark, marker))
-            if group := XDIST_GROUPS.get(marker):
-                item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: _tier(item) in LOAD_TIERS)
 
 

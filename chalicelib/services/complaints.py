@@ -34,8 +34,9 @@ from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
 # How long a request that lost a race on its open-case keys looks for the winner's stored answer
-# under the same Idempotency-Key before it answers 409 (see `file`).
-_RACE_PAUSES = (0.05, 0.1, 0.2)
+# under the same Idempotency-Key before it answers 409 (see `file`): up to 1.55 s, paid only by a
+# request with a key whose duplicate is real.
+_RACE_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 _DONE, _SUPPRESS, _REDRAW = "done", "suppress", "redraw"
 INTERNAL = Visibility.INTERNAL
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
