@@ -23,19 +23,16 @@ if TYPE_CHECKING:
     from chalicelib.domain.calendar import WorkingCalendar
     from chalicelib.domain.clock import Clock
     from chalicelib.services.config import DeskConfig
+    from chalicelib.services.desk_ports import AuditLog, EvidenceReads, EvidenceStorage, SearchIndex
     from chalicelib.services.failures import FailureRedrive
     from chalicelib.services.ports import (
-        AuditLog,
         DeskStore,
         EmailSender,
-        EvidenceReads,
-        EvidenceStorage,
         MerchantDirectory,
         MetricsStore,
         NotificationLog,
         PaymentStore,
         Scheduler,
-        SearchIndex,
         SecretBox,
         SmsSender,
         StaffDirectory,

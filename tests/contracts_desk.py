@@ -18,12 +18,11 @@ from chalicelib.services.changes import (
     SecretRotation,
     StaffUpdate,
 )
+from chalicelib.services.desk_ports import AuditLog, SearchIndex
 from chalicelib.services.entities import Merchant, StaffMember
 from chalicelib.services.ports import (
-    AuditLog,
     DeskStore,
     MerchantDirectory,
-    SearchIndex,
     StaffDirectory,
 )
 from tests.builders import MONDAY_10AM, full_case

@@ -19,7 +19,8 @@ from chalicelib.domain.evidence import (
 )
 from chalicelib.domain.ids import new_ulid
 from chalicelib.services.changes import Changes
-from chalicelib.services.ports import DeskStore, EvidenceReads
+from chalicelib.services.desk_ports import EvidenceReads
+from chalicelib.services.ports import DeskStore
 from tests.builders import MONDAY_10AM, make_case
 
 NOW = MONDAY_10AM

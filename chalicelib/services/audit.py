@@ -23,8 +23,9 @@ from chalicelib.domain.ids import new_ulid
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
 from chalicelib.services.changes import Changes
+from chalicelib.services.desk_ports import AuditLog
 from chalicelib.services.entities import AuditEntry
-from chalicelib.services.ports import AuditLog, Transactions
+from chalicelib.services.ports import Transactions
 
 # Kept three years (DynamoDB TTL removes an entry once its time is up).
 RETENTION = timedelta(days=3 * 365 + 1)

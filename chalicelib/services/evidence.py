@@ -39,9 +39,9 @@ from chalicelib.domain.lifecycle import Step
 from chalicelib.domain.timefmt import to_rfc3339
 from chalicelib.services import cursors
 from chalicelib.services.changes import Changes
+from chalicelib.services.desk_ports import EvidenceReads, EvidenceStorage
 from chalicelib.services.evidence_audit import DownloadAudit
 from chalicelib.services.idempotency import Once
-from chalicelib.services.ports import EvidenceReads, EvidenceStorage
 from chalicelib.services.steps import StepWriter
 
 E = EvidenceStatus

@@ -28,8 +28,9 @@ from chalicelib.domain.contact import InvalidContact, normalize_email, normalize
 from chalicelib.domain.errors import RateLimited
 from chalicelib.services import audit, cursors, keys
 from chalicelib.services.changes import Changes, KeyCount, Lookup
+from chalicelib.services.desk_ports import SearchIndex
 from chalicelib.services.entities import StaffMember
-from chalicelib.services.ports import KeyReads, LimitReached, SearchIndex, Transactions
+from chalicelib.services.ports import KeyReads, LimitReached, Transactions
 
 KINDS = ("case_number", "phone", "email", "transaction_id", "order_id")
 SEARCHES_PER_HOUR = 100  # per staff member; a desk agent takes a few calls an hour

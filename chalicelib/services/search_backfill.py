@@ -18,7 +18,8 @@ from typing import Any
 
 from chalicelib.domain.clock import Clock
 from chalicelib.services.changes import Changes, KeyClaim
-from chalicelib.services.ports import KeyReads, SearchIndex, Transactions
+from chalicelib.services.desk_ports import SearchIndex
+from chalicelib.services.ports import KeyReads, Transactions
 from chalicelib.services.search import SearchKeys
 
 PROGRESS_KEY = "backfill#search-index"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import wiring
+from chalicelib.services.desk_ports import EvidenceReads
 from chalicelib.services.ports import (
     DeskStore,
-    EvidenceReads,
     MerchantDirectory,
     MetricsStore,
     NotificationLog,

@@ -9,7 +9,7 @@ import inspect
 
 import pytest
 
-from chalicelib.services import ports
+from chalicelib.services import desk_ports, ports
 from chalicelib.services.changes import Changes
 from tests import (
     contracts,
@@ -33,9 +33,9 @@ CONTRACTS = {
     ),
     ports.MerchantDirectory: (contracts_directories.MerchantDirectoryContract,),
     ports.MetricsStore: (contracts_directories.MetricsStoreContract,),
-    ports.EvidenceReads: (contracts_evidence.EvidenceStoreContract,),
-    ports.AuditLog: (contracts_desk.AuditLogContract,),
-    ports.SearchIndex: (contracts_desk.SearchIndexContract,),
+    desk_ports.EvidenceReads: (contracts_evidence.EvidenceStoreContract,),
+    desk_ports.AuditLog: (contracts_desk.AuditLogContract,),
+    desk_ports.SearchIndex: (contracts_desk.SearchIndexContract,),
 }
 
 
