@@ -1,5 +1,5 @@
 """The composition root: builds every service once, lazily, on the adapters of
-chalicelib/infrastructure.py, from Settings.
+chalicelib/infrastructure.py and chalicelib/wiring_core.py, from Settings.
 
 Nothing here runs at import. Tests and the local runner build their own Container (with fakes or
 an observer) and install it with `use()`.
@@ -10,45 +10,33 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.infrastructure import Infrastructure
 from chalicelib.settings import Settings
+from chalicelib.wiring_core import CoreParts
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from chalicelib.services.access import CustomerAccess
     from chalicelib.services.audit import AuditTrail
     from chalicelib.services.cases import CustomerCases
     from chalicelib.services.complaints import ComplaintService
-    from chalicelib.services.deliveries import DeliveryLog
     from chalicelib.services.desk import Desk
     from chalicelib.services.digests import MerchantDigests
     from chalicelib.services.evidence import EvidenceService
     from chalicelib.services.evidence_audit import DownloadAudit
     from chalicelib.services.failed_events import FailedEvents
     from chalicelib.services.failures import FailureRedrive
-    from chalicelib.services.holding import HeldMessages
-    from chalicelib.services.idempotency import Replays
     from chalicelib.services.inbound import Inbound
     from chalicelib.services.incident_records import IncidentRecords
     from chalicelib.services.incident_work import IncidentWork
     from chalicelib.services.incidents import Incidents
     from chalicelib.services.merchant_desk import MerchantDesk
     from chalicelib.services.merchants import MerchantService
-    from chalicelib.services.metrics import DeliveryCounts, MetricsRecorder, MetricsReport
-    from chalicelib.services.notify import Dispatcher
     from chalicelib.services.outbox import OutboxConsumer
     from chalicelib.services.payments import PaymentEffects, PaymentEvents
     from chalicelib.services.ports import (
         FailureQueue,
-        MetricsStore,
-        SecretBox,
     )
-    from chalicelib.services.receipts import Receipts
-    from chalicelib.services.recipients import Recipients
     from chalicelib.services.schedules import ScheduleSync
     from chalicelib.services.search import CaseSearch
-    from chalicelib.services.sending import Sender
     from chalicelib.services.sessions import Sessions
     from chalicelib.services.signatures import MerchantSignatures, WebhookSignatures
     from chalicelib.services.sla_admin import (
@@ -58,11 +46,9 @@ if TYPE_CHECKING:
         Recompute,
     )
     from chalicelib.services.staff import StaffService
-    from chalicelib.services.steps import StepWriter
-    from chalicelib.services.timers import TimerService
 
 
-class Container(Infrastructure):
+class Container(CoreParts):
     """Everything the handlers call: the use cases, on the infrastructure's adapters."""
 
     # -- use cases -------------------------------------------------------------------------------
@@ -140,18 +126,6 @@ class Container(Infrastructure):
         )
 
     @cached_property
-    def code_box(self) -> SecretBox:
-        """Seals one-time codes on their way to the SMS sender, and idempotent answers that hold
-        a secret (a key derived from the token key: no KMS call on those paths)."""
-        import hashlib
-        import hmac
-
-        from chalicelib.adapters.secrets import LocalSecretBox
-
-        derived = hmac.new(self.settings.token_key, b"one-time-codes", hashlib.sha256).digest()
-        return LocalSecretBox(derived)
-
-    @cached_property
     def policy_admin(self) -> PolicyAdmin:
         from chalicelib.services.sla_admin import PolicyAdmin
 
@@ -180,106 +154,6 @@ class Container(Infrastructure):
         from chalicelib.services.inbound import Inbound
 
         return Inbound(self.store, self.writer, self.clock)
-
-    @cached_property
-    def replays(self) -> Replays:
-        from chalicelib.services.idempotency import Replays
-
-        return Replays(self.store, self.clock, self.code_box)
-
-    @cached_property
-    def metrics_store(self) -> MetricsStore:
-        from chalicelib.adapters.dynamo.metrics import DynamoMetricsStore
-
-        return DynamoMetricsStore(self.dynamodb, self.clock.now)
-
-    @cached_property
-    def metrics(self) -> MetricsRecorder:
-        from chalicelib.services.metrics import MetricsRecorder
-
-        return MetricsRecorder(self.metrics_store, self.store)
-
-    @cached_property
-    def metrics_report(self) -> MetricsReport:
-        from chalicelib.services.metrics import MetricsReport
-
-        return MetricsReport(self.metrics_store, self.clock)
-
-    @cached_property
-    def writer(self) -> StepWriter:
-        from chalicelib.services.steps import StepWriter
-
-        return StepWriter(self.store, self.clock, self.config.calendar)
-
-    @cached_property
-    def timers(self) -> TimerService:
-        from chalicelib.services.timers import TimerService
-
-        return TimerService(self.store, self.clock, self.writer)
-
-    @cached_property
-    def recipients(self) -> Recipients:
-        from chalicelib.services.recipients import Recipients
-
-        return Recipients(
-            self.store,
-            self.staff_directory,
-            self.merchant_directory,
-            self.clock,
-            self.settings.intake.sms_countries,
-        )
-
-    @cached_property
-    def delivery_counts(self) -> DeliveryCounts:
-        from chalicelib.services.metrics import DeliveryCounts
-
-        return DeliveryCounts(self.metrics_store, self.clock)
-
-    @cached_property
-    def sender(self) -> Sender:
-        from chalicelib.notifications.render import TemplateRenderer
-        from chalicelib.services.sending import Sender, ignore_sent
-
-        return Sender(
-            self.notifications,
-            self.store,
-            self.sms,
-            self.email,
-            TemplateRenderer(),
-            self.code_box,
-            self.recipients,
-            self.delivery_counts,
-            self.clock,
-            self.pause,
-            self._observer or ignore_sent,
-        )
-
-    @cached_property
-    def held_messages(self) -> HeldMessages:
-        from chalicelib.services.holding import HeldMessages
-
-        return HeldMessages(self.notifications, self.writer)
-
-    @cached_property
-    def dispatcher(self) -> Dispatcher:
-        from chalicelib.services.notify import Dispatcher
-
-        return Dispatcher(
-            self.recipients, self.notifications, self.sender, self.held_messages, self.clock
-        )
-
-    @cached_property
-    def receipts(self) -> Receipts:
-        from chalicelib.services.receipts import Receipts
-
-        return Receipts(self.notifications, self.held_messages, self.delivery_counts, self.clock)
-
-    @cached_property
-    def pause(self) -> Callable[[float], None]:
-        """How the dispatcher waits between quick retries; tests pass their clock's `advance`."""
-        import time
-
-        return time.sleep
 
     @cached_property
     def failed_events(self) -> FailedEvents:
@@ -420,12 +294,6 @@ class Container(Infrastructure):
             self.clock,
             self.settings.token_key,
         )
-
-    @cached_property
-    def deliveries(self) -> DeliveryLog:
-        from chalicelib.services.deliveries import DeliveryLog
-
-        return DeliveryLog(self.notifications, self.settings.token_key, self.store, self.clock)
 
     @cached_property
     def evidence(self) -> EvidenceService:

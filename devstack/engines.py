@@ -151,12 +151,19 @@ def log_file(env: LocalEnv, name: str) -> Path:
     return env.logs / f"{name}.log"
 
 
+# The JIT's first tier only and the serial collector: a local engine lives for minutes, not
+# months, and the optimising tier's compile threads cost a third of its CPU time in the test
+# suite's runs (docs/performance.md).
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
 def dynamodb_args(env: LocalEnv, *, in_memory: bool = False) -> list[str]:
     """DynamoDB Local's command line: telemetry off (it would otherwise phone home and write
     `dynamodb-local-metadata.json` into its working directory) and data in the stack's own
     directory, or in memory."""
     jar = dynamodb_local_jar()
-    args = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
+    args = ["java", *JAVA_OPTIONS, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}"]
+    args += ["-jar", str(jar)]
     args += ["-port", str(env.dynamodb_port), "-sharedDb", "-disableTelemetry"]
     if in_memory:
         return [*args, "-inMemory"]
@@ -178,7 +185,8 @@ def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
 
 
 def start_moto(env: LocalEnv) -> Child:
-    args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(env.moto_port)]
+    args = [sys.executable, "-m", "devstack.moto_server"]
+    args += ["-H", "127.0.0.1", "-p", str(env.moto_port)]
     child = Child("moto", args, log=log_file(env, "moto"))
     wait_until(lambda: http_ok(f"{env.moto_url}/moto-api/") or not child.alive(), "moto server")
     if not child.alive():

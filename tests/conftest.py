@@ -110,6 +110,30 @@ def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
         BACKGROUND.start(wanted)
 
 
+# A tier whose tests share an engine started once per worker (the fuzz tier's stack, the
+# integration tier's DynamoDB Local, the infra tier's packaged template) goes to one worker as
+# a whole; every other test goes to whichever worker is free. xdist's `--dist loadgroup` would do
+# this with marks, but its grouping does not take with this pytest, so the scheduler is ours.
+SHARED_ENGINE_TIERS = ("fuzz", "integration", "infra")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByEngine(LoadScopeScheduling):  # type: ignore[misc]
+        """Biggest work units first (xdist's loadscope order), so a tier's unit starts
+        early and the single tests fill in around it."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            tier = _tier_of_nodeid(nodeid)
+            return tier if tier in SHARED_ENGINE_TIERS else nodeid
+
+    return ByEngine(config, log)
+
+
 # Without xdist, the load runs start when collection ends; the fuzz tier's stack boots in the
 # background shortly before its first test (tests/fuzz/boot.py). These hooks live here because
 # pytest calls a test-setup hook only from conftests above the test.

@@ -21,7 +21,10 @@ from chalicelib import wiring
 from chalicelib.adapters.dynamo.models import MODELS
 from chalicelib.domain.clock import Clock
 from chalicelib.settings import Settings
+from devstack import moto_speed
 from devstack.bootstrap import provision
+
+moto_speed.apply()
 
 # Adapters hold only a client; tests share them and get a fresh clock and services each time.
 SHARED = (
