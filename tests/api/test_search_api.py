@@ -14,6 +14,7 @@ from chalicelib.services.search import SEARCHES_PER_HOUR
 from tests.api.conftest import error_of
 from tests.api.desk import ROLES, Desk
 from tests.api.merchants import Merchants
+from tests.faults.injector import FAULTS, Kind, instant_retries
 
 
 def _search(desk: Desk, q: str, token: str | None = None) -> Any:
@@ -201,3 +202,31 @@ def test_audit_trail_lists_credential_changes_and_pages(desk: Desk, merchants: M
     ]
     for bad in ("limit=0", "cursor=forged"):
         assert desk.api.get(f"/v1/admin/audit?{bad}", admin).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("operation", "kind"),
+    [
+        ("TransactWriteItems", Kind.THROTTLE),
+        ("Query", Kind.THROTTLE),
+        ("Query", Kind.READ_TIMEOUT),
+        ("Query", Kind.CONNECTION_ERROR),
+    ],
+)
+def test_search_when_dynamodb_fails_is_503_and_the_retry_finds_the_case(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, operation: str, kind: Kind
+) -> None:
+    # GIVEN a case filed by a caller, and DynamoDB failing every attempt of the search's
+    # transaction (its count and trail entry) or of its index read
+    case = _file(desk, "T8801", phone="13812345678")
+    agent = desk.staff("agent")
+    with instant_retries(monkeypatch), FAULTS.engaged() as faults:
+        faults.inject(kind, "dynamodb", operation, times=None)
+        failed = _search(desk, "138 1234 5678", agent)
+        assert any(c.name == f"dynamodb.{operation}" for c in faults.calls)
+    # THEN the agent is told to try again, in the API's error format
+    assert failed.status_code == 503, failed.body
+    assert int(failed.headers["Retry-After"]) > 0
+    assert error_of(failed)["code"] == "unavailable"
+    # AND the search made again finds the caller's case
+    assert _found(desk, "138 1234 5678") == ("phone", [case["case_id"]])

@@ -16,7 +16,7 @@ from cfnlint.api import ManualArgs, lint_file
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from chalicelib.adapters.dynamo.models import MODELS, table_suffix
+from chalicelib.adapters.dynamo.models import MODELS, AuditModel, table_suffix
 from chalicelib.api.http import STATUS
 from chalicelib.services.merchants import secret_context
 from chalicelib.settings import Settings
@@ -56,6 +56,7 @@ SAM_DYNAMODB_EVENT_PROPERTIES = {
 # Calls the adapters make on every table: TransactWriteItems is authorized per item as PutItem,
 # UpdateItem, DeleteItem or ConditionCheckItem (TransactGetItems, unused so far, as GetItem).
 TABLE_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query")
+APPEND_ONLY_ACTIONS = ("GetItem", "PutItem", "ConditionCheckItem", "Query")
 # Settings the template provides on top of the stage's `.chalice/config.json` environment.
 TEMPLATE_ENVIRONMENT = {
     "PAYCASE_SCHEDULE_TARGET_ARN",
@@ -474,7 +475,8 @@ def _required_permissions(stage: str, merge_template: dict[str, Any]) -> list[tu
     for model in MODELS:
         table = arn.format("dynamodb", f"table/{environment['PAYCASE_TABLE_PREFIX']}")
         table += table_suffix(model)
-        for action in TABLE_ACTIONS:
+        append_only = model is AuditModel  # entries are added and read, never changed
+        for action in APPEND_ONLY_ACTIONS if append_only else TABLE_ACTIONS:
             required.append((f"dynamodb:{action}", table, {}))
         for index in model._indexes:
             required.append(("dynamodb:Query", f"{table}/index/{index}", {}))
@@ -536,6 +538,21 @@ def test_iam_policy_allows_adapter_calls(stage: str, merge_template: dict[str, A
     # THEN every one is allowed (the merchant key's use is also granted by its key policy: see
     # test_merchant_key_usable_by_api_handler)
     assert missing == []
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_iam_policy_keeps_the_audit_trail_append_only(stage: str) -> None:
+    # GIVEN the stage's Lambda policy and its audit table
+    policy_file = CHALICE_CONFIG["stages"][stage]["iam_policy_file"]
+    policy = json.loads((ROOT / ".chalice" / policy_file).read_text(encoding="utf-8"))
+    audit = f"arn:aws:dynamodb:ap-southeast-1:123456789012:table/paycase-{stage}-audit"
+    cases = f"arn:aws:dynamodb:ap-southeast-1:123456789012:table/paycase-{stage}-cases"
+    # THEN the functions may add entries and read them, never change or remove one
+    assert allows(policy, "dynamodb:PutItem", audit) and allows(policy, "dynamodb:Query", audit)
+    for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+        assert not allows(policy, action, audit), action
+    # AND the other tables keep their updates
+    assert allows(policy, "dynamodb:UpdateItem", cases)
 
 
 @pytest.mark.parametrize(
