@@ -17,7 +17,7 @@ from chalicelib import wiring
 from chalicelib.adapters.dynamo.models import MODELS
 from chalicelib.settings import Settings
 from devstack.bootstrap import provision
-from tests.builders import complaint
+from tests.builders import caller, complaint
 
 GOAL_CALLS = 1
 
@@ -72,7 +72,9 @@ def run(dynamodb_endpoint: str, aws_endpoint: str) -> dict[str, float]:
 
     def file(n: int) -> Any:
         headers = {"Content-Type": "application/json", "Idempotency-Key": f"bench-aws-calls-{n}"}
-        body = complaint(payment={"transaction_id": f"BENCH-{n}", "amount_fen": 100})
+        body = complaint(
+            payment={"transaction_id": f"BENCH-{n}", "amount_fen": 100}, contact=caller(n)
+        )
         return client.http.post("/v1/complaints", headers=headers, body=json.dumps(body))
 
     with Client(app.app, stage_name="local") as client:

@@ -20,7 +20,7 @@ from chalicelib.services.ports import Scheduler
 from chalicelib.settings import Settings
 from devstack.bootstrap import provision
 from devstack.runner import Runner
-from tests.builders import MONDAY_10AM, complaint
+from tests.builders import MONDAY_10AM, caller, complaint
 
 GOAL = 1
 CASES = 20
@@ -92,7 +92,9 @@ class Workload:
         self.worst_live = max(self.worst_live, _live_per_case(self.container))
 
     def file(self, n: int) -> dict[str, Any]:
-        body = complaint(payment={"transaction_id": f"BENCH-S-{n}", "amount_fen": 1000})
+        body = complaint(
+            payment={"transaction_id": f"BENCH-S-{n}", "amount_fen": 1000}, contact=caller(n)
+        )
         filed: dict[str, Any] = {}
         self.change(lambda: filed.update(self.container.complaints.file(body).body))
         return filed

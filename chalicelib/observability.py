@@ -27,6 +27,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from chalicelib.domain.contact import mask_numbers
 
@@ -113,7 +114,10 @@ ALARMED = frozenset({"SlaBreaches", "MessagesDead"})
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     """One metric data point now (an EMF line on stdout, which CloudWatch turns into the metric).
-    Never raises: a metric must not fail the work it counts."""
+    Never raises: a metric must not fail the work it counts. POWERTOOLS_METRICS_DISABLED=true
+    turns metrics off (Powertools' single_metric does not read it itself)."""
+    if is_metrics_disabled():
+        return
     _emit(name, value, dimensions)
     if name in ALARMED and dimensions:
         _emit(name, value, {})

@@ -43,6 +43,12 @@ def complaint(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def caller(n: int) -> dict[str, str]:
+    """The contact of the n-th of many different callers (a bulk of complaints from one phone
+    meets the intake limits: the README, Limits on unverified intake)."""
+    return {"phone": f"139{n:08d}", "email": f"caller{n}@example.com"}
+
+
 def make_case(now: datetime = MONDAY_10AM, **changes: Any) -> Case:
     category = changes.pop("category", Category.PAYMENT_ANOMALY)
     case = Case(

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from chalicelib.observability import scrub, working_on
+from chalicelib.observability import count, scrub, working_on
 
 
 def test_scrub_masks_numbers_addresses_and_tokens_but_not_ids() -> None:
@@ -37,3 +37,19 @@ def test_a_log_line_is_json_naming_the_case_with_personal_data_masked(
     text = json.dumps(line, ensure_ascii=False)
     assert "13912345678" not in text and "wang.xiaoli@example.com" not in text
     assert "139****5678" in line["message"]
+
+
+def test_a_count_is_one_emf_line_unless_metrics_are_turned_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN metrics on: a count is one EMF line in the PayCase namespace, with its dimension
+    count("MessagesSent", channel="sms")
+    [line] = [json.loads(out) for out in capsys.readouterr().out.splitlines()]
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "PayCase"
+    assert (line["channel"], line["MessagesSent"]) == ("sms", [1.0])
+    # WHEN an operator (or the benchmark) turns metrics off
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    count("MessagesSent", channel="sms")
+    # THEN nothing is printed
+    assert capsys.readouterr().out == ""
