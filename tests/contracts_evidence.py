@@ -102,12 +102,9 @@ class EvidenceStoreContract:
         ]
         assert len(files.evidence_due(by + timedelta(hours=1), 10)) == 3
         assert [e.evidence_id for e in files.evidence_due(by, 1)] == [scanning.evidence_id]
-        # a file no longer pending leaves the sweeper's list
-        store.commit(
-            Changes(
-                now=NOW,
-                updated_cases=[(case, 1)],
-                evidence=[early.evolve(status=EvidenceStatus.REJECTED, reason=Reason.EXPIRED)],
-            )
-        )
+        # a file rejected and its objects deleted leaves the sweeper's list
+        rejected = early.evolve(status=EvidenceStatus.REJECTED, reason=Reason.EXPIRED)
+        gone = rejected.evolve(removed_at=NOW)
+        store.commit(Changes(now=NOW, updated_cases=[(case, 1)], evidence=[gone]))
         assert [e.evidence_id for e in files.evidence_due(by, 10)] == [scanning.evidence_id]
+        assert files.get_evidence(case.case_id, early.evidence_id) == gone

@@ -41,6 +41,9 @@ EXPIRY_GRACE = timedelta(hours=1)
 # How often a file waiting for its malware scan is looked at again, and for how long.
 SCAN_RECHECK = timedelta(minutes=5)
 SCAN_GIVE_UP = timedelta(days=1)
+# A rejected file whose objects could not be deleted at once is deleted by the sweeper this long
+# after it was rejected (and again every sweep until it is).
+REMOVAL_RETRY = timedelta(minutes=5)
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 # No path separators or control characters: the name is shown and offered as a download name.
@@ -107,6 +110,10 @@ class Evidence:
     scan: Scan = Scan.NOT_SCANNED
     completed_at: datetime | None = None
     checked_at: datetime | None = None  # the scan result last read
+    # When a rejected file's objects (its upload and its kept copy) were deleted: until then
+    # the sweeper tries again, so a failed delete never leaves a rejected (say, infected) file
+    # stored.
+    removed_at: datetime | None = None
     share_with_customer: bool = False
     share_with_merchant: bool = False
 
@@ -122,11 +129,14 @@ class Evidence:
 
     @property
     def sweep_at(self) -> datetime | None:
-        """When the sweeper next looks at it: an upload whose time is up, a scan to read."""
+        """When the sweeper next looks at it: an upload whose time is up, a scan to read, a
+        rejected file's objects still to delete."""
         if self.status is EvidenceStatus.PENDING_UPLOAD:
             return self.upload_expires_at + EXPIRY_GRACE
         if self.status is EvidenceStatus.PENDING_SCAN:
             return (self.checked_at or self.completed_at or self.created_at) + SCAN_RECHECK
+        if self.status is EvidenceStatus.REJECTED and self.removed_at is None:
+            return (self.checked_at or self.completed_at or self.created_at) + REMOVAL_RETRY
         return None
 
     def evolve(self, **changes: Any) -> Evidence:

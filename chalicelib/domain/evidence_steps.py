@@ -122,6 +122,13 @@ def expire(case: Case, evidence: Evidence, now: datetime) -> Step:
     return Step(case, evidence=(expired,))
 
 
+def removed(case: Case, evidence: Evidence, now: datetime) -> Step:
+    """A rejected file's objects are gone: the sweeper need not look at it again."""
+    if evidence.status is not E.REJECTED or evidence.removed_at is not None:
+        return Step(case)
+    return Step(case, evidence=(evidence.evolve(removed_at=now),))
+
+
 def _available(case: Case, evidence: Evidence, now: datetime, calendar: WorkingCalendar) -> Step:
     """The file is there for whoever may see it: its `evidence_added` entry (public when the
     customer can see it), its holder told of a customer's or merchant's file, and a case that

@@ -128,8 +128,8 @@ class EvidenceService:
             evidence = self._check_upload(evidence)
         elif evidence.status is E.PENDING_SCAN:
             evidence = self._check_scan(evidence)
-        elif evidence.status is E.REJECTED:
-            self._remove(evidence)  # again: an earlier delete may have failed
+        elif evidence.status is E.REJECTED and evidence.removed_at is None:
+            evidence = self._remove_again(evidence)
         return present(evidence, caller)
 
     def _check_upload(self, evidence: Evidence) -> Evidence:
@@ -171,8 +171,11 @@ class EvidenceService:
         return after
 
     def _remove(self, evidence: Evidence) -> None:
+        """Delete a rejected file's objects, then note that they are gone. A failure leaves it
+        for the sweeper (its `sweep_at`) or the next `complete`."""
         self._storage.delete(evidence.upload_key)
         self._storage.delete(evidence.file_key)
+        self._change(evidence, lambda case, now, current: steps.removed(case, current, now))
 
     def _change(
         self, evidence: Evidence, rule: Callable[[Case, datetime, Evidence], Step]
@@ -260,7 +263,8 @@ class EvidenceService:
     def sweep(self, limit: int = 100, stop: Callable[[], bool] | None = None) -> int:
         """Uploads never completed are rejected as expired (their objects deleted, as the
         bucket's lifecycle rule would a day later); files waiting for their malware scan read
-        its result. Returns how many files it looked at."""
+        its result; rejected files whose objects an earlier delete left are deleted. Returns
+        how many files it looked at."""
         now = self._clock.now()
         done = 0
         for evidence in self._files.evidence_due(now, limit):
@@ -282,6 +286,13 @@ class EvidenceService:
                 self._remove(after)
         elif evidence.status is E.PENDING_SCAN:
             self._check_scan(evidence)
+        elif evidence.status is E.REJECTED and evidence.removed_at is None:
+            self._remove_again(evidence)
+
+    def _remove_again(self, evidence: Evidence) -> Evidence:
+        """A rejected file whose objects an earlier delete could not remove."""
+        self._remove(evidence)
+        return self._files.get_evidence(evidence.case_id, evidence.evidence_id) or evidence
 
     # -- access --------------------------------------------------------------------------------
 

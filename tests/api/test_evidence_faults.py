@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib import wiring
+from chalicelib.domain.evidence import REMOVAL_RETRY
 from tests.api.conftest import Api, error_of
 from tests.api.desk import Desk
 from tests.api.test_evidence_api import PNG, ask, complete, objects, store
@@ -79,6 +80,32 @@ def test_a_rejected_object_whose_delete_failed_is_deleted_by_the_next_complete(
     again = complete(api, path, case["access_token"])
     assert (again.json_body["status"], again.json_body["reason"]) == ("rejected", "type_mismatch")
     assert objects(api) == []
+
+
+def test_a_rejected_object_whose_delete_failed_is_deleted_by_the_sweeper(
+    api: Api, desk: Desk, s3: BotocoreFaults
+) -> None:
+    # GIVEN an upload that is not what it claims, and S3 timing out on every delete
+    case, path = _asked_and_stored(api, desk, data=b"plain text, not a picture")
+    s3.time_out("DeleteObject")
+    failed = complete(api, path, case["access_token"])
+    assert failed.status_code == 503
+    assert objects(api) != []  # rejected, but its object is still stored
+    # WHEN the customer never calls again, S3 is back, and the sweeper runs before it is due
+    s3.clear()
+    api.clock.advance(60)
+    api.container.evidence.sweep()
+    # THEN the object is left until its retry is due
+    assert objects(api) != []
+    # WHEN the sweeper runs once it is due
+    api.clock.advance(REMOVAL_RETRY.total_seconds())
+    api.container.evidence.sweep()
+    # THEN the object is gone, the file stays rejected, and the sweeper is done with it
+    assert objects(api) == []
+    view = api.get(path, case["access_token"]).json_body
+    assert (view["status"], view["reason"]) == ("rejected", "type_mismatch")
+    far = api.clock.now() + REMOVAL_RETRY * 10
+    assert api.container.evidence_files.evidence_due(far, 10) == []
 
 
 def test_a_download_link_needs_no_call_to_storage(api: Api, desk: Desk, s3: BotocoreFaults) -> None:

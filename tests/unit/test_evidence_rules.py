@@ -11,6 +11,7 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Status, Visibility
 from chalicelib.domain.errors import EvidenceLimit, InvalidTransition, ValidationFailed
 from chalicelib.domain.evidence import (
+    REMOVAL_RETRY,
     EvidenceStatus,
     Reason,
     Scan,
@@ -22,7 +23,14 @@ from chalicelib.domain.evidence import (
     scan_outcome,
     visible_to,
 )
-from chalicelib.domain.evidence_steps import complete, expire, request_upload, scan_result, share
+from chalicelib.domain.evidence_steps import (
+    complete,
+    expire,
+    removed,
+    request_upload,
+    scan_result,
+    share,
+)
 from tests.builders import MONDAY_10AM, make_case
 from tests.contracts_evidence import make_evidence
 
@@ -127,7 +135,11 @@ def test_an_upload_expires_only_once_its_time_is_up() -> None:
     assert expire(case, pending, NOW).evidence == ()
     (expired,) = expire(case, pending, NOW + timedelta(minutes=5)).evidence
     assert (expired.status, expired.reason) == (EvidenceStatus.REJECTED, Reason.EXPIRED)
-    assert expired.sweep_at is None
+    # its objects are still to delete: the sweeper looks again if the delete fails
+    assert expired.sweep_at == NOW + timedelta(minutes=5) + REMOVAL_RETRY
+    (gone,) = removed(case, expired, NOW + timedelta(minutes=6)).evidence
+    assert gone.removed_at == NOW + timedelta(minutes=6) and gone.sweep_at is None
+    assert removed(case, gone, NOW + timedelta(minutes=7)).evidence == ()
 
 
 def test_a_closed_case_takes_no_upload() -> None:

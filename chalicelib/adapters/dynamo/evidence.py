@@ -54,6 +54,7 @@ class EvidenceModel(Model):
     scan_status = UnicodeAttribute(default=Scan.NOT_SCANNED.value)
     completed_at = UTCDateTimeAttribute(null=True)
     checked_at = UTCDateTimeAttribute(null=True)
+    removed_at = UTCDateTimeAttribute(null=True)
     share_with_customer = BooleanAttribute(default=False)
     share_with_merchant = BooleanAttribute(default=False)
     sweep_shard = UnicodeAttribute(null=True)
@@ -81,6 +82,7 @@ def evidence_to_model(e: Evidence) -> EvidenceModel:
         scan_status=e.scan.value,
         completed_at=e.completed_at,
         checked_at=e.checked_at,
+        removed_at=e.removed_at,
         share_with_customer=e.share_with_customer,
         share_with_merchant=e.share_with_merchant,
         sweep_shard=SWEEP_SHARD if sweep_at else None,
@@ -106,6 +108,7 @@ def evidence_from_model(m: EvidenceModel) -> Evidence:
         scan=Scan(m.scan_status),
         completed_at=m.completed_at,
         checked_at=m.checked_at,
+        removed_at=m.removed_at,
         share_with_customer=bool(m.share_with_customer),
         share_with_merchant=bool(m.share_with_merchant),
     )
