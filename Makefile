@@ -9,8 +9,9 @@ CHECKOV_VENV := .tools/checkov
 STAGE ?= dev
 
 SLOW_TIERS := not e2e and not fuzz and not infra and not soak and not chaos
-# Two pytest-xdist workers, one per core. Each worker starts the engines its tests need (a tier's
-# session fixtures are per worker); xdist's controller runs the load runs (tests/load_runs.py).
+# Two pytest-xdist workers, one per core. A tier whose tests share an engine (the fuzz stack,
+# DynamoDB Local, the packaged template) runs on one worker (tests/conftest.py); xdist's
+# controller runs the load runs (tests/load_runs.py).
 WORKERS ?= 2
 XDIST := -n $(WORKERS)
 

@@ -1,12 +1,12 @@
 """moto's response serializer, with the keys it tries remembered.
 
-moto 5.2 serializes every response through the service's botocore model, and for each member of
-each structure it asks six alias providers which keys to try on the result object. For
-DynamoDB that is every member of every attribute value of every item: a third of the API
-tier's time went there. For a plain dict the keys it tries depend only on the member's shape and
-name, so they are worked out once per shape and member, and looked up in the same order. The
-answers are the ones moto gives (tests/adapters/test_moto_speed.py compares them); objects
-other than plain dicts take moto's own path.
+moto 5.2 serializes every response through the service's botocore model, and for each member
+of each structure it asks six alias providers which keys to try on the result object. For
+DynamoDB that is every member of every attribute value of every item: about a quarter of the
+API tier's time went there. For a plain dict the keys it tries depend only on the member's
+shape and name, so they are worked out once per shape and member, and looked up in the same
+order. The answers are the ones moto gives (tests/adapters/test_moto_speed.py compares
+them); objects other than plain dicts take moto's own path.
 
 Applied by the test suite's moto (tests/moto_stack.py) and the local stack's moto server
 (devstack/moto_server.py).
