@@ -48,12 +48,22 @@ class CustomerCases:
 
     def _present(self, case: Case) -> dict[str, Any]:
         timeline = self._store.timeline(case.case_id, include_internal=False)
-        summary = None
-        if case.incident_id is not None:
-            incident = IncidentRecords(self._store).get(case.incident_id)
-            summary = incident.text_for(case.contact.language) if incident else None
+        summary = self._incident_summaries([case]).get(case.case_id)
         now, calendar = self._clock.now(), self._writer.calendar
         return presenters.customer_case(case, timeline, now, calendar, summary)
+
+    def _incident_summaries(self, cases: list[Case]) -> dict[str, str]:
+        """What each linked case's customer is told of its incident, in their language (one
+        read per incident, none for cases without one)."""
+        records = IncidentRecords(self._store)
+        linked = {c.incident_id for c in cases if c.incident_id is not None}
+        incidents = {i: records.get(i) for i in linked}
+        out = {}
+        for case in cases:
+            incident = incidents.get(case.incident_id) if case.incident_id else None
+            if incident is not None:
+                out[case.case_id] = incident.text_for(case.contact.language)
+        return out
 
     def mine(self, session: CustomerSession, limit: int, cursor: str | None) -> dict[str, Any]:
         """GET /v1/me/cases: the session phone's cases, newest first."""
@@ -63,8 +73,11 @@ class CustomerCases:
             phone, limit, cursors.decode(cursor, self._cursor_key, scope)
         )
         now, calendar = self._clock.now(), self._writer.calendar
+        told = self._incident_summaries(cases)
         return {
-            "items": [presenters.customer_summary(c, now, calendar) for c in cases],
+            "items": [
+                presenters.customer_summary(c, now, calendar, told.get(c.case_id)) for c in cases
+            ],
             "next_cursor": cursors.encode(last, self._cursor_key, scope),
         }
 

@@ -319,8 +319,13 @@ def customer_case(
     }
 
 
-def customer_summary(case: Case, now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
-    return {k: v for k, v in _common(case, now, calendar).items() if k != "payment"}
+def customer_summary(
+    case: Case, now: datetime, calendar: WorkingCalendar, incident_summary: str | None = None
+) -> dict[str, Any]:
+    """A case in its customer's list: what `customer_case` shows but the payment, the
+    description, the contact and the timeline."""
+    out = {k: v for k, v in _common(case, now, calendar).items() if k != "payment"}
+    return {**out, "incident": {"summary": incident_summary} if incident_summary else None}
 
 
 def staff_case(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.api.conftest import Api, error_of
 from tests.api.desk import Desk
+from tests.api.test_sessions_api import sent_codes
 from tests.builders import complaint
 
 INCIDENTS = "/v1/admin/incidents"
@@ -376,3 +377,22 @@ def test_an_offer_is_checked_as_a_case_s_proposal(desk: Desk) -> None:
     own_text = {**bad, "proposal": {"kind": "explanation", "text": "x"}}
     assert "proposal" in error_of(post(desk, path, own_text))["fields"]
     assert incident(desk, incident_id)["status"] == "open"
+
+
+def test_the_customer_s_case_list_tells_the_incident_of_each_linked_case(desk: Desk) -> None:
+    # GIVEN a customer with a complaint linked to an incident and one that is not
+    linked = file_case(desk, 11)
+    declared = declare(desk)
+    assert declared.status_code == 201, declared.body
+    unlinked = file_case(desk, 12, category="refund_delay", contact={"phone": "13900000011"})
+    # WHEN they sign in with a code sent to their phone and list their cases
+    api = desk.api
+    before = len(sent_codes("+8613900000011"))
+    assert api.post("/v1/otp", {"phone": "13900000011"}).status_code == 202
+    api.drain()
+    [code] = sent_codes("+8613900000011")[before:]
+    session = api.post("/v1/sessions", {"phone": "13900000011", "code": code}).json_body["token"]
+    items = {c["case_id"]: c for c in api.get("/v1/me/cases", session).json_body["items"]}
+    # THEN the linked case says what customers are told of the incident; the other says nothing
+    assert items[linked["case_id"]]["incident"] == {"summary": SUMMARY["zh-CN"]}
+    assert items[unlinked["case_id"]]["incident"] is None

@@ -16,7 +16,7 @@ from tests.builders import complaint
 PHONE = "+8613800138000"
 
 
-def _sent_codes(phone: str = PHONE) -> list[str]:
+def sent_codes(phone: str = PHONE) -> list[str]:
     messages = sns_backends[DEFAULT_ACCOUNT_ID]["ap-southeast-1"].sms_messages.values()
     found = [re.search(r"验证码为(\d{6})", text) for number, text in messages if number == phone]
     return [m.group(1) for m in found if m]
@@ -24,9 +24,9 @@ def _sent_codes(phone: str = PHONE) -> list[str]:
 
 def _codes(api: Api, phone: str = PHONE) -> list[str]:
     """The codes sent to `phone` since the last look (moto keeps every SMS of the session)."""
-    before = len(_sent_codes(phone))
+    before = len(sent_codes(phone))
     api.drain()
-    return _sent_codes(phone)[before:]
+    return sent_codes(phone)[before:]
 
 
 def _request(api: Api, phone: str = "13800138000") -> int:

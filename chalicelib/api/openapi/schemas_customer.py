@@ -41,17 +41,18 @@ def customer_case_schemas() -> dict[str, Schema]:
                 "payment": nullable(ref("Payment")),
                 "contact": ref("MaskedContact"),
                 "rating": nullable(span(L.RATING)),
-                "incident": nullable(
-                    answer(
-                        {"summary": STR},
-                        description="The known problem behind the complaint, as the desk tells "
-                        "its customers, in the case's language.",
-                    )
-                ),
+                "incident": nullable(ref("CaseIncidentNotice")),
                 "timeline": array(ref("TimelineEntry"), description="Public entries only."),
             },
         ),
-        "CustomerCaseSummary": obj(core, list(core)),
+        "CaseIncidentNotice": answer(
+            {"summary": STR},
+            description="The known problem behind the complaint, as the desk tells its "
+            "customers, in the case's language.",
+        ),
+        "CustomerCaseSummary": obj(
+            {**core, "incident": nullable(ref("CaseIncidentNotice"))}, [*core, "incident"]
+        ),
         "CustomerCasePage": page("CustomerCaseSummary"),
     }
 
