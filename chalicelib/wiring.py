@@ -236,6 +236,8 @@ class Container(CoreParts):
             self.replays,
             self.clock,
             self.settings.token_key,
+            read_cases=self.search_index.cases,
+            summaries=self.desk.summaries,
         )
 
     @cached_property

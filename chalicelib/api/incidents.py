@@ -44,6 +44,14 @@ def get_incident(incident_id: str) -> Any:
     return json_response(wiring.container().incidents.view(incident_id))
 
 
+@endpoint(bp, "/v1/admin/incidents/{incident_id}/cases")
+def incident_cases(incident_id: str) -> Any:
+    _member(None)
+    request = bp.current_request
+    params = {name: query_param(request, name) for name in ("open", "limit", "cursor")}
+    return json_response(wiring.container().incidents.cases(incident_id, params))
+
+
 @endpoint(bp, "/v1/admin/incidents/{incident_id}/cases", methods=["POST"])
 def link_cases(incident_id: str) -> Any:
     member = _member("agent")

@@ -88,7 +88,12 @@ class Incidents:
         replays: Replays,
         clock: Clock,
         cursor_key: bytes,
+        *,
+        read_cases: Callable[[list[str]], list[Case]],
+        summaries: Callable[[list[Case]], list[dict[str, Any]]],
     ) -> None:
+        self._read_cases = read_cases  # a batch read of cases by id
+        self._summaries = summaries  # cases as the queue shows them
         self._store = store
         self._records = records
         self._work = work
@@ -102,6 +107,26 @@ class Incidents:
     def view(self, incident_id: str) -> dict[str, Any]:
         incident = self._records.require(incident_id)
         return present(incident, self._store.count_incident_cases(incident_id))
+
+    def cases(self, incident_id: str, params: Mapping[str, str | None]) -> dict[str, Any]:
+        """A page of the incident's linked cases as the queue shows them: those with their
+        outcome first, then those still waiting for one, each in filing order; `?open=true`
+        only those still waiting."""
+        self._records.require(incident_id)
+        problems = v.Problems()
+        flag = v.choice(params, "open", ("true", "false"), problems)
+        limit = cursors.page_limit(params.get("limit"))
+        problems.raise_if_any()
+        open_only = flag == "true"
+        scope = f"incident-cases:{incident_id}:{open_only}"
+        start = cursors.decode(params.get("cursor"), self._cursor_key, scope)
+        ids, last = self._store.cases_of_incident(
+            incident_id, open_only=open_only, limit=limit, start=start
+        )
+        return {
+            "items": self._summaries(self._read_cases(ids)),
+            "next_cursor": cursors.encode(last, self._cursor_key, scope),
+        }
 
     def page(self, params: Mapping[str, str | None]) -> dict[str, Any]:
         """Incidents, newest first, a year's directory at a time."""

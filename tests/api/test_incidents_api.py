@@ -396,3 +396,32 @@ def test_the_customer_s_case_list_tells_the_incident_of_each_linked_case(desk: D
     # THEN the linked case says what customers are told of the incident; the other says nothing
     assert items[linked["case_id"]]["incident"] == {"summary": SUMMARY["zh-CN"]}
     assert items[unlinked["case_id"]]["incident"] is None
+
+
+def test_staff_list_an_incident_s_linked_cases_page_by_page(desk: Desk) -> None:
+    # GIVEN three linked cases, one of them withdrawn since, and one case not linked
+    cases = [file_case(desk, n) for n in range(21, 24)]
+    other = file_case(desk, 24, category="refund_delay")
+    incident_id = declare(desk).json_body["incident_id"]
+    done = cases[0]["case_id"]
+    assert desk.customer(cases[0], "withdraw").status_code == 200
+    path = f"{INCIDENTS}/{incident_id}/cases"
+    agent = desk.staff("agent")
+    # WHEN an agent lists the incident's cases, two a page
+    first = desk.api.get(f"{path}?limit=2", agent)
+    assert first.status_code == 200, first.body
+    rest = desk.api.get(f"{path}?limit=2&cursor={first.json_body['next_cursor']}", agent)
+    # THEN every linked case comes once, the one with its outcome first, as the queue shows them
+    listed = [c["case_id"] for c in first.json_body["items"] + rest.json_body["items"]]
+    assert listed[0] == done and sorted(listed) == sorted(c["case_id"] for c in cases)
+    assert other["case_id"] not in listed and rest.json_body["next_cursor"] is None
+    item = first.json_body["items"][0]
+    assert (item["status"], item["incident"]["incident_id"]) == ("withdrawn", incident_id)
+    # AND `open=true` lists only those still waiting for an outcome
+    waiting = desk.api.get(f"{path}?open=true", agent).json_body["items"]
+    assert sorted(c["case_id"] for c in waiting) == sorted(c["case_id"] for c in cases[1:])
+    # AND a bad flag is a 400, an unknown incident a 404, a customer's token a 401
+    assert error_of(desk.api.get(f"{path}?open=yes", agent))["code"] == "validation_failed"
+    missing = desk.api.get(f"{INCIDENTS}/inc_unknown/cases", agent)
+    assert missing.status_code == 404
+    assert desk.api.get(path, cases[1]["access_token"]).status_code == 401

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from chalicelib.api.openapi.auth import AGENT, STAFF, SUPERVISOR
 from chalicelib.api.openapi.builders import Schema, ref
-from chalicelib.api.openapi.operations import CURSOR, LIMIT, WRITE_ERRORS, op, path_param
+from chalicelib.api.openapi.operations import (
+    CURSOR,
+    LIMIT,
+    WRITE_ERRORS,
+    op,
+    path_param,
+    query,
+)
 from chalicelib.api.openapi.schemas_incidents import PACING
 from chalicelib.domain import limits as L
 from chalicelib.domain.incident import CHUNK
@@ -13,6 +20,11 @@ _ID = path_param(
     "incident_id", "The incident's id (`inc_...`); any other is 404.", {"type": "string"}
 )
 _NOT_FOUND = ("404", "No such incident.")
+_OPEN = query(
+    "open",
+    "`true`: only the cases still waiting for an outcome.",
+    {"type": "string", "enum": ["true", "false"]},
+)
 _NOT_OPEN = ("409", "`invalid_transition`: the incident is resolving or resolved.")
 
 
@@ -51,6 +63,15 @@ def incident_paths() -> dict[str, Schema]:
         },
         f"{base}/cases": {
             "parameters": [_ID],
+            "get": op(
+                "The incident's linked cases, as the queue shows them",
+                ("200", ref("QueuePage"), "A page of cases"),
+                ("400", _NOT_FOUND, "503"),
+                auth=STAFF,
+                params=[_OPEN, LIMIT, CURSOR],
+                description="Cases with their outcome first, then those still waiting for "
+                "one, each in filing order.",
+            ),
             "post": op(
                 "Link or unlink cases",
                 ("200", ref("IncidentLinked"), "The incident, and the cases refused"),
