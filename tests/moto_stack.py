@@ -26,6 +26,31 @@ from devstack.bootstrap import provision
 
 moto_speed.apply()
 
+
+def _one_request_at_a_time() -> None:
+    """moto's in-process backends are not thread-safe: a transaction copies each table it
+    touches (to roll back), and another thread writing meanwhile breaks the copy ("dictionary
+    changed size during iteration"). The outbox consumer sends a batch's cases on 8 threads,
+    as in AWS, where DynamoDB serializes conflicting writes itself; here one lock does."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.process_request
+    if getattr(original, "one_at_a_time", False):
+        return
+    lock = threading.RLock()
+
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    process_request.one_at_a_time = True  # type: ignore[attr-defined]
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
+_one_request_at_a_time()
+
 # Adapters hold only a client; tests share them and get a fresh clock and services each time.
 SHARED = (
     "dynamodb",
