@@ -311,7 +311,7 @@ def customer_case(
     lang = case.contact.language
     return {
         **_common(case, now, calendar),
-        "incident": {"summary": incident_summary} if incident_summary else None,
+        "incident": _notice(incident_summary),
         "description": case.description,
         "contact": case.contact.masked(),
         "rating": case.rating,
@@ -322,10 +322,13 @@ def customer_case(
 def customer_summary(
     case: Case, now: datetime, calendar: WorkingCalendar, incident_summary: str | None = None
 ) -> dict[str, Any]:
-    """A case in its customer's list: what `customer_case` shows but the payment, the
-    description, the contact and the timeline."""
+    """A case in its customer's list: the case view's common fields but the payment."""
     out = {k: v for k, v in _common(case, now, calendar).items() if k != "payment"}
-    return {**out, "incident": {"summary": incident_summary} if incident_summary else None}
+    return {**out, "incident": _notice(incident_summary)}
+
+
+def _notice(incident_summary: str | None) -> dict[str, str] | None:
+    return {"summary": incident_summary} if incident_summary else None
 
 
 def staff_case(
