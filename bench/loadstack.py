@@ -28,8 +28,9 @@ from typing import Any
 
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.server import ThreadedMotoServer
 
+from chalicelib.adapters.clock import OffsetFileClock
+from devstack.delivery_log import ThreadedServer
 from devstack.engines import Child, _die_with_parent, free_port, start_dynamodb
 from devstack.env import ROOT, LocalEnv
 from devstack.faultproxy import FaultProxy, Rule, State
@@ -61,7 +62,7 @@ class LoadStack:
     moto_port: int = field(default_factory=free_port)
     proxy: FaultProxy | None = None
     dynamodb: Child | None = None
-    moto: ThreadedMotoServer | None = None
+    moto: ThreadedServer | None = None
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -85,7 +86,9 @@ class LoadStack:
             self.proxy = FaultProxy(self.engine_env.dynamodb_url, state=State(seed=20261123))
             self.proxy.start()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per moto request
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        # moto with the delivery log the local runner reads receipts from, on the stack's clock
+        clock = OffsetFileClock(LocalEnv(self.root / "local").clock_file)
+        self.moto = ThreadedServer("127.0.0.1", self.moto_port, clock)
         self.moto.start()
         self.start_stack()
 

@@ -187,7 +187,9 @@ def start_dynamodb(env: LocalEnv, *, in_memory: bool = False) -> Child:
 def start_moto(env: LocalEnv) -> Child:
     args = [sys.executable, "-m", "devstack.moto_server"]
     args += ["-H", "127.0.0.1", "-p", str(env.moto_port)]
-    child = Child("moto", args, log=log_file(env, "moto"))
+    # Its delivery log stamps what it accepted with the stack's application clock.
+    clock = {"PAYCASE_CLOCK_FILE": str(env.clock_file)}
+    child = Child("moto", args, env=clock, log=log_file(env, "moto"))
     wait_until(lambda: http_ok(f"{env.moto_url}/moto-api/") or not child.alive(), "moto server")
     if not child.alive():
         raise StackError(f"moto server exited; see {env.logs / 'moto.log'}")

@@ -96,6 +96,11 @@ class LocalEnv:
         return self.aws_endpoint or f"http://127.0.0.1:{self.moto_port}"
 
     @property
+    def clock_file(self) -> Path:
+        """The test clock's offset, shared by the API, the runner and moto's delivery log."""
+        return self.data_dir / "clock.json"
+
+    @property
     def credentials_file(self) -> Path:
         return self.data_dir / "credentials.json"
 
@@ -130,7 +135,7 @@ class LocalEnv:
             "PAYCASE_TABLE_PREFIX": self.table_prefix,
             "PAYCASE_DYNAMODB_ENDPOINT": self.dynamodb_url,
             "PAYCASE_AWS_ENDPOINT": self.moto_url,
-            "PAYCASE_CLOCK_FILE": str(self.data_dir / "clock.json"),
+            "PAYCASE_CLOCK_FILE": str(self.clock_file),
             "PAYCASE_TOKEN_KEY": keys["token_key"],
             "PAYCASE_LOCAL_SECRET_KEY": keys["local_secret_key"],
             "PAYCASE_WEBHOOK_SECRET": keys["webhook_secret"],

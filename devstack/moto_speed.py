@@ -85,7 +85,7 @@ def _copy_items_not_tables() -> None:
 
     backend = models.DynamoDBBackend
     original_transact = own = backend.transact_write_items
-    models.copy = _ItemsOnly(Table)  # type: ignore[assignment]
+    models.copy = _ItemsOnly(Table)  # type: ignore[attr-defined]
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         before = []

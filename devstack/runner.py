@@ -4,8 +4,8 @@ Each turn it (1) hands pending outbox events to the same stream handler AWS woul
 (2) fires every schedule that fell due on the application clock, in due order, through the same
 `sla_timer` handler, deleting it afterwards as ActionAfterCompletion DELETE asks, and (3) sweeps
 case timers whose schedule is missing (moto keeps schedules in memory only) and evidence uploads
-never completed, as the sweeper does in AWS. It prints every SMS
-and email it sends.
+never completed, as the sweeper does in AWS; and it plays SNS's and SES's delivery receipts for
+what moto accepted (devstack/delivery_log.py). It prints every SMS and email it sends.
 
 When the test clock jumps ahead, the runner does not apply everything at the end of the jump:
 its own clock steps through each due moment in turn (every schedule, held message and periodic
@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -32,6 +33,7 @@ from chalicelib.adapters.errors import error_code
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.delivery import Notification
 from chalicelib.settings import Settings
+from devstack.delivery_log import ReceiptFeed
 from devstack.streams import stream_record
 
 log = logging.getLogger("runner")
@@ -96,6 +98,7 @@ class Runner:
         app_module: Any,
         echo: bool = True,
         clock: SteppingClock | None = None,
+        receipts: ReceiptFeed | None = None,
     ) -> None:
         self._echo = echo
         self._container = container
@@ -107,11 +110,15 @@ class Runner:
         # Without a stepping clock (the container's clock is the plain application clock) the
         # runner handles what is due at each turn's moment, as before.
         self._clock = clock
+        self._receipts = receipts
 
     def turn(self) -> int:
-        """One pass; returns how much work it did (0 when idle). With a stepping clock it first
-        walks through every moment that fell due since the last pass, in order."""
-        work = self._catch_up() if self._clock is not None else 0
+        """One pass; returns how much work it did (0 when idle). It first hands over the
+        providers' receipts of what was sent since the last turn (as SNS's delivery-status logs
+        and SES's events would) and, with a stepping clock, walks through every moment that
+        fell due since the last pass, in order."""
+        work = self._receipts.feed() if self._receipts is not None else 0
+        work += self._catch_up() if self._clock is not None else 0
         return work + self._pass()
 
     def _pass(self) -> int:
@@ -234,7 +241,11 @@ def main() -> None:
     wiring.use(container)
     import app  # the Chalice app: its handlers are what AWS would invoke
 
-    runner = Runner(container, app, clock=clock)
+    receipts = None
+    if settings.aws_endpoint and settings.clock_file:
+        cursor = Path(settings.clock_file).with_name("delivery-log.json")
+        receipts = ReceiptFeed(settings.aws_endpoint, app, cursor)
+    runner = Runner(container, app, clock=clock, receipts=receipts)
     print("[runner] firing schedules and draining the outbox", flush=True)
     try:
         while True:

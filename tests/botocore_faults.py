@@ -4,7 +4,7 @@ While active, the client's `before-send` event (where moto answers for AWS) goes
 handler of ours: per operation it can answer for AWS (a throttling error), fail the request
 before it leaves (no connection), time out with nothing applied, or let moto apply the request
 and then lose the answer (a read timeout after the request was delivered); anything else goes
-to moto as usual. botocore's retry logic sees each fault exactly as it would see the real one.
+to moto as usual (in process, or over HTTP to the moto server the client names). botocore's retry logic sees each fault exactly as it would see the real one.
 Use as a context manager: moto's handler is put back on exit (clients are shared across tests).
 """
 
@@ -74,11 +74,12 @@ class BotocoreFaults:
         times: int | None = None,
         on_lost: Callable[[Any], None] | None = None,
     ) -> None:
-        """Apply the request (moto handles it), then fail as a read timeout would. `on_lost`
-        sees each request that was applied."""
+        """Apply the request (moto handles it: in process, or the server the client names),
+        then fail as a read timeout would. `on_lost` sees each request that was applied."""
 
         def fault(request: Any, event: str) -> Any:
-            botocore_stubber(event_name=event, request=request)
+            if botocore_stubber(event_name=event, request=request) is None:
+                self._client._endpoint.http_session.send(request)  # moto's server
             if on_lost is not None:
                 on_lost(request)
             raise ReadTimeoutError(endpoint_url=request.url)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.adapters.receipts import email_receipt, log_records, sms_receipt
-from tests.provider_events import logs_event, ses_event, sms_status_record
+from devstack.provider_events import logs_event, ses_event, sms_status_record
 
 AT = datetime(2026, 11, 23, 2, 0, 0, 123000, tzinfo=UTC)
 PHONE = "+8613800138000"

@@ -21,7 +21,7 @@ from tests.api.conftest import REGION, Api, error_of
 from tests.api.desk import Desk
 from tests.botocore_faults import BotocoreFaults
 from tests.moto_stack import SHARED
-from tests.provider_events import logs_event, ses_event, sms_status_record
+from devstack.provider_events import logs_event, ses_event, sms_status_record
 
 PHONE = "+8613800138000"
 

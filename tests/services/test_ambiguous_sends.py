@@ -20,7 +20,7 @@ from chalicelib.services.changes import Changes
 from chalicelib.services.ports import DeliveryFailed, DeliveryUnknown
 from tests.builders import complaint
 from tests.fakes import AnswerLost, FakeEmail, FakeNotificationLog, FakeSms, FakeStore
-from tests.provider_events import ses_event, sms_status_record
+from devstack.provider_events import ses_event, sms_status_record
 from tests.services.conftest import Desk, make_desk
 
 PHONE = "+8613800138000"

@@ -12,7 +12,7 @@ from chalicelib.handlers import sweeper
 from chalicelib.services.failures import FailureRedrive, inputs_of
 from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeFailureQueue
-from tests.provider_events import logs_event, sms_status_record
+from devstack.provider_events import logs_event, sms_status_record
 from tests.services.conftest import Desk, make_desk
 
 

@@ -1,6 +1,7 @@
 """What the providers send back about our messages, in their own formats: SNS SMS
 delivery-status log records (through a CloudWatch Logs subscription) and SES events (through
-SNS). Built from the documented shapes, for the tests that feed them to our handlers."""
+SNS). Built from the documented shapes: the local runner feeds them to our handlers for what
+moto's SNS and SES accepted (devstack/delivery_log.py), and tests feed them too."""
 
 from __future__ import annotations
 
