@@ -1,11 +1,11 @@
-"""Faults injected at the botocore layer of a real client, for the adapter and API tiers.
-
-While active, the client's `before-send` event (where moto answers for AWS) goes through one
-handler of ours: per operation it can answer for AWS (a throttling error), fail the request
-before it leaves (no connection), time out with nothing applied, or let moto apply the request
-and then lose the answer (a read timeout after the request was delivered); anything else goes
-to moto as usual (in process, or over HTTP to the moto server the client names). botocore's retry logic sees each fault exactly as it would see the real one.
-Use as a context manager: moto's handler is put back on exit (clients are shared across tests).
+"""Faults injected at the botocore layer of a real client, for the adapter and API tiers. While
+active, the client's `before-send` event (where moto answers for AWS) goes through one handler
+of ours: per operation it can answer for AWS (a throttling error), fail the request before it
+leaves (no connection), time out with nothing applied, or let moto apply the request and then
+lose the answer (a read timeout after the request was delivered); anything else goes to moto as
+usual (in process, or over HTTP to the moto server the client names). botocore's retry logic
+sees each fault exactly as it would see the real one. Use as a context manager: moto's handler
+is put back on exit (clients are shared across tests).
 """
 
 from __future__ import annotations

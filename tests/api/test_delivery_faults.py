@@ -17,11 +17,11 @@ from moto.sns.models import sns_backends
 from chalicelib import handlers, wiring
 from chalicelib.adapters.messaging import EMAIL_TAG, SesEmail, notification_of_tag
 from chalicelib.domain import delivery as rules
+from devstack.provider_events import logs_event, ses_event, sms_status_record
 from tests.api.conftest import REGION, Api, error_of
 from tests.api.desk import Desk
 from tests.botocore_faults import BotocoreFaults
 from tests.moto_stack import SHARED
-from devstack.provider_events import logs_event, ses_event, sms_status_record
 
 PHONE = "+8613800138000"
 

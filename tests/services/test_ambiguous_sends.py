@@ -18,9 +18,9 @@ from chalicelib.domain.outbox import EventKind, OutboxEvent, SendHeldPayload, Su
 from chalicelib.handlers import SWEEP_MIN_AGE
 from chalicelib.services.changes import Changes
 from chalicelib.services.ports import DeliveryFailed, DeliveryUnknown
+from devstack.provider_events import ses_event, sms_status_record
 from tests.builders import complaint
 from tests.fakes import AnswerLost, FakeEmail, FakeNotificationLog, FakeSms, FakeStore
-from devstack.provider_events import ses_event, sms_status_record
 from tests.services.conftest import Desk, make_desk
 
 PHONE = "+8613800138000"

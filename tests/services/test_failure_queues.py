@@ -10,9 +10,9 @@ from typing import Any
 from chalicelib import wiring
 from chalicelib.handlers import sweeper
 from chalicelib.services.failures import FailureRedrive, inputs_of
+from devstack.provider_events import logs_event, sms_status_record
 from tests.builders import MONDAY_10AM, complaint
 from tests.fakes import FakeFailureQueue
-from devstack.provider_events import logs_event, sms_status_record
 from tests.services.conftest import Desk, make_desk
 
 
