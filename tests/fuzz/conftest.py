@@ -1,6 +1,10 @@
 """The fuzz tier: schemathesis runs the served OpenAPI document against the whole local stack
-(started once for the session on free ports, as `make run` starts it), with real credentials per
+(started once for the tier on free ports, as `make run` starts it), with real credentials per
 operation (tests/fuzz/world.py).
+
+The stack and what is built on it are package-scoped: the stack stops once the tier's last test
+is done, not when the session ends (an idle stack's runner, engine and moto took a sixth of a
+core for the rest of the session).
 
 The stack boots in the background a little before the first fuzz test (tests/fuzz/boot.py).
 """
@@ -24,7 +28,7 @@ from tests.working_week import working_monday_10am
 pytestmark = pytest.mark.fuzz
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fuzz_stack() -> Iterator[Stack]:
     stack = BOOT.ready()
     try:
@@ -37,7 +41,7 @@ def fuzz_stack() -> Iterator[Stack]:
         BOOT.end()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(fuzz_stack: Stack) -> World:
     return build_world(fuzz_stack)
 
@@ -48,7 +52,7 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served_schema(fuzz_stack: Stack, world: World) -> Any:
     """The document the stack serves, as clients read it, held closed as every tier holds it
     (tests/openapi_check.py): an answer may carry no field the document does not describe."""
