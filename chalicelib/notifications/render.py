@@ -22,7 +22,7 @@ from chalicelib.domain.names import (
     verdict_name,
 )
 from chalicelib.domain.timefmt import hour_text, local_date_text, local_text, parse_rfc3339
-from chalicelib.services.presenters import last_day_text, money
+from chalicelib.services.timeline_texts import last_day_text, money
 
 if TYPE_CHECKING:
     from jinja2 import Environment

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.domain.case import Status
 from chalicelib.domain.ledger import PaymentEvent
-from chalicelib.services.presenters import summary
+from chalicelib.services.timeline_texts import summary
 from tests.services.story import Sent, Story
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -12,7 +12,7 @@ from chalicelib.domain import lifecycle
 from chalicelib.domain.case import Status
 from chalicelib.domain.proposal import Installment, ProposalTerms
 from chalicelib.notifications.render import sms_segments
-from chalicelib.services.presenters import summary
+from chalicelib.services.timeline_texts import summary
 from tests.services.story import Story
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.case import TimelineEntry, Visibility
-from chalicelib.services.presenters import summary
+from chalicelib.services.timeline_texts import summary
 
 AT = datetime(2026, 11, 23, 2, tzinfo=UTC)
 DUE = "2026-11-25T10:00:00Z"
