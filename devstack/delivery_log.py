@@ -66,10 +66,10 @@ class DeliveryLog:
         path = environ.get("PATH_INFO", "")
         if path == PATH and environ.get("REQUEST_METHOD") == "GET":
             return self._serve(environ, start_response)
-        if environ.get("REQUEST_METHOD") != "POST":
-            return self._app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        if environ.get("REQUEST_METHOD") != "POST" or not length:
+            return self._app(environ, start_response)  # a send always says its length
+        body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)
         note = self._note_for(path, body)
         if note is None:
