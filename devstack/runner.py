@@ -38,6 +38,11 @@ from devstack.streams import stream_record
 
 log = logging.getLogger("runner")
 IDLE_SLEEP = 0.5
+# Every schedule is created, moved and deleted by the outbox's consumers and the timers through
+# the container's scheduler, or by the runner itself; the listing (a request per 100 schedules,
+# and one per due moment of a walk) is read again after such a call, or after this many seconds
+# for a change made elsewhere (another process on a shared moto).
+LISTING_TTL = 1.0
 # A week of a busy desk has a few thousand due moments; a bound keeps a bug from spinning.
 MAX_STEPS_PER_TURN = 20_000
 _sequence = count(1)
@@ -111,6 +116,17 @@ class Runner:
         # runner handles what is due at each turn's moment, as before.
         self._clock = clock
         self._receipts = receipts
+        self._listing: list[DueSchedule] | None = None
+        self._listed_at = 0.0
+        # The adapter's client (shared with other containers in tests) and the runner's own.
+        clients = [self._scheduler, getattr(container.scheduler, "_client", None)]
+        for client in {id(c): c for c in clients if c is not None}.values():
+            for event in ("after-call.scheduler", "after-call-error.scheduler"):
+                client.meta.events.register(event, self._schedule_call)
+
+    def _schedule_call(self, event_name: str = "", **_: Any) -> None:
+        if not event_name.endswith((".ListSchedules", ".GetSchedule")):
+            self._listing = None
 
     def turn(self) -> int:
         """One pass; returns how much work it did (0 when idle). It first hands over the
@@ -205,6 +221,8 @@ class Runner:
         return len(due)
 
     def _schedules(self) -> list[DueSchedule]:
+        if self._listing is not None and time.monotonic() - self._listed_at < LISTING_TTL:
+            return self._listing
         out = []
         pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self._group)
         listed = {s["Name"]: s.get("LastModificationDate") for p in pages for s in p["Schedules"]}
@@ -223,6 +241,7 @@ class Runner:
             payload = json.loads(definition["Target"].get("Input") or "{}")
             delete_after = definition.get("ActionAfterCompletion") == "DELETE"
             out.append(DueSchedule(name, at, payload, delete_after))
+        self._listing, self._listed_at = out, time.monotonic()
         return out
 
     def _delete(self, name: str) -> None:
