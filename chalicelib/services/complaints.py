@@ -85,8 +85,10 @@ class ComplaintService:
         once = Once.of("complaints", idempotency_key, body)
         now = self._clock.now()
         request = parse_complaint(body, now, self._limits.sms_countries)
-        if once is not None and (stored := once.stored(self._store, now)) is not None:
-            return self._replay(once, stored)
+        # A repeat is not looked for before the transaction: its key's claim, the
+        # transaction's first item, fails and brings the stored answer back (one request for a
+        # new complaint, not two). A repeat counts toward no limit: the transaction that fails
+        # on the claim writes none of its counters.
         gate = gate_for(request.contact, self._limits, now, proven_phone)
         try:
             case, response = self.open_case(request, now, once, gate=gate)
