@@ -62,7 +62,7 @@ class Container(CoreParts):
             self.clock,
             self.config,
             self.settings.token_key,
-            incidents=lambda: self.incident_records.open_incidents(),
+            incidents=self.incident_records.open_directory,
             limits=self.settings.intake,
             pause=self.pause,
         )

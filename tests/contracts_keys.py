@@ -52,6 +52,33 @@ class KeyStoreContract:
         # THEN the put was not written either
         assert store.get_key("put#1") is None
 
+    def test_absent_key_lets_its_change_through_while_it_is_absent(self, store: DeskStore) -> None:
+        # GIVEN a change that relies on "dir#v2" not having been written yet
+        case = make_case()
+        store.commit(Changes(now=NOW, new_cases=[case], absent=["dir#v2"]))
+        # THEN it was written, and the checked key was not
+        assert store.get_case(case.case_id) is not None
+        assert store.get_key("dir#v2") is None
+
+    def test_absent_key_that_exists_refuses_the_whole_change(self, store: DeskStore) -> None:
+        # GIVEN the directory's next version was claimed meanwhile
+        store.commit(Changes(now=NOW, claims=[KeyClaim("dir#v2", {})]))
+        # WHEN a change that read the directory before commits
+        case = make_case()
+        with pytest.raises(KeyTaken) as taken:
+            store.commit(
+                Changes(
+                    now=NOW,
+                    new_cases=[case],
+                    absent=["dir#v2"],
+                    key_puts=[KeyClaim("put#dir", {"v": 1})],
+                )
+            )
+        # THEN it is refused on that key, and nothing of it was written
+        assert taken.value.key == "dir#v2"
+        assert store.get_case(case.case_id) is None
+        assert store.get_key("put#dir") is None
+
     def test_get_keys_reads_those_that_exist(self, store: DeskStore) -> None:
         # GIVEN three keys, held by claims and puts
         store.commit(

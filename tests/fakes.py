@@ -60,6 +60,9 @@ class FakeStore:
             held = self.keys.get(claim.key)
             if held is not None and (held[1] is None or held[1] >= changes.now):
                 raise KeyTaken(claim.key, copy.deepcopy(held[0]))
+        for key in changes.absent:
+            if key in self.keys:
+                raise KeyTaken(key, {})
         for merchant in changes.merchants:
             if merchant.merchant_id in self.merchants:
                 raise KeyTaken(f"merchant#{merchant.merchant_id}", {})

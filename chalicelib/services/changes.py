@@ -105,6 +105,9 @@ class Changes:
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[OutboxEvent] = field(default_factory=list)
     claims: list[KeyClaim] = field(default_factory=list)
+    # Keys that must not exist when the transaction commits, or it fails with KeyTaken: what
+    # the change relied on is still current (a directory's next version was not written).
+    absent: list[str] = field(default_factory=list)
     releases: list[str] = field(default_factory=list)
     key_puts: list[KeyClaim] = field(default_factory=list)  # written whether held or not
     counters: list[KeyCount] = field(default_factory=list)

@@ -26,18 +26,21 @@ from chalicelib.services import events, keys, presenters
 from chalicelib.services.changes import Changes, KeyClaim
 from chalicelib.services.config import DeskConfig
 from chalicelib.services.idempotency import Once, extra_claims
-from chalicelib.services.incident_records import OpenIncident
+from chalicelib.services.incident_records import OpenDirectory, OpenIncident
 from chalicelib.services.intake import IntakeGate, gate_for
 from chalicelib.services.ports import DeskStore, KeyTaken, LimitReached
 from chalicelib.services.search import SearchKeys, search_key
 from chalicelib.services.steps import metrics_event
 
 _CASE_NUMBER_ATTEMPTS = 3
+_INCIDENT_RELOADS = 2
 # How long a request that lost a race on its open-case keys looks for the winner's stored answer
 # under the same Idempotency-Key before it answers 409 (see `file`): up to 1.55 s, paid only by a
 # request with a key whose duplicate is real.
 _RACE_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
-_DONE, _SUPPRESS, _REDRAW = "done", "suppress", "redraw"
+_DONE, _SUPPRESS, _REDRAW, _RELOAD = "done", "suppress", "redraw", "reload"
+# Without incidents (the tests that file no incident): a directory nothing can change.
+_NO_INCIDENTS = OpenDirectory(0, [])
 INTERNAL = Visibility.INTERNAL
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
 
@@ -60,14 +63,18 @@ class ComplaintService:
         config: DeskConfig,
         token_key: bytes,
         numbers: Callable[[datetime], str] = new_case_number,
-        incidents: Callable[[], list[OpenIncident]] = list,
+        incidents: Callable[[], OpenDirectory] | None = None,
         limits: IntakeLimits | None = None,
         pause: Callable[[float], None] = lambda _: None,
     ) -> None:
         self._pause = pause
         self._numbers = numbers
         self._limits = limits or IntakeLimits()
-        self._incidents = incidents
+        # The open incidents as last read, kept while the container is warm: each filing's
+        # transaction checks that the directory is still at that version, and reads it again
+        # only when it changed (services/incident_records.py).
+        self._read_incidents = incidents
+        self._incidents: OpenDirectory | None = None
         self._store = store
         self._clock = clock
         self._config = config
@@ -122,11 +129,13 @@ class ComplaintService:
         KeyTaken for a held key of `once`, or RateLimited when the gate's complaints are full.
         When only its SMS counter is full, the case is written again without it, its
         acknowledgement SMS suppressed."""
-        open_incidents = self._incidents()
         suppressed = SMS_LIMIT if gate is not None and gate.sms_off else None
-        for _ in range(_CASE_NUMBER_ATTEMPTS):
+        # Each attempt draws a case number; one is spent when the number was taken, or when
+        # an incident opened or closed since the open incidents were read.
+        for _ in range(_CASE_NUMBER_ATTEMPTS + _INCIDENT_RELOADS):
+            directory = self._open_incidents()
             case, command = self._new_case(request, now)
-            incident = next((i for i in open_incidents if i.match.covers(case)), None)
+            incident = next((i for i in directory.incidents if i.match.covers(case)), None)
             if incident is not None:
                 case = case.evolve(incident_id=incident.incident_id, incident_title=incident.title)
             response = self._response(case)
@@ -139,11 +148,12 @@ class ComplaintService:
                 changes.claims[:0] = extra_claims(once, response, now)
                 if gate is not None:
                     changes.counters += gate.counters(with_sms=suppressed is None)
+                changes.absent += self._unchanged(directory)
                 outcome = self._commit(changes, once, gate, suppressed is None, now)
                 if outcome != _SUPPRESS:
                     break
                 suppressed = SMS_LIMIT  # filed all the same, acknowledged by email only
-            if outcome == _REDRAW:
+            if outcome in (_REDRAW, _RELOAD):
                 continue
             observability.count("ComplaintsFiled", category=case.category.value)
             if suppressed is not None:
@@ -160,7 +170,8 @@ class ComplaintService:
         now: datetime,
     ) -> str:
         """Commit a new case's changes: _DONE, _SUPPRESS (only its SMS counter was full: write
-        it again without its SMS) or _REDRAW (its case number was taken)."""
+        it again without its SMS), _REDRAW (its case number was taken) or _RELOAD (the open
+        incidents changed since they were read)."""
         try:
             self._store.commit(changes)
         except LimitReached as full:
@@ -177,6 +188,9 @@ class ComplaintService:
         except KeyTaken as taken:
             if once is not None and taken.key in {c.key for c in once.claims({}, now)}:
                 raise
+            if self._incidents is not None and taken.key == self._incidents.unchanged:
+                self._incidents = None  # an incident opened or closed since it was read
+                return _RELOAD
             if taken.key.startswith("open-case#"):
                 held = taken.value
                 raise DuplicateOpenCase(
@@ -186,6 +200,18 @@ class ComplaintService:
                 return _REDRAW  # two cases drew the same number on the same day; draw again
             raise
         return _DONE
+
+    def _open_incidents(self) -> OpenDirectory:
+        if self._read_incidents is None:
+            return _NO_INCIDENTS
+        if self._incidents is None:
+            self._incidents = self._read_incidents()
+        return self._incidents
+
+    def _unchanged(self, directory: OpenDirectory) -> list[str]:
+        """The key the filing's transaction checks is absent: the open incidents it was matched
+        against are still the current ones."""
+        return [] if self._read_incidents is None else [directory.unchanged]
 
     def _new_case(
         self, request: ComplaintRequest, now: datetime

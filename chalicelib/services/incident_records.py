@@ -1,6 +1,7 @@
 """Where incidents are kept: each as one record in the keys table, written at its next version
 under a version claim (two writers cannot both write version n), beside two directories: the
-open incidents' match rules (read by every filing) and each year's incident ids (the list)."""
+open incidents' match rules (checked by every filing, read again only when it changed) and each
+year's incident ids (the list)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,20 @@ class OpenIncident:
     match: Match
 
 
+@dataclass(frozen=True)
+class OpenDirectory:
+    """The open incidents as read at `version` of their directory. A change that relies on
+    them adds `unchanged` to its transaction's `absent` keys: the claim the directory's next
+    version writes, so the transaction fails (KeyTaken on that key) if it changed since."""
+
+    version: int
+    incidents: list[OpenIncident]
+
+    @property
+    def unchanged(self) -> str:
+        return open_incidents_version_key(self.version + 1)
+
+
 class IncidentRecords:
     def __init__(self, keys: KeyReads) -> None:
         self._keys = keys
@@ -60,11 +75,11 @@ class IncidentRecords:
         changes.key_puts.append(KeyClaim(incident_key(stored.incident_id), stored.to_dict()))
         return stored
 
-    # -- the open incidents, read at each filing ------------------------------------------------
+    # -- the open incidents, checked by each filing ---------------------------------------------
 
-    def open_incidents(self) -> list[OpenIncident]:
-        _, items = self._open()
-        return [
+    def open_directory(self) -> OpenDirectory:
+        version, items = self._open()
+        incidents = [
             OpenIncident(
                 str(i["incident_id"]),
                 str(i["title"]),
@@ -73,6 +88,7 @@ class IncidentRecords:
             )
             for i in items
         ]
+        return OpenDirectory(version, incidents)
 
     def _open(self) -> tuple[int, list[dict[str, Any]]]:
         raw = self._keys.get_key(OPEN_INCIDENTS_KEY) or {}

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 class _Item:
     """What one transaction item was, to read its cancellation reason."""
 
-    kind: str  # "claim" | "case" | "counter" | "merchant" | "account" | "other"
+    kind: str  # "absent" | "claim" | "case" | "counter" | "merchant" | "account" | "other"
     claim: KeyClaim | None = None
     key: str | None = None
 
@@ -139,6 +139,8 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
         ]
         try:
             with _TokenedWrite(connection=self._connection, counts=bool(changes.counters)) as tx:
+                for key in changes.absent:
+                    tx.condition_check(KeyModel, key, condition=KeyModel.key.does_not_exist())
                 for key_model, _ in deletes:
                     tx.delete(key_model)
                 for put_model, condition, item in puts:
@@ -154,7 +156,9 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
             appends = [_Item("other", key=a.key) for a in changes.appends]
             counters = [_Item("counter", key=c.key) for c in changes.counters]
             accounts = [_Item("account") for _ in updates]
-            items = [item for _, item in deletes] + [item for *_, item in puts]
+            # In the transaction's order: condition checks, deletes, puts, updates.
+            items = [_Item("absent", key=key) for key in changes.absent]
+            items += [item for _, item in deletes] + [item for *_, item in puts]
             items += accounts + appends + counters
             self._raise_for(exc, items)
 
@@ -197,17 +201,7 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
             raise exc
         reasons = exc.cancellation_reasons
         failed = [(item, r) for item, r in zip(items, reasons, strict=False) if r is not None]
-        for item, reason in failed:
-            if item.kind == "claim" and reason.code == "ConditionalCheckFailed":
-                assert item.claim is not None  # noqa: S101
-                held = KeyModel.from_raw_data(reason.raw_item) if reason.raw_item else None
-                value = plain(held.value) if held else self.get_key(item.claim.key)
-                raise KeyTaken(item.claim.key, value) from exc
-        for item, reason in failed:
-            if item.kind == "counter" and reason.code == "ConditionalCheckFailed":
-                raise LimitReached(str(item.key)) from exc
-            if item.kind == "merchant" and reason.code == "ConditionalCheckFailed":
-                raise KeyTaken(str(item.key), {}) from exc
+        self._raise_for_held(exc, [(i, r) for i, r in failed if r.code == "ConditionalCheckFailed"])
         for item, reason in failed:
             if item.kind in ("case", "account") and reason.code in (
                 "ConditionalCheckFailed",
@@ -216,6 +210,22 @@ class DynamoDeskStore(DynamoCaseReads, DynamoKeyReads, DynamoOutboxStore):
                 raise VersionConflict() from exc
         log.warning("transaction cancelled: %s", [r.code for _, r in failed])
         raise unavailable(exc, "dynamodb") from exc
+
+    def _raise_for_held(self, exc: TransactWriteError, checks: list[tuple[_Item, Any]]) -> None:
+        """KeyTaken for a claimed key held (with what it holds), a key that had to be absent
+        or a merchant id taken; LimitReached for a full counter."""
+        for item, reason in checks:
+            if item.kind == "claim":
+                assert item.claim is not None  # noqa: S101
+                held = KeyModel.from_raw_data(reason.raw_item) if reason.raw_item else None
+                value = plain(held.value) if held else self.get_key(item.claim.key)
+                raise KeyTaken(item.claim.key, value) from exc
+        for item, _ in checks:
+            if item.kind in ("absent", "merchant"):
+                raise KeyTaken(str(item.key), {}) from exc
+        for item, _ in checks:
+            if item.kind == "counter":
+                raise LimitReached(str(item.key)) from exc
 
 
 def _updates(tx: TransactWrite, changes: Changes) -> None:
