@@ -39,7 +39,7 @@ _INCIDENT_RELOADS = 2
 # request with a key whose duplicate is real.
 _RACE_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 _DONE, _SUPPRESS, _REDRAW, _RELOAD = "done", "suppress", "redraw", "reload"
-# Without incidents (the tests that file no incident): a directory nothing can change.
+# A service built without a directory of incidents: none is open, and nothing can change that.
 _NO_INCIDENTS = OpenDirectory(0, [])
 INTERNAL = Visibility.INTERNAL
 CASE_TOKEN_PREFIX = "ct"  # noqa: S105 - a prefix, not a secret
