@@ -329,6 +329,28 @@ class NotificationLogContract:
         assert second.recipient == first.recipient == "+8613800138000"
         assert log.get(first.notification_id) == first
 
+    def test_log_message_made_claimed_is_the_makers_alone(self, log: NotificationLog) -> None:
+        # GIVEN a message stored already claimed by the sender that made it
+        made = rules.first_claim(_notification(), NOW, timedelta(seconds=60))
+        assert log.create_claimed(made) is True
+        stored = log.get(made.notification_id)
+        assert stored is not None
+        assert (stored.status, stored.attempts, stored.attempted_at) == ("sending", 1, NOW)
+        assert stored.lease_until == NOW + timedelta(seconds=60)
+        # THEN a second maker (the event delivered again) writes nothing and cannot claim it
+        other = replace(_notification(), recipient="+8613900139000")
+        again = rules.first_claim(other, NOW, rules.LEASE)
+        assert log.create_claimed(again) is False
+        assert log.get(made.notification_id) == stored
+        assert log.claim(made.notification_id, NOW + timedelta(seconds=30), 60) is None
+        # AND the maker's outcome is recorded under its claim, once
+        assert log.save_outcome(rules.sent(stored, NOW, "sns-1")) is True
+        assert log.save_outcome(rules.sent(stored, NOW, "sns-2")) is False
+        sent = log.get(made.notification_id)
+        assert sent is not None and (sent.status, sent.provider_id) == ("sent", "sns-1")
+        # AND a plain create of the same id finds the record as it stands
+        assert log.create(_notification()) == sent
+
     def test_log_claim_excludes_a_second_claim_even_after_the_lease_ends(
         self, log: NotificationLog
     ) -> None:

@@ -363,6 +363,12 @@ class FakeNotificationLog:
             self.items[notification.notification_id] = copy.deepcopy(notification)
         return copy.deepcopy(self.items[notification.notification_id])
 
+    def create_claimed(self, notification: Notification) -> bool:
+        if notification.notification_id in self.items:
+            return False
+        self.items[notification.notification_id] = copy.deepcopy(notification)
+        return True
+
     def get(self, notification_id: str) -> Notification | None:
         item = self.items.get(notification_id)
         return copy.deepcopy(item) if item else None

@@ -120,6 +120,21 @@ def intake_sms_limit(limit: int, window_hours: int) -> str:
     )
 
 
+def first_claim(n: Notification, now: datetime, lease: timedelta) -> Notification:
+    """A message made just now, stored already claimed by the sender that made it: its first
+    attempt counted and under way, as a claim of a queued message would leave it. A sender
+    that stops before recording an answer leaves the same record as one stopped after a claim
+    (its attempt becomes one without an answer once the lease runs out)."""
+    return replace(
+        n,
+        status=DeliveryStatus.SENDING,
+        attempts=n.attempts + 1,
+        attempted_at=now,
+        updated_at=now,
+        lease_until=now + lease,
+    )
+
+
 def suppressed(n: Notification, reason: str) -> Notification:
     """Never to be sent (unless staff send it again): final from the start."""
     return replace(n, status=DeliveryStatus.SUPPRESSED, last_error=reason)

@@ -1,9 +1,11 @@
 """Delivering the messages an outbox event asks for, exactly once per (case, event, channel).
 
-A message is created once under its deterministic id (services/recipients.py), then sent under
-a claim (services/sending.py), so repeated outbox records, stream batches or wake-ups send
-nothing twice. What cannot go now is held, and the case's one wake-up schedule is pointed at
-the earliest of it (services/holding.py); when it fires, the case's due messages are sent.
+A message is created once under its deterministic id (services/recipients.py), already
+claimed by the sender that made it, and sent under that claim (services/sending.py); a repeated
+outbox record, stream batch or wake-up finds it made and can only claim it as any other
+sender would, so nothing is sent twice. What cannot go now is held, and the case's one wake-up
+schedule is pointed at the earliest of it (services/holding.py); when it fires, the case's due
+messages are sent.
 """
 
 from __future__ import annotations
@@ -40,11 +42,8 @@ class Dispatcher:
     def handle(self, event: OutboxEvent) -> bool:
         """Send every message `event` asks for. True when nothing is left to the event: every
         message is final, or held with the case's wake-up pointed at it."""
-        held: list[Notification] = []
-        for notification in self._recipients.of(event):
-            stored = self._log.create(notification)
-            if stored.status not in rules.FINAL:
-                held += self._unfinished(stored)
+        made = self._sender.deliver_new(self._recipients.of(event))
+        held = [n for n in made if n.status not in rules.FINAL]
         return self._held.hold(event.subject, held)
 
     def send_held(self, event: OutboxEvent) -> bool:

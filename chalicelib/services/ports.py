@@ -184,6 +184,11 @@ class NotificationLog(Protocol):
         """Store it unless its id exists; returns the stored record either way."""
         ...
 
+    def create_claimed(self, notification: Notification) -> bool:
+        """Store it, already claimed (`rules.first_claim`), unless its id exists: True when
+        stored, False (and nothing written) when the id existed."""
+        ...
+
     def get(self, notification_id: str) -> Notification | None: ...
 
     def claim(self, notification_id: str, now: datetime, lease_seconds: int) -> Notification | None:

@@ -66,6 +66,14 @@ def ignore_sent(notification: Notification, rendered: Any) -> None:
     """The observer when nobody watches."""
 
 
+def _blocking_key(n: Notification) -> str:
+    """The key whose presence stops the message: the address's suppression (a bounce or a
+    complaint) for an email, the phone's opt-out for an SMS."""
+    if n.channel == "email":
+        return suppressed_email_key(n.recipient)
+    return sms_opt_out_key(n.recipient)
+
+
 class RenderFailed(Exception):
     pass
 
@@ -101,7 +109,33 @@ class Sender:
         """One attempt if the message is due and nobody else holds it (a message that expires:
         up to 1 + len(QUICK_RETRY_PAUSES) attempts). Returns the message as it now stands,
         followed by the email sent instead of an SMS that died."""
-        outcomes = self._attempt(notification)
+        return self._retried(self._attempt(notification))
+
+    def deliver_new(self, notifications: list[Notification]) -> list[Notification]:
+        """The messages an event asks for, made just now: each stored already claimed (one
+        write instead of a create and a claim) and sent, the facts that may stop them read for
+        all of them at once. A message made before (the event delivered again) is delivered
+        as it stands; one made final (suppressed) is only stored. Returns the messages as they
+        now stand, as `deliver` does."""
+        now = self._clock.now()
+        blocked = self._blocked_keys([n for n in notifications if n.status not in rules.FINAL])
+        out: list[Notification] = []
+        for notification in notifications:
+            if notification.status in rules.FINAL:
+                out.append(self._log.create(notification))
+                continue
+            claimed = rules.first_claim(notification, now, rules.LEASE)
+            if self._log.create_claimed(claimed):
+                out += self._retried(self._attempt_claimed(claimed, now, blocked=blocked))
+                continue
+            stored = self._log.get(notification.notification_id)
+            if stored is not None and stored.status not in rules.FINAL:
+                out += self.deliver(stored)
+            elif stored is not None:
+                out.append(stored)
+        return out
+
+    def _retried(self, outcomes: list[Notification]) -> list[Notification]:
         for pause in QUICK_RETRY_PAUSES:
             if not rules.retry_at_once(outcomes[0], self._clock.now()):
                 break
@@ -118,7 +152,18 @@ class Sender:
             return [notification]
         claimed.updated_at = now
         resend = notification.status == DeliveryStatus.UNKNOWN
-        outcome, rendered = self._outcome(claimed, now, resend=resend)
+        return self._attempt_claimed(claimed, now, resend=resend)
+
+    def _attempt_claimed(
+        self,
+        claimed: Notification,
+        now: datetime,
+        *,
+        resend: bool = False,
+        blocked: frozenset[str] | None = None,
+    ) -> list[Notification]:
+        """The attempt under a claim this sender holds: its outcome, stored under the claim."""
+        outcome, rendered = self._outcome(claimed, now, resend=resend, blocked=blocked)
         try:
             written = self._log.save_outcome(outcome)
         except Exception:
@@ -141,16 +186,23 @@ class Sender:
         return [stored]
 
     def _outcome(
-        self, claimed: Notification, now: datetime, *, resend: bool
+        self,
+        claimed: Notification,
+        now: datetime,
+        *,
+        resend: bool,
+        blocked: frozenset[str] | None = None,
     ) -> tuple[Notification, Any]:
         """What this attempt comes to, and the message as rendered when it was sent. `resend`:
-        the last attempt had no answer and its receipt window passed without a receipt."""
+        the last attempt had no answer and its receipt window passed without a receipt.
+        `blocked`: the opt-out and suppression keys that exist among the message's, when they
+        were read beforehand (else they are read now)."""
         reason = rules.refusal(claimed, now)
         if reason is not None:
             return rules.given_up(claimed, reason), None
         # Checked before quiet hours: an SMS the customer no longer wants is dropped (and its
         # email sent) at once rather than held until morning.
-        reason = self._unreachable(claimed, now)
+        reason = self._unreachable(claimed, now, blocked)
         if reason is not None:
             return rules.failed(claimed, reason, permanent=True, now=now), None
         hold_until = rules.hold_until(claimed, now)
@@ -201,16 +253,25 @@ class Sender:
 
     # -- facts -----------------------------------------------------------------------------
 
-    def _unreachable(self, n: Notification, now: datetime) -> str | None:
+    def _unreachable(
+        self, n: Notification, now: datetime, blocked: frozenset[str] | None = None
+    ) -> str | None:
+        key = _blocking_key(n)
+        held = key in blocked if blocked is not None else bool(self._store.get_key(key))
+        if held:
+            return rules.SUPPRESSED if n.channel == "email" else rules.OPTED_OUT
         if n.channel == "email":
-            return (
-                rules.SUPPRESSED if self._store.get_key(suppressed_email_key(n.recipient)) else None
-            )
-        if self._store.get_key(sms_opt_out_key(n.recipient)):
-            return rules.OPTED_OUT
+            return None
         if n.audience == "customer" and rules.waited(n, now) and not self._case_allows_sms(n):
             return rules.SMS_OFF
         return None
+
+    def _blocked_keys(self, notifications: list[Notification]) -> frozenset[str]:
+        """Which of the messages' opt-out and suppression keys exist, in one read."""
+        keys = sorted({_blocking_key(n) for n in notifications})
+        if not keys:
+            return frozenset()
+        return frozenset(k for k, value in self._store.get_keys(keys).items() if value)
 
     def _case_allows_sms(self, n: Notification) -> bool:
         """A customer SMS follows the case's preferences as they are when it goes. One-time
@@ -246,5 +307,4 @@ class Sender:
         fallback = self._recipients.fallback_email(sms)
         if fallback is None:
             return []
-        stored = self._log.create(fallback)
-        return self.deliver(stored) if stored.status not in rules.FINAL else []
+        return self.deliver_new([fallback])

@@ -114,6 +114,7 @@ class Call:
     operation: str
     attempt: int
     fault: Kind | None = None
+    tables: tuple[str, ...] = ()  # the DynamoDB tables the request names
 
     @property
     def name(self) -> str:
@@ -129,6 +130,22 @@ def _attempt(request: AWSPreparedRequest) -> int:
         if name == "attempt" and value.isdigit():
             return int(value)
     return 1
+
+
+def _tables(body: bytes) -> tuple[str, ...]:
+    """The tables a DynamoDB request names: its `TableName`, the keys of a batch's
+    `RequestItems`, or each item of a transaction."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return ()
+    if "TableName" in request:
+        return (str(request["TableName"]),)
+    if "RequestItems" in request:
+        return tuple(sorted(request["RequestItems"]))
+    items = request.get("TransactItems", [])
+    names = (next(iter(item.values()), {}).get("TableName") for item in items)
+    return tuple(sorted({str(name) for name in names if name}))
 
 
 def _moto_stubber() -> Any:
@@ -229,9 +246,13 @@ class FaultInjector:
             return None
         _, service, operation = event_name.split(".", 2)
         attempt = _attempt(request)
-        fault = self._decide(service, operation, attempt, body_of(request))
+        body = body_of(request)
+        fault = self._decide(service, operation, attempt, body)
+        tables = _tables(body) if service == "dynamodb" else ()
         with self._lock:
-            self.calls.append(Call(service, operation, attempt, fault.kind if fault else None))
+            self.calls.append(
+                Call(service, operation, attempt, fault.kind if fault else None, tables)
+            )
         if fault is None:
             return self._forward(request, service, operation)
         if fault.kind is Kind.THROTTLE:

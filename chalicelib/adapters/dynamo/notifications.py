@@ -83,6 +83,10 @@ class DynamoNotificationLog:
                 return existing
         return notification
 
+    def create_claimed(self, notification: Notification) -> bool:
+        condition = NotificationModel.notification_id.does_not_exist()
+        return self._put(_to_model(notification), condition)
+
     def get(self, notification_id: str) -> Notification | None:
         try:
             with aws_call("dynamodb"):
