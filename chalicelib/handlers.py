@@ -85,12 +85,18 @@ def _handle_in_order(consumer: Any, records: list[Any]) -> str | None:
     from chalicelib.adapters.dynamo.mapping import event_from_model
     from chalicelib.adapters.dynamo.models import OutboxModel
 
+    events = []
     for record in records:
         try:
-            consumer.attempt(event_from_model(OutboxModel.from_raw_data(record.new_image)))
-        except Exception:
-            log.exception("outbox: record %s failed", record.sequence_number)
-            return str(record.sequence_number)
+            events.append(event_from_model(OutboxModel.from_raw_data(record.new_image)))
+        except Exception:  # a record it cannot read: retried from there (and seen in the DLQ)
+            log.exception("outbox: record %s cannot be read", record.sequence_number)
+            break
+    failed = consumer.attempt_in_order(events)
+    if failed is not None:
+        return str(records[failed].sequence_number)
+    if len(events) < len(records):
+        return str(records[len(events)].sequence_number)
     return None
 
 

@@ -4,6 +4,7 @@ tests/contracts.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from chalicelib.domain.outbox import OutboxEvent
@@ -40,6 +41,25 @@ class OutboxStoreContract:
         store.mark_event_done(event, NOW)
         assert store.count_event_failure(event, "late") == 0
         assert store.pending_events(NOW + MINUTE, 10) == []
+
+    def test_outbox_events_marked_done_together_leave_the_pending_list(
+        self, store: DeskStore
+    ) -> None:
+        # GIVEN three pending events, one of them already done, and one given up
+        a, b, c, d = _pending(store, "notify:a", "notify:b", "notify:c", "notify:d")
+        store.mark_event_done(b, NOW)
+        store.give_up_event(d, NOW)
+        # WHEN the first three are marked done together (the done one again), beside an event
+        # that was never stored
+        ghost = replace(c, event_id="notify:ghost")
+        store.mark_events_done([a, b, ghost, c], NOW + MINUTE)
+        # THEN none is pending, none counts a failure any more, and the given-up one stays failed
+        assert store.pending_events(NOW + MINUTE, 10) == []
+        assert [store.count_event_failure(e, "late") for e in (a, b, c)] == [0, 0, 0]
+        failed, _ = store.failed_events(10, None)
+        assert _ids(failed) == [d.event_id]
+        # AND no event was made of the one that did not exist
+        assert store.count_event_failure(ghost, "late") == 0
 
     def test_outbox_postponed_event_is_due_again_at_its_time(self, store: DeskStore) -> None:
         # GIVEN two pending events, one postponed by five minutes

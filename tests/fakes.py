@@ -188,6 +188,10 @@ class FakeStore:
         if key in self.events:
             self.events[key] = (self.events[key][0], at)
 
+    def mark_events_done(self, events: list[OutboxEvent], at: datetime) -> None:
+        for event in events:
+            self.mark_event_done(event, at)
+
     def count_event_failure(self, event: OutboxEvent, error: str) -> int:
         key = (event.subject.key, event.event_id)
         if not self._pending(key):

@@ -27,6 +27,8 @@ from chalicelib.services.ports import DeskStore
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# A redrive marks the events it finished done this many at a time (one request each time).
+REDRIVE_MARKS = 25
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 # Tells a redrive when to stop (the sweeper's remaining Lambda time); never stops by default.
@@ -68,22 +70,23 @@ class OutboxConsumer:
         self._clock = clock
         self._consumers = consumers
 
-    def handle(self, event: OutboxEvent) -> bool | datetime:
-        """Run the event's effects; mark it done once nothing is left to retry. Safe to call
-        any number of times for the same event. Raises what its consumer raised."""
+    def handle(self, event: OutboxEvent, *, mark_done: bool = True) -> bool | datetime:
+        """Run the event's effects; mark it done once nothing is left to retry (unless the
+        caller marks it, `mark_done=False`). Safe to call any number of times for the same
+        event. Raises what its consumer raised."""
         case_id = event.subject.id if event.subject.is_case else None
         with observability.working_on(case_id=case_id, correlation=event.correlation_id):
             done = self._consumers[event.kind](event)
-        if done is True:
+        if done is True and mark_done:
             self._store.mark_event_done(event, self._clock.now())
         return done
 
-    def attempt(self, event: OutboxEvent) -> bool:
+    def attempt(self, event: OutboxEvent, *, mark_done: bool = True) -> bool:
         """`handle`, counting a failure on the event (then raising it, so the stream retries
         too). An event left pending on purpose (messages held without a wake-up of their own)
         goes to the back of the redrive, behind every event due longer."""
         try:
-            done = self.handle(event)
+            done = self.handle(event, mark_done=mark_done)
         except Exception as exc:
             self._record_failure(event, exc)
             raise
@@ -112,22 +115,63 @@ class OutboxConsumer:
         except Exception:  # the store is down too: the event stays pending as it was
             log.exception("outbox: could not record the failure of %s", event.event_id)
 
+    def attempt_in_order(self, events: list[OutboxEvent]) -> int | None:
+        """`attempt` each of one subject's events in order (a stream batch's), up to the first
+        that fails; those done are marked so together, after the last. Returns the index of
+        the first event to deliver again, or None: the one that failed, or the first of those
+        done if they could not be marked (running them again is safe)."""
+        done: list[int] = []
+        failed = None
+        for index, event in enumerate(events):
+            try:
+                if self.attempt(event, mark_done=False):
+                    done.append(index)
+            except Exception:
+                log.exception("outbox: %s/%s failed", event.subject, event.event_id)
+                failed = index
+                break
+        if done:
+            try:
+                self._store.mark_events_done([events[i] for i in done], self._clock.now())
+            except Exception:
+                log.exception("outbox: could not mark %d event(s) done", len(done))
+                return done[0]
+        return failed
+
     def redrive(
         self, min_age: timedelta = timedelta(0), limit: int = 100, stop: Stop | None = None
     ) -> int:
         """Handle events due at least `min_age` ago: the safety net for stream records that
         failed past their retries, and the local runner's way of draining the outbox. Each event
-        on its own: one that fails is counted and the rest still run."""
+        on its own: one that fails is counted and the rest still run. Those finished are
+        marked done REDRIVE_MARKS at a time (a redrive stopped in between runs them again)."""
         handled = 0
-        for event in self._store.pending_events(self._clock.now() - min_age, limit):
-            if stop is not None and stop():
-                break
-            try:
-                self.attempt(event)
-            except Exception:
-                log.exception("outbox: redrive of %s failed; will retry", event.event_id)
-            handled += 1
+        done: list[OutboxEvent] = []
+        try:
+            for event in self._store.pending_events(self._clock.now() - min_age, limit):
+                if stop is not None and stop():
+                    break
+                try:
+                    if self.attempt(event, mark_done=False):
+                        done.append(event)
+                except Exception:
+                    log.exception("outbox: redrive of %s failed; will retry", event.event_id)
+                handled += 1
+                if len(done) >= REDRIVE_MARKS:
+                    self._mark_done(done)
+        finally:
+            self._mark_done(done)
         return handled
+
+    def _mark_done(self, done: list[OutboxEvent]) -> None:
+        """Mark the events done together; those that cannot be are simply run again later."""
+        if not done:
+            return
+        try:
+            self._store.mark_events_done(list(done), self._clock.now())
+        except Exception:
+            log.exception("outbox: could not mark %d event(s) done; they will run again", len(done))
+        done.clear()
 
     def retry_failed(self, case_id: str, event_id: str) -> OutboxEvent | None:
         """Send a given-up event again, with fresh attempts; None if it is not failed."""

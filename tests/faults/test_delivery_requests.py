@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chalicelib.adapters.dynamo.models import NotificationModel
+from chalicelib.adapters.dynamo.models import NotificationModel, OutboxModel
+from devstack.streams import stream_record
 from tests.builders import MONDAY_10AM, complaint
+from tests.faults.actions import Invoke
 from tests.faults.injector import FAULTS, Kind
 from tests.faults.matrix import Matrix
 
@@ -45,3 +47,19 @@ def test_an_acknowledgement_costs_each_message_two_writes_and_both_one_read(
     assert messages == Counter(PutItem=4)
     # AND the phone's opt-out and the address's suppression were read in one request
     assert [w.seen_calls for w in watch] == [1, 0, 0]
+
+
+def test_a_stream_batch_marks_a_case_events_done_in_one_request(matrix: Matrix) -> None:
+    world = matrix.fresh_world(MONDAY_10AM)
+    # GIVEN a complaint filed, and its outbox events as the stream hands them over
+    case = world.api.file(complaint(), key="requests-2").json_body
+    items = list(OutboxModel.query(case["case_id"]))
+    records = [stream_record(item, n) for n, item in enumerate(items, 1)]
+    assert len(records) >= 3  # the acknowledgement, the schedule, the metrics at least
+    FAULTS.calls.clear()
+    # WHEN the outbox consumer gets them in one batch
+    answer = Invoke("outbox_consumer", {"Records": records}).send(world)
+    # THEN every record succeeded, and all of them were marked done in one request
+    assert (answer.error, answer.body) == (None, {"batchItemFailures": []})
+    assert _requests(OutboxModel.Meta.table_name) == Counter(TransactWriteItems=1)
+    assert world.container.store.pending_events(world.clock.now(), 50) == []

@@ -7,7 +7,9 @@ import heapq
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo.mapping import event_from_model, shard
 from chalicelib.adapters.dynamo.models import OUTBOX_SHARDS, OutboxModel
@@ -15,9 +17,20 @@ from chalicelib.adapters.errors import aws_call, error_code
 from chalicelib.domain.outbox import OutboxEvent
 
 DONE_EVENT_RETENTION = timedelta(days=7)
+MARKS_PER_WRITE = 100  # TransactWriteItems takes at most 100 items
+
+
+def _done(at: datetime) -> list[Any]:
+    return [
+        OutboxModel.pending_shard.remove(),
+        OutboxModel.done_at.set(at),
+        OutboxModel.expires_at.set(at + DONE_EVENT_RETENTION),
+    ]
 
 
 class DynamoOutboxStore:
+    _connection: Connection
+
     def pending_events(self, due_by: datetime, limit: int) -> list[OutboxEvent]:
         streams = []
         with aws_call("dynamodb"):
@@ -30,14 +43,27 @@ class DynamoOutboxStore:
         return [event for _, event in merged][:limit]
 
     def mark_event_done(self, event: OutboxEvent, at: datetime) -> None:
-        self._update_event(
-            event,
-            [
-                OutboxModel.pending_shard.remove(),
-                OutboxModel.done_at.set(at),
-                OutboxModel.expires_at.set(at + DONE_EVENT_RETENTION),
-            ],
-        )
+        self._update_event(event, _done(at))
+
+    def mark_events_done(self, events: list[OutboxEvent], at: datetime) -> None:
+        """Up to 100 events a request, in one transaction. Marking done again is harmless, so
+        a transaction cancelled (an event gone, another writer on one of them at that moment)
+        is done event by event instead."""
+        for start in range(0, len(events), MARKS_PER_WRITE):
+            chunk = events[start : start + MARKS_PER_WRITE]
+            if len(chunk) == 1:
+                self.mark_event_done(chunk[0], at)
+                continue
+            try:
+                with aws_call("dynamodb"), TransactWrite(connection=self._connection) as tx:
+                    for event in chunk:
+                        model = OutboxModel(event.subject.key, event.event_id)
+                        tx.update(model, actions=_done(at), condition=OutboxModel.event_id.exists())
+            except TransactWriteError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                for event in chunk:
+                    self.mark_event_done(event, at)
 
     def count_event_failure(self, event: OutboxEvent, error: str) -> int:
         m = OutboxModel
