@@ -29,6 +29,9 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def run(env: LocalEnv) -> int:
     signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C stops it all even when started where SIGINT is ignored (a shell's background job
+    # inherits SIGINT ignored, and Python then leaves it so).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     children: list[Child] = []
     try:
         ensure_ports_free(env)

@@ -24,6 +24,10 @@ from tests.openapi_check import OpenApiContract
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @dataclass
 class Stack:
     data_dir: Path
@@ -55,6 +59,9 @@ class Stack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
+            # As a shell's background job would start it (SIGINT ignored): Ctrl-C must stop it
+            # all the same, however the test run itself was started.
+            preexec_fn=_ignoring_sigint,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
