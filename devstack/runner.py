@@ -39,10 +39,11 @@ from devstack.streams import stream_record
 log = logging.getLogger("runner")
 IDLE_SLEEP = 0.5
 # Every schedule is created, moved and deleted by the outbox's consumers and the timers through
-# the container's scheduler, or by the runner itself; the listing (a request per 100 schedules,
-# and one per due moment of a walk) is read again after such a call, or after this many seconds
-# for a change made elsewhere (another process on a shared moto).
-LISTING_TTL = 1.0
+# the container's scheduler, or by the runner itself: the runner's listing follows those calls
+# as they succeed. It is read in full (a request per 100 schedules) at the start, after a call
+# that failed, and after this many seconds, for a change made elsewhere (another process on a
+# shared moto).
+LISTING_TTL = 5.0
 # A week of a busy desk has a few thousand due moments; a bound keeps a bug from spinning.
 MAX_STEPS_PER_TURN = 20_000
 _sequence = count(1)
@@ -54,6 +55,16 @@ class DueSchedule:
     at: datetime
     payload: dict[str, Any]
     delete_after: bool
+
+
+def _due(name: str, definition: dict[str, Any]) -> DueSchedule | None:
+    """A schedule as GetSchedule answers it (or as CreateSchedule and UpdateSchedule were
+    asked): None unless it is an enabled one-time schedule."""
+    at = parse_at(definition.get("ScheduleExpression", ""))
+    if at is None or definition.get("State") == "DISABLED":
+        return None
+    payload = json.loads(definition["Target"].get("Input") or "{}")
+    return DueSchedule(name, at, payload, definition.get("ActionAfterCompletion") == "DELETE")
 
 
 def parse_at(expression: str) -> datetime | None:
@@ -116,17 +127,38 @@ class Runner:
         # runner handles what is due at each turn's moment, as before.
         self._clock = clock
         self._receipts = receipts
-        self._listing: list[DueSchedule] | None = None
+        # name -> the schedule, or None for one that is not a one-time schedule or is disabled
+        self._listing: dict[str, DueSchedule | None] | None = None
         self._listed_at = 0.0
         # The adapter's client (shared with other containers in tests) and the runner's own.
         clients = [self._scheduler, getattr(container.scheduler, "_client", None)]
         for client in {id(c): c for c in clients if c is not None}.values():
-            for event in ("after-call.scheduler", "after-call-error.scheduler"):
-                client.meta.events.register(event, self._schedule_call)
+            events = client.meta.events
+            events.register("before-parameter-build.scheduler", self._schedule_request)
+            events.register("after-call.scheduler", self._schedule_answered)
+            events.register("after-call-error.scheduler", self._schedule_failed)
 
-    def _schedule_call(self, event_name: str = "", **_: Any) -> None:
-        if not event_name.endswith((".ListSchedules", ".GetSchedule")):
+    def _schedule_request(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["runner_schedule"] = dict(params)
+
+    def _schedule_answered(
+        self, event_name: str, http_response: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        if operation in ("ListSchedules", "GetSchedule") or self._listing is None:
+            return
+        params = context.get("runner_schedule") or {}
+        if http_response.status_code >= 300 or params.get("GroupName", "default") != self._group:
+            self._listing = None  # read in full next time
+        elif operation in ("CreateSchedule", "UpdateSchedule"):
+            self._listing[params["Name"]] = _due(params["Name"], params)
+        elif operation == "DeleteSchedule":
+            self._listing.pop(params["Name"], None)
+        else:
             self._listing = None
+
+    def _schedule_failed(self, **_: Any) -> None:
+        self._listing = None  # it may or may not have been applied
 
     def turn(self) -> int:
         """One pass; returns how much work it did (0 when idle). It first hands over the
@@ -221,9 +253,12 @@ class Runner:
         return len(due)
 
     def _schedules(self) -> list[DueSchedule]:
-        if self._listing is not None and time.monotonic() - self._listed_at < LISTING_TTL:
-            return self._listing
-        out = []
+        if self._listing is None or time.monotonic() - self._listed_at >= LISTING_TTL:
+            self._listing, self._listed_at = self._list_all(), time.monotonic()
+        return [s for s in self._listing.values() if s is not None]
+
+    def _list_all(self) -> dict[str, DueSchedule | None]:
+        out: dict[str, DueSchedule | None] = {}
         pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self._group)
         listed = {s["Name"]: s.get("LastModificationDate") for p in pages for s in p["Schedules"]}
         for name in list(self._definitions):
@@ -234,14 +269,7 @@ class Runner:
             if cached is None or cached[0] != modified:
                 definition = self._scheduler.get_schedule(Name=name, GroupName=self._group)
                 self._definitions[name] = (modified, definition)
-            definition = self._definitions[name][1]
-            at = parse_at(definition.get("ScheduleExpression", ""))
-            if at is None or definition.get("State") == "DISABLED":
-                continue
-            payload = json.loads(definition["Target"].get("Input") or "{}")
-            delete_after = definition.get("ActionAfterCompletion") == "DELETE"
-            out.append(DueSchedule(name, at, payload, delete_after))
-        self._listing, self._listed_at = out, time.monotonic()
+            out[name] = _due(name, self._definitions[name][1])
         return out
 
     def _delete(self, name: str) -> None:

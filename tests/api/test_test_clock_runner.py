@@ -141,3 +141,33 @@ def test_a_week_jump_leaves_the_same_history_as_a_week_walked_hour_by_hour(
     )
     breached = next(at for kind, clock, at in steps if kind == "sla_due" and clock == "resolution")
     assert warned < breached
+
+
+def test_the_runner_fires_a_schedule_at_the_time_it_was_last_moved_to(
+    moto_session: tuple[wiring.Container, MotoState],
+) -> None:
+    base, state = moto_session
+    state.restore()
+    desk = Desk(base)
+    scheduler = desk.container.scheduler
+    payload = {"case_id": "01KNOSUCHCASE0000000000000", "timer": "first_response"}
+    try:
+        # GIVEN a schedule an hour ahead, which the runner has listed
+        scheduler.create("moved-1", FILED + timedelta(hours=1), payload)
+        assert desk.runner.fire_due_schedules() == 0
+        # WHEN it is moved two hours ahead (as a case's wake-up moves), then the clock passes
+        # the first time
+        scheduler.update("moved-1", FILED + timedelta(hours=2), payload)
+        desk.base_clock.set(FILED + timedelta(hours=1, minutes=30))
+        # THEN it does not fire at its old time, and fires once its new time came
+        assert desk.runner.fire_due_schedules() == 0
+        desk.base_clock.set(FILED + timedelta(hours=2))
+        assert desk.runner.fire_due_schedules() == 1
+        # AND a schedule deleted after it was listed never fires
+        scheduler.create("gone-1", FILED + timedelta(hours=3), payload)
+        assert desk.runner.fire_due_schedules() == 0
+        scheduler.delete("gone-1")
+        desk.base_clock.set(FILED + timedelta(hours=4))
+        assert desk.runner.fire_due_schedules() == 0
+    finally:
+        wiring.use(None)
