@@ -117,13 +117,13 @@ class Sender:
         all of them at once. A message made before (the event delivered again) is delivered
         as it stands; one made final (suppressed) is only stored. Returns the messages as they
         now stand, as `deliver` does."""
-        now = self._clock.now()
         blocked = self._blocked_keys([n for n in notifications if n.status not in rules.FINAL])
         out: list[Notification] = []
         for notification in notifications:
             if notification.status in rules.FINAL:
                 out.append(self._log.create(notification))
                 continue
+            now = self._clock.now()  # each its own: a send before it may have taken a while
             claimed = rules.first_claim(notification, now, rules.LEASE)
             if self._log.create_claimed(claimed):
                 out += self._retried(self._attempt_claimed(claimed, now, blocked=blocked))
