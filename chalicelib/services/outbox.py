@@ -130,12 +130,8 @@ class OutboxConsumer:
                 log.exception("outbox: %s/%s failed", event.subject, event.event_id)
                 failed = index
                 break
-        if done:
-            try:
-                self._store.mark_events_done([events[i] for i in done], self._clock.now())
-            except Exception:
-                log.exception("outbox: could not mark %d event(s) done", len(done))
-                return done[0]
+        if not self._mark_done([events[i] for i in done]):
+            return done[0]
         return failed
 
     def redrive(
@@ -163,15 +159,19 @@ class OutboxConsumer:
             self._mark_done(done)
         return handled
 
-    def _mark_done(self, done: list[OutboxEvent]) -> None:
-        """Mark the events done together; those that cannot be are simply run again later."""
+    def _mark_done(self, done: list[OutboxEvent]) -> bool:
+        """Mark the events done together (and forget them); False when they could not be, and
+        are simply run again later."""
         if not done:
-            return
+            return True
         try:
             self._store.mark_events_done(list(done), self._clock.now())
         except Exception:
             log.exception("outbox: could not mark %d event(s) done; they will run again", len(done))
-        done.clear()
+            return False
+        finally:
+            done.clear()
+        return True
 
     def retry_failed(self, case_id: str, event_id: str) -> OutboxEvent | None:
         """Send a given-up event again, with fresh attempts; None if it is not failed."""

@@ -70,20 +70,12 @@ def _lease_is(lease: datetime | None) -> Condition:
 
 class DynamoNotificationLog:
     def create(self, notification: Notification) -> Notification:
-        try:
-            with aws_call("dynamodb"):
-                _to_model(notification).save(
-                    condition=NotificationModel.notification_id.does_not_exist()
-                )
-        except PutError as exc:
-            if not _condition_failed(exc):
-                raise
-            existing = self.get(notification.notification_id)
-            if existing is not None:
-                return existing
-        return notification
+        if self.create_claimed(notification):
+            return notification
+        return self.get(notification.notification_id) or notification
 
     def create_claimed(self, notification: Notification) -> bool:
+        """Stored as given (`create` too): True unless the id existed."""
         condition = NotificationModel.notification_id.does_not_exist()
         return self._put(_to_model(notification), condition)
 
